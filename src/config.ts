@@ -1,0 +1,81 @@
+import { z } from 'zod'
+
+/**
+ * The one place that reads `process.env`. Every variable is parsed and validated once, so a typo
+ * in a port or a URL fails at start with the variable's name instead of deep inside a request.
+ */
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback)
+const optionalUrl = z
+  .string()
+  .url()
+  .optional()
+  .or(z.literal('').transform(() => undefined))
+
+const EnvSchema = z.object({
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  AGENTCORE_ENDPOINT: optionalUrl,
+  AGENTCORE_LOCAL_PORT: port(8090),
+  AGENTCORE_LOCAL_HOST: z.string().min(1).default('127.0.0.1'),
+  AGENTCORE_LOCAL_ADMIN_TOKEN: z.string().min(16).optional(),
+  AGENTCORE_LOCAL_RUNTIMES: z.string().optional(),
+  MEMORY_ID: z.string().optional(),
+  PORT: port(8080),
+  MCP_PORT: port(8000),
+  MCP_SERVER_URL: optionalUrl,
+  MCP_BEARER_TOKEN: z.string().optional(),
+  LONGRUN_DATA_DIR: z.string().min(1).default('.longrun'),
+})
+
+export type Environment = z.infer<typeof EnvSchema>
+
+/** A configuration variable that failed validation; `variables` names every one of them. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  readonly variables: readonly string[]
+  constructor(message: string, variables: string[]) {
+    super(message)
+    this.name = 'ConfigError'
+    this.variables = variables
+  }
+}
+
+/** Parses the environment (by default `process.env`), throwing a {@link ConfigError} naming bad variables. */
+export function loadEnvironment(source: Record<string, string | undefined> = process.env): Environment {
+  const result = EnvSchema.safeParse(source)
+  if (result.success) return result.data
+  const variables = result.error.issues.map((issue) => String(issue.path[0]))
+  const details = result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`).join('; ')
+  throw new ConfigError(`Invalid environment: ${details}`, variables)
+}
+
+/**
+ * Parses `AGENTCORE_LOCAL_RUNTIMES`: comma-separated `key=url` pairs, where key is a runtime ARN,
+ * a runtime id or `*`, and url the runtime's base URL (`mcp+http://...` marks an MCP runtime).
+ */
+export function parseRuntimeTable(
+  value: string | undefined,
+): Record<string, { url: string; protocol: 'HTTP' | 'MCP' }> {
+  const table: Record<string, { url: string; protocol: 'HTTP' | 'MCP' }> = {}
+  if (!value) return table
+  for (const entry of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const separator = entry.lastIndexOf('=')
+    const key = entry.slice(0, separator)
+    let url = entry.slice(separator + 1)
+    if (separator <= 0 || !url) {
+      throw new ConfigError(`AGENTCORE_LOCAL_RUNTIMES: "${entry}" is not key=url`, [
+        'AGENTCORE_LOCAL_RUNTIMES',
+      ])
+    }
+    const protocol = url.startsWith('mcp+') ? 'MCP' : 'HTTP'
+    if (protocol === 'MCP') url = url.slice(4)
+    if (!URL.canParse(url)) {
+      throw new ConfigError(`AGENTCORE_LOCAL_RUNTIMES: "${url}" is not a URL`, ['AGENTCORE_LOCAL_RUNTIMES'])
+    }
+    table[key] = { url, protocol }
+  }
+  return table
+}

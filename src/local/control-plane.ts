@@ -1,0 +1,210 @@
+import { randomBytes } from 'node:crypto'
+import { MEMORY_ID_RULE } from '../memory/ids.ts'
+import { AwsServiceError, notFound } from './errors.ts'
+import { FieldChecker } from './field-checker.ts'
+import type { MemoryStore, StoredMemory, StoredStrategy } from './memory-store.ts'
+import { decodePageToken, encodePageToken } from './page-token.ts'
+import type { JsonRoute } from './router.ts'
+
+const STRATEGY_TYPES: Record<string, string> = {
+  semanticMemoryStrategy: 'SEMANTIC',
+  summaryMemoryStrategy: 'SUMMARIZATION',
+  userPreferenceMemoryStrategy: 'USER_PREFERENCE',
+  customMemoryStrategy: 'CUSTOM',
+  episodicMemoryStrategy: 'EPISODIC',
+}
+
+const NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,47}$/
+const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+export interface ControlPlaneDeps {
+  readonly store: MemoryStore
+  readonly now: () => number
+  readonly region: string
+  readonly accountId: string
+}
+
+/** Ten random letters and digits: the suffix AgentCore puts on memory and strategy ids. */
+export function randomSuffix(): string {
+  const bytes = randomBytes(10)
+  let suffix = ''
+  for (const byte of bytes) suffix += ALPHANUMERIC[byte % ALPHANUMERIC.length]
+  return suffix
+}
+
+/** The AgentCore control-plane operations for memories. */
+export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
+  const { store, now } = deps
+  return [
+    {
+      kind: 'json',
+      method: 'POST',
+      path: '/memories/create',
+      operation: 'CreateMemory',
+      writes: true,
+      handle(request) {
+        const checker = new FieldChecker()
+        const body = request.body
+        const name = checker.string('name', body.name, {
+          required: true,
+          min: 1,
+          max: 48,
+          pattern: NAME_PATTERN,
+        })
+        const eventExpiryDays = checker.integer('eventExpiryDuration', body.eventExpiryDuration, {
+          required: true,
+          min: 7,
+          max: 365,
+        })
+        const description = checker.string('description', body.description, { max: 4096 })
+        const clientToken = checker.string('clientToken', body.clientToken, { min: 1, max: 256 })
+        const strategies = checkStrategies(checker, body.memoryStrategies)
+        checker.throwIfInvalid()
+        if (clientToken !== undefined) {
+          const prior = store.findMemoryByClientToken(clientToken)
+          if (prior) return { status: 202, body: { memory: memoryToWire(prior) } }
+        }
+        if (store.listMemories(0, Number.MAX_SAFE_INTEGER).some((memory) => memory.name === name)) {
+          throw new AwsServiceError('ConflictException', `A memory named ${name} already exists`)
+        }
+        const id = `${name}-${randomSuffix()}`
+        const time = now()
+        const memory: StoredMemory = {
+          id,
+          arn: `arn:aws:bedrock-agentcore:${deps.region}:${deps.accountId}:memory/${id}`,
+          name: name as string,
+          eventExpiryDays: eventExpiryDays as number,
+          status: 'ACTIVE',
+          createdAtMs: time,
+          updatedAtMs: time,
+          strategies: strategies ?? [],
+          ...(description !== undefined ? { description } : {}),
+          ...(clientToken !== undefined ? { clientToken } : {}),
+        }
+        store.insertMemory(memory)
+        return { status: 202, body: { memory: memoryToWire(memory) } }
+      },
+    },
+    {
+      kind: 'json',
+      method: 'GET',
+      path: '/memories/{memoryId}/details',
+      operation: 'GetMemory',
+      writes: false,
+      handle(request) {
+        const checker = new FieldChecker()
+        const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
+        checker.throwIfInvalid()
+        const memory = store.findMemory(memoryId)
+        if (!memory) throw notFound(`Memory ${memoryId}`)
+        return { status: 200, body: { memory: memoryToWire(memory) } }
+      },
+    },
+    {
+      kind: 'json',
+      method: 'POST',
+      path: '/memories/',
+      operation: 'ListMemories',
+      writes: false,
+      handle(request) {
+        const checker = new FieldChecker()
+        const limit = checker.integer('maxResults', request.body.maxResults, { min: 1, max: 100 }) ?? 20
+        let offset = 0
+        const token = checker.string('nextToken', request.body.nextToken, { min: 1, max: 2048 })
+        if (token !== undefined) {
+          const decoded = decodePageToken(token, 'memories')
+          if (typeof decoded !== 'number') checker.fail('nextToken', 'is not a token this listing issued')
+          else offset = decoded
+        }
+        checker.throwIfInvalid()
+        const memories = store.listMemories(offset, limit + 1)
+        return {
+          status: 200,
+          body: {
+            memories: memories.slice(0, limit).map((memory) => ({
+              arn: memory.arn,
+              id: memory.id,
+              status: memory.status,
+              createdAt: memory.createdAtMs / 1000,
+              updatedAt: memory.updatedAtMs / 1000,
+            })),
+            ...(memories.length > limit ? { nextToken: encodePageToken('memories', offset + limit) } : {}),
+          },
+        }
+      },
+    },
+    {
+      kind: 'json',
+      method: 'DELETE',
+      path: '/memories/{memoryId}/delete',
+      operation: 'DeleteMemory',
+      writes: true,
+      handle(request) {
+        const checker = new FieldChecker()
+        const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
+        checker.throwIfInvalid()
+        if (!store.findMemory(memoryId)) throw notFound(`Memory ${memoryId}`)
+        store.deleteMemory(memoryId)
+        return { status: 202, body: { memoryId, status: 'DELETING' } }
+      },
+    },
+  ]
+}
+
+function checkStrategies(checker: FieldChecker, value: unknown): StoredStrategy[] | undefined {
+  const list = checker.array('memoryStrategies', value, { max: 6 })
+  if (!list) return undefined
+  const strategies: StoredStrategy[] = []
+  for (const [index, item] of list.entries()) {
+    const at = `memoryStrategies[${index}]`
+    const union = checker.object(at, item, true)
+    if (!union) continue
+    const keys = Object.keys(union)
+    const kind = keys[0]
+    if (keys.length !== 1 || kind === undefined || !(kind in STRATEGY_TYPES)) {
+      checker.fail(at, `must have exactly one of ${Object.keys(STRATEGY_TYPES).join(', ')}`)
+      continue
+    }
+    const strategy = checker.object(`${at}.${kind}`, union[kind], true)
+    if (!strategy) continue
+    const name = checker.string(`${at}.${kind}.name`, strategy.name, {
+      required: true,
+      min: 1,
+      max: 48,
+      pattern: NAME_PATTERN,
+    })
+    const namespaces = checker.array(`${at}.${kind}.namespaces`, strategy.namespaces, { max: 1 })
+    const description = checker.string(`${at}.${kind}.description`, strategy.description, { max: 4096 })
+    if (name === undefined) continue
+    const strategyId = `${name}-${randomSuffix()}`
+    strategies.push({
+      strategyId,
+      name,
+      type: STRATEGY_TYPES[kind] as string,
+      namespaces: (namespaces as string[] | undefined) ?? ['/strategies/{memoryStrategyId}/actors/{actorId}'],
+      ...(description !== undefined ? { description } : {}),
+    })
+  }
+  return strategies
+}
+
+function memoryToWire(memory: StoredMemory): Record<string, unknown> {
+  return {
+    arn: memory.arn,
+    id: memory.id,
+    name: memory.name,
+    eventExpiryDuration: memory.eventExpiryDays,
+    status: memory.status,
+    createdAt: memory.createdAtMs / 1000,
+    updatedAt: memory.updatedAtMs / 1000,
+    ...(memory.description !== undefined ? { description: memory.description } : {}),
+    strategies: memory.strategies.map((strategy) => ({
+      strategyId: strategy.strategyId,
+      name: strategy.name,
+      type: strategy.type,
+      namespaces: strategy.namespaces,
+      status: 'ACTIVE',
+      ...(strategy.description !== undefined ? { description: strategy.description } : {}),
+    })),
+  }
+}

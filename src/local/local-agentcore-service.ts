@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { controlPlaneRoutes } from './control-plane.ts'
+import { AwsServiceError } from './errors.ts'
+import { type FaultConfig, FaultInjector, parseFaultConfig } from './faults.ts'
+import { parseJsonObject, readBody, sendError, sendJson } from './http-io.ts'
+import { invokeGatewayRoute, type RuntimeTable, type RuntimeTarget } from './invoke-gateway.ts'
+import { memoryDataPlaneRoutes } from './memory-data-plane.ts'
+import type { MemoryStore } from './memory-store.ts'
+import { Router } from './router.ts'
+import { SqliteMemoryStore } from './sqlite-memory-store.ts'
+
+/** Configuration of {@link LocalAgentCoreService}. Every field has a default. */
+export interface LocalAgentCoreConfig {
+  /** Interface to bind; default 127.0.0.1. */
+  readonly host?: string
+  /** Port; default 8090, 0 picks a free one. */
+  readonly port?: number
+  /** Directory of the SQLite file; without it (and without `store`) data lives in memory. */
+  readonly dataDir?: string
+  /** A store of your own; takes precedence over `dataDir`. */
+  readonly store?: MemoryStore
+  readonly region?: string
+  readonly accountId?: string
+  /** Runtimes that InvokeAgentRuntime reaches: key is an ARN, a runtime id, or `*`. */
+  readonly runtimes?: Readonly<Record<string, string | RuntimeTarget>>
+  readonly faults?: FaultConfig
+  readonly random?: () => number
+  /** Enables the `/_local/*` admin endpoints for callers presenting this bearer token. */
+  readonly adminToken?: string
+  /** Access key ids accepted in SigV4 headers; when unset any signed request is accepted. */
+  readonly accessKeyIds?: readonly string[]
+  /** Largest JSON request body; default 10 MiB. */
+  readonly maxBodyBytes?: number
+  /** InvokeAgentRuntime limits; defaults are AgentCore's (100 MB, 15 min, 60 min). */
+  readonly maxPayloadBytes?: number
+  readonly requestTimeoutMs?: number
+  readonly streamTimeoutMs?: number
+  readonly now?: () => number
+  /** Receives one `key=value | message` line per request; default: nothing. */
+  readonly log?: (line: string) => void
+}
+
+const SIGV4_PREFIX = 'AWS4-HMAC-SHA256 Credential='
+
+/**
+ * The local AgentCore service: Memory data plane, control plane and the runtime invoke gateway on
+ * one port, speaking the REST-JSON protocol of the AWS SDK v3 clients.
+ *
+ * Signatures are checked for presence and access key id, not verified: this is a development and
+ * test service, bound to loopback by default.
+ */
+export class LocalAgentCoreService {
+  /** Injected faults and per-operation call counts. */
+  readonly faults: FaultInjector
+  readonly store: MemoryStore
+  private readonly server: Server
+  private readonly router = new Router()
+  private readonly runtimes: RuntimeTable = new Map()
+  private readonly config: LocalAgentCoreConfig
+  private readonly ownsStore: boolean
+  private purgeTimer: NodeJS.Timeout | undefined
+  private address: AddressInfo | undefined
+
+  private constructor(config: LocalAgentCoreConfig) {
+    this.config = config
+    this.ownsStore = config.store === undefined
+    this.store =
+      config.store ??
+      new SqliteMemoryStore({
+        path: config.dataDir ? join(config.dataDir, 'agentcore-local.sqlite') : ':memory:',
+      })
+    this.faults = new FaultInjector({
+      ...(config.faults ? { faults: config.faults } : {}),
+      ...(config.random ? { random: config.random } : {}),
+    })
+    for (const [key, target] of Object.entries(config.runtimes ?? {})) this.registerRuntime(key, target)
+    const now = config.now ?? Date.now
+    this.router.add(
+      ...memoryDataPlaneRoutes({ store: this.store }),
+      ...controlPlaneRoutes({
+        store: this.store,
+        now,
+        region: config.region ?? 'us-east-1',
+        accountId: config.accountId ?? '123456789012',
+      }),
+      invokeGatewayRoute({
+        runtimes: this.runtimes,
+        maxPayloadBytes: config.maxPayloadBytes ?? 100 * 1024 * 1024,
+        requestTimeoutMs: config.requestTimeoutMs ?? 15 * 60_000,
+        streamTimeoutMs: config.streamTimeoutMs ?? 60 * 60_000,
+      }),
+    )
+    this.server = createServer((request, response) => {
+      void this.handle(request, response)
+    })
+    this.server.keepAliveTimeout = 65_000
+  }
+
+  /** Starts the service and resolves once it listens. */
+  static async start(config: LocalAgentCoreConfig = {}): Promise<LocalAgentCoreService> {
+    const service = new LocalAgentCoreService(config)
+    await new Promise<void>((resolve, reject) => {
+      service.server.once('error', reject)
+      service.server.listen(config.port ?? 8090, config.host ?? '127.0.0.1', () => {
+        service.server.off('error', reject)
+        resolve()
+      })
+    })
+    service.address = service.server.address() as AddressInfo
+    service.store.purgeExpiredEvents((config.now ?? Date.now)())
+    service.purgeTimer = setInterval(
+      () => service.store.purgeExpiredEvents((config.now ?? Date.now)()),
+      3_600_000,
+    )
+    service.purgeTimer.unref()
+    return service
+  }
+
+  /** The base URL to give the AWS SDK clients as `endpoint`. */
+  get url(): string {
+    if (!this.address) throw new Error('the service is not listening')
+    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address
+    return `http://${host}:${this.address.port}`
+  }
+
+  get port(): number {
+    if (!this.address) throw new Error('the service is not listening')
+    return this.address.port
+  }
+
+  /** Routes InvokeAgentRuntime for an ARN, a runtime id, or `*`, to a runtime's base URL. */
+  registerRuntime(key: string, target: string | RuntimeTarget): void {
+    const resolved = typeof target === 'string' ? { url: target } : target
+    new URL(resolved.url)
+    this.runtimes.set(key, resolved)
+  }
+
+  async close(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer)
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve())
+      this.server.closeAllConnections()
+    })
+    if (this.ownsStore) this.store.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID()
+    const started = performance.now()
+    let operation = 'Unknown'
+    try {
+      const url = new URL(request.url ?? '/', 'http://local')
+      if (url.pathname.startsWith('/_local/')) {
+        await this.handleAdmin(request, response, url, requestId)
+        return
+      }
+      const matched = this.router.match(request.method ?? 'GET', url.pathname)
+      if (!matched)
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          `No operation at ${request.method} ${url.pathname}`,
+        )
+      operation = matched.route.operation
+      this.authenticate(request)
+      await this.faults.before(operation)
+      if (matched.route.kind === 'raw') {
+        await matched.route.handle(request, response, matched.params, requestId)
+        return
+      }
+      const body = parseJsonObject(await readBody(request, this.config.maxBodyBytes ?? 10 * 1024 * 1024))
+      const result = await matched.route.handle({
+        params: matched.params,
+        query: url.searchParams,
+        headers: request.headers,
+        body,
+      })
+      if (matched.route.writes && this.faults.loseResponse(operation)) {
+        throw new AwsServiceError(
+          'InternalServerException',
+          `${operation} succeeded but its response was lost (injected fault)`,
+        )
+      }
+      sendJson(response, result.status, result.body, requestId)
+      this.logLine(operation, result.status, started)
+    } catch (error) {
+      const serviceError =
+        error instanceof AwsServiceError
+          ? error
+          : new AwsServiceError(
+              'InternalServerException',
+              'The local AgentCore service failed to handle the request',
+            )
+      if (!(error instanceof AwsServiceError))
+        this.config.log?.(`operation=${operation} error=${String(error)} | unexpected failure`)
+      sendError(response, serviceError, requestId)
+      this.logLine(operation, serviceError.status, started)
+    }
+  }
+
+  private logLine(operation: string, status: number, started: number): void {
+    this.config.log?.(
+      `operation=${operation} status=${status} ms=${(performance.now() - started).toFixed(1)} | request`,
+    )
+  }
+
+  /** Accepts SigV4-shaped requests (not verified) and, for the invoke gateway, bearer tokens. */
+  private authenticate(request: IncomingMessage): void {
+    const header = request.headers.authorization
+    if (typeof header !== 'string' || header.length === 0) {
+      throw new AwsServiceError(
+        'AccessDeniedException',
+        'Missing Authentication Token: sign the request with SigV4',
+      )
+    }
+    if (header.startsWith('Bearer ')) return
+    if (!header.startsWith(SIGV4_PREFIX)) {
+      throw new AwsServiceError(
+        'AccessDeniedException',
+        'Authorization must be an AWS Signature Version 4 header',
+      )
+    }
+    const accessKeyId = header.slice(SIGV4_PREFIX.length).split('/')[0] ?? ''
+    const allowed = this.config.accessKeyIds
+    if (allowed && !allowed.includes(accessKeyId)) {
+      throw new AwsServiceError('AccessDeniedException', `The access key id ${accessKeyId} is not allowed`)
+    }
+  }
+
+  /** `/_local/faults`, `/_local/stats` and `/_local/runtimes`, behind the admin token. */
+  private async handleAdmin(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    requestId: string,
+  ): Promise<void> {
+    if (url.pathname === '/_local/health') {
+      sendJson(response, 200, { status: 'ok' }, requestId)
+      return
+    }
+    const token = this.config.adminToken
+    if (!token)
+      throw new AwsServiceError('UnknownOperationException', 'Admin endpoints are off: set adminToken')
+    if (request.headers.authorization !== `Bearer ${token}`) {
+      throw new AwsServiceError('AccessDeniedException', 'Admin endpoints need the admin bearer token', {
+        status: 401,
+      })
+    }
+    const key = `${request.method} ${url.pathname}`
+    if (key === 'GET /_local/faults') sendJson(response, 200, this.faults.get(), requestId)
+    else if (key === 'PUT /_local/faults') {
+      const faults = parseFaultConfig(parseJsonObject(await readBody(request, 64 * 1024)))
+      this.faults.set(faults)
+      sendJson(response, 200, faults, requestId)
+    } else if (key === 'GET /_local/stats') sendJson(response, 200, this.faults.counts(), requestId)
+    else if (key === 'DELETE /_local/stats') {
+      this.faults.resetCounts()
+      sendJson(response, 200, {}, requestId)
+    } else if (key === 'PUT /_local/runtimes') {
+      const body = parseJsonObject(await readBody(request, 64 * 1024))
+      for (const [runtime, target] of Object.entries(body)) {
+        if (typeof target !== 'string')
+          throw new AwsServiceError('ValidationException', `runtimes.${runtime} must be a URL`)
+        try {
+          this.registerRuntime(runtime, target)
+        } catch {
+          throw new AwsServiceError('ValidationException', `runtimes.${runtime} must be a URL`)
+        }
+      }
+      sendJson(response, 200, Object.fromEntries(this.runtimes), requestId)
+    } else throw new AwsServiceError('UnknownOperationException', `No admin operation at ${key}`)
+  }
+}

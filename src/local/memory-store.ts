@@ -1,0 +1,119 @@
+/**
+ * What the local AgentCore service keeps, behind a small interface so the HTTP layer knows nothing
+ * of SQL. Times are epoch milliseconds except event timestamps, kept in seconds as the wire has them.
+ */
+
+export interface StoredStrategy {
+  readonly strategyId: string
+  readonly name: string
+  readonly type: string
+  readonly namespaces: readonly string[]
+  readonly description?: string
+}
+
+export interface StoredMemory {
+  readonly id: string
+  readonly arn: string
+  readonly name: string
+  readonly description?: string
+  readonly eventExpiryDays: number
+  readonly status: 'ACTIVE' | 'DELETING'
+  readonly createdAtMs: number
+  readonly updatedAtMs: number
+  readonly strategies: readonly StoredStrategy[]
+  readonly clientToken?: string
+}
+
+export interface EventBranch {
+  readonly name: string
+  readonly rootEventId?: string
+}
+
+export type EventMetadata = Record<string, { stringValue: string }>
+
+export interface StoredEvent {
+  readonly memoryId: string
+  readonly actorId: string
+  readonly sessionId: string
+  readonly eventId: string
+  /** Seconds since the epoch, with a fraction, as CreateEvent sent it. */
+  readonly eventTimestamp: number
+  readonly payload: readonly unknown[]
+  readonly branch?: EventBranch
+  readonly metadata?: EventMetadata
+}
+
+/** Position in a newest-first listing; opaque to clients. */
+export interface EventCursor {
+  readonly eventTimestamp: number
+  readonly sequence: number
+}
+
+export interface EventPage {
+  readonly events: StoredEvent[]
+  readonly next?: EventCursor
+}
+
+export type EventPredicate = (event: StoredEvent) => boolean
+
+export interface StoredRecord {
+  readonly memoryRecordId: string
+  readonly memoryId: string
+  readonly text: string
+  readonly namespaces: readonly string[]
+  readonly memoryStrategyId?: string
+  readonly createdAtMs: number
+  readonly metadata?: Record<string, unknown>
+}
+
+export interface SessionRow {
+  readonly sessionId: string
+  readonly actorId: string
+  readonly createdAtMs: number
+}
+
+/** Outcome of an idempotent event insert. */
+export type InsertEventResult =
+  | { readonly kind: 'created'; readonly event: StoredEvent }
+  | { readonly kind: 'replayed'; readonly event: StoredEvent }
+  | { readonly kind: 'token-mismatch' }
+
+export interface MemoryStore {
+  insertMemory(memory: StoredMemory): void
+  findMemory(id: string): StoredMemory | undefined
+  findMemoryByClientToken(token: string): StoredMemory | undefined
+  listMemories(offset: number, limit: number): StoredMemory[]
+  deleteMemory(id: string): void
+
+  /** Inserts unless `clientToken` was seen with the same `requestHash` (replay) or another one. */
+  insertEvent(event: StoredEvent, clientToken: string | undefined, requestHash: string): InsertEventResult
+  findEvent(memoryId: string, actorId: string, sessionId: string, eventId: string): StoredEvent | undefined
+  /** Newest first, starting after `after`, keeping events that pass `predicate`. */
+  listEvents(
+    memoryId: string,
+    actorId: string,
+    sessionId: string,
+    after: EventCursor | undefined,
+    limit: number,
+    predicate: EventPredicate | undefined,
+  ): EventPage
+  deleteEvent(memoryId: string, actorId: string, sessionId: string, eventId: string): boolean
+  /** The newest event of a branch in a session, to find a branch's fork point. */
+  firstEventOfBranch(
+    memoryId: string,
+    actorId: string,
+    sessionId: string,
+    branch: string,
+  ): StoredEvent | undefined
+  listSessions(memoryId: string, actorId: string, offset: number, limit: number): SessionRow[]
+  listActors(memoryId: string, offset: number, limit: number): string[]
+  /** Removes events older than their memory's expiry; returns how many. */
+  purgeExpiredEvents(nowMs: number): number
+
+  insertRecords(records: StoredRecord[]): void
+  findRecord(memoryId: string, memoryRecordId: string): StoredRecord | undefined
+  listRecords(memoryId: string): StoredRecord[]
+  deleteRecord(memoryId: string, memoryRecordId: string): boolean
+
+  close(): void
+}

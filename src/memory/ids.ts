@@ -1,0 +1,68 @@
+/**
+ * Identifier rules of AgentCore Memory (the service's published API model). Kept in one place so
+ * the session manager, the MCP server and the local service reject the same ids the same way.
+ */
+
+/** A rule for one kind of identifier. */
+export interface IdRule {
+  readonly pattern: RegExp
+  readonly minLength: number
+  readonly maxLength: number
+  readonly description: string
+}
+
+export const MEMORY_ID_RULE: IdRule = {
+  pattern: /^[a-zA-Z][a-zA-Z0-9_-]{0,99}-[a-zA-Z0-9]{10}$/,
+  minLength: 12,
+  maxLength: 111,
+  description: 'a memory name, a dash and 10 letters or digits',
+}
+
+export const ACTOR_ID_RULE: IdRule = {
+  pattern: /^[a-zA-Z0-9][a-zA-Z0-9_/-]*(?::[a-zA-Z0-9_/-]+)*[a-zA-Z0-9_/-]*$/,
+  minLength: 1,
+  maxLength: 255,
+  description: 'letters, digits, -, _, / and : separated parts, starting with a letter or digit',
+}
+
+export const SESSION_ID_RULE: IdRule = {
+  pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/,
+  minLength: 1,
+  maxLength: 100,
+  description: 'letters, digits, - and _, starting with a letter or digit',
+}
+
+export const EVENT_ID_RULE: IdRule = {
+  pattern: /^[0-9]+#[a-fA-F0-9]+$/,
+  minLength: 1,
+  maxLength: 100,
+  description: 'digits, # and hexadecimal digits',
+}
+
+export const BRANCH_NAME_RULE: IdRule = {
+  pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/,
+  minLength: 1,
+  maxLength: 100,
+  description: 'letters, digits, - and _, starting with a letter or digit',
+}
+
+/** Metadata keys and values: <= 256 characters of a restricted set (values), keys 1..128. */
+export const METADATA_VALUE_PATTERN = /^[a-zA-Z0-9\s._:/=+@-]*$/
+export const METADATA_KEY_PATTERN = /^[a-zA-Z0-9\s._:/=+@-]+$/
+export const METADATA_VALUE_MAX_LENGTH = 256
+export const METADATA_KEY_MAX_LENGTH = 128
+export const METADATA_MAX_KEYS = 15
+
+/** Returns why `value` breaks `rule`, or undefined when it is valid. */
+export function explainIdViolation(value: unknown, rule: IdRule): string | undefined {
+  if (typeof value !== 'string') return 'must be a string'
+  if (value.length < rule.minLength || value.length > rule.maxLength) {
+    return `must be ${rule.minLength} to ${rule.maxLength} characters long (got ${value.length})`
+  }
+  if (!rule.pattern.test(value)) return `must match ${rule.pattern.source} (${rule.description})`
+  return undefined
+}
+
+export function isValidId(value: unknown, rule: IdRule): value is string {
+  return explainIdViolation(value, rule) === undefined
+}

@@ -1,0 +1,52 @@
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
+import { type LocalAgentCoreConfig, LocalAgentCoreService } from '../../src/local/index.ts'
+
+/** Static test credentials: the local service checks the signature's shape, not its value. */
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' }
+
+export interface LocalAgentCoreFixture extends AsyncDisposable {
+  /** Stops the clients and the service (Node 22 has no `await using`; call this in `after`). */
+  close(): Promise<void>
+  readonly service: LocalAgentCoreService
+  readonly data: BedrockAgentCoreClient
+  readonly control: BedrockAgentCoreControlClient
+  readonly clientConfig: {
+    endpoint: string
+    region: string
+    credentials: typeof TEST_CREDENTIALS
+  }
+  /** Creates a memory through the control-plane client and returns its id. */
+  createMemory(name?: string): Promise<string>
+}
+
+/** Starts the local AgentCore service on port 0 with real AWS SDK clients pointed at it. */
+export async function startLocalAgentCore(config: LocalAgentCoreConfig = {}): Promise<LocalAgentCoreFixture> {
+  const service = await LocalAgentCoreService.start({ port: 0, ...config })
+  const clientConfig = { endpoint: service.url, region: 'us-east-1', credentials: TEST_CREDENTIALS }
+  const data = new BedrockAgentCoreClient(clientConfig)
+  const control = new BedrockAgentCoreControlClient(clientConfig)
+  let counter = 0
+  const fixture: LocalAgentCoreFixture = {
+    service,
+    data,
+    control,
+    clientConfig,
+    async createMemory(name) {
+      counter += 1
+      const result = await control.send(
+        new CreateMemoryCommand({ name: name ?? `test_memory_${counter}`, eventExpiryDuration: 30 }),
+      )
+      return result.memory?.id as string
+    },
+    async close() {
+      data.destroy()
+      control.destroy()
+      await service.close()
+    },
+    async [Symbol.asyncDispose]() {
+      await fixture.close()
+    },
+  }
+  return fixture
+}
