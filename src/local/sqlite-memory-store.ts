@@ -107,15 +107,13 @@ export class SqliteMemoryStore implements MemoryStore {
 
   findMemory(id: string): StoredMemory | undefined {
     const row = this.statement('SELECT body FROM memories WHERE id = ?').get(id) as
-      | { body: string }
-      | undefined
+      { body: string } | undefined
     return row ? (JSON.parse(row.body) as StoredMemory) : undefined
   }
 
   findMemoryByClientToken(token: string): StoredMemory | undefined {
     const row = this.statement('SELECT body FROM memories WHERE client_token = ?').get(token) as
-      | { body: string }
-      | undefined
+      { body: string } | undefined
     return row ? (JSON.parse(row.body) as StoredMemory) : undefined
   }
 
