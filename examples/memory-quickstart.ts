@@ -1,0 +1,54 @@
+/**
+ * CreateMemory with the control-plane client, then CreateEvent and ListEvents with the data-plane
+ * client. Against AWS, leave AGENTCORE_ENDPOINT unset; locally, set it to the local service's URL:
+ *
+ *   npm start                      # in one terminal
+ *   AGENTCORE_ENDPOINT=http://127.0.0.1:8090 node examples/memory-quickstart.ts
+ */
+import {
+  BedrockAgentCoreClient,
+  CreateEventCommand,
+  ListEventsCommand,
+} from '@aws-sdk/client-bedrock-agentcore'
+import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
+
+const endpoint = process.env.AGENTCORE_ENDPOINT
+const config = {
+  region: process.env.AWS_REGION ?? 'us-east-1',
+  ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+}
+
+const control = new BedrockAgentCoreControlClient(config)
+const data = new BedrockAgentCoreClient(config)
+
+const { memory } = await control.send(
+  new CreateMemoryCommand({ name: `quickstart_${Date.now()}`, eventExpiryDuration: 30 }),
+)
+const memoryId = memory?.id as string
+console.log(`memory ${memoryId} is ${memory?.status}`)
+
+for (const [role, text] of [
+  ['USER', 'Train a classifier on my data set'],
+  ['ASSISTANT', 'Started training; I will report back.'],
+] as const) {
+  await data.send(
+    new CreateEventCommand({
+      memoryId,
+      actorId: 'alice',
+      sessionId: 'quickstart',
+      eventTimestamp: new Date(),
+      payload: [{ conversational: { role, content: { text } } }],
+    }),
+  )
+}
+
+const { events } = await data.send(
+  new ListEventsCommand({ memoryId, actorId: 'alice', sessionId: 'quickstart' }),
+)
+for (const event of (events ?? []).reverse()) {
+  const item = event.payload?.[0]
+  if (item && 'conversational' in item)
+    console.log(`${item.conversational?.role}: ${item.conversational?.content?.text}`)
+}
+control.destroy()
+data.destroy()
