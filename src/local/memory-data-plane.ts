@@ -63,6 +63,25 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
     sessionId: checker.id('sessionId', request.params.sessionId, SESSION_ID_RULE) as string,
   })
 
+  const eventPath = (request: OperationRequest) => {
+    const checker = new FieldChecker()
+    const ids = sessionPath(request, checker)
+    const eventId = checker.id('eventId', request.params.eventId, EVENT_ID_RULE) as string
+    requireMemory(checker, ids.memoryId)
+    return { ids, eventId }
+  }
+
+  const recordPath = (request: OperationRequest) => {
+    const checker = new FieldChecker()
+    const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
+    const recordId = checker.string('memoryRecordId', request.params.memoryRecordId, {
+      min: 1,
+      max: 100,
+    }) as string
+    requireMemory(checker, memoryId)
+    return { memoryId, recordId }
+  }
+
   const routes: JsonRoute[] = [
     {
       kind: 'json',
@@ -132,10 +151,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
       operation: 'GetEvent',
       writes: false,
       handle(request) {
-        const checker = new FieldChecker()
-        const ids = sessionPath(request, checker)
-        const eventId = checker.id('eventId', request.params.eventId, EVENT_ID_RULE) as string
-        requireMemory(checker, ids.memoryId)
+        const { ids, eventId } = eventPath(request)
         const event = store.findEvent(ids.memoryId, ids.actorId, ids.sessionId, eventId)
         if (!event) throw notFound(`Event ${eventId}`)
         return { status: 200, body: { event: eventToWire(event, true) } }
@@ -148,10 +164,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
       operation: 'DeleteEvent',
       writes: true,
       handle(request) {
-        const checker = new FieldChecker()
-        const ids = sessionPath(request, checker)
-        const eventId = checker.id('eventId', request.params.eventId, EVENT_ID_RULE) as string
-        requireMemory(checker, ids.memoryId)
+        const { ids, eventId } = eventPath(request)
         if (!store.deleteEvent(ids.memoryId, ids.actorId, ids.sessionId, eventId))
           throw notFound(`Event ${eventId}`)
         return { status: 200, body: { eventId } }
@@ -397,13 +410,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
       operation: 'GetMemoryRecord',
       writes: false,
       handle(request) {
-        const checker = new FieldChecker()
-        const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
-        const recordId = checker.string('memoryRecordId', request.params.memoryRecordId, {
-          min: 1,
-          max: 100,
-        }) as string
-        requireMemory(checker, memoryId)
+        const { memoryId, recordId } = recordPath(request)
         const record = store.findRecord(memoryId, recordId)
         if (!record) throw notFound(`Memory record ${recordId}`)
         return { status: 200, body: { memoryRecord: recordToWire(record) } }
@@ -416,13 +423,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
       operation: 'DeleteMemoryRecord',
       writes: true,
       handle(request) {
-        const checker = new FieldChecker()
-        const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
-        const recordId = checker.string('memoryRecordId', request.params.memoryRecordId, {
-          min: 1,
-          max: 100,
-        }) as string
-        requireMemory(checker, memoryId)
+        const { memoryId, recordId } = recordPath(request)
         if (!store.deleteRecord(memoryId, recordId)) throw notFound(`Memory record ${recordId}`)
         return { status: 200, body: { memoryRecordId: recordId } }
       },
