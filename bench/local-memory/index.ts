@@ -1,16 +1,18 @@
 /**
  * Local AgentCore service throughput: CreateEvent and ListEvents through the AWS SDK client vs raw
  * HTTP to the same server, in the same run. The ratio is what the SDK (signing, serde, middleware)
- * costs on top of the service itself.
+ * costs on top of the service itself. The service runs in its own process (as `npm start` runs it),
+ * so client and server do not share one event loop.
  */
+import { spawn } from 'node:child_process'
 import { Agent, request } from 'node:http'
+import { createInterface } from 'node:readline'
 import {
   BedrockAgentCoreClient,
   CreateEventCommand,
   ListEventsCommand,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
-import { LocalAgentCoreService } from '../../src/local/index.ts'
 
 const quick = process.env.BENCH_QUICK === '1'
 const EVENTS = quick ? 300 : 3000
@@ -18,15 +20,29 @@ const LISTS = quick ? 100 : 1000
 const CONCURRENCY = 8
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 
-const service = await LocalAgentCoreService.start({ port: 0 })
-const clientConfig = { endpoint: service.url, region: 'us-east-1', credentials }
+const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
+const server = spawn(
+  process.execPath,
+  ['--disable-warning=ExperimentalWarning', cli, 'local', '--port', '0', '--in-memory'],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+)
+const serviceUrl = await new Promise<string>((resolve, reject) => {
+  createInterface({ input: server.stdout }).on('line', (line) => {
+    const match = /listening on (http:\/\/\S+)/.exec(line)
+    if (match?.[1]) resolve(match[1])
+  })
+  server.once('exit', (code) => reject(new Error(`the local service exited with ${code}`)))
+})
+const clientConfig = { endpoint: serviceUrl, region: 'us-east-1', credentials }
 const control = new BedrockAgentCoreControlClient(clientConfig)
 const client = new BedrockAgentCoreClient(clientConfig)
 const memoryId = (await control.send(new CreateMemoryCommand({ name: 'bench', eventExpiryDuration: 30 })))
   .memory?.id as string
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
-const url = new URL(service.url)
+const url = new URL(serviceUrl)
 
 /** One raw REST-JSON call with a SigV4-shaped header (the service checks its shape, not its value). */
 function rawPost(path: string, body: unknown): Promise<unknown> {
@@ -133,7 +149,7 @@ for (const concurrency of [1, CONCURRENCY]) {
 }
 
 console.log(
-  `\nbench/local-memory: ${EVENTS} CreateEvent and ${LISTS} ListEvents calls per row, one server, one run`,
+  `\nbench/local-memory: ${EVENTS} CreateEvent and ${LISTS} ListEvents calls per row, service in its own process, one run`,
 )
 console.log('| operation | SDK client calls/s | raw HTTP calls/s | SDK / raw |')
 console.log('|---|---:|---:|---:|')
@@ -144,4 +160,5 @@ for (const [name, sdk, raw] of rows) {
 client.destroy()
 control.destroy()
 agent.destroy()
-await service.close()
+server.kill('SIGINT')
+await new Promise((resolve) => server.once('exit', resolve))
