@@ -32,7 +32,7 @@ export interface LocalAgentCoreConfig {
   readonly adminToken?: string
   /** Access key ids accepted in SigV4 headers; when unset any signed request is accepted. */
   readonly accessKeyIds?: readonly string[]
-  /** Largest JSON request body; default 10 MiB. */
+  /** Largest JSON request body; default 32 MiB (100 payloads of 100,000 characters fit). */
   readonly maxBodyBytes?: number
   /** InvokeAgentRuntime limits; defaults are AgentCore's (100 MB, 15 min, 60 min). */
   readonly maxPayloadBytes?: number
@@ -79,7 +79,7 @@ export class LocalAgentCoreService {
     for (const [key, target] of Object.entries(config.runtimes ?? {})) this.registerRuntime(key, target)
     const now = config.now ?? Date.now
     this.router.add(
-      ...memoryDataPlaneRoutes({ store: this.store }),
+      ...memoryDataPlaneRoutes({ store: this.store, now }),
       ...controlPlaneRoutes({
         store: this.store,
         now,
@@ -174,7 +174,7 @@ export class LocalAgentCoreService {
         await matched.route.handle(request, response, matched.params, requestId)
         return
       }
-      const body = parseJsonObject(await readBody(request, this.config.maxBodyBytes ?? 10 * 1024 * 1024))
+      const body = parseJsonObject(await readBody(request, this.config.maxBodyBytes ?? 32 * 1024 * 1024))
       const result = await matched.route.handle({
         params: matched.params,
         query: url.searchParams,

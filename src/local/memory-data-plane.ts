@@ -44,11 +44,12 @@ const OPERATORS = new Set(['EQUALS_TO', 'EXISTS', 'NOT_EXISTS'])
 
 export interface MemoryDataPlaneDeps {
   readonly store: MemoryStore
+  readonly now: () => number
 }
 
 /** The AgentCore Memory data plane operations, as REST-JSON routes. */
 export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
-  const { store } = deps
+  const { store, now } = deps
 
   const requireMemory = (checker: FieldChecker, memoryId: string | undefined): StoredMemory => {
     checker.throwIfInvalid()
@@ -134,7 +135,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           ...(metadata ? { metadata } : {}),
         }
         const requestHash = hashRequest({ ...body, memoryId, clientToken: undefined })
-        const result = store.insertEvent(event, clientToken, requestHash)
+        const result = store.insertEvent(event, clientToken, requestHash, now())
         if (result.kind === 'token-mismatch') {
           throw new AwsServiceError(
             'ConflictException',

@@ -86,7 +86,12 @@ export interface MemoryStore {
   deleteMemory(id: string): void
 
   /** Inserts unless `clientToken` was seen with the same `requestHash` (replay) or another one. */
-  insertEvent(event: StoredEvent, clientToken: string | undefined, requestHash: string): InsertEventResult
+  insertEvent(
+    event: StoredEvent,
+    clientToken: string | undefined,
+    requestHash: string,
+    storedAtMs: number,
+  ): InsertEventResult
   findEvent(memoryId: string, actorId: string, sessionId: string, eventId: string): StoredEvent | undefined
   /** Newest first, starting after `after`, keeping events that pass `predicate`. */
   listEvents(
@@ -107,7 +112,7 @@ export interface MemoryStore {
   ): StoredEvent | undefined
   listSessions(memoryId: string, actorId: string, offset: number, limit: number): SessionRow[]
   listActors(memoryId: string, offset: number, limit: number): string[]
-  /** Removes events older than their memory's expiry; returns how many. */
+  /** Removes events stored longer ago than their memory's expiry; returns how many. */
   purgeExpiredEvents(nowMs: number): number
 
   insertRecords(records: StoredRecord[]): void

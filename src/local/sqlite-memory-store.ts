@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_session ON events (memory_id, actor_id, session_id, event_ts DESC, seq DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (memory_id, actor_id, session_id, event_id);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_token ON events (memory_id, client_token) WHERE client_token IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_by_time ON events (memory_id, event_ts);
+CREATE INDEX IF NOT EXISTS events_by_age ON events (memory_id, created_at_ms);
 CREATE TABLE IF NOT EXISTS records (
   memory_id TEXT NOT NULL,
   record_id TEXT NOT NULL,
@@ -133,7 +133,12 @@ export class SqliteMemoryStore implements MemoryStore {
     })
   }
 
-  insertEvent(event: StoredEvent, clientToken: string | undefined, requestHash: string): InsertEventResult {
+  insertEvent(
+    event: StoredEvent,
+    clientToken: string | undefined,
+    requestHash: string,
+    storedAtMs: number,
+  ): InsertEventResult {
     return this.transaction((): InsertEventResult => {
       if (clientToken !== undefined) {
         const prior = this.statement('SELECT * FROM events WHERE memory_id = ? AND client_token = ?').get(
@@ -161,7 +166,7 @@ export class SqliteMemoryStore implements MemoryStore {
         event.metadata ? JSON.stringify(event.metadata) : null,
         clientToken ?? null,
         requestHash,
-        Date.now(),
+        storedAtMs,
       )
       return { kind: 'created', event }
     })
@@ -259,10 +264,11 @@ export class SqliteMemoryStore implements MemoryStore {
   purgeExpiredEvents(nowMs: number): number {
     let removed = 0
     for (const memory of this.listMemories(0, Number.MAX_SAFE_INTEGER)) {
-      const cutoffSeconds = (nowMs - memory.eventExpiryDays * 86_400_000) / 1000
-      const result = this.statement('DELETE FROM events WHERE memory_id = ? AND event_ts < ?').run(
+      // Expiry counts from when the service stored the event, not from the timestamp the caller chose.
+      const cutoffMs = nowMs - memory.eventExpiryDays * 86_400_000
+      const result = this.statement('DELETE FROM events WHERE memory_id = ? AND created_at_ms < ?').run(
         memory.id,
-        cutoffSeconds,
+        cutoffMs,
       )
       removed += Number(result.changes)
     }

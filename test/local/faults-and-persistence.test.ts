@@ -193,6 +193,36 @@ describe('persistence', () => {
     }
   })
 
+  test('events are purged once they were stored longer than the memory event expiry', async (t) => {
+    let clock = Date.UTC(2026, 10, 1)
+    const env = await startLocalAgentCore({ now: () => clock })
+    t.after(() => env.close())
+    const memoryId = await env.createMemory()
+    await env.data.send(
+      new CreateEventCommand({
+        memoryId,
+        actorId: 'e',
+        sessionId: 's',
+        eventTimestamp: new Date(2020, 0, 1),
+        payload: [text('old timestamp')],
+      }),
+    )
+    assert.equal(env.service.store.purgeExpiredEvents(clock + 29 * 86_400_000), 0, 'kept within 30 days')
+    clock += 29 * 86_400_000
+    await env.data.send(
+      new CreateEventCommand({
+        memoryId,
+        actorId: 'e',
+        sessionId: 's',
+        eventTimestamp: new Date(),
+        payload: [text('recent')],
+      }),
+    )
+    assert.equal(env.service.store.purgeExpiredEvents(clock + 2 * 86_400_000), 1)
+    const listed = await env.data.send(new ListEventsCommand({ memoryId, actorId: 'e', sessionId: 's' }))
+    assert.equal(listed.events?.length, 1)
+  })
+
   test('100 concurrent CreateEvent calls are all stored', async (t) => {
     const env = await startLocalAgentCore()
     t.after(() => env.close())
