@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { MEMORY_ID_RULE } from '../memory/ids.ts'
-import { AwsServiceError, notFound } from './errors.ts'
+import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
 import { FieldChecker } from './field-checker.ts'
 import type { MemoryStore, StoredMemory, StoredStrategy } from './memory-store.ts'
 import { decodePageToken, encodePageToken } from './page-token.ts'
+import { hashRequest } from './request-hash.ts'
 import type { JsonRoute } from './router.ts'
 
 const STRATEGY_TYPES: Record<string, string> = {
@@ -60,29 +61,33 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
         const clientToken = checker.string('clientToken', body.clientToken, { min: 1, max: 256 })
         const strategies = checkStrategies(checker, body.memoryStrategies)
         checker.throwIfInvalid()
-        if (clientToken !== undefined) {
-          const prior = store.findMemoryByClientToken(clientToken)
-          if (prior) return { status: 202, body: { memory: memoryToWire(prior) } }
+        const requestHash = hashRequest({ ...body, clientToken: undefined })
+        const outcome = store.idempotent('CreateMemory', clientToken, requestHash, () => {
+          if (store.listMemories(0, Number.MAX_SAFE_INTEGER).some((memory) => memory.name === name)) {
+            throw new AwsServiceError('ConflictException', `A memory named ${name} already exists`)
+          }
+          return createMemory()
+        })
+        if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('CreateMemory')
+        return { status: 202, body: { memory: outcome.value } }
+
+        function createMemory() {
+          const id = `${name}-${randomSuffix()}`
+          const time = now()
+          const memory: StoredMemory = {
+            id,
+            arn: `arn:aws:bedrock-agentcore:${deps.region}:${deps.accountId}:memory/${id}`,
+            name: name as string,
+            eventExpiryDays: eventExpiryDays as number,
+            status: 'ACTIVE',
+            createdAtMs: time,
+            updatedAtMs: time,
+            strategies: strategies ?? [],
+            ...(description !== undefined ? { description } : {}),
+          }
+          store.insertMemory(memory)
+          return memoryToWire(memory)
         }
-        if (store.listMemories(0, Number.MAX_SAFE_INTEGER).some((memory) => memory.name === name)) {
-          throw new AwsServiceError('ConflictException', `A memory named ${name} already exists`)
-        }
-        const id = `${name}-${randomSuffix()}`
-        const time = now()
-        const memory: StoredMemory = {
-          id,
-          arn: `arn:aws:bedrock-agentcore:${deps.region}:${deps.accountId}:memory/${id}`,
-          name: name as string,
-          eventExpiryDays: eventExpiryDays as number,
-          status: 'ACTIVE',
-          createdAtMs: time,
-          updatedAtMs: time,
-          strategies: strategies ?? [],
-          ...(description !== undefined ? { description } : {}),
-          ...(clientToken !== undefined ? { clientToken } : {}),
-        }
-        store.insertMemory(memory)
-        return { status: 202, body: { memory: memoryToWire(memory) } }
       },
     },
     {
@@ -142,10 +147,19 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
       handle(request) {
         const checker = new FieldChecker()
         const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
+        const clientToken = checker.string('clientToken', request.query.get('clientToken') ?? undefined, {
+          min: 1,
+          max: 256,
+        })
         checker.throwIfInvalid()
-        if (!store.findMemory(memoryId)) throw notFound(`Memory ${memoryId}`)
-        store.deleteMemory(memoryId)
-        return { status: 202, body: { memoryId, status: 'DELETING' } }
+        // With a token, a retry after a lost response gets the same answer instead of a 404.
+        const outcome = store.idempotent(`DeleteMemory`, clientToken, hashRequest({ memoryId }), () => {
+          if (!store.findMemory(memoryId)) throw notFound(`Memory ${memoryId}`)
+          store.deleteMemory(memoryId)
+          return { memoryId, status: 'DELETING' }
+        })
+        if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('DeleteMemory')
+        return { status: 202, body: outcome.value }
       },
     },
   ]

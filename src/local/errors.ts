@@ -39,24 +39,28 @@ export class AwsServiceError extends Error {
   readonly code: AwsErrorType
   readonly status: number
   readonly fieldList: readonly ValidationField[] | undefined
+  /** AgentCore's `reason` member, e.g. `IdempotentParameterMismatchException`. */
+  readonly reason: string | undefined
 
   constructor(
     code: AwsErrorType,
     message: string,
-    options?: { fieldList?: ValidationField[]; status?: number },
+    options?: { fieldList?: ValidationField[]; status?: number; reason?: string },
   ) {
     super(message)
     this.name = code
     this.code = code
     this.status = options?.status ?? STATUS_BY_TYPE[code]
     this.fieldList = options?.fieldList
+    this.reason = options?.reason
   }
 
   /** The JSON body AWS services send for this error. */
   toBody(): Record<string, unknown> {
     const body: Record<string, unknown> = { message: this.message }
+    if (this.reason) body.reason = this.reason
     if (this.fieldList && this.fieldList.length > 0) {
-      body.reason = 'FieldValidationFailed'
+      body.reason ??= 'FieldValidationFailed'
       body.fieldList = this.fieldList
     }
     return body
@@ -71,4 +75,16 @@ export function validationError(fields: ValidationField[]): AwsServiceError {
 
 export function notFound(what: string): AwsServiceError {
   return new AwsServiceError('ResourceNotFoundException', `${what} not found`)
+}
+
+/** A client token reused with other parameters: AgentCore's ValidationException reason for it. */
+export function idempotencyMismatch(operation: string): AwsServiceError {
+  return new AwsServiceError(
+    'ValidationException',
+    `clientToken: was already used for a ${operation} request with different parameters`,
+    {
+      reason: 'IdempotentParameterMismatchException',
+      fieldList: [{ name: 'clientToken', message: 'was already used with different parameters' }],
+    },
+  )
 }

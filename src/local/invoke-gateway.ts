@@ -19,6 +19,7 @@ const USER_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-user-id'
 const CUSTOM_HEADER_PREFIX = 'x-amzn-bedrock-agentcore-runtime-custom-'
 const PASSED_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', USER_ID_HEADER]
 const RETURNED_HEADERS = ['content-type', 'mcp-session-id', 'mcp-protocol-version']
+const RUNTIME_ID_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$/
 const ARN_PATTERN =
   /^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:[0-9]{12}:runtime\/([a-zA-Z][a-zA-Z0-9_]{0,99}(?:-[a-zA-Z0-9]{10})?)$/
 
@@ -36,10 +37,11 @@ export function newRuntimeSessionId(): string {
   return `${randomUUID()}-${Date.now().toString(36)}`
 }
 
-/** Looks a runtime up by ARN, by its id, then by `*`. */
-export function resolveRuntime(runtimes: RuntimeTable, arn: string): RuntimeTarget | undefined {
-  const id = ARN_PATTERN.exec(arn)?.[1]
-  return runtimes.get(arn) ?? (id !== undefined ? runtimes.get(id) : undefined) ?? runtimes.get('*')
+/** Looks a runtime up by ARN, by its id, then by `*`; `identifier` is an ARN or a bare runtime id. */
+export function resolveRuntime(runtimes: RuntimeTable, identifier: string): RuntimeTarget | undefined {
+  const id = ARN_PATTERN.exec(identifier)?.[1] ?? identifier
+  const byArnOfSameId = [...runtimes].find(([key]) => ARN_PATTERN.exec(key)?.[1] === id)?.[1]
+  return runtimes.get(identifier) ?? runtimes.get(id) ?? byArnOfSameId ?? runtimes.get('*')
 }
 
 /**
@@ -54,19 +56,20 @@ export function invokeGatewayRoute(config: InvokeGatewayConfig): RawRoute {
     operation: 'InvokeAgentRuntime',
     async handle(request, response, params, requestId) {
       const arn = params.agentRuntimeArn ?? ''
-      if (!ARN_PATTERN.test(arn)) {
-        throw new AwsServiceError(
-          'ValidationException',
-          'agentRuntimeArn: must be an AgentCore runtime ARN',
-          {
-            fieldList: [
-              {
-                name: 'agentRuntimeArn',
-                message: 'must be arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>',
-              },
-            ],
-          },
-        )
+      const query = new URL(request.url ?? '/', 'http://local').searchParams
+      const accountId = query.get('accountId')
+      // AgentCore takes a full ARN, or a runtime id together with the accountId query parameter.
+      const validIdentifier =
+        ARN_PATTERN.test(arn) || (RUNTIME_ID_PATTERN.test(arn) && /^[0-9]{12}$/.test(accountId ?? ''))
+      if (!validIdentifier) {
+        const message = RUNTIME_ID_PATTERN.test(arn)
+          ? 'accountId: a 12-digit account id is required with a runtime id'
+          : 'agentRuntimeArn: must be a runtime ARN (arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>) or a runtime id'
+        throw new AwsServiceError('ValidationException', message, {
+          fieldList: [
+            { name: message.split(':')[0] as string, message: message.slice(message.indexOf(':') + 2) },
+          ],
+        })
       }
       const declared = Number(request.headers['content-length'] ?? '0')
       if (declared > config.maxPayloadBytes) {
@@ -93,7 +96,7 @@ export function invokeGatewayRoute(config: InvokeGatewayConfig): RawRoute {
       if (!target) throw new AwsServiceError('ResourceNotFoundException', `Runtime ${arn} not found`)
       const sessionId = typeof givenSession === 'string' ? givenSession : newRuntimeSessionId()
       const url = new URL(target.protocol === 'MCP' ? '/mcp' : '/invocations', target.url)
-      const qualifier = new URL(request.url ?? '/', 'http://local').searchParams.get('qualifier')
+      const qualifier = query.get('qualifier')
       if (qualifier) url.searchParams.set('qualifier', qualifier)
       const headers: Record<string, string> = {
         [SESSION_HEADER]: sessionId,
@@ -114,6 +117,16 @@ export function invokeGatewayRoute(config: InvokeGatewayConfig): RawRoute {
   }
 }
 
+/** Every runtime-side failure is a 424 RuntimeClientError, as AgentCore models it: not retried by the SDK. */
+function runtimeError(message: string): AwsServiceError {
+  return new AwsServiceError('RuntimeClientError', message, { status: 424 })
+}
+
+/**
+ * Streams the request to the runtime and its answer back. The promise always settles: on the
+ * answer's end, on any error of either side, on the caller going away (the runtime request is then
+ * aborted, so an agent does not keep working for nobody), or on the total time limit.
+ */
 function forward(
   incoming: IncomingMessage,
   response: ServerResponse,
@@ -124,34 +137,57 @@ function forward(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-    let received = 0
     let settled = false
-    const fail = (error: AwsServiceError) => {
+    let deadline: NodeJS.Timeout | undefined
+    const outgoing = send(url, { method: 'POST', headers })
+    /** Ends the exchange; an error before the answer started becomes an AWS error reply. */
+    const finish = (error?: AwsServiceError, callerLeft = false) => {
       if (settled) return
       settled = true
-      outgoing.destroy()
-      reject(error)
+      if (deadline) clearTimeout(deadline)
+      if (error || callerLeft) outgoing.destroy()
+      if (error && !response.headersSent) reject(error)
+      else {
+        if (error) response.destroy()
+        resolve()
+      }
     }
-    const outgoing = send(url, { method: 'POST', headers }, (upstream) => {
-      const status = upstream.statusCode ?? 502
+    const limit = (ms: number, message: string) => {
+      if (deadline) clearTimeout(deadline)
+      deadline = setTimeout(() => finish(runtimeError(message)), ms)
+    }
+    limit(config.requestTimeoutMs, 'Runtime did not answer in time')
+    response.on('close', () => {
+      if (!response.writableFinished) finish(undefined, true)
+    })
+    outgoing.on('error', (error: NodeJS.ErrnoException) =>
+      finish(runtimeError(`Runtime at ${url.origin} is unreachable (${error.code ?? error.message})`)),
+    )
+    outgoing.on('response', (upstream) => {
+      const status = upstream.statusCode ?? 500
+      upstream.on('error', () => finish(runtimeError('Runtime connection failed')))
       if (status >= 400) {
         const chunks: Buffer[] = []
+        let size = 0
         upstream.on('data', (chunk: Buffer) => {
-          if (chunks.length < 64) chunks.push(chunk)
+          if (size < 4096) chunks.push(chunk)
+          size += chunk.length
         })
-        upstream.on('end', () => {
+        const report = () => {
           const detail = Buffer.concat(chunks).toString('utf8').slice(0, 1024)
-          fail(
-            new AwsServiceError('RuntimeClientError', `Runtime answered ${status}: ${detail}`, {
-              status: status >= 500 ? 502 : 424,
-            }),
-          )
-        })
+          finish(runtimeError(`Runtime answered ${status}: ${detail}`))
+        }
+        upstream.on('end', report)
+        upstream.on('close', report)
         return
       }
-      const streaming = String(upstream.headers['content-type'] ?? '').includes('text/event-stream')
-      outgoing.setTimeout(streaming ? config.streamTimeoutMs : config.requestTimeoutMs)
-      const answer: Record<string, string> = { [SESSION_HEADER]: sessionId }
+      const contentType = String(upstream.headers['content-type'] ?? 'application/octet-stream')
+      const streaming = contentType.includes('text/event-stream')
+      limit(
+        streaming ? config.streamTimeoutMs : config.requestTimeoutMs,
+        streaming ? 'Runtime stream exceeded its time limit' : 'Runtime did not answer in time',
+      )
+      const answer: Record<string, string> = { [SESSION_HEADER]: sessionId, 'content-type': contentType }
       for (const name of RETURNED_HEADERS) {
         const value = upstream.headers[name]
         if (typeof value === 'string') answer[name] = value
@@ -159,52 +195,28 @@ function forward(
       response.writeHead(status, answer)
       response.flushHeaders()
       upstream.pipe(response)
-      upstream.on('end', () => {
-        settled = true
-        resolve()
-      })
-      upstream.on('error', () => {
-        settled = true
-        response.destroy()
-        resolve()
+      upstream.on('end', () => finish())
+      upstream.on('close', () => {
+        if (!upstream.complete) finish(runtimeError('Runtime closed the stream early'))
       })
     })
-    outgoing.setTimeout(config.requestTimeoutMs, () => {
-      if (response.headersSent) {
-        settled = true
-        response.destroy()
-        outgoing.destroy()
-        resolve()
-        return
-      }
-      fail(new AwsServiceError('RuntimeClientError', 'Runtime did not answer in time', { status: 504 }))
-    })
-    outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      if (response.headersSent) {
-        settled = true
-        response.destroy()
-        resolve()
-        return
-      }
-      fail(
-        new AwsServiceError(
-          'RuntimeClientError',
-          `Runtime at ${url.origin} is unreachable (${error.code ?? error.message})`,
-          { status: 502 },
-        ),
-      )
-    })
+    let received = 0
     incoming.on('data', (chunk: Buffer) => {
       received += chunk.length
       if (received > config.maxPayloadBytes) {
-        fail(
+        finish(
           new AwsServiceError(
             'ValidationException',
             `payload: must be at most ${config.maxPayloadBytes} bytes`,
-            { status: 413 },
+            {
+              status: 413,
+            },
           ),
         )
       }
+    })
+    incoming.on('close', () => {
+      if (!incoming.complete) finish(undefined, true)
     })
     incoming.pipe(outgoing)
   })

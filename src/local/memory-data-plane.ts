@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import {
   ACTOR_ID_RULE,
   BRANCH_NAME_RULE,
@@ -11,7 +11,7 @@ import {
   METADATA_VALUE_PATTERN,
   SESSION_ID_RULE,
 } from '../memory/ids.ts'
-import { AwsServiceError, notFound } from './errors.ts'
+import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
 import { FieldChecker } from './field-checker.ts'
 import type {
   EventBranch,
@@ -25,6 +25,7 @@ import type {
 } from './memory-store.ts'
 import { decodePageToken, encodePageToken } from './page-token.ts'
 import { scoreDocuments } from './relevance.ts'
+import { hashRequest } from './request-hash.ts'
 import type { JsonRoute, OperationRequest } from './router.ts'
 
 /** Limits of the Memory data plane (FACTS section 3). */
@@ -37,7 +38,13 @@ export const MEMORY_LIMITS = {
   searchQuery: 10_000,
   recordText: 100_000,
   batchRecords: 100,
+  recordMetadataKeys: 20,
+  /** Latest accepted event time: year 9999, so event ids stay plain digits. */
+  maxTimestampSeconds: 253_402_300_799,
 } as const
+
+const NAMESPACE_PATTERN = /^[a-zA-Z0-9/*][a-zA-Z0-9_/*{}:.-]*$/
+const STRATEGY_ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/
 
 const ROLES = new Set(['USER', 'ASSISTANT', 'TOOL', 'OTHER'])
 const OPERATORS = new Set(['EQUALS_TO', 'EXISTS', 'NOT_EXISTS'])
@@ -136,12 +143,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         }
         const requestHash = hashRequest({ ...body, memoryId, clientToken: undefined })
         const result = store.insertEvent(event, clientToken, requestHash, now())
-        if (result.kind === 'token-mismatch') {
-          throw new AwsServiceError(
-            'ConflictException',
-            'clientToken was already used for a CreateEvent request with different parameters',
-          )
-        }
+        if (result.kind === 'token-mismatch') throw idempotencyMismatch('CreateEvent')
         return { status: 201, body: { event: eventToWire(result.event, true) } }
       },
     },
@@ -284,10 +286,13 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           ? checker.integer('searchCriteria.topK', criteria.topK, { min: 1, max: 100 })
           : undefined
         const { offset, limit, scope } = offsetPaging(checker, body, `retrieve:${memoryId}`)
+        if (namespace === undefined && namespacePath === undefined) {
+          checker.fail('namespace', 'namespace or namespacePath is required')
+        }
         requireMemory(checker, memoryId)
         const candidates = store
           .listRecords(memoryId)
-          .filter((record) => recordMatches(record, namespace ?? namespacePath, strategyId))
+          .filter((record) => recordMatches(record, { namespace, namespacePath }, strategyId))
         const scores = scoreDocuments(
           searchQuery as string,
           candidates.map((record) => record.text),
@@ -324,7 +329,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         requireMemory(checker, memoryId)
         const matching = store
           .listRecords(memoryId)
-          .filter((record) => recordMatches(record, namespace ?? namespacePath, strategyId))
+          .filter((record) => recordMatches(record, { namespace, namespacePath }, strategyId))
         return {
           status: 200,
           body: {
@@ -349,9 +354,10 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
         const items = checker.array('records', request.body.records, {
           required: true,
-          min: 1,
+          min: 0,
           max: MEMORY_LIMITS.batchRecords,
         })
+        const clientToken = checker.string('clientToken', request.body.clientToken, { min: 1, max: 256 })
         const records: StoredRecord[] = []
         const successfulRecords: unknown[] = []
         for (const [index, item] of (items ?? []).entries()) {
@@ -366,11 +372,16 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           })
           const namespaces = checker.array(`${at}.namespaces`, record.namespaces, {
             required: true,
-            min: 1,
+            min: 0,
             max: 1,
           })
           for (const [position, namespace] of (namespaces ?? []).entries()) {
-            checker.string(`${at}.namespaces[${position}]`, namespace, { required: true, min: 1, max: 1024 })
+            checker.string(`${at}.namespaces[${position}]`, namespace, {
+              required: true,
+              min: 1,
+              max: 1024,
+              pattern: NAMESPACE_PATTERN,
+            })
           }
           const content = checker.object(`${at}.content`, record.content, true)
           const text = content
@@ -384,8 +395,16 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           const strategyId = checker.string(`${at}.memoryStrategyId`, record.memoryStrategyId, {
             min: 1,
             max: 100,
+            pattern: STRATEGY_ID_PATTERN,
           })
           const metadata = checker.object(`${at}.metadata`, record.metadata)
+          if (metadata && Object.keys(metadata).length > MEMORY_LIMITS.recordMetadataKeys) {
+            checker.fail(`${at}.metadata`, `must have at most ${MEMORY_LIMITS.recordMetadataKeys} keys`)
+          }
+          for (const key of Object.keys(metadata ?? {})) {
+            if (key.length < 1 || key.length > 128)
+              checker.fail(`${at}.metadata.${key}`, 'key must be 1 to 128 characters')
+          }
           if (!checker.ok) continue
           const memoryRecordId = `mem-${randomUUID()}`
           records.push({
@@ -400,8 +419,18 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           successfulRecords.push({ memoryRecordId, status: 'SUCCEEDED', requestIdentifier })
         }
         requireMemory(checker, memoryId)
-        store.insertRecords(records)
-        return { status: 201, body: { successfulRecords, failedRecords: [] } }
+        const requestHash = hashRequest({ ...request.body, clientToken: undefined })
+        const outcome = store.idempotent(
+          `BatchCreateMemoryRecords:${memoryId}`,
+          clientToken,
+          requestHash,
+          () => {
+            store.insertRecords(records)
+            return { successfulRecords, failedRecords: [] }
+          },
+        )
+        if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('BatchCreateMemoryRecords')
+        return { status: 201, body: outcome.value }
       },
     },
     {
@@ -438,8 +467,13 @@ function checkTimestamp(checker: FieldChecker, name: string, value: unknown): nu
     checker.fail(name, 'is required')
     return undefined
   }
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    checker.fail(name, 'must be a timestamp in seconds since the epoch')
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    value > MEMORY_LIMITS.maxTimestampSeconds
+  ) {
+    checker.fail(name, 'must be a timestamp in seconds since the epoch, before the year 10000')
     return undefined
   }
   return value
@@ -453,12 +487,18 @@ function checkPayload(checker: FieldChecker, value: unknown): unknown[] | undefi
     const member = checker.object(at, item, true)
     if (!member) continue
     const keys = Object.keys(member)
-    if (keys.length !== 1 || (keys[0] !== 'conversational' && keys[0] !== 'blob')) {
-      checker.fail(at, 'must have exactly one of conversational or blob')
+    if (keys.length !== 1 || !['conversational', 'blob', 'json'].includes(keys[0] as string)) {
+      checker.fail(at, 'must have exactly one of conversational, blob or json')
       continue
     }
     if (keys[0] === 'blob') {
       if (member.blob === undefined || member.blob === null) checker.fail(`${at}.blob`, 'must not be null')
+      continue
+    }
+    if (keys[0] === 'json') {
+      const json = checker.object(`${at}.json`, member.json, true)
+      if (json && (json.content === undefined || json.content === null))
+        checker.fail(`${at}.json.content`, 'is required')
       continue
     }
     const conversational = checker.object(`${at}.conversational`, member.conversational, true)
@@ -496,7 +536,7 @@ function checkMetadata(checker: FieldChecker, value: unknown): EventMetadata | u
     checker.fail('metadata', `must have at most ${METADATA_MAX_KEYS} keys (got ${entries.length})`)
     return undefined
   }
-  const result: EventMetadata = {}
+  const kept: [string, { stringValue: string }][] = []
   for (const [key, entry] of entries) {
     if (key.length > METADATA_KEY_MAX_LENGTH || !METADATA_KEY_PATTERN.test(key)) {
       checker.fail(
@@ -512,9 +552,10 @@ function checkMetadata(checker: FieldChecker, value: unknown): EventMetadata | u
       max: METADATA_VALUE_MAX_LENGTH,
       pattern: METADATA_VALUE_PATTERN,
     })
-    if (stringValue !== undefined) result[key] = { stringValue }
+    if (stringValue !== undefined) kept.push([key, { stringValue }])
   }
-  return result
+  // fromEntries defines own properties, so a key such as __proto__ stays plain data.
+  return Object.fromEntries(kept)
 }
 
 interface BranchFilter {
@@ -551,8 +592,8 @@ function checkMetadataFilters(checker: FieldChecker, value: unknown): EventPredi
       continue
     }
     if (key === undefined) continue
-    if (operator === 'EXISTS') tests.push((event) => event.metadata?.[key] !== undefined)
-    else if (operator === 'NOT_EXISTS') tests.push((event) => event.metadata?.[key] === undefined)
+    if (operator === 'EXISTS') tests.push((event) => hasMetadata(event, key))
+    else if (operator === 'NOT_EXISTS') tests.push((event) => !hasMetadata(event, key))
     else {
       const right = checker.object(`${at}.right`, expression.right, true)
       const wrapper = right
@@ -564,10 +605,17 @@ function checkMetadataFilters(checker: FieldChecker, value: unknown): EventPredi
             max: METADATA_VALUE_MAX_LENGTH,
           })
         : undefined
-      if (expected !== undefined) tests.push((event) => event.metadata?.[key]?.stringValue === expected)
+      if (expected !== undefined) {
+        tests.push((event) => hasMetadata(event, key) && event.metadata?.[key]?.stringValue === expected)
+      }
     }
   }
   return (event) => tests.every((test) => test(event))
+}
+
+/** Own keys only: a metadata key named like an Object.prototype member must not match by accident. */
+function hasMetadata(event: StoredEvent, key: string): boolean {
+  return event.metadata !== undefined && Object.hasOwn(event.metadata, key)
 }
 
 /**
@@ -632,14 +680,21 @@ function offsetPaging(checker: FieldChecker, body: Record<string, unknown>, scop
   return { offset, limit, scope }
 }
 
-function recordMatches(
-  record: StoredRecord,
-  namespacePrefix: string | undefined,
-  strategyId: string | undefined,
-) {
+/** Which records a namespace selects: `namespace` is exact; `namespacePath` is a subtree (AgentCore's rules). */
+interface NamespaceSelector {
+  readonly namespace?: string | undefined
+  readonly namespacePath?: string | undefined
+}
+
+function recordMatches(record: StoredRecord, selector: NamespaceSelector, strategyId: string | undefined) {
   if (strategyId !== undefined && record.memoryStrategyId !== strategyId) return false
-  if (namespacePrefix === undefined) return true
-  return record.namespaces.some((namespace) => namespace.startsWith(namespacePrefix))
+  const { namespace, namespacePath } = selector
+  if (namespace !== undefined && !record.namespaces.includes(namespace)) return false
+  if (namespacePath !== undefined) {
+    const subtree = namespacePath.endsWith('/') ? namespacePath : `${namespacePath}/`
+    return record.namespaces.some((candidate) => candidate === namespacePath || candidate.startsWith(subtree))
+  }
+  return true
 }
 
 function recordToWire(record: StoredRecord, score?: number): Record<string, unknown> {
@@ -666,18 +721,4 @@ export function eventToWire(event: StoredEvent, includePayloads: boolean): Recor
     ...(event.branch ? { branch: event.branch } : {}),
     ...(event.metadata ? { metadata: event.metadata } : {}),
   }
-}
-
-function hashRequest(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('hex')
-}
-
-/** JSON with sorted keys, so two equal requests hash the same whatever their key order. */
-function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, entry]) => entry !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${stableStringify(entry)}`).join(',')}}`
 }

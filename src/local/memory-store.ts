@@ -21,7 +21,6 @@ export interface StoredMemory {
   readonly createdAtMs: number
   readonly updatedAtMs: number
   readonly strategies: readonly StoredStrategy[]
-  readonly clientToken?: string
 }
 
 export interface EventBranch {
@@ -78,10 +77,26 @@ export type InsertEventResult =
   | { readonly kind: 'replayed'; readonly event: StoredEvent }
   | { readonly kind: 'token-mismatch' }
 
+/** Outcome of an operation guarded by a client token. */
+export type IdempotentResult<T> =
+  | { readonly kind: 'fresh'; readonly value: T }
+  | { readonly kind: 'replayed'; readonly value: T }
+  | { readonly kind: 'token-mismatch' }
+
 export interface MemoryStore {
+  /**
+   * Runs `work` (writes included) once per `token` in `scope`, in one transaction, and keeps its
+   * result: a retry with the same token and request gets that result back without running again.
+   */
+  idempotent<T>(
+    scope: string,
+    token: string | undefined,
+    requestHash: string,
+    work: () => T,
+  ): IdempotentResult<T>
+
   insertMemory(memory: StoredMemory): void
   findMemory(id: string): StoredMemory | undefined
-  findMemoryByClientToken(token: string): StoredMemory | undefined
   listMemories(offset: number, limit: number): StoredMemory[]
   deleteMemory(id: string): void
 

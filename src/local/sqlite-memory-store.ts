@@ -5,6 +5,7 @@ import type {
   EventCursor,
   EventPage,
   EventPredicate,
+  IdempotentResult,
   InsertEventResult,
   MemoryStore,
   SessionRow,
@@ -23,7 +24,6 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS memories (
   id TEXT PRIMARY KEY,
   body TEXT NOT NULL,
-  client_token TEXT UNIQUE,
   created_at_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -45,6 +45,14 @@ CREATE INDEX IF NOT EXISTS events_by_session ON events (memory_id, actor_id, ses
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (memory_id, actor_id, session_id, event_id);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_token ON events (memory_id, client_token) WHERE client_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_by_age ON events (memory_id, created_at_ms);
+CREATE TABLE IF NOT EXISTS idempotency (
+  scope TEXT NOT NULL,
+  token TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  response TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (scope, token)
+);
 CREATE TABLE IF NOT EXISTS records (
   memory_id TEXT NOT NULL,
   record_id TEXT NOT NULL,
@@ -79,6 +87,7 @@ const SCAN_CHUNK = 256
 export class SqliteMemoryStore implements MemoryStore {
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
+  private transactionDepth = 0
 
   constructor(config: SqliteMemoryStoreConfig) {
     if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true })
@@ -97,22 +106,15 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   insertMemory(memory: StoredMemory): void {
-    this.statement('INSERT INTO memories (id, body, client_token, created_at_ms) VALUES (?, ?, ?, ?)').run(
+    this.statement('INSERT INTO memories (id, body, created_at_ms) VALUES (?, ?, ?)').run(
       memory.id,
       JSON.stringify(memory),
-      memory.clientToken ?? null,
       memory.createdAtMs,
     )
   }
 
   findMemory(id: string): StoredMemory | undefined {
     const row = this.statement('SELECT body FROM memories WHERE id = ?').get(id) as
-      { body: string } | undefined
-    return row ? (JSON.parse(row.body) as StoredMemory) : undefined
-  }
-
-  findMemoryByClientToken(token: string): StoredMemory | undefined {
-    const row = this.statement('SELECT body FROM memories WHERE client_token = ?').get(token) as
       { body: string } | undefined
     return row ? (JSON.parse(row.body) as StoredMemory) : undefined
   }
@@ -309,12 +311,39 @@ export class SqliteMemoryStore implements MemoryStore {
     return Number(result.changes) > 0
   }
 
+  idempotent<T>(
+    scope: string,
+    token: string | undefined,
+    requestHash: string,
+    work: () => T,
+  ): IdempotentResult<T> {
+    if (token === undefined) return { kind: 'fresh', value: work() }
+    return this.transaction((): IdempotentResult<T> => {
+      const prior = this.statement(
+        'SELECT request_hash, response FROM idempotency WHERE scope = ? AND token = ?',
+      ).get(scope, token) as { request_hash: string; response: string } | undefined
+      if (prior) {
+        return prior.request_hash === requestHash
+          ? { kind: 'replayed', value: JSON.parse(prior.response) as T }
+          : { kind: 'token-mismatch' }
+      }
+      const value = work()
+      this.statement(
+        'INSERT INTO idempotency (scope, token, request_hash, response, created_at_ms) VALUES (?, ?, ?, ?, ?)',
+      ).run(scope, token, requestHash, JSON.stringify(value), Date.now())
+      return { kind: 'fresh', value }
+    })
+  }
+
   close(): void {
     if (this.db.isOpen) this.db.close()
   }
 
+  /** Runs `work` in one transaction; nested calls join the outer one. */
   private transaction<T>(work: () => T): T {
+    if (this.transactionDepth > 0) return work()
     this.db.exec('BEGIN IMMEDIATE')
+    this.transactionDepth += 1
     try {
       const result = work()
       this.db.exec('COMMIT')
@@ -322,6 +351,8 @@ export class SqliteMemoryStore implements MemoryStore {
     } catch (error) {
       this.db.exec('ROLLBACK')
       throw error
+    } finally {
+      this.transactionDepth -= 1
     }
   }
 }

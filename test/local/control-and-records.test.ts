@@ -70,6 +70,33 @@ describe('control plane through the AWS SDK control client', () => {
     assert.ok(!names.some((id) => id?.startsWith('ShortLived')))
   })
 
+  test('CreateMemory with a reused clientToken and other parameters is refused', async () => {
+    await env.control.send(
+      new CreateMemoryCommand({ name: 'TokenOwner', eventExpiryDuration: 30, clientToken: 'memory-token-2' }),
+    )
+    await assert.rejects(
+      env.control.send(
+        new CreateMemoryCommand({ name: 'Other', eventExpiryDuration: 90, clientToken: 'memory-token-2' }),
+      ),
+      (error: unknown) =>
+        error instanceof ValidationException && error.reason === 'IdempotentParameterMismatchException',
+    )
+  })
+
+  test('DeleteMemory retried after a lost response answers as the first call did', async () => {
+    const { memory } = await env.control.send(
+      new CreateMemoryCommand({ name: 'DeletedOnce', eventExpiryDuration: 30 }),
+    )
+    env.service.faults.set({ DeleteMemory: { loseResponseNext: 1 } })
+    const deleted = await env.control.send(new DeleteMemoryCommand({ memoryId: memory?.id as string }))
+    assert.equal(deleted.status, 'DELETING')
+    assert.equal(deleted.$metadata.attempts, 2)
+    await assert.rejects(
+      env.control.send(new GetMemoryCommand({ memoryId: memory?.id as string })),
+      ResourceNotFoundException,
+    )
+  })
+
   test('CreateMemory refuses a duplicate name', async () => {
     await env.control.send(new CreateMemoryCommand({ name: 'Duplicate', eventExpiryDuration: 30 }))
     await assert.rejects(
@@ -134,7 +161,7 @@ describe('long-term memory records', () => {
     const result = await env.data.send(
       new RetrieveMemoryRecordsCommand({
         memoryId,
-        namespace: '/users/alice',
+        namespacePath: '/users/alice',
         searchCriteria: { searchQuery: 'which display mode does she prefer?', topK: 5 },
       }),
     )
@@ -152,11 +179,61 @@ describe('long-term memory records', () => {
     )
   })
 
+  test('namespace selects one namespace exactly; namespacePath a subtree, never a name prefix', async () => {
+    const search = async (selector: { namespace?: string; namespacePath?: string }) =>
+      (
+        await env.data.send(
+          new RetrieveMemoryRecordsCommand({
+            memoryId,
+            ...selector,
+            searchCriteria: { searchQuery: 'dark mode' },
+          }),
+        )
+      ).memoryRecordSummaries?.map((summary) => summary.namespaces?.[0])
+    assert.deepEqual(await search({ namespace: '/users/alice/preferences' }), ['/users/alice/preferences'])
+    assert.deepEqual(await search({ namespace: '/users/al' }), [])
+    assert.deepEqual(await search({ namespacePath: '/users/al' }), [])
+    assert.deepEqual((await search({ namespacePath: '/users' }))?.sort(), [
+      '/users/alice/preferences',
+      '/users/bob/preferences',
+    ])
+    await assert.rejects(
+      env.data.send(
+        new RetrieveMemoryRecordsCommand({ memoryId, searchCriteria: { searchQuery: 'dark mode' } }),
+      ),
+      (error: unknown) => error instanceof DataValidation && error.message.includes('namespace'),
+    )
+  })
+
+  test('BatchCreateMemoryRecords with a lost response stores each record once', async () => {
+    env.service.faults.set({ BatchCreateMemoryRecords: { loseResponseNext: 1 } })
+    const result = await env.data.send(
+      new BatchCreateMemoryRecordsCommand({
+        memoryId,
+        records: [
+          {
+            requestIdentifier: 'once',
+            namespaces: ['/retry/once'],
+            content: { text: 'stored once' },
+            timestamp: new Date(),
+          },
+        ],
+      }),
+    )
+    assert.equal(result.$metadata.attempts, 2)
+    const listed = await env.data.send(new ListMemoryRecordsCommand({ memoryId, namespace: '/retry/once' }))
+    assert.equal(listed.memoryRecordSummaries?.length, 1)
+    assert.equal(
+      listed.memoryRecordSummaries?.[0]?.memoryRecordId,
+      result.successfulRecords?.[0]?.memoryRecordId,
+    )
+  })
+
   test('topK limits the results and an unrelated query finds nothing', async () => {
     const limited = await env.data.send(
       new RetrieveMemoryRecordsCommand({
         memoryId,
-        namespace: '/users',
+        namespacePath: '/users',
         searchCriteria: { searchQuery: 'dark mode preferences', topK: 1 },
       }),
     )

@@ -17,8 +17,15 @@ async function startRuntime(): Promise<{
   url: string
   seen: IncomingHttpHeaders[]
   releaseStream: () => void
+  failures: () => number
+  endlessDone: Promise<void>
 }> {
   const seen: IncomingHttpHeaders[] = []
+  let failures = 0
+  let endlessClosed = () => {}
+  const endlessDone = new Promise<void>((resolve) => {
+    endlessClosed = resolve
+  })
   let releaseStream = () => {}
   const streamReleased = new Promise<void>((resolve) => {
     releaseStream = resolve
@@ -28,6 +35,28 @@ async function startRuntime(): Promise<{
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
     const body = Buffer.concat(chunks).toString('utf8')
+    const mode = body.startsWith('{') ? (JSON.parse(body) as { mode?: string }).mode : undefined
+    if (mode === 'fail') {
+      failures += 1
+      response.writeHead(500, { 'content-type': 'text/plain' })
+      response.end('the agent crashed')
+      return
+    }
+    if (mode === 'crash-mid-error') {
+      response.writeHead(500, { 'content-type': 'text/plain', 'content-length': '1000' })
+      response.write('partial')
+      setImmediate(() => response.socket?.destroy())
+      return
+    }
+    if (mode === 'endless') {
+      response.writeHead(200, { 'content-type': 'text/event-stream' })
+      const ticker = setInterval(() => response.write('data: {"tick":true}\n\n'), 20)
+      response.on('close', () => {
+        clearInterval(ticker)
+        endlessClosed()
+      })
+      return
+    }
     if (request.url?.startsWith('/invocations') && request.headers.accept === 'text/event-stream') {
       response.writeHead(200, { 'content-type': 'text/event-stream' })
       // The rest is written only once the client has seen the first event: a buffering gateway deadlocks here.
@@ -52,7 +81,14 @@ async function startRuntime(): Promise<{
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  return { server, url: `http://127.0.0.1:${port}`, seen, releaseStream }
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    releaseStream,
+    failures: () => failures,
+    endlessDone,
+  }
 }
 
 describe('the runtime invoke gateway', () => {
@@ -188,6 +224,78 @@ describe('the runtime invoke gateway', () => {
         new InvokeAgentRuntimeCommand({ agentRuntimeArn: downArn, payload: new TextEncoder().encode('{}') }),
       ),
       (error: unknown) => (error as Error).name === 'RuntimeClientError',
+    )
+  })
+
+  const invoke = (body: unknown, options: { abortSignal?: AbortSignal } = {}) =>
+    env.data.send(
+      new InvokeAgentRuntimeCommand({
+        agentRuntimeArn: ARN,
+        contentType: 'application/json',
+        payload: new TextEncoder().encode(JSON.stringify(body)),
+      }),
+      options,
+    )
+
+  test('a runtime failure is a 424 RuntimeClientError and the agent runs once, not once per SDK retry', async () => {
+    const before = runtime.failures()
+    await assert.rejects(invoke({ mode: 'fail' }), (error: unknown) => {
+      assert.equal((error as Error).name, 'RuntimeClientError')
+      assert.equal((error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode, 424)
+      assert.match((error as Error).message, /the agent crashed/)
+      return true
+    })
+    assert.equal(runtime.failures() - before, 1)
+  })
+
+  test('a runtime that drops its connection in the middle of an error answer still gets a reply', async () => {
+    await assert.rejects(
+      invoke({ mode: 'crash-mid-error' }),
+      (error: unknown) => (error as Error).name === 'RuntimeClientError',
+    )
+  })
+
+  test('a caller that goes away mid-stream closes the runtime request', async () => {
+    const controller = new AbortController()
+    const result = await invoke({ mode: 'endless' }, { abortSignal: controller.signal })
+    const stream = result.response as AsyncIterable<Uint8Array> & { destroy?: () => void }
+    for await (const _chunk of stream) {
+      controller.abort()
+      stream.destroy?.()
+      break
+    }
+    let timer: NodeJS.Timeout | undefined
+    const closed = await Promise.race([
+      runtime.endlessDone.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 10_000)
+      }),
+    ])
+    clearTimeout(timer)
+    assert.equal(closed, true, 'the runtime request was not closed after the caller left')
+  })
+
+  test('a runtime id with an accountId is accepted; without one it is refused naming accountId', async () => {
+    const result = await env.data.send(
+      new InvokeAgentRuntimeCommand({
+        agentRuntimeArn: 'demo_agent-abcDEF1234',
+        accountId: '123456789012',
+        contentType: 'application/json',
+        payload: new TextEncoder().encode('{"prompt":"by id"}'),
+      }),
+    )
+    const body = JSON.parse(
+      await (result.response as { transformToString(): Promise<string> }).transformToString(),
+    )
+    assert.deepEqual(body.received, { prompt: 'by id' })
+    await assert.rejects(
+      env.data.send(
+        new InvokeAgentRuntimeCommand({
+          agentRuntimeArn: 'demo_agent-abcDEF1234',
+          payload: new TextEncoder().encode('{}'),
+        }),
+      ),
+      (error: unknown) => error instanceof ValidationException && error.message.includes('accountId'),
     )
   })
 })

@@ -37,7 +37,11 @@ describe('Memory events through the AWS SDK client', () => {
         actorId: 'user:alice',
         sessionId: 'session-get',
         eventTimestamp: timestamp,
-        payload: [text('hello'), { blob: { stateType: 'SESSION', n: 1 } }],
+        payload: [
+          text('hello'),
+          { blob: { stateType: 'SESSION', n: 1 } },
+          { json: { content: { k: [1, 2] } } },
+        ],
         metadata: { stateType: { stringValue: 'SESSION' } },
       }),
     )
@@ -53,7 +57,11 @@ describe('Memory events through the AWS SDK client', () => {
         eventId: event.eventId,
       }),
     )
-    assert.deepEqual(fetched.event?.payload, [text('hello'), { blob: { stateType: 'SESSION', n: 1 } }])
+    assert.deepEqual(fetched.event?.payload, [
+      text('hello'),
+      { blob: { stateType: 'SESSION', n: 1 } },
+      { json: { content: { k: [1, 2] } } },
+    ])
     assert.deepEqual(fetched.event?.metadata, { stateType: { stringValue: 'SESSION' } })
     assert.equal(fetched.event?.eventTimestamp?.getTime(), timestamp.getTime())
   })
@@ -174,6 +182,7 @@ describe('Memory events through the AWS SDK client', () => {
       'agent-a',
     ])
     assert.deepEqual(await list([{ left: { metadataKey: 'stateType' }, operator: 'NOT_EXISTS' }]), ['plain'])
+    assert.deepEqual(await list([{ left: { metadataKey: 'constructor' }, operator: 'EXISTS' }]), [])
   })
 
   test('a filtered listing pages correctly when most events do not match', async () => {
