@@ -3,7 +3,8 @@ import { MEMORY_ID_RULE } from '../memory/ids.ts'
 import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
 import { FieldChecker } from './field-checker.ts'
 import type { MemoryStore, StoredMemory, StoredStrategy } from './memory-store.ts'
-import { decodePageToken, encodePageToken } from './page-token.ts'
+import { keyPaging } from './memory-data-plane.ts'
+import { encodePageToken, pageAfter } from './page-token.ts'
 import { hashRequest } from './request-hash.ts'
 import type { JsonRoute } from './router.ts'
 
@@ -63,7 +64,7 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
         checker.throwIfInvalid()
         const requestHash = hashRequest({ ...body, clientToken: undefined })
         const outcome = store.idempotent('CreateMemory', clientToken, requestHash, () => {
-          if (store.listMemories(0, Number.MAX_SAFE_INTEGER).some((memory) => memory.name === name)) {
+          if (store.listMemories().some((memory) => memory.name === name)) {
             throw new AwsServiceError('ConflictException', `A memory named ${name} already exists`)
           }
           return createMemory()
@@ -113,27 +114,25 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
       writes: false,
       handle(request) {
         const checker = new FieldChecker()
-        const limit = checker.integer('maxResults', request.body.maxResults, { min: 1, max: 100 }) ?? 20
-        let offset = 0
-        const token = checker.string('nextToken', request.body.nextToken, { min: 1, max: 2048 })
-        if (token !== undefined) {
-          const decoded = decodePageToken(token, 'memories')
-          if (typeof decoded !== 'number') checker.fail('nextToken', 'is not a token this listing issued')
-          else offset = decoded
-        }
+        const { after, limit } = keyPaging(checker, request.body, 'memories')
         checker.throwIfInvalid()
-        const memories = store.listMemories(offset, limit + 1)
+        const { page, next } = pageAfter(
+          store.listMemories(),
+          (memory) => [memory.createdAtMs, memory.id],
+          after,
+          limit,
+        )
         return {
           status: 200,
           body: {
-            memories: memories.slice(0, limit).map((memory) => ({
+            memories: page.map((memory) => ({
               arn: memory.arn,
               id: memory.id,
               status: memory.status,
               createdAt: memory.createdAtMs / 1000,
               updatedAt: memory.updatedAtMs / 1000,
             })),
-            ...(memories.length > limit ? { nextToken: encodePageToken('memories', offset + limit) } : {}),
+            ...(next ? { nextToken: encodePageToken('memories', next) } : {}),
           },
         }
       },
@@ -187,7 +186,10 @@ function checkStrategies(checker: FieldChecker, value: unknown): StoredStrategy[
       max: 48,
       pattern: NAME_PATTERN,
     })
-    const namespaces = checker.array(`${at}.${kind}.namespaces`, strategy.namespaces, { max: 1 })
+    // `namespaceTemplates` is the current name; `namespaces` the legacy one. Both are accepted.
+    const namespaces =
+      checker.array(`${at}.${kind}.namespaceTemplates`, strategy.namespaceTemplates, { max: 1 }) ??
+      checker.array(`${at}.${kind}.namespaces`, strategy.namespaces, { max: 1 })
     const description = checker.string(`${at}.${kind}.description`, strategy.description, { max: 4096 })
     if (name === undefined) continue
     const strategyId = `${name}-${randomSuffix()}`
@@ -217,6 +219,7 @@ function memoryToWire(memory: StoredMemory): Record<string, unknown> {
       name: strategy.name,
       type: strategy.type,
       namespaces: strategy.namespaces,
+      namespaceTemplates: strategy.namespaces,
       status: 'ACTIVE',
       ...(strategy.description !== undefined ? { description: strategy.description } : {}),
     })),

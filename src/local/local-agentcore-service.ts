@@ -94,7 +94,7 @@ export class LocalAgentCoreService {
       }),
     )
     this.server = createServer((request, response) => {
-      void this.handle(request, response)
+      this.handle(request, response).catch(() => response.destroy())
     })
     this.server.keepAliveTimeout = 65_000
   }
@@ -102,13 +102,18 @@ export class LocalAgentCoreService {
   /** Starts the service and resolves once it listens. */
   static async start(config: LocalAgentCoreConfig = {}): Promise<LocalAgentCoreService> {
     const service = new LocalAgentCoreService(config)
-    await new Promise<void>((resolve, reject) => {
-      service.server.once('error', reject)
-      service.server.listen(config.port ?? 8090, config.host ?? '127.0.0.1', () => {
-        service.server.off('error', reject)
-        resolve()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        service.server.once('error', reject)
+        service.server.listen(config.port ?? 8090, config.host ?? '127.0.0.1', () => {
+          service.server.off('error', reject)
+          resolve()
+        })
       })
-    })
+    } catch (error) {
+      if (service.ownsStore) service.store.close()
+      throw error
+    }
     service.address = service.server.address() as AddressInfo
     service.store.purgeExpiredEvents((config.now ?? Date.now)())
     service.purgeTimer = setInterval(

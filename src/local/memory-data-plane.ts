@@ -23,7 +23,7 @@ import type {
   StoredMemory,
   StoredRecord,
 } from './memory-store.ts'
-import { decodePageToken, encodePageToken } from './page-token.ts'
+import { decodePageToken, encodePageToken, isSortKey, pageAfter } from './page-token.ts'
 import { scoreDocuments } from './relevance.ts'
 import { hashRequest } from './request-hash.ts'
 import type { JsonRoute, OperationRequest } from './router.ts'
@@ -218,22 +218,24 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const checker = new FieldChecker()
         const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
         const actorId = checker.id('actorId', request.params.actorId, ACTOR_ID_RULE) as string
-        const { offset, limit, scope } = offsetPaging(
-          checker,
-          request.body,
-          `sessions:${memoryId}:${actorId}`,
-        )
+        const scope = `sessions:${memoryId}:${actorId}`
+        const { after, limit } = keyPaging(checker, request.body, scope)
         requireMemory(checker, memoryId)
-        const rows = store.listSessions(memoryId, actorId, offset, limit + 1)
+        const { page, next } = pageAfter(
+          store.listSessions(memoryId, actorId),
+          (row) => [-row.createdAtMs, row.sessionId],
+          after,
+          limit,
+        )
         return {
           status: 200,
           body: {
-            sessionSummaries: rows.slice(0, limit).map((row) => ({
+            sessionSummaries: page.map((row) => ({
               sessionId: row.sessionId,
               actorId: row.actorId,
               createdAt: row.createdAtMs / 1000,
             })),
-            ...(rows.length > limit ? { nextToken: encodePageToken(scope, offset + limit) } : {}),
+            ...(next ? { nextToken: encodePageToken(scope, next) } : {}),
           },
         }
       },
@@ -247,14 +249,15 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
       handle(request) {
         const checker = new FieldChecker()
         const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
-        const { offset, limit, scope } = offsetPaging(checker, request.body, `actors:${memoryId}`)
+        const scope = `actors:${memoryId}`
+        const { after, limit } = keyPaging(checker, request.body, scope)
         requireMemory(checker, memoryId)
-        const actors = store.listActors(memoryId, offset, limit + 1)
+        const { page, next } = pageAfter(store.listActors(memoryId), (actorId) => [actorId], after, limit)
         return {
           status: 200,
           body: {
-            actorSummaries: actors.slice(0, limit).map((actorId) => ({ actorId })),
-            ...(actors.length > limit ? { nextToken: encodePageToken(scope, offset + limit) } : {}),
+            actorSummaries: page.map((actorId) => ({ actorId })),
+            ...(next ? { nextToken: encodePageToken(scope, next) } : {}),
           },
         }
       },
@@ -325,20 +328,23 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const namespace = checker.string('namespace', body.namespace, { min: 1, max: 1024 })
         const namespacePath = checker.string('namespacePath', body.namespacePath, { min: 1, max: 1024 })
         const strategyId = checker.string('memoryStrategyId', body.memoryStrategyId, { min: 1, max: 100 })
-        const { offset, limit, scope } = offsetPaging(checker, body, `records:${memoryId}`)
+        const scope = `records:${memoryId}`
+        const { after, limit } = keyPaging(checker, body, scope)
         requireMemory(checker, memoryId)
         const matching = store
           .listRecords(memoryId)
           .filter((record) => recordMatches(record, { namespace, namespacePath }, strategyId))
+        const { page, next } = pageAfter(
+          matching,
+          (record) => [-record.createdAtMs, record.memoryRecordId],
+          after,
+          limit,
+        )
         return {
           status: 200,
           body: {
-            memoryRecordSummaries: matching
-              .slice(offset, offset + limit)
-              .map((record) => recordToWire(record)),
-            ...(matching.length > offset + limit
-              ? { nextToken: encodePageToken(scope, offset + limit) }
-              : {}),
+            memoryRecordSummaries: page.map((record) => recordToWire(record)),
+            ...(next ? { nextToken: encodePageToken(scope, next) } : {}),
           },
         }
       },
@@ -665,6 +671,22 @@ function decodeCursor(checker: FieldChecker, value: unknown, scope: string): Eve
   return cursor as EventCursor
 }
 
+/** maxResults and a key-based nextToken, for listings that page with {@link pageAfter}. */
+export function keyPaging(checker: FieldChecker, body: Record<string, unknown>, scope: string) {
+  const limit =
+    checker.integer('maxResults', body.maxResults, { min: 1, max: MEMORY_LIMITS.maxResults }) ??
+    MEMORY_LIMITS.defaultMaxResults
+  const token = checker.string('nextToken', body.nextToken, { min: 1, max: 2048 })
+  if (token === undefined) return { after: undefined, limit }
+  const decoded = decodePageToken(token, scope)
+  if (!isSortKey(decoded)) {
+    checker.fail('nextToken', 'is not a token this listing issued')
+    return { after: undefined, limit }
+  }
+  return { after: decoded, limit }
+}
+
+/** Offset paging, kept for RetrieveMemoryRecords: its ranking is recomputed per call anyway. */
 function offsetPaging(checker: FieldChecker, body: Record<string, unknown>, scope: string) {
   const limit =
     checker.integer('maxResults', body.maxResults, { min: 1, max: MEMORY_LIMITS.maxResults }) ??

@@ -97,7 +97,7 @@ export interface MemoryStore {
 
   insertMemory(memory: StoredMemory): void
   findMemory(id: string): StoredMemory | undefined
-  listMemories(offset: number, limit: number): StoredMemory[]
+  listMemories(): StoredMemory[]
   deleteMemory(id: string): void
 
   /** Inserts unless `clientToken` was seen with the same `requestHash` (replay) or another one. */
@@ -125,8 +125,8 @@ export interface MemoryStore {
     sessionId: string,
     branch: string,
   ): StoredEvent | undefined
-  listSessions(memoryId: string, actorId: string, offset: number, limit: number): SessionRow[]
-  listActors(memoryId: string, offset: number, limit: number): string[]
+  listSessions(memoryId: string, actorId: string): SessionRow[]
+  listActors(memoryId: string): string[]
   /** Removes events stored longer ago than their memory's expiry; returns how many. */
   purgeExpiredEvents(nowMs: number): number
 

@@ -18,3 +18,49 @@ export function decodePageToken(token: string, scope: string): unknown {
     return undefined
   }
 }
+
+/** A listing's sort key for one item; items are listed in ascending key order. */
+export type SortKey = readonly (string | number)[]
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  for (let index = 0; index < Math.max(a.length, b.length); index++) {
+    const left = a[index]
+    const right = b[index]
+    if (left === right) continue
+    if (left === undefined) return -1
+    if (right === undefined) return 1
+    return left < right ? -1 : 1
+  }
+  return 0
+}
+
+/** True when a decoded token position is a sort key (and not something a caller made up). */
+export function isSortKey(value: unknown): value is SortKey {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((part) => typeof part === 'string' || (typeof part === 'number' && Number.isFinite(part)))
+  )
+}
+
+/**
+ * One page of `items` after the key `after`. Pages continue from the last item's key, not from an
+ * offset, so items added or removed between two calls never make a page repeat or skip another.
+ */
+export function pageAfter<T>(
+  items: readonly T[],
+  keyOf: (item: T) => SortKey,
+  after: SortKey | undefined,
+  limit: number,
+): { page: T[]; next?: SortKey } {
+  const ordered = items
+    .map((item) => ({ item, key: keyOf(item) }))
+    .filter((entry) => after === undefined || compareKeys(entry.key, after) > 0)
+    .sort((a, b) => compareKeys(a.key, b.key))
+  const page = ordered.slice(0, limit)
+  const last = page.at(-1)
+  return {
+    page: page.map((entry) => entry.item),
+    ...(ordered.length > limit && last ? { next: last.key } : {}),
+  }
+}

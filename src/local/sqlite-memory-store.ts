@@ -119,11 +119,10 @@ export class SqliteMemoryStore implements MemoryStore {
     return row ? (JSON.parse(row.body) as StoredMemory) : undefined
   }
 
-  listMemories(offset: number, limit: number): StoredMemory[] {
-    const rows = this.statement('SELECT body FROM memories ORDER BY created_at_ms, id LIMIT ? OFFSET ?').all(
-      limit,
-      offset,
-    ) as { body: string }[]
+  listMemories(): StoredMemory[] {
+    const rows = this.statement('SELECT body FROM memories ORDER BY created_at_ms, id').all() as {
+      body: string
+    }[]
     return rows.map((row) => JSON.parse(row.body) as StoredMemory)
   }
 
@@ -248,24 +247,24 @@ export class SqliteMemoryStore implements MemoryStore {
     return row ? toEvent(row) : undefined
   }
 
-  listSessions(memoryId: string, actorId: string, offset: number, limit: number): SessionRow[] {
+  listSessions(memoryId: string, actorId: string): SessionRow[] {
     const rows = this.statement(
       `SELECT session_id, MIN(created_at_ms) AS created FROM events WHERE memory_id = ? AND actor_id = ?
-       GROUP BY session_id ORDER BY created DESC, session_id LIMIT ? OFFSET ?`,
-    ).all(memoryId, actorId, limit, offset) as { session_id: string; created: number }[]
+       GROUP BY session_id`,
+    ).all(memoryId, actorId) as { session_id: string; created: number }[]
     return rows.map((row) => ({ sessionId: row.session_id, actorId, createdAtMs: row.created }))
   }
 
-  listActors(memoryId: string, offset: number, limit: number): string[] {
-    const rows = this.statement(
-      'SELECT DISTINCT actor_id FROM events WHERE memory_id = ? ORDER BY actor_id LIMIT ? OFFSET ?',
-    ).all(memoryId, limit, offset) as { actor_id: string }[]
+  listActors(memoryId: string): string[] {
+    const rows = this.statement('SELECT DISTINCT actor_id FROM events WHERE memory_id = ?').all(memoryId) as {
+      actor_id: string
+    }[]
     return rows.map((row) => row.actor_id)
   }
 
   purgeExpiredEvents(nowMs: number): number {
     let removed = 0
-    for (const memory of this.listMemories(0, Number.MAX_SAFE_INTEGER)) {
+    for (const memory of this.listMemories()) {
       // Expiry counts from when the service stored the event, not from the timestamp the caller chose.
       const cutoffMs = nowMs - memory.eventExpiryDays * 86_400_000
       const result = this.statement('DELETE FROM events WHERE memory_id = ? AND created_at_ms < ?').run(

@@ -341,6 +341,35 @@ describe('Memory events through the AWS SDK client', () => {
     assert.ok(actorIds.includes('user:alice'))
   })
 
+  test('ListSessions pages continue from the last session even when sessions are added between pages', async () => {
+    const write = (sessionId: string) =>
+      data.send(
+        new CreateEventCommand({
+          memoryId,
+          actorId: 'stable',
+          sessionId,
+          eventTimestamp: new Date(),
+          payload: [text('x')],
+        }),
+      )
+    for (const sessionId of ['s1', 's2', 's3', 's4']) await write(sessionId)
+    const first = await data.send(new ListSessionsCommand({ memoryId, actorId: 'stable', maxResults: 2 }))
+    await write('s5')
+    const second = await data.send(
+      new ListSessionsCommand({
+        memoryId,
+        actorId: 'stable',
+        maxResults: 2,
+        nextToken: first.nextToken as string,
+      }),
+    )
+    const seen = [...(first.sessionSummaries ?? []), ...(second.sessionSummaries ?? [])].map(
+      (summary) => summary.sessionId,
+    )
+    assert.equal(new Set(seen).size, 4, `no session repeats: ${seen.join(',')}`)
+    assert.ok(!seen.includes('s5'), 'a session added after page one sorts before the cursor')
+  })
+
   test('an unknown memory is ResourceNotFound', async () => {
     await assert.rejects(
       data.send(
