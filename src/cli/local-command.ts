@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { type Environment, parseRuntimeTable } from '../config.ts'
 import { LocalAgentCoreService } from '../local/index.ts'
+import { waitForShutdownSignal } from './shutdown-signal.ts'
 
 export const LOCAL_HELP = `Usage: longrun local [options]
 
@@ -53,16 +54,8 @@ export async function runLocalCommand(args: string[], env: Environment): Promise
   console.log(`longrun local AgentCore service listening on ${service.url}`)
   console.log(`  data: ${dataDir ? `${dataDir}/agentcore-local.sqlite` : 'in memory'}`)
   console.log(`  use it: AGENTCORE_ENDPOINT=${service.url} (Ctrl-C to stop)`)
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      console.log(`signal=${signal} | stopping`)
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  const signal = await waitForShutdownSignal()
+  console.log(`signal=${signal} | stopping`)
   await service.close()
   console.log('stopped')
 }

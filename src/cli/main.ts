@@ -1,27 +1,45 @@
 import { ConfigError, loadEnvironment } from '../config.ts'
+import { main as runMcpServer } from '../mcp-server/index.ts'
+import { DEV_HELP, runDevCommand } from './dev-command.ts'
 import { LOCAL_HELP, runLocalCommand } from './local-command.ts'
 
 const HELP = `Usage: longrun <command> [options]
 
 Commands:
-  dev     start the development stack (for now: the local AgentCore service)
-  local   start the local AgentCore service only
+  dev          start the local stack: AgentCore service + long-running MCP server (npm start)
+  local        start the local AgentCore service only
+  mcp-server   start the long-running MCP server only (configured by MCP_* variables)
 
 Run "longrun <command> --help" for a command's options.`
+
+const MCP_SERVER_HELP = `Usage: longrun mcp-server
+
+Starts the long-running MCP server (Streamable HTTP at /mcp, port MCP_PORT or 8000) and prints its URL.
+It needs MCP_BEARER_TOKEN, or MCP_JWT_ISSUER + MCP_JWT_AUDIENCE + MCP_JWKS_URL, or MCP_AUTH=none.
+Every variable is listed in .env.example; SIGINT or SIGTERM stops it cleanly.`
 
 /** Runs the `longrun` command line; resolves with the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  const wantsHelp = rest.includes('--help') || rest.includes('-h')
   try {
-    const env = loadEnvironment()
     switch (command) {
       case 'dev':
+        if (wantsHelp) console.log(DEV_HELP)
+        else await runDevCommand(rest, loadEnvironment())
+        return 0
       case 'local':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          console.log(command === 'dev' ? LOCAL_HELP.replace('longrun local', 'longrun dev') : LOCAL_HELP)
-          return 0
+        if (wantsHelp) console.log(LOCAL_HELP)
+        else await runLocalCommand(rest, loadEnvironment())
+        return 0
+      case 'mcp-server':
+        if (wantsHelp) console.log(MCP_SERVER_HELP)
+        else {
+          loadEnvironment()
+          await runMcpServer(process.env)
+          // The server runs until a signal; its own handler closes it and exits.
+          await new Promise(() => {})
         }
-        await runLocalCommand(rest, env)
         return 0
       case undefined:
       case '--help':

@@ -1,0 +1,34 @@
+/** A minimal logger so the server can be run quietly in tests and loudly in production. */
+
+/** Log levels the server uses. */
+export type LogLevel = 'info' | 'warn' | 'error'
+
+/** Receives the server's log lines. */
+export interface Logger {
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void
+}
+
+/** Formats `key=value | message`, values JSON-quoted only when they need it. */
+export function formatLogLine(
+  level: LogLevel,
+  message: string,
+  fields: Record<string, unknown> = {},
+): string {
+  const parts = [`level=${level}`]
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue
+    const text = typeof value === 'string' ? value : JSON.stringify(value)
+    parts.push(`${key}=${/^[\w.:/@#-]*$/.test(text) ? text : JSON.stringify(text)}`)
+  }
+  return `${parts.join(' ')} | ${message}`
+}
+
+/** Writes log lines to stderr (stdout is left for the URL a launcher reads). */
+export const stderrLogger: Logger = {
+  log(level, message, fields) {
+    process.stderr.write(`${formatLogLine(level, message, fields)}\n`)
+  },
+}
+
+/** Drops everything (tests, benchmarks). */
+export const silentLogger: Logger = { log() {} }

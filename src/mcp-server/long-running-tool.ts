@@ -1,0 +1,83 @@
+/**
+ * The one helper a user needs to add a tool that runs for minutes or hours: declare its input with
+ * zod and write `run`; the server serves it inline with progress, as an async task tool, and as a
+ * spec-native task, keeps it durable across restarts and delivers its result into memory.
+ */
+import type { z } from 'zod'
+
+/** Who called, from the composite `mcp-session-id` header; all undefined when the caller sent none. */
+export interface ToolCaller {
+  readonly sessionId: string | undefined
+  readonly memoryId: string | undefined
+  readonly actorId: string | undefined
+}
+
+/** What a running tool can use. */
+export interface ToolContext {
+  /** Reports progress (`done` should grow); stored on the task and sent to inline callers. */
+  progress(done: number, total?: number, message?: string): void
+  /** A human-readable status line, stored as the task's status message. */
+  log(message: string): void
+  /** Aborted when the task is cancelled or the server shuts down: stop work promptly. */
+  readonly signal: AbortSignal
+  readonly taskId: string
+  readonly caller: ToolCaller
+  /** 1 on the first run; more when the task is re-run after a server restart. */
+  readonly attempt: number
+}
+
+/** How plain `tools/call` serves the tool (a spec-native task request works with every mode). */
+export type ToolMode =
+  /** `name` runs inside the request, streaming progress and heartbeats. */
+  | 'inline'
+  /** `name` returns a task id at once; the async task tools follow it. */
+  | 'async'
+  /** both: `name` runs inline and `start_<name>` returns a task id at once. */
+  | 'both'
+
+/** What the user writes. */
+export interface LongRunningToolDefinition<Input extends z.ZodType<Record<string, unknown>>> {
+  readonly name: string
+  readonly description: string
+  /** Arguments schema (a zod object); arguments failing it are refused before anything starts. */
+  readonly input: Input
+  /**
+   * The work. Returns a JSON value (an object becomes structured content) or a string. Throwing ends
+   * the task as failed with the error's message.
+   */
+  run(input: z.output<Input>, ctx: ToolContext): Promise<unknown>
+  /** After a crash: run the task again from the start, or end it as failed. Default 'fail'. */
+  readonly onRestart?: 'rerun' | 'fail'
+  /** Default 'both'. */
+  readonly mode?: ToolMode
+}
+
+/** A tool as the server holds it, its input type erased. */
+export interface LongRunningTool {
+  readonly name: string
+  readonly description: string
+  readonly input: z.ZodType<Record<string, unknown>>
+  readonly onRestart: 'rerun' | 'fail'
+  readonly mode: ToolMode
+  run(input: Record<string, unknown>, ctx: ToolContext): Promise<unknown>
+}
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/
+
+/** Declares a long-running tool; see {@link LongRunningToolDefinition}. */
+export function defineLongRunningTool<Input extends z.ZodType<Record<string, unknown>>>(
+  definition: LongRunningToolDefinition<Input>,
+): LongRunningTool {
+  if (!TOOL_NAME.test(definition.name)) {
+    throw new TypeError(`tool name must match ${TOOL_NAME.source} (got ${JSON.stringify(definition.name)})`)
+  }
+  return {
+    name: definition.name,
+    description: definition.description,
+    input: definition.input,
+    onRestart: definition.onRestart ?? 'fail',
+    mode: definition.mode ?? 'both',
+    // The server parses arguments with `input` before calling, so the value has the output type.
+    run: (input, ctx) => definition.run(input as z.output<Input>, ctx),
+  }
+}

@@ -1,0 +1,660 @@
+/**
+ * The long-running MCP server: Streamable HTTP at /mcp (stateless: any `mcp-session-id` is
+ * accepted, as AgentCore Runtime requires), GET /ping for the Runtime's health contract, and every
+ * long-running tool served three ways (inline with progress, async task tools, spec-native tasks).
+ */
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import type { CreateTaskOptions } from '@modelcontextprotocol/sdk/experimental/tasks'
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import {
+  type CallToolRequest,
+  CallToolRequestSchema,
+  type CallToolResult,
+  type CreateTaskResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  type Request,
+  type ServerNotification,
+  SetLevelRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js'
+import { z } from 'zod'
+import {
+  type CompositeSessionParts,
+  isCompositeSessionHeader,
+  parseCompositeSessionHeader,
+} from '../mcp/index.ts'
+import { type AuthConfig, type Authenticator, createAuthenticator } from './auth.ts'
+import { JsonRpcError, McpServerError } from './errors.ts'
+import { HealthStatus } from './health.ts'
+import { type Logger, silentLogger } from './logger.ts'
+import type { LongRunningTool } from './long-running-tool.ts'
+import { ResultDelivery } from './result-delivery.ts'
+import { OwnerScopedTaskStore, TASK_PAGE_SIZE, toSpecTask, translate } from './spec-task-store.ts'
+import { TaskRunner } from './task-runner.ts'
+import { isEnded, type Outbox, SqliteTaskStore, type TaskRecord, type TaskStore } from './task-store.ts'
+
+/** Configuration of {@link LongRunningMcpServer}. */
+export interface LongRunningMcpServerConfig {
+  readonly tools: readonly LongRunningTool[]
+  readonly auth: AuthConfig
+  /** Default 8000 (the AgentCore Runtime MCP contract); 0 picks a free port. */
+  readonly port?: number
+  /** Default 0.0.0.0. */
+  readonly host?: string
+  /**
+   * Host names accepted in `Host` and `Origin` (DNS-rebinding protection). Default: loopback names
+   * when `host` is a loopback address, else no check (a container behind the Runtime's proxy).
+   */
+  readonly allowedHosts?: readonly string[]
+  /** Where the task database lives (default `.longrun`). */
+  readonly dataDir?: string
+  /** Another task store (the benchmark's in-memory baseline); results are then not delivered to memory. */
+  readonly store?: TaskStore
+  /** The AgentCore data-plane client for result events; built from `region`/`agentCoreEndpoint` when absent. */
+  readonly memoryClient?: BedrockAgentCoreClient
+  readonly region?: string
+  /** AGENTCORE_ENDPOINT: the local service in development and tests. */
+  readonly agentCoreEndpoint?: string
+  /** Heartbeat (notifications/message) interval of inline calls, default 10 s. */
+  readonly heartbeatIntervalMs?: number
+  /** How long ended tasks are kept, default 7 days. */
+  readonly taskTtlMs?: number
+  readonly pollIntervalMs?: number
+  /** Largest accepted request body, default 4 MiB. */
+  readonly maxBodyBytes?: number
+  /** Retry delays of memory delivery. */
+  readonly deliveryBaseDelayMs?: number
+  readonly deliveryMaxDelayMs?: number
+  readonly clock?: () => number
+  readonly newTaskId?: () => string
+  readonly logger?: Logger
+  readonly serverInfo?: { name: string; version: string }
+}
+
+/** Names of the async task tools every client can use. */
+export const TASK_TOOL_NAMES = ['check_task_status', 'get_task_results', 'cancel_task', 'list_tasks'] as const
+
+/** Who is asking, for one request. */
+interface RequestScope {
+  /** The owner of tasks this request creates and the only owner whose tasks it sees. */
+  readonly owner: string
+  readonly caller: CompositeSessionParts | null
+}
+
+interface ExposedTool {
+  readonly tool: LongRunningTool
+  readonly serve: 'inline' | 'async'
+  readonly definition: Tool
+}
+
+interface CallExtra {
+  readonly signal: AbortSignal
+  readonly _meta?: { progressToken?: string | number } & Record<string, unknown>
+  sendNotification(notification: ServerNotification): Promise<void>
+}
+
+const TASK_ID = z.string().min(1, 'task_id must not be empty').max(256)
+const TASK_TOOL_INPUTS = {
+  check_task_status: z.object({ task_id: TASK_ID }),
+  get_task_results: z.object({ task_id: TASK_ID }),
+  cancel_task: z.object({ task_id: TASK_ID }),
+  list_tasks: z.object({ cursor: z.string().max(1024).optional() }),
+} as const
+
+const TASK_TOOL_DESCRIPTIONS: Record<(typeof TASK_TOOL_NAMES)[number], string> = {
+  check_task_status: 'Status and progress of a background task started by one of the start_ tools.',
+  get_task_results: 'Result of a background task once it has ended (completed, failed or cancelled).',
+  cancel_task: 'Cancels a background task that is still running.',
+  list_tasks: 'Lists your background tasks, newest first (pass next_cursor to page on).',
+}
+
+/** A running server; `close()` stops it (running tasks are left to be recovered at the next start). */
+export class LongRunningMcpServer {
+  readonly url: string
+  readonly port: number
+  readonly runner: TaskRunner
+  readonly store: TaskStore
+  readonly health: HealthStatus
+  readonly #http: HttpServer
+  readonly #delivery: ResultDelivery | undefined
+  readonly #ownsStore: SqliteTaskStore | undefined
+  readonly #ownsClient: BedrockAgentCoreClient | undefined
+  readonly #sweep: NodeJS.Timeout
+
+  private constructor(parts: {
+    url: string
+    port: number
+    runner: TaskRunner
+    store: TaskStore
+    health: HealthStatus
+    http: HttpServer
+    delivery: ResultDelivery | undefined
+    ownsStore: SqliteTaskStore | undefined
+    ownsClient: BedrockAgentCoreClient | undefined
+    sweep: NodeJS.Timeout
+  }) {
+    this.url = parts.url
+    this.port = parts.port
+    this.runner = parts.runner
+    this.store = parts.store
+    this.health = parts.health
+    this.#http = parts.http
+    this.#delivery = parts.delivery
+    this.#ownsStore = parts.ownsStore
+    this.#ownsClient = parts.ownsClient
+    this.#sweep = parts.sweep
+  }
+
+  /** Opens the store, recovers interrupted tasks, resumes owed deliveries and listens. */
+  static async start(config: LongRunningMcpServerConfig): Promise<LongRunningMcpServer> {
+    const logger = config.logger ?? silentLogger
+    const clock = config.clock ?? Date.now
+    const authenticate = createAuthenticator(config.auth)
+    const ownsStore =
+      config.store === undefined ? new SqliteTaskStore({ dataDir: config.dataDir ?? '.longrun' }) : undefined
+    const store: TaskStore = ownsStore ?? (config.store as TaskStore)
+    const outbox: Outbox | undefined = ownsStore
+    const ownsClient =
+      outbox !== undefined && config.memoryClient === undefined
+        ? new BedrockAgentCoreClient({
+            region: config.region ?? 'us-east-1',
+            ...(config.agentCoreEndpoint !== undefined && { endpoint: config.agentCoreEndpoint }),
+          })
+        : undefined
+    const memoryClient = config.memoryClient ?? ownsClient
+    const delivery =
+      outbox !== undefined && memoryClient !== undefined
+        ? new ResultDelivery({
+            outbox,
+            client: memoryClient,
+            clock,
+            logger,
+            ...(config.deliveryBaseDelayMs !== undefined && { baseDelayMs: config.deliveryBaseDelayMs }),
+            ...(config.deliveryMaxDelayMs !== undefined && { maxDelayMs: config.deliveryMaxDelayMs }),
+          })
+        : undefined
+    const health = new HealthStatus(clock)
+    const runner = new TaskRunner({
+      store,
+      tools: config.tools,
+      health,
+      clock,
+      logger,
+      deliverResults: delivery !== undefined,
+      onDeliveryQueued: () => delivery?.wake(),
+      ...(config.taskTtlMs !== undefined && { ttlMs: config.taskTtlMs }),
+      ...(config.pollIntervalMs !== undefined && { pollIntervalMs: config.pollIntervalMs }),
+      ...(config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+      ...(config.newTaskId !== undefined && { newTaskId: config.newTaskId }),
+    })
+    await store.removeExpired(clock())
+    const recovered = await runner.recover()
+    if (recovered.rerun + recovered.failed > 0) logger.log('info', 'recovered interrupted tasks', recovered)
+    delivery?.wake()
+
+    const host = config.host ?? '0.0.0.0'
+    const handler = new RequestHandler({
+      tools: config.tools,
+      allowedHosts: config.allowedHosts ?? (LOOPBACK.includes(host) ? LOOPBACK : undefined),
+      authenticate,
+      runner,
+      store,
+      health,
+      logger,
+      maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
+      serverInfo: config.serverInfo ?? { name: 'longrun-mcp-server', version: '0.1.0' },
+    })
+    const http = createServer((req, res) => {
+      handler.handle(req, res).catch((error: unknown) => {
+        logger.log('error', 'request failed', { error: error instanceof Error ? error.stack : String(error) })
+        if (!res.headersSent) sendJsonRpcError(res, 500, ErrorCode.InternalError, 'Internal error')
+        else res.end()
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(config.port ?? 8000, host, () => {
+        http.off('error', reject)
+        resolve()
+      })
+    })
+    const port = (http.address() as AddressInfo).port
+    const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+    const sweep = setInterval(() => {
+      store
+        .removeExpired(clock())
+        .catch((error: unknown) => logger.log('warn', 'expiry sweep failed', { error: String(error) }))
+    }, 3_600_000)
+    sweep.unref()
+    logger.log('info', 'MCP server listening', {
+      port,
+      tools: config.tools.map((tool) => tool.name).join(','),
+    })
+    return new LongRunningMcpServer({
+      url: `http://${urlHost}:${port}/mcp`,
+      port,
+      runner,
+      store,
+      health,
+      http,
+      delivery,
+      ownsStore,
+      ownsClient,
+      sweep,
+    })
+  }
+
+  /** The outbox delivery loop (undefined when another store is used); exposed for tests and tooling. */
+  get delivery(): ResultDelivery | undefined {
+    return this.#delivery
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep)
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()))
+    this.#http.closeAllConnections()
+    await this.runner.close()
+    await this.#delivery?.close()
+    await closed
+    this.#ownsClient?.destroy()
+    this.#ownsStore?.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+const LOOPBACK: readonly string[] = ['localhost', '127.0.0.1', '::1', '[::1]']
+
+interface RequestHandlerConfig {
+  readonly tools: readonly LongRunningTool[]
+  readonly allowedHosts: readonly string[] | undefined
+  readonly authenticate: Authenticator
+  readonly runner: TaskRunner
+  readonly store: TaskStore
+  readonly health: HealthStatus
+  readonly logger: Logger
+  readonly maxBodyBytes: number
+  readonly serverInfo: { name: string; version: string }
+}
+
+/** HTTP in, one short-lived MCP Server per request (stateless), our errors out as 4xx/JSON-RPC. */
+class RequestHandler {
+  readonly #config: RequestHandlerConfig
+  readonly #exposed = new Map<string, ExposedTool>()
+  readonly #toolList: Tool[]
+
+  constructor(config: RequestHandlerConfig) {
+    this.#config = config
+    for (const tool of config.tools) {
+      const inputSchema = z.toJSONSchema(tool.input, { io: 'input' }) as Tool['inputSchema']
+      const define = (name: string, serve: 'inline' | 'async', description: string) => {
+        if (this.#exposed.has(name) || (TASK_TOOL_NAMES as readonly string[]).includes(name)) {
+          throw new McpServerError('INVALID_CONFIG', `two tools are named ${name}`)
+        }
+        const definition: Tool = { name, description, inputSchema, execution: { taskSupport: 'optional' } }
+        this.#exposed.set(name, { tool, serve, definition })
+      }
+      const asyncNote =
+        ' Runs in the background: returns a task_id at once; follow it with check_task_status and get_task_results.'
+      if (tool.mode === 'inline') define(tool.name, 'inline', tool.description)
+      if (tool.mode === 'async') define(tool.name, 'async', tool.description + asyncNote)
+      if (tool.mode === 'both') {
+        define(tool.name, 'inline', `${tool.description} Runs within this call, reporting progress.`)
+        define(`start_${tool.name}`, 'async', tool.description + asyncNote)
+      }
+    }
+    const taskTools: Tool[] = TASK_TOOL_NAMES.map((name) => ({
+      name,
+      description: TASK_TOOL_DESCRIPTIONS[name],
+      inputSchema: z.toJSONSchema(TASK_TOOL_INPUTS[name], { io: 'input' }) as Tool['inputSchema'],
+      execution: { taskSupport: 'forbidden' },
+    }))
+    this.#toolList = [...[...this.#exposed.values()].map((entry) => entry.definition), ...taskTools]
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path === '/ping') {
+      if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' })
+      return sendJson(res, 200, this.#config.health.report())
+    }
+    if (path !== '/mcp') return sendJson(res, 404, { error: 'not found' })
+    if (!this.#hostAllowed(req)) {
+      return sendJsonRpcError(res, 403, ErrorCode.InvalidRequest, 'Host or Origin not allowed')
+    }
+    if (req.method !== 'POST') {
+      // Stateless: no standalone SSE stream to GET and no session to DELETE.
+      return sendJsonRpcError(
+        res,
+        405,
+        ErrorCode.ConnectionClosed,
+        'Method not allowed: POST JSON-RPC messages to /mcp',
+        {
+          allow: 'POST',
+        },
+      )
+    }
+    let scope: RequestScope
+    try {
+      scope = await this.#scope(req)
+    } catch (error) {
+      if (!(error instanceof McpServerError)) throw error
+      const status = error.code === 'UNAUTHENTICATED' ? 401 : error.code === 'FORBIDDEN' ? 403 : 400
+      const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : undefined
+      return sendJsonRpcError(res, status, ErrorCode.InvalidRequest, error.message, headers)
+    }
+    const body = await readBody(req, this.#config.maxBodyBytes)
+    if (body === 'too-large') {
+      return sendJsonRpcError(
+        res,
+        413,
+        ErrorCode.InvalidRequest,
+        `request body exceeds ${this.#config.maxBodyBytes} bytes`,
+        {
+          connection: 'close',
+        },
+      )
+    }
+    let message: unknown
+    try {
+      message = JSON.parse(body.toString('utf8'))
+    } catch {
+      return sendJsonRpcError(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON')
+    }
+    const server = this.#protocolServer(scope)
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
+    res.on('close', () => {
+      void transport.close()
+      void server.close()
+    })
+    await server.connect(transport)
+    await transport.handleRequest(req, res, message)
+  }
+
+  /** DNS-rebinding protection: a browser tricked into calling a local server sends a foreign Host/Origin. */
+  #hostAllowed(req: IncomingMessage): boolean {
+    const allowed = this.#config.allowedHosts
+    if (allowed === undefined) return true
+    const hostname = (value: string) => {
+      try {
+        return new URL(value.includes('://') ? value : `http://${value}`).hostname
+      } catch {
+        return undefined
+      }
+    }
+    const host = hostname(req.headers.host ?? '')
+    if (host === undefined || !allowed.includes(host)) return false
+    const origin = req.headers.origin
+    if (origin === undefined) return true
+    const originHost = hostname(origin)
+    return originHost !== undefined && allowed.includes(originHost)
+  }
+
+  /** Authenticates, reads the composite header and decides who owns what this request touches. */
+  async #scope(req: IncomingMessage): Promise<RequestScope> {
+    const principal = await this.#config.authenticate(req.headers.authorization)
+    const header = req.headers['mcp-session-id']
+    const value = Array.isArray(header) ? header.join(', ') : header
+    let caller: CompositeSessionParts | null = null
+    if (value !== undefined && isCompositeSessionHeader(value)) {
+      try {
+        caller = parseCompositeSessionHeader(value)
+      } catch (error) {
+        throw new McpServerError('INVALID_ARGUMENTS', `Mcp-Session-Id: ${(error as Error).message}`, {
+          field: 'Mcp-Session-Id',
+          cause: error,
+        })
+      }
+    }
+    if (principal.requireSubjectMatchesActor && caller !== null && principal.subject !== caller.actorId) {
+      throw new McpServerError('FORBIDDEN', 'the token subject does not match the actor in Mcp-Session-Id')
+    }
+    return { owner: ownerOf(principal.subject, caller?.actorId), caller }
+  }
+
+  #protocolServer(scope: RequestScope): Server {
+    const { runner, store } = this.#config
+    const startFromRequest = async (request: Request, options: CreateTaskOptions) => {
+      const params = request.params as CallToolRequest['params']
+      const entry = this.#exposed.get(params.name)
+      if (request.method !== 'tools/call' || entry === undefined) {
+        throw new JsonRpcError(ErrorCode.InvalidParams, `Tool ${String(params?.name)} cannot run as a task`)
+      }
+      const input = parseArguments(entry.tool, params.arguments)
+      return runner.start({
+        tool: entry.tool,
+        input,
+        owner: scope.owner,
+        caller: scope.caller,
+        kind: 'spec',
+        ttlMs: options.ttl ?? undefined,
+      })
+    }
+    const server = new Server(this.#config.serverInfo, {
+      capabilities: {
+        tools: {},
+        logging: {},
+        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+      },
+      taskStore: new OwnerScopedTaskStore(store, runner, scope.owner, startFromRequest),
+    })
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.#toolList }))
+    server.setRequestHandler(SetLevelRequestSchema, () => ({}))
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const { name } = request.params
+      if ((TASK_TOOL_NAMES as readonly string[]).includes(name)) {
+        return this.#taskTool(name as (typeof TASK_TOOL_NAMES)[number], request.params.arguments, scope)
+      }
+      const entry = this.#exposed.get(name)
+      if (entry === undefined)
+        throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { field: 'name' })
+      if (request.params.task !== undefined) {
+        const task = await startFromRequest(request, request.params.task)
+        return { task: toSpecTask(task) } satisfies CreateTaskResult
+      }
+      const input = parseArguments(entry.tool, request.params.arguments)
+      const start = { tool: entry.tool, input, owner: scope.owner, caller: scope.caller }
+      if (entry.serve === 'async') {
+        const task = await runner.start({ ...start, kind: 'async' })
+        const view = taskView(task)
+        return {
+          content: [
+            {
+              type: 'text',
+              text: `Started task ${task.taskId} (${entry.tool.name}). Check it with check_task_status and fetch the result with get_task_results.`,
+            },
+          ],
+          structuredContent: view,
+        } satisfies CallToolResult
+      }
+      return this.#runInline(await runner.start({ ...start, kind: 'inline' }), entry.tool, extra)
+    })
+    return server
+  }
+
+  /** Runs inside the request: progress to the client's token, heartbeats as log messages, cancel on abort. */
+  async #runInline(task: TaskRecord, tool: LongRunningTool, extra: CallExtra): Promise<CallToolResult> {
+    const { runner, store } = this.#config
+    const token = extra._meta?.progressToken
+    const send = (notification: ServerNotification) => {
+      extra.sendNotification(notification).catch(() => {})
+    }
+    let lastProgress = Number.NEGATIVE_INFINITY
+    const ended = new Promise<TaskRecord>((resolve) => {
+      const stop = runner.watch(task.taskId, (event) => {
+        if (event.type === 'progress' && token !== undefined && event.progress > lastProgress) {
+          lastProgress = event.progress
+          send({
+            method: 'notifications/progress',
+            params: {
+              progressToken: token,
+              progress: event.progress,
+              ...(event.total !== undefined && { total: event.total }),
+              ...(event.message !== undefined && { message: event.message }),
+            },
+          })
+        } else if (event.type === 'log' || event.type === 'heartbeat') {
+          const data =
+            event.type === 'log'
+              ? { taskId: task.taskId, message: event.message }
+              : { taskId: task.taskId, status: 'working', elapsedSeconds: Math.round(event.elapsedMs / 1000) }
+          send({ method: 'notifications/message', params: { level: 'info', logger: tool.name, data } })
+        } else if (event.type === 'end') {
+          stop()
+          resolve(event.task)
+        }
+      })
+      // The task may have ended before the watcher was attached.
+      void store.get(task.taskId).then((now) => {
+        if (now !== undefined && isEnded(now.status)) {
+          stop()
+          resolve(now)
+        }
+      })
+    })
+    const onAbort = () => {
+      runner.cancel(task.taskId, undefined, 'the client cancelled the request').catch(() => {})
+    }
+    extra.signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      const end = await ended
+      return (
+        end.result ?? {
+          content: [{ type: 'text', text: `Task ${task.taskId} ${end.status}` }],
+          isError: true,
+        }
+      )
+    } finally {
+      extra.signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async #taskTool(
+    name: (typeof TASK_TOOL_NAMES)[number],
+    args: Record<string, unknown> | undefined,
+    scope: RequestScope,
+  ): Promise<CallToolResult> {
+    const { runner, store } = this.#config
+    const input: unknown = parseWith<unknown>(name, TASK_TOOL_INPUTS[name] as z.ZodType<unknown>, args)
+    if (name === 'list_tasks') {
+      const cursor = (input as { cursor?: string }).cursor
+      const page = await translate(() => store.list(scope.owner, { cursor, limit: TASK_PAGE_SIZE }))
+      const result = { tasks: page.tasks.map(taskView), next_cursor: page.nextCursor ?? null }
+      return jsonResult(result)
+    }
+    const taskId = (input as { task_id: string }).task_id
+    if (name === 'cancel_task') {
+      const task = await translate(() => runner.cancel(taskId, scope.owner))
+      return jsonResult(taskView(task))
+    }
+    const task = await store.get(taskId, scope.owner)
+    if (task === undefined) {
+      throw new JsonRpcError(ErrorCode.InvalidParams, `Task not found: ${taskId}`, {
+        code: 'TASK_NOT_FOUND',
+        field: 'task_id',
+      })
+    }
+    if (name === 'check_task_status' || task.result === undefined) {
+      const view = taskView(task)
+      return name === 'check_task_status'
+        ? jsonResult(view)
+        : jsonResult({ ...view, note: 'The task is still running; call get_task_results again later.' })
+    }
+    return {
+      content: [
+        { type: 'text', text: `Task ${task.taskId} (${task.tool}) ${task.status}.` },
+        ...task.result.content,
+      ],
+      structuredContent: { ...taskView(task), result: task.result.structuredContent ?? null },
+      ...(task.status !== 'completed' && { isError: true }),
+    }
+  }
+}
+
+/**
+ * Who owns a task. The actor from the header when only a shared secret authenticates; with a JWT
+ * the subject too, so a token holder cannot read another subject's tasks by naming its actor.
+ */
+function ownerOf(subject: string | undefined, actorId: string | undefined): string {
+  if (subject === undefined) return actorId ?? 'anonymous'
+  if (actorId === undefined || actorId === subject) return subject
+  return `${subject}\u0000${actorId}`
+}
+
+/** The caller-facing view of a task (snake_case, as the seed's status tools). */
+function taskView(task: TaskRecord): Record<string, unknown> {
+  return {
+    task_id: task.taskId,
+    tool: task.tool,
+    status: task.status,
+    status_message: task.statusMessage ?? null,
+    progress: task.progress ?? null,
+    total: task.total ?? null,
+    created_at: new Date(task.createdAt).toISOString(),
+    updated_at: new Date(task.updatedAt).toISOString(),
+    attempts: task.attempts,
+    delivers_to_memory: task.caller !== null && task.kind !== 'inline',
+  }
+}
+
+function jsonResult(value: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value }
+}
+
+function parseArguments(tool: LongRunningTool, args: unknown): Record<string, unknown> {
+  return parseWith(tool.name, tool.input, args)
+}
+
+/** Validates arguments; a failure is a JSON-RPC invalid-params error naming the field. */
+function parseWith<T>(toolName: string, schema: z.ZodType<T>, args: unknown): T {
+  const parsed = schema.safeParse(args ?? {})
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  const field = issue === undefined || issue.path.length === 0 ? '(arguments)' : issue.path.join('.')
+  const message = parsed.error.issues
+    .map((each) => `${each.path.length === 0 ? '(arguments)' : each.path.join('.')}: ${each.message}`)
+    .join('; ')
+  throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid arguments for tool ${toolName}: ${message}`, {
+    code: 'INVALID_ARGUMENTS',
+    field,
+  })
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limit) return 'too-large'
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > limit) return 'too-large'
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers })
+  res.end(JSON.stringify(body))
+}
+
+function sendJsonRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers?: Record<string, string>,
+): void {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers)
+}

@@ -1,0 +1,146 @@
+/**
+ * Delivers the outbox: each ended task's result becomes one USER event in the caller's session.
+ * Retries with exponential backoff until the service acknowledges; the client token is derived
+ * from the task id, so a retry after a lost response, a throttle or a crash never writes twice.
+ */
+import { createHash } from 'node:crypto'
+import { type BedrockAgentCoreClient, CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
+import { userTextEventPayload } from '../memory/external-event.ts'
+import { type Logger, silentLogger } from './logger.ts'
+import type { Outbox, PendingDelivery } from './task-store.ts'
+
+/** Configuration of {@link ResultDelivery}. */
+export interface ResultDeliveryConfig {
+  readonly outbox: Outbox
+  /** The AgentCore data-plane client (its `endpoint` points at the local service in development). */
+  readonly client: BedrockAgentCoreClient
+  /** First retry delay (default 200 ms), doubled per attempt up to maxDelayMs (default 60 s). */
+  readonly baseDelayMs?: number
+  readonly maxDelayMs?: number
+  /** Deliveries sent at once (default 8). */
+  readonly concurrency?: number
+  readonly clock?: () => number
+  /** For jitter; injectable so tests can pin it. */
+  readonly random?: () => number
+  readonly logger?: Logger
+}
+
+/** Errors the service will answer the same way forever: retrying cannot help. */
+const PERMANENT_ERRORS = new Set(['ValidationException', 'ConflictException'])
+
+/** The idempotency token of a task's memory event. */
+export function clientTokenFor(taskId: string): string {
+  return createHash('sha256').update(`longrun-task-result:${taskId}`).digest('hex')
+}
+
+/** The outbox delivery loop. */
+export class ResultDelivery {
+  readonly #outbox: Outbox
+  readonly #client: BedrockAgentCoreClient
+  readonly #baseDelayMs: number
+  readonly #maxDelayMs: number
+  readonly #concurrency: number
+  readonly #clock: () => number
+  readonly #random: () => number
+  readonly #logger: Logger
+  #timer: NodeJS.Timeout | undefined
+  #pass: Promise<void> | undefined
+  #again = false
+  #closed = false
+
+  constructor(config: ResultDeliveryConfig) {
+    this.#outbox = config.outbox
+    this.#client = config.client
+    this.#baseDelayMs = config.baseDelayMs ?? 200
+    this.#maxDelayMs = config.maxDelayMs ?? 60_000
+    this.#concurrency = config.concurrency ?? 8
+    this.#clock = config.clock ?? Date.now
+    this.#random = config.random ?? Math.random
+    this.#logger = config.logger ?? silentLogger
+  }
+
+  /** Runs a delivery pass now (after a task end queued an event, or at start for leftovers). */
+  wake(): void {
+    if (this.#closed) return
+    if (this.#pass !== undefined) {
+      this.#again = true
+      return
+    }
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#pass = this.#deliverDue().finally(() => {
+      this.#pass = undefined
+      if (this.#again) {
+        this.#again = false
+        this.wake()
+      } else {
+        this.#schedule()
+      }
+    })
+  }
+
+  /** Stops the loop; undelivered rows stay in the outbox for the next start. */
+  async close(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    await this.#pass
+  }
+
+  async #deliverDue(): Promise<void> {
+    for (;;) {
+      if (this.#closed) return
+      const due = this.#outbox.due(this.#clock(), this.#concurrency)
+      if (due.length === 0) return
+      await Promise.all(due.map((row) => this.#deliver(row)))
+    }
+  }
+
+  async #deliver(row: PendingDelivery): Promise<void> {
+    try {
+      await this.#client.send(
+        new CreateEventCommand({
+          memoryId: row.memoryId,
+          actorId: row.actorId,
+          sessionId: row.sessionId,
+          eventTimestamp: new Date(row.eventTimestampMs),
+          payload: [userTextEventPayload(row.text)],
+          clientToken: clientTokenFor(row.taskId),
+        }),
+      )
+      this.#outbox.acknowledge(row.taskId, this.#clock())
+      this.#logger.log('info', 'task result written to memory', {
+        taskId: row.taskId,
+        attempts: row.attempts + 1,
+      })
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error'
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      if (PERMANENT_ERRORS.has(name)) {
+        this.#outbox.giveUp(row.taskId, message)
+        this.#logger.log('error', 'memory refused a task result; not retrying', {
+          taskId: row.taskId,
+          error: message,
+        })
+        return
+      }
+      const backoff = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(row.attempts, 20))
+      const delay = backoff / 2 + (backoff / 2) * this.#random()
+      this.#outbox.retryLater(row.taskId, this.#clock() + delay, message)
+      this.#logger.log('warn', 'memory write failed; will retry', {
+        taskId: row.taskId,
+        attempts: row.attempts + 1,
+        retryInMs: Math.round(delay),
+        error: message,
+      })
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed) return
+    const next = this.#outbox.nextDueAt()
+    if (next === undefined) return
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => this.wake(), Math.max(0, next - this.#clock()))
+    this.#timer.unref()
+  }
+}

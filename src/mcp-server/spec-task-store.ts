@@ -1,0 +1,119 @@
+/**
+ * Spec-native tasks (2025-11-25, SEP-1686) on our durable store: the SDK's experimental TaskStore
+ * interface, bound to one request's owner. The SDK's own tasks/get, tasks/result, tasks/list and
+ * tasks/cancel handlers call it; we never hand them another actor's task.
+ */
+import type {
+  CreateTaskOptions,
+  TaskStore as SdkTaskStore,
+} from '@modelcontextprotocol/sdk/experimental/tasks'
+import type { CallToolResult, Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js'
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js'
+import { JsonRpcError, McpServerError } from './errors.ts'
+import type { TaskRunner } from './task-runner.ts'
+import { isEnded, type TaskRecord, type TaskStatus, type TaskStore } from './task-store.ts'
+
+/** Page size of tasks/list and list_tasks. */
+export const TASK_PAGE_SIZE = 50
+
+/** The wire form of a task. */
+export function toSpecTask(task: TaskRecord): Task {
+  return {
+    taskId: task.taskId,
+    status: task.status,
+    ttl: task.ttlMs,
+    createdAt: new Date(task.createdAt).toISOString(),
+    lastUpdatedAt: new Date(task.updatedAt).toISOString(),
+    pollInterval: task.pollIntervalMs,
+    ...(task.statusMessage !== undefined && { statusMessage: task.statusMessage }),
+  }
+}
+
+/** Starts a tool task from a tools/call request (validates, then records and runs it). */
+export type StartFromRequest = (request: Request, options: CreateTaskOptions) => Promise<TaskRecord>
+
+/** The SDK TaskStore for one request's owner. */
+export class OwnerScopedTaskStore implements SdkTaskStore {
+  readonly #store: TaskStore
+  readonly #runner: TaskRunner
+  readonly #owner: string
+  readonly #startFromRequest: StartFromRequest
+
+  constructor(store: TaskStore, runner: TaskRunner, owner: string, startFromRequest: StartFromRequest) {
+    this.#store = store
+    this.#runner = runner
+    this.#owner = owner
+    this.#startFromRequest = startFromRequest
+  }
+
+  async createTask(taskParams: CreateTaskOptions, _requestId: RequestId, request: Request): Promise<Task> {
+    return toSpecTask(await this.#startFromRequest(request, taskParams))
+  }
+
+  async getTask(taskId: string): Promise<Task | null> {
+    const task = await this.#store.get(taskId, this.#owner)
+    return task === undefined ? null : toSpecTask(task)
+  }
+
+  async storeTaskResult(taskId: string, status: 'completed' | 'failed', result: Result): Promise<void> {
+    await translate(() => this.#runner.complete(taskId, this.#owner, status, result as CallToolResult))
+  }
+
+  async getTaskResult(taskId: string): Promise<Result> {
+    const task = await this.#store.get(taskId, this.#owner)
+    if (task === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Task not found: ${taskId}`)
+    if (task.result === undefined) {
+      throw new JsonRpcError(
+        ErrorCode.InvalidParams,
+        `Task ${taskId} has no result yet (status: ${task.status})`,
+      )
+    }
+    return task.result
+  }
+
+  async updateTaskStatus(taskId: string, status: TaskStatus, statusMessage?: string): Promise<void> {
+    if (status === 'cancelled') {
+      await translate(() =>
+        this.#runner.cancel(taskId, this.#owner, statusMessage ?? 'cancelled by the caller'),
+      )
+      return
+    }
+    if (isEnded(status)) {
+      const text = statusMessage ?? `task ${status}`
+      await translate(() =>
+        this.#runner.complete(taskId, this.#owner, status, {
+          content: [{ type: 'text', text }],
+          ...(status === 'failed' && { isError: true }),
+        }),
+      )
+      return
+    }
+    const task = await this.#store.get(taskId, this.#owner)
+    if (task === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Task not found: ${taskId}`)
+    if (statusMessage !== undefined)
+      await this.#store.update(taskId, { statusMessage, updatedAt: Date.now() })
+  }
+
+  async listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
+    const page = await translate(() => this.#store.list(this.#owner, { cursor, limit: TASK_PAGE_SIZE }))
+    return {
+      tasks: page.tasks.map(toSpecTask),
+      ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+    }
+  }
+}
+
+/** Our errors as the JSON-RPC errors the spec asks for (invalid params for a bad id or a finished task). */
+export async function translate<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof McpServerError) {
+      throw new JsonRpcError(ErrorCode.InvalidParams, error.message, {
+        code: error.code,
+        ...(error.field !== undefined && { field: error.field }),
+      })
+    }
+    throw error
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * Runs long-running tools as durable tasks: records each start and end, feeds progress to whoever
+ * watches, cancels on request, re-runs or fails what a crash interrupted, and queues the memory
+ * event of every task whose caller named a session.
+ */
+import { randomBytes } from 'node:crypto'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { CompositeSessionParts } from '../mcp/index.ts'
+import { McpServerError } from './errors.ts'
+import { HealthStatus } from './health.ts'
+import type { Logger } from './logger.ts'
+import { silentLogger } from './logger.ts'
+import type { LongRunningTool, ToolContext } from './long-running-tool.ts'
+import {
+  isEnded,
+  type OutboxEntry,
+  type TaskEnd,
+  type TaskKind,
+  type TaskRecord,
+  type TaskStore,
+} from './task-store.ts'
+
+/** What a watcher of a running task hears. */
+export type TaskEvent =
+  | {
+      readonly type: 'progress'
+      readonly progress: number
+      readonly total?: number
+      readonly message?: string
+    }
+  | { readonly type: 'log'; readonly message: string }
+  | { readonly type: 'heartbeat'; readonly elapsedMs: number }
+  | { readonly type: 'end'; readonly task: TaskRecord }
+
+/** Configuration of {@link TaskRunner}. */
+export interface TaskRunnerConfig {
+  readonly store: TaskStore
+  readonly tools: readonly LongRunningTool[]
+  /** Results of ended tasks are kept this long (default 7 days). */
+  readonly ttlMs?: number
+  /** The poll interval suggested to spec-task clients (default 1000 ms). */
+  readonly pollIntervalMs?: number
+  /** Interval of heartbeat events to watchers of running tasks (default 10 s). */
+  readonly heartbeatIntervalMs?: number
+  /** A task interrupted this many times is failed instead of re-run again (default 3). */
+  readonly maxAttempts?: number
+  /** Queue a memory event when a task of a caller that named a session ends (default true). */
+  readonly deliverResults?: boolean
+  /** Called after a task end queued a memory event (wakes the delivery loop). */
+  readonly onDeliveryQueued?: () => void
+  readonly health?: HealthStatus
+  readonly clock?: () => number
+  /** Unguessable ids by default: 144 random bits. */
+  readonly newTaskId?: () => string
+  readonly logger?: Logger
+}
+
+/** A request to start a task; `input` has passed the tool's schema. */
+export interface StartTask {
+  readonly tool: LongRunningTool
+  readonly input: Record<string, unknown>
+  readonly owner: string
+  readonly caller: CompositeSessionParts | null
+  readonly kind: TaskKind
+  /** A shorter time-to-live the caller asked for (spec tasks); capped by the server's. */
+  readonly ttlMs?: number | undefined
+}
+
+interface ActiveTask {
+  readonly controller: AbortController
+  readonly startedAt: number
+  readonly watchers: Set<(event: TaskEvent) => void>
+}
+
+/** Longest text written into one memory event (the service allows 100,000 characters). */
+const MAX_EVENT_TEXT = 90_000
+
+export const INTERRUPTED_MESSAGE = 'interrupted by a server restart'
+
+/** Starts, watches, cancels and recovers tasks. */
+export class TaskRunner {
+  readonly health: HealthStatus
+  readonly #store: TaskStore
+  readonly #tools: Map<string, LongRunningTool>
+  readonly #ttlMs: number
+  readonly #pollIntervalMs: number
+  readonly #heartbeatIntervalMs: number
+  readonly #maxAttempts: number
+  readonly #deliverResults: boolean
+  readonly #onDeliveryQueued: () => void
+  readonly #clock: () => number
+  readonly #newTaskId: () => string
+  readonly #logger: Logger
+  readonly #active = new Map<string, ActiveTask>()
+  readonly #settled = new Set<Promise<void>>()
+  #heartbeat: NodeJS.Timeout | undefined
+  #closing = false
+
+  constructor(config: TaskRunnerConfig) {
+    this.#store = config.store
+    this.#tools = new Map(config.tools.map((tool) => [tool.name, tool]))
+    this.#ttlMs = config.ttlMs ?? 7 * 24 * 3600 * 1000
+    this.#pollIntervalMs = config.pollIntervalMs ?? 1000
+    this.#heartbeatIntervalMs = config.heartbeatIntervalMs ?? 10_000
+    this.#maxAttempts = config.maxAttempts ?? 3
+    this.#deliverResults = config.deliverResults ?? true
+    this.#onDeliveryQueued = config.onDeliveryQueued ?? (() => {})
+    this.#clock = config.clock ?? Date.now
+    this.#newTaskId = config.newTaskId ?? (() => randomBytes(18).toString('base64url'))
+    this.#logger = config.logger ?? silentLogger
+    this.health = config.health ?? new HealthStatus(this.#clock)
+  }
+
+  /** How many tasks run in this process now. */
+  get running(): number {
+    return this.#active.size
+  }
+
+  /** Records a new task and starts it in the background; returns the stored task. */
+  async start(request: StartTask): Promise<TaskRecord> {
+    if (this.#closing) throw new McpServerError('INVALID_CONFIG', 'the server is shutting down')
+    const ttlMs =
+      request.ttlMs === undefined ? this.#ttlMs : Math.max(0, Math.min(request.ttlMs, this.#ttlMs))
+    const task = await this.#store.create({
+      taskId: this.#newTaskId(),
+      owner: request.owner,
+      tool: request.tool.name,
+      input: request.input,
+      kind: request.kind,
+      caller: request.caller,
+      createdAt: this.#clock(),
+      ttlMs,
+      pollIntervalMs: this.#pollIntervalMs,
+    })
+    this.#launch(task, request.tool)
+    return task
+  }
+
+  /** Subscribes to a running task's events; returns the unsubscribe function (no-op when not running here). */
+  watch(taskId: string, listener: (event: TaskEvent) => void): () => void {
+    const active = this.#active.get(taskId)
+    if (active === undefined) return () => {}
+    active.watchers.add(listener)
+    return () => active.watchers.delete(listener)
+  }
+
+  /** Cancels the owner's running task; TASK_NOT_FOUND for a missing or foreign id, TASK_ALREADY_ENDED once ended. */
+  async cancel(
+    taskId: string,
+    owner: string | undefined,
+    reason = 'cancelled by the caller',
+  ): Promise<TaskRecord> {
+    const task = await this.#store.get(taskId, owner)
+    if (task === undefined) throw taskNotFound(taskId)
+    if (isEnded(task.status)) throw alreadyEnded(task)
+    const ended = await this.#end(task, {
+      status: 'cancelled',
+      statusMessage: reason,
+      result: { content: [{ type: 'text', text: `Task ${taskId} was cancelled: ${reason}` }], isError: true },
+      endedAt: this.#clock(),
+    })
+    this.#active.get(taskId)?.controller.abort(new Error(reason))
+    if (ended === undefined) {
+      const now = await this.#store.get(taskId)
+      throw alreadyEnded(now ?? task)
+    }
+    return ended
+  }
+
+  /** Ends a running task with a result given from outside (the spec TaskStore interface allows it). */
+  async complete(
+    taskId: string,
+    owner: string,
+    status: 'completed' | 'failed',
+    result: CallToolResult,
+  ): Promise<void> {
+    const task = await this.#store.get(taskId, owner)
+    if (task === undefined) throw taskNotFound(taskId)
+    if (isEnded(task.status)) throw alreadyEnded(task)
+    await this.#end(task, { status, result, endedAt: this.#clock() })
+    this.#active.get(taskId)?.controller.abort(new Error(`task ${status} from outside`))
+  }
+
+  /**
+   * Deals with tasks a crash left unfinished: re-runs those whose tool says `rerun` (started in the
+   * background, up to maxAttempts) and fails the others with "interrupted by a server restart".
+   * Inline tasks are always failed: the request that waited for them is gone.
+   */
+  async recover(): Promise<{ rerun: number; failed: number }> {
+    let rerun = 0
+    let failed = 0
+    for (const task of await this.#store.unfinished()) {
+      if (this.#active.has(task.taskId)) continue
+      const tool = this.#tools.get(task.tool)
+      if (tool?.onRestart === 'rerun' && task.kind !== 'inline' && task.attempts < this.#maxAttempts) {
+        await this.#store.restart(task.taskId, this.#clock())
+        const fresh = await this.#store.get(task.taskId)
+        if (fresh === undefined) continue
+        this.#launch(fresh, tool)
+        rerun += 1
+      } else {
+        const message =
+          tool === undefined ? `${INTERRUPTED_MESSAGE} (tool no longer exists)` : INTERRUPTED_MESSAGE
+        await this.#end(task, {
+          status: 'failed',
+          statusMessage: message,
+          result: {
+            content: [{ type: 'text', text: `Task ${task.taskId} failed: ${message}` }],
+            isError: true,
+          },
+          endedAt: this.#clock(),
+        })
+        failed += 1
+      }
+      this.#logger.log('info', 'recovered an interrupted task', { taskId: task.taskId, tool: task.tool })
+    }
+    return { rerun, failed }
+  }
+
+  /**
+   * Stops every running task without recording an end: they stay "working" in the store and the
+   * next start recovers them, exactly as after a crash.
+   */
+  async close(): Promise<void> {
+    this.#closing = true
+    for (const active of this.#active.values()) active.controller.abort(new Error('server shutting down'))
+    await Promise.allSettled([...this.#settled])
+    this.#stopHeartbeat()
+  }
+
+  #launch(task: TaskRecord, tool: LongRunningTool): void {
+    const active: ActiveTask = {
+      controller: new AbortController(),
+      startedAt: this.#clock(),
+      watchers: new Set(),
+    }
+    this.#active.set(task.taskId, active)
+    this.health.setBusy(true)
+    this.#startHeartbeat()
+    const settled = this.#execute(task, tool, active).finally(() => {
+      this.#active.delete(task.taskId)
+      this.#settled.delete(settled)
+      if (this.#active.size === 0) {
+        this.health.setBusy(false)
+        this.#stopHeartbeat()
+      }
+    })
+    this.#settled.add(settled)
+  }
+
+  async #execute(task: TaskRecord, tool: LongRunningTool, active: ActiveTask): Promise<void> {
+    const { signal } = active.controller
+    const emit = (event: TaskEvent) => {
+      for (const watcher of active.watchers) watcher(event)
+    }
+    const record = (patch: { progress?: number; total?: number; statusMessage?: string }) => {
+      if (signal.aborted) return
+      this.#store.update(task.taskId, { ...patch, updatedAt: this.#clock() }).catch((error: unknown) => {
+        this.#logger.log('warn', 'could not record progress', { taskId: task.taskId, error: String(error) })
+      })
+    }
+    const ctx: ToolContext = {
+      progress: (done, total, message) => {
+        record({
+          progress: done,
+          ...(total !== undefined && { total }),
+          ...(message !== undefined && { statusMessage: message }),
+        })
+        emit({
+          type: 'progress',
+          progress: done,
+          ...(total !== undefined && { total }),
+          ...(message !== undefined && { message }),
+        })
+      },
+      log: (message) => {
+        record({ statusMessage: message })
+        emit({ type: 'log', message })
+      },
+      signal,
+      taskId: task.taskId,
+      caller: {
+        sessionId: task.caller?.sessionId,
+        memoryId: task.caller?.memoryId,
+        actorId: task.caller?.actorId,
+      },
+      attempt: task.attempts,
+    }
+    let end: TaskEnd
+    try {
+      // Let start() answer before the tool's first synchronous stretch runs.
+      await new Promise((resolve) => setImmediate(resolve))
+      const value = await tool.run(task.input as Record<string, unknown>, ctx)
+      end = { status: 'completed', result: toCallToolResult(value), endedAt: this.#clock() }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      end = {
+        status: 'failed',
+        statusMessage: message,
+        result: {
+          content: [{ type: 'text', text: `Task ${task.taskId} failed: ${message}` }],
+          isError: true,
+        },
+        endedAt: this.#clock(),
+      }
+    }
+    // A cancel already recorded the end; a shutdown leaves the task for recovery.
+    if (signal.aborted) return
+    const ended = await this.#end(task, end)
+    if (ended !== undefined) emit({ type: 'end', task: ended })
+  }
+
+  async #end(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined> {
+    const delivery = this.#deliverResults && task.kind !== 'inline' ? memoryEntry(task, end) : undefined
+    const ended = await this.#store.finish(task.taskId, end, delivery)
+    if (ended === undefined) return undefined
+    this.#logger.log('info', 'task ended', { taskId: task.taskId, tool: task.tool, status: end.status })
+    if (delivery !== undefined) this.#onDeliveryQueued()
+    const active = this.#active.get(task.taskId)
+    if (active !== undefined && end.status === 'cancelled') {
+      for (const watcher of active.watchers) watcher({ type: 'end', task: ended })
+    }
+    return ended
+  }
+
+  #startHeartbeat(): void {
+    if (this.#heartbeat !== undefined) return
+    // One timer for all tasks: 10,000 running tasks cost one tick, not 10,000 timers.
+    this.#heartbeat = setInterval(() => {
+      const now = this.#clock()
+      for (const active of this.#active.values()) {
+        if (active.watchers.size === 0) continue
+        for (const watcher of active.watchers)
+          watcher({ type: 'heartbeat', elapsedMs: now - active.startedAt })
+      }
+    }, this.#heartbeatIntervalMs)
+    this.#heartbeat.unref()
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat)
+    this.#heartbeat = undefined
+  }
+}
+
+/** Turns what `run` returned into a tool result: objects also become structured content. */
+export function toCallToolResult(value: unknown): CallToolResult {
+  if (typeof value === 'string') return { content: [{ type: 'text', text: value }] }
+  const text = JSON.stringify(value ?? null, null, 2)
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return { content: [{ type: 'text', text }], structuredContent: value as Record<string, unknown> }
+  }
+  return { content: [{ type: 'text', text }] }
+}
+
+/** The text of the memory event: task id, tool, outcome and result, in words an agent reads. */
+export function memoryEventText(
+  task: Pick<TaskRecord, 'taskId' | 'tool'>,
+  end: Pick<TaskEnd, 'status' | 'result'>,
+): string {
+  const resultText = end.result.content
+    .map((block) => (block.type === 'text' ? block.text : `[${block.type}]`))
+    .join('\n')
+  const text = `Long-running task ${task.taskId} (tool ${task.tool}) ${end.status}.\nResult:\n${resultText}`
+  return text.length > MAX_EVENT_TEXT ? `${text.slice(0, MAX_EVENT_TEXT)}\n[result truncated]` : text
+}
+
+function memoryEntry(task: TaskRecord, end: TaskEnd): OutboxEntry | undefined {
+  if (task.caller === null) return undefined
+  return {
+    taskId: task.taskId,
+    memoryId: task.caller.memoryId,
+    actorId: task.caller.actorId,
+    sessionId: task.caller.sessionId,
+    eventTimestampMs: end.endedAt,
+    text: memoryEventText(task, end),
+  }
+}
+
+function taskNotFound(taskId: string): McpServerError {
+  return new McpServerError('TASK_NOT_FOUND', `Task not found: ${taskId}`, { field: 'task_id' })
+}
+
+function alreadyEnded(task: TaskRecord): McpServerError {
+  return new McpServerError('TASK_ALREADY_ENDED', `Cannot cancel task in terminal status: ${task.status}`, {
+    field: 'task_id',
+  })
+}

@@ -1,0 +1,2 @@
+export { type ModelTrainingConfig, modelTrainingTool } from './model-training.ts'
+export { textStatisticsTool } from './text-statistics.ts'

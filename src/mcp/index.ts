@@ -1,0 +1,9 @@
+export {
+  COMPOSITE_SESSION_SEPARATOR,
+  type CompositeSessionField,
+  CompositeSessionHeaderError,
+  type CompositeSessionParts,
+  formatCompositeSessionHeader,
+  isCompositeSessionHeader,
+  parseCompositeSessionHeader,
+} from './composite-session-header.ts'

@@ -1,0 +1,357 @@
+/**
+ * Message <-> Memory event codec in the format the Python AgentCoreMemorySessionManager uses
+ * (shared/FACTS.md section 4), so a Python agent and a TypeScript agent can share one session.
+ * Writing follows Python exactly; reading also accepts the TypeScript Strands forms, bare
+ * message JSON and plain text, because anything may have written an event into a session.
+ */
+
+import type { ContentBlock, ContentBlockData, MessageData } from '@strands-agents/sdk'
+import { contentBlockFromData, Message, TextBlock } from '@strands-agents/sdk'
+import type { ConversationalPayload } from './external-event.ts'
+
+/** One item of CreateEvent's `payload`: a conversational message or a JSON blob. */
+export type EventPayloadItem = ConversationalPayload | { blob: unknown }
+
+/** The parts of a Memory event (as ListEvents returns it) the codec reads. */
+export interface MemoryEventLike {
+  readonly eventId?: string | undefined
+  readonly eventTimestamp?: Date | undefined
+  readonly payload?: readonly unknown[] | undefined
+  readonly metadata?: Record<string, { stringValue?: string | undefined } | undefined> | undefined
+}
+
+/** Conversational text limit of CreateEvent; a message this long or longer goes as a blob (as in Python). */
+export const CONVERSATIONAL_TEXT_LIMIT = 100_000
+/** Metadata key telling state events apart from messages. */
+export const STATE_TYPE_KEY = 'stateType'
+/** Metadata key naming the agent of an AGENT state event. */
+export const AGENT_ID_KEY = 'agentId'
+
+/** Python's `datetime.isoformat()` for UTC: microseconds and `+00:00`. */
+export function pythonIsoTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00')
+}
+
+/** Options of {@link encodeMessagePayload}. */
+export interface EncodeMessageOptions {
+  /** `message_id` of the SessionMessage (Python writes 0 or the message's index). */
+  readonly messageId?: number
+  /** Time written as created_at/updated_at. */
+  readonly now?: Date
+}
+
+/**
+ * Encodes a Strands message as one CreateEvent payload item, Python style: the SessionMessage
+ * JSON as USER/ASSISTANT conversational text, or a `[text, role]` blob from 100,000 characters on.
+ * Returns undefined when nothing is left to store (only blank text blocks), as Python does.
+ */
+export function encodeMessagePayload(
+  message: Message | MessageData,
+  options: EncodeMessageOptions = {},
+): EventPayloadItem | undefined {
+  const data = message instanceof Message ? message.toJSON() : message
+  const content = data.content.filter((block) => !isBlankText(block)).map((block) => toPythonBlock(block))
+  if (content.length === 0) return undefined
+  const iso = pythonIsoTimestamp(options.now ?? new Date())
+  const text = JSON.stringify({
+    message: { role: data.role, content },
+    message_id: options.messageId ?? 0,
+    redact_message: null,
+    created_at: iso,
+    updated_at: iso,
+  })
+  if (text.length + data.role.length >= CONVERSATIONAL_TEXT_LIMIT)
+    return { blob: JSON.stringify([text, data.role]) }
+  return { conversational: { content: { text }, role: data.role === 'assistant' ? 'ASSISTANT' : 'USER' } }
+}
+
+/** The state the Python manager keeps per session: written once, when the session starts. */
+export function sessionStateEvent(sessionId: string, now: Date = new Date()) {
+  const iso = pythonIsoTimestamp(now)
+  return {
+    payload: [
+      {
+        blob: JSON.stringify({
+          session_id: sessionId,
+          session_type: 'AGENT',
+          created_at: iso,
+          updated_at: iso,
+        }),
+      },
+    ],
+    metadata: { [STATE_TYPE_KEY]: { stringValue: 'SESSION' } },
+  }
+}
+
+/** Input of {@link agentStateEvent}. */
+export interface AgentStateInput {
+  readonly agentId: string
+  readonly state: Record<string, unknown>
+  readonly createdAt?: Date
+  readonly now?: Date
+}
+
+/**
+ * The agent state event, in the SessionAgent form a Python agent restores from. The conversation
+ * manager part names Python's default manager, which refuses to restore a state of another name.
+ */
+export function agentStateEvent(input: AgentStateInput) {
+  const now = input.now ?? new Date()
+  const agent = {
+    agent_id: input.agentId,
+    state: input.state,
+    conversation_manager_state: {
+      __name__: 'SlidingWindowConversationManager',
+      removed_message_count: 0,
+      model_call_count: 0,
+    },
+    _internal_state: { interrupt_state: { interrupts: {}, context: {}, activated: false }, model_state: {} },
+    created_at: pythonIsoTimestamp(input.createdAt ?? now),
+    updated_at: pythonIsoTimestamp(now),
+  }
+  return {
+    payload: [{ blob: JSON.stringify(agent) }],
+    metadata: { [STATE_TYPE_KEY]: { stringValue: 'AGENT' }, [AGENT_ID_KEY]: { stringValue: input.agentId } },
+  }
+}
+
+/** A SESSION or AGENT state event, read back. */
+export interface DecodedState {
+  readonly type: 'SESSION' | 'AGENT'
+  readonly agentId?: string
+  readonly value: Record<string, unknown>
+}
+
+/** What one event holds: messages in payload order and, in a state event, the state. */
+export interface DecodedEvent {
+  readonly messages: Message[]
+  readonly state?: DecodedState
+}
+
+/** Called for each part of an event that could not be read; the rest of the event is still used. */
+export type DecodeProblemHandler = (problem: { eventId: string; index?: number; reason: string }) => void
+
+/**
+ * Reads one event. Never throws: an unreadable payload item is reported through `onProblem` and
+ * skipped, so one bad event cannot empty a restored history.
+ */
+export function decodeMemoryEvent(
+  event: MemoryEventLike,
+  onProblem: DecodeProblemHandler = () => {},
+): DecodedEvent {
+  const eventId = event.eventId ?? '(no eventId)'
+  const stateType = event.metadata?.[STATE_TYPE_KEY]?.stringValue
+  const payload = event.payload ?? []
+  let state: DecodedState | undefined
+  let firstMessage = 0
+  if (stateType === 'SESSION' || stateType === 'AGENT') {
+    // The state blob leads the event; messages may follow it in the same event.
+    const value = payload.length > 0 ? parseStateBlob((payload[0] as { blob?: unknown }).blob) : undefined
+    if (value) {
+      const agentId = event.metadata?.[AGENT_ID_KEY]?.stringValue
+      state = { type: stateType, ...(agentId !== undefined ? { agentId } : {}), value }
+      firstMessage = 1
+    }
+  }
+  const messages: Message[] = []
+  payload.forEach((item, index) => {
+    if (index < firstMessage) return
+    try {
+      const message = decodePayloadItem(item)
+      if (message === 'not-a-message') return
+      if (message) messages.push(message)
+      else onProblem({ eventId, index, reason: 'payload item holds no readable content' })
+    } catch (error) {
+      onProblem({ eventId, index, reason: error instanceof Error ? error.message : String(error) })
+    }
+  })
+  return state ? { messages, state } : { messages }
+}
+
+function decodePayloadItem(item: unknown): Message | undefined | 'not-a-message' {
+  if (!isRecord(item)) return undefined
+  if (isRecord(item.conversational)) {
+    const text = isRecord(item.conversational.content) ? item.conversational.content.text : undefined
+    if (typeof text !== 'string') return undefined
+    const role = item.conversational.role === 'ASSISTANT' ? 'assistant' : 'user'
+    return messageFromText(text, role)
+  }
+  if ('blob' in item) {
+    let blob = item.blob
+    if (typeof blob === 'string') {
+      try {
+        blob = JSON.parse(blob)
+      } catch {
+        return undefined
+      }
+    }
+    // Python's large-message form: [SessionMessage JSON, role]. A dict is a legacy state blob.
+    if (Array.isArray(blob) && blob.length === 2 && typeof blob[0] === 'string') {
+      return messageFromText(blob[0], blob[1] === 'assistant' ? 'assistant' : 'user')
+    }
+    if (isRecord(blob) && ('agent_id' in blob || 'session_id' in blob)) return 'not-a-message'
+    const message = isRecord(blob) ? messageFromJson(blob, 'user') : undefined
+    return message === 'unrecognised' ? undefined : message
+  }
+  return undefined
+}
+
+/** A conversational text: SessionMessage JSON, bare message JSON, or plain text of the event's role. */
+function messageFromText(text: string, role: 'user' | 'assistant'): Message | undefined {
+  if (firstNonSpace(text) === '{') {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      parsed = undefined
+    }
+    if (isRecord(parsed)) {
+      const message = messageFromJson(parsed, role, hasPythonForms(text))
+      if (message !== 'unrecognised') return message
+    }
+  }
+  if (text.trim() === '') return undefined
+  return new Message({ role, content: [new TextBlock(text)] })
+}
+
+/** Python-only forms are rare (bytes, reasoning, cache points): convert only texts that hold one. */
+function hasPythonForms(text: string): boolean {
+  return (
+    text.includes('__bytes_encoded__') || text.includes('reasoningContent') || text.includes('cachePoint')
+  )
+}
+
+function messageFromJson(
+  value: Record<string, unknown>,
+  role: 'user' | 'assistant',
+  convert = true,
+): Message | undefined | 'unrecognised' {
+  let source: Record<string, unknown>
+  if (isRecord(value.message)) {
+    // Python's SessionMessage.to_message(): a redacted message replaces the original.
+    source = isRecord(value.redact_message) ? value.redact_message : value.message
+  } else if ('role' in value && 'content' in value) {
+    source = value
+  } else {
+    return 'unrecognised'
+  }
+  const messageRole = source.role === 'assistant' ? 'assistant' : source.role === 'user' ? 'user' : role
+  const content: ContentBlock[] = []
+  if (typeof source.content === 'string') {
+    if (source.content.trim() !== '') content.push(new TextBlock(source.content))
+  } else if (Array.isArray(source.content)) {
+    for (const block of source.content) {
+      const decoded = blockFromData(block, convert)
+      if (decoded) content.push(decoded)
+    }
+  } else {
+    return 'unrecognised'
+  }
+  return content.length === 0 ? undefined : new Message({ role: messageRole, content })
+}
+
+/** One content block from TS or Python JSON; undefined when it is blank or of a kind Strands lacks. */
+function blockFromData(block: unknown, convert: boolean): ContentBlock | undefined {
+  if (!isRecord(block)) return undefined
+  const data = (convert ? fromPythonValue(block) : block) as Record<string, unknown>
+  if ('text' in data && (typeof data.text !== 'string' || data.text.trim() === '')) return undefined
+  try {
+    return contentBlockFromData(data as ContentBlockData)
+  } catch {
+    return undefined
+  }
+}
+
+function parseStateBlob(blob: unknown): Record<string, unknown> | undefined {
+  let value = blob
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value)
+    } catch {
+      return undefined
+    }
+  }
+  return isRecord(value) ? value : undefined
+}
+
+/**
+ * TS Strands JSON -> Python JSON for one block: bytes become `{"__bytes_encoded__":true,"data":b64}`,
+ * `reasoning` becomes `reasoningContent`, a cache point's `cacheType` becomes `type`. Tool inputs
+ * and JSON results are the user's data and are left alone.
+ */
+export function toPythonBlock(block: ContentBlockData | Record<string, unknown>): Record<string, unknown> {
+  const data = block as Record<string, unknown>
+  if (isRecord(data.reasoning)) {
+    const { text, signature, redactedContent } = data.reasoning
+    if (typeof redactedContent === 'string')
+      return { reasoningContent: { redactedContent: encodedBytes(redactedContent) } }
+    return {
+      reasoningContent: { reasoningText: { text, ...(signature !== undefined ? { signature } : {}) } },
+    }
+  }
+  if (isRecord(data.cachePoint)) {
+    const { cacheType, ...rest } = data.cachePoint
+    return { cachePoint: { ...rest, type: cacheType ?? 'default' } }
+  }
+  if (isRecord(data.toolUse)) return data
+  if (isRecord(data.toolResult) && Array.isArray(data.toolResult.content)) {
+    return {
+      toolResult: {
+        ...data.toolResult,
+        content: data.toolResult.content.map((item) => (isRecord(item) ? toPythonBlock(item) : item)),
+      },
+    }
+  }
+  if ('json' in data) return data
+  return wrapBytes(data) as Record<string, unknown>
+}
+
+function wrapBytes(value: unknown, key?: string): unknown {
+  if (typeof value === 'string' && key === 'bytes') return encodedBytes(value)
+  if (Array.isArray(value)) return value.map((item) => wrapBytes(item))
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wrapBytes(v, k)]))
+  return value
+}
+
+function encodedBytes(base64: string) {
+  return { __bytes_encoded__: true, data: base64 }
+}
+
+/** Python JSON -> TS Strands JSON, recursively (the inverse of {@link toPythonBlock}). */
+export function fromPythonValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromPythonValue)
+  if (!isRecord(value)) return value
+  if (value.__bytes_encoded__ === true && typeof value.data === 'string') return value.data
+  if (isRecord(value.reasoningContent)) {
+    const reasoning = value.reasoningContent
+    if (isRecord(reasoning.reasoningText)) return { reasoning: fromPythonValue(reasoning.reasoningText) }
+    if (reasoning.redactedContent !== undefined)
+      return { reasoning: { redactedContent: fromPythonValue(reasoning.redactedContent) } }
+  }
+  if (
+    isRecord(value.cachePoint) &&
+    value.cachePoint.cacheType === undefined &&
+    typeof value.cachePoint.type === 'string'
+  ) {
+    const { type, ...rest } = value.cachePoint
+    return { cachePoint: { ...rest, cacheType: type } }
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, fromPythonValue(entry)]))
+}
+
+function firstNonSpace(text: string): string | undefined {
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index] as string
+    if (char !== ' ' && char !== '\n' && char !== '\r' && char !== '\t') return char
+  }
+  return undefined
+}
+
+function isBlankText(block: ContentBlockData): boolean {
+  const text = (block as { text?: unknown }).text
+  return typeof text === 'string' && text.trim() === ''
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,252 @@
+/**
+ * Buffers the payloads of a session and writes them in as few CreateEvent calls as the service
+ * allows. A batch is sealed once (its body and clientToken fixed) and kept until the service
+ * acknowledges it, so a retry, even one after a lost response or in a later flush, can never
+ * write it twice, and a failure never drops it.
+ */
+import { randomUUID } from 'node:crypto'
+import { CreateEventCommand, type CreateEventCommandOutput } from '@aws-sdk/client-bedrock-agentcore'
+import { MemorySessionError } from './errors.ts'
+import type { EventPayloadItem } from './event-codec.ts'
+import { type RetryPolicy, withRetry } from './retry.ts'
+
+/** The one method of `BedrockAgentCoreClient` the manager needs; tests may wrap it to count or delay calls. */
+export interface MemoryDataClient {
+  send(command: object, options?: object): Promise<unknown>
+}
+
+/** Event metadata in the wire form. */
+export type EventMetadata = Record<string, { stringValue: string }>
+
+/** An event about to be written, sealed: its body and token never change once it was sent. */
+interface SealedEvent {
+  readonly payload: EventPayloadItem[]
+  readonly trackingIds: (string | undefined)[]
+  readonly metadata: EventMetadata | undefined
+  readonly timestampMs: number
+  clientToken: string
+  attempts: number
+}
+
+/** Where a message's payload was written. */
+export interface WrittenMessage {
+  readonly eventId: string
+  readonly timestampMs: number
+  readonly payload: readonly EventPayloadItem[]
+  readonly trackingIds: readonly (string | undefined)[]
+  readonly metadata: EventMetadata | undefined
+}
+
+/** Collaborators and limits of {@link EventWriter}. */
+export interface EventWriterConfig {
+  readonly client: MemoryDataClient
+  readonly memoryId: string
+  readonly actorId: string
+  readonly sessionId: string
+  /** Payload items per CreateEvent (1..100). */
+  readonly batchSize: number
+  /** Metadata put on every message event. */
+  readonly messageMetadata: EventMetadata | undefined
+  readonly retry: RetryPolicy
+  /** Next event timestamp in ms; strictly increasing. */
+  readonly nextTimestampMs: () => number
+  readonly newClientToken?: () => string
+  /** Told of every event the service acknowledged (to recognise own events when reading). */
+  readonly onWritten: (eventId: string, timestampMs: number) => void
+  readonly log: (line: string) => void
+}
+
+/** Batching, retrying CreateEvent writer of one session. */
+export class EventWriter {
+  private readonly config: EventWriterConfig
+  private open: { payload: EventPayloadItem; trackingId: string | undefined }[] = []
+  private sealed: SealedEvent[] = []
+  /** State blobs waiting to ride at the head of the next message event. */
+  private states: { item: EventPayloadItem; metadata: EventMetadata }[] = []
+  private running: Promise<void> = Promise.resolve()
+  private readonly written = new Map<string, WrittenMessage>()
+  private readonly newClientToken: () => string
+
+  constructor(config: EventWriterConfig) {
+    this.config = config
+    this.newClientToken = config.newClientToken ?? randomUUID
+  }
+
+  /** Payloads not yet acknowledged by the service. */
+  get pendingCount(): number {
+    return (
+      this.open.length +
+      this.states.length +
+      this.sealed.reduce((sum, event) => sum + event.payload.length, 0)
+    )
+  }
+
+  /** Payloads of the open buffer (not yet sealed into an event). */
+  get openCount(): number {
+    return this.open.length
+  }
+
+  /** Adds a message payload to the open buffer. */
+  append(payload: EventPayloadItem, trackingId: string | undefined): void {
+    this.open.push({ payload, trackingId })
+  }
+
+  /**
+   * Puts a state blob (SESSION or AGENT) at the head of the next message event, with its metadata,
+   * instead of an event of its own. A Python reader still finds it (its filtered reads take
+   * `payload[0]` of the newest matching event, its message listing skips dict blobs), and the
+   * write costs no extra call.
+   */
+  attachState(item: EventPayloadItem, metadata: EventMetadata): void {
+    this.states.push({ item, metadata })
+  }
+
+  /** Queues a standalone event (state), after everything buffered so far. */
+  enqueueEvent(payload: EventPayloadItem[], metadata: EventMetadata): void {
+    this.sealOpen()
+    this.sealed.push({
+      payload,
+      trackingIds: payload.map(() => undefined),
+      metadata,
+      timestampMs: this.config.nextTimestampMs(),
+      clientToken: this.newClientToken(),
+      attempts: 0,
+    })
+  }
+
+  /** Seals what is buffered and writes every pending event in order; throws `WRITE_FAILED` and keeps the rest. */
+  flush(): Promise<void> {
+    const run = this.running.then(() => this.writePending())
+    this.running = run.catch(() => {})
+    return run
+  }
+
+  /** Where the payload of the message with `trackingId` was written, if it was. */
+  writtenMessage(trackingId: string): WrittenMessage | undefined {
+    return this.written.get(trackingId)
+  }
+
+  /**
+   * Replaces the payload of a message not yet sent: `replaced`. `sent` when its event went out at
+   * least once (the service may hold it, so only a replacement event can change it); `absent`
+   * when it is not pending (acknowledged already, or never given to this writer).
+   */
+  replacePending(trackingId: string, payload: EventPayloadItem): 'replaced' | 'sent' | 'absent' {
+    const buffered = this.open.find((entry) => entry.trackingId === trackingId)
+    if (buffered) {
+      buffered.payload = payload
+      return 'replaced'
+    }
+    for (const event of this.sealed) {
+      const index = event.trackingIds.indexOf(trackingId)
+      if (index === -1) continue
+      if (event.attempts > 0) return 'sent'
+      event.payload[index] = payload
+      event.clientToken = this.newClientToken()
+      return 'replaced'
+    }
+    return 'absent'
+  }
+
+  /**
+   * True when `payload` is that of an event sent but not acknowledged (its response was lost):
+   * a reader must not take it for someone else's event.
+   */
+  isUnacknowledgedOwn(payload: readonly unknown[]): boolean {
+    const sent = this.sealed.filter((event) => event.attempts > 0)
+    if (sent.length === 0) return false
+    const body = JSON.stringify(payload)
+    return sent.some((event) => JSON.stringify(event.payload) === body)
+  }
+
+  /** Writes `payload` as a new event at the same timestamp as `original`, which it is meant to replace. */
+  async writeReplacement(original: WrittenMessage, payload: EventPayloadItem[]): Promise<string> {
+    const event: SealedEvent = {
+      payload,
+      trackingIds: [...original.trackingIds],
+      metadata: original.metadata,
+      timestampMs: original.timestampMs,
+      clientToken: this.newClientToken(),
+      attempts: 0,
+    }
+    return this.send(event)
+  }
+
+  private sealOpen(): void {
+    const { batchSize, messageMetadata } = this.config
+    while (this.open.length > 0 || this.states.length > 0) {
+      const state = this.states.shift()
+      const chunk = this.open.splice(0, state ? batchSize - 1 : batchSize)
+      this.sealed.push({
+        payload: [...(state ? [state.item] : []), ...chunk.map((entry) => entry.payload)],
+        trackingIds: [...(state ? [undefined] : []), ...chunk.map((entry) => entry.trackingId)],
+        metadata: state ? { ...messageMetadata, ...state.metadata } : messageMetadata,
+        timestampMs: this.config.nextTimestampMs(),
+        clientToken: this.newClientToken(),
+        attempts: 0,
+      })
+    }
+  }
+
+  private async writePending(): Promise<void> {
+    this.sealOpen()
+    while (this.sealed.length > 0) {
+      const event = this.sealed[0] as SealedEvent
+      await this.send(event)
+      this.sealed.shift()
+    }
+  }
+
+  private async send(event: SealedEvent): Promise<string> {
+    const { client, memoryId, actorId, sessionId } = this.config
+    const input = {
+      memoryId,
+      actorId,
+      sessionId,
+      eventTimestamp: new Date(event.timestampMs),
+      payload: event.payload,
+      clientToken: event.clientToken,
+      ...(event.metadata ? { metadata: event.metadata } : {}),
+    }
+    let output: CreateEventCommandOutput
+    try {
+      output = (await withRetry(
+        this.config.retry,
+        () => {
+          event.attempts += 1
+          return client.send(
+            new CreateEventCommand(input as ConstructorParameters<typeof CreateEventCommand>[0]),
+          )
+        },
+        (error, attempt, waitMs) =>
+          this.config.log(
+            `operation=CreateEvent attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying write`,
+          ),
+      )) as CreateEventCommandOutput
+    } catch (error) {
+      throw new MemorySessionError(
+        'WRITE_FAILED',
+        `CreateEvent failed after ${event.attempts} attempt(s) (${errorName(error)}); ${this.pendingCount} payload(s) kept for the next flush`,
+        { cause: error },
+      )
+    }
+    const eventId = output.event?.eventId
+    if (!eventId) throw new MemorySessionError('WRITE_FAILED', 'CreateEvent answered without an eventId')
+    this.config.onWritten(eventId, event.timestampMs)
+    const record: WrittenMessage = {
+      eventId,
+      timestampMs: event.timestampMs,
+      payload: event.payload,
+      trackingIds: event.trackingIds,
+      metadata: event.metadata,
+    }
+    for (const trackingId of event.trackingIds) if (trackingId) this.written.set(trackingId, record)
+    return eventId
+  }
+}
+
+/** The AWS error name (or message) of a failure, for log lines. */
+export function errorName(error: unknown): string {
+  if (error instanceof Error) return error.name === 'Error' ? error.message : error.name
+  return String(error)
+}

@@ -1,0 +1,55 @@
+/**
+ * AgentCore Memory for Strands TypeScript agents: the session manager and the event codec it
+ * shares with the MCP server (which writes task results into a user's session).
+ */
+
+export {
+  type ConverseViolation,
+  INTERRUPTED_TOOL_RESULT_TEXT,
+  normalizeConverseHistory,
+  validateConverseHistory,
+} from './converse-history.ts'
+export { MemoryConfigError, MemorySessionError, type MemorySessionErrorCode } from './errors.ts'
+export {
+  AGENT_ID_KEY,
+  type AgentStateInput,
+  agentStateEvent,
+  CONVERSATIONAL_TEXT_LIMIT,
+  type DecodedEvent,
+  type DecodedState,
+  type DecodeProblemHandler,
+  decodeMemoryEvent,
+  type EncodeMessageOptions,
+  type EventPayloadItem,
+  encodeMessagePayload,
+  fromPythonValue,
+  type MemoryEventLike,
+  pythonIsoTimestamp,
+  STATE_TYPE_KEY,
+  sessionStateEvent,
+  toPythonBlock,
+} from './event-codec.ts'
+export type { EventMetadata, MemoryDataClient } from './event-writer.ts'
+export { type ConversationalPayload, userTextEventPayload } from './external-event.ts'
+export {
+  ACTOR_ID_RULE,
+  explainIdViolation,
+  type IdRule,
+  isValidId,
+  MEMORY_ID_RULE,
+  SESSION_ID_RULE,
+} from './ids.ts'
+export {
+  DEFAULT_RELEVANCE_SCORE,
+  DEFAULT_TOP_K,
+  type RetrievalConfig,
+  resolveNamespace,
+  retrieveLongTermContext,
+} from './long-term-context.ts'
+export { DEFAULT_RETRY_POLICY, isRetryableError, type RetryPolicy, withRetry } from './retry.ts'
+export {
+  AgentCoreMemorySessionManager,
+  type AgentCoreMemorySessionManagerConfig,
+  type ExternalEventSync,
+  type MemoryLogger,
+} from './session-manager.ts'

@@ -1,0 +1,73 @@
+/**
+ * Retries for Memory API calls. Writes are retried with the same request (and so the same
+ * clientToken), which is what makes a retry after a lost response safe.
+ */
+import { setTimeout as delay } from 'node:timers/promises'
+
+/** How hard to retry a call that failed for a transient reason. */
+export interface RetryPolicy {
+  /** Attempts in total, first one included (>= 1). */
+  readonly maxAttempts: number
+  /** Backoff before the second attempt; doubles each time, with full jitter. */
+  readonly baseDelayMs: number
+  /** Upper bound of one backoff. */
+  readonly maxDelayMs: number
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 5_000 }
+
+const RETRYABLE_NAMES = new Set([
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'InternalServerException',
+  'InternalFailure',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+])
+
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+])
+
+/** True for throttling, server-side failures and dropped connections: the call may succeed if repeated. */
+export function isRetryableError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const candidate = error as {
+    name?: unknown
+    code?: unknown
+    $metadata?: { httpStatusCode?: number }
+    $retryable?: unknown
+  }
+  if (typeof candidate.name === 'string' && RETRYABLE_NAMES.has(candidate.name)) return true
+  if (typeof candidate.code === 'string' && RETRYABLE_NETWORK_CODES.has(candidate.code)) return true
+  if (candidate.$retryable) return true
+  const status = candidate.$metadata?.httpStatusCode
+  return status === 429 || (typeof status === 'number' && status >= 500)
+}
+
+/** Runs `call` until it succeeds, fails for a reason a retry cannot fix, or the attempts run out. */
+export async function withRetry<T>(
+  policy: RetryPolicy,
+  call: (attempt: number) => Promise<T>,
+  onRetry?: (error: unknown, attempt: number, waitMs: number) => void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call(attempt)
+    } catch (error) {
+      if (attempt >= policy.maxAttempts || !isRetryableError(error)) throw error
+      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
+      const waitMs = Math.round(Math.random() * ceiling)
+      onRetry?.(error, attempt, waitMs)
+      if (waitMs > 0) await delay(waitMs)
+    }
+  }
+}

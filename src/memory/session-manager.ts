@@ -1,0 +1,671 @@
+/**
+ * AgentCoreMemorySessionManager: keeps a Strands agent's conversation in AgentCore Memory short-term
+ * events, in the Python manager's format, and brings into the conversation what others wrote into
+ * the same session (a task result from an MCP server) while the agent runs.
+ */
+import {
+  BedrockAgentCoreClient,
+  DeleteEventCommand,
+  ListEventsCommand,
+  type ListEventsCommandOutput,
+} from '@aws-sdk/client-bedrock-agentcore'
+import type { ContentBlock } from '@strands-agents/sdk'
+import {
+  AfterInvocationEvent,
+  AfterModelCallEvent,
+  BeforeModelCallEvent,
+  BeforeToolsEvent,
+  InitializedEvent,
+  InvokeModelStage,
+  type LocalAgent,
+  Message,
+  MessageAddedEvent,
+  SessionManager,
+  TextBlock,
+} from '@strands-agents/sdk'
+import { normalizeConverseHistory } from './converse-history.ts'
+import { MemoryConfigError, MemorySessionError } from './errors.ts'
+import {
+  AGENT_ID_KEY,
+  agentStateEvent,
+  decodeMemoryEvent,
+  encodeMessagePayload,
+  type EventPayloadItem,
+  type MemoryEventLike,
+  STATE_TYPE_KEY,
+  sessionStateEvent,
+} from './event-codec.ts'
+import { type EventMetadata, EventWriter, errorName, type MemoryDataClient } from './event-writer.ts'
+import {
+  ACTOR_ID_RULE,
+  explainIdViolation,
+  MEMORY_ID_RULE,
+  METADATA_KEY_MAX_LENGTH,
+  METADATA_KEY_PATTERN,
+  METADATA_MAX_KEYS,
+  METADATA_VALUE_MAX_LENGTH,
+  METADATA_VALUE_PATTERN,
+  SESSION_ID_RULE,
+} from './ids.ts'
+import { type RetrievalConfig, retrieveLongTermContext } from './long-term-context.ts'
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.ts'
+
+/** Where log lines go (`key=value | message`). */
+export interface MemoryLogger {
+  warn(line: string): void
+  debug?(line: string): void
+}
+
+/** When events written by others into the session are read. */
+export type ExternalEventSync = 'beforeModelCall' | 'onInit'
+
+/** Configuration of {@link AgentCoreMemorySessionManager}; every field but the three ids is optional. */
+export interface AgentCoreMemorySessionManagerConfig {
+  readonly memoryId: string
+  readonly sessionId: string
+  readonly actorId: string
+  /** A `BedrockAgentCoreClient` (or anything with its `send`); built from `region` when absent. */
+  readonly client?: MemoryDataClient
+  readonly region?: string
+  /** Names this agent's state events (`agentId` metadata); default the agent's `id`. Python's default is `default`. */
+  readonly agentId?: string
+  /** Long-term memory to search per user message, by namespace template. */
+  readonly retrieval?: Readonly<Record<string, RetrievalConfig>>
+  /** Payload items per CreateEvent and buffer size that triggers a flush (1..100, default 100). */
+  readonly batchSize?: number
+  /** Also flush on this interval when something is buffered. */
+  readonly flushIntervalMs?: number
+  /** Tag wrapping long-term context in the user's message (default `user_context`). */
+  readonly contextTag?: string
+  /** Leave toolUse/toolResult blocks out of the restored history (stored events keep them). */
+  readonly filterRestoredToolContext?: boolean
+  /** Metadata put on every message event. */
+  readonly defaultMetadata?: Readonly<Record<string, string>>
+  /** `false` reads the session but never writes to it. Default true. */
+  readonly persist?: boolean
+  /** Read events written by others only when the agent is built, or also before each model call (default). */
+  readonly syncExternalEvents?: ExternalEventSync
+  /**
+   * Skips the before-model-call read when the session was looked at less than this long ago
+   * (default 1000 ms): a model call that follows a fast tool gives nobody time to write.
+   */
+  readonly externalSyncMinIntervalMs?: number
+  /** Events this much older than the newest one seen are re-read, against writers' clock skew (default 10 s). */
+  readonly externalSyncLookbackMs?: number
+  /** Python's default behaviour, for comparison: an agent-state event after every message. Use with batchSize 1. */
+  readonly syncAgentStateEveryMessage?: boolean
+  readonly retry?: Partial<RetryPolicy>
+  /** Milliseconds since the epoch. */
+  readonly clock?: () => number
+  readonly logger?: MemoryLogger
+}
+
+const RESERVED_METADATA_KEYS = new Set([STATE_TYPE_KEY, AGENT_ID_KEY])
+const CONTEXT_TAG_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
+const LIST_PAGE_SIZE = 100
+
+/**
+ * A Strands `SessionManager` backed by AgentCore Memory. Pass it as `new Agent({ sessionManager })`;
+ * one manager serves one agent. Restores the session when the agent initialises, writes each
+ * invocation's messages in as few CreateEvent calls as possible (before a tool runs and at the end
+ * of the invocation), and never loses a message silently: a write that keeps failing fails the
+ * invocation (or `flush()` / `close()`) with a `WRITE_FAILED` {@link MemorySessionError}, and the
+ * messages stay buffered for the next flush.
+ */
+export class AgentCoreMemorySessionManager extends SessionManager {
+  readonly memoryId: string
+  readonly actorId: string
+  readonly #sessionId: string
+  readonly #config: AgentCoreMemorySessionManagerConfig
+  readonly #client: MemoryDataClient
+  readonly #ownsClient: boolean
+  readonly #retry: RetryPolicy
+  readonly #clock: () => number
+  readonly #logger: MemoryLogger
+  readonly #writer: EventWriter
+  readonly #persist: boolean
+  readonly #batchSize: number
+  /** Ids of every event this agent has in its history or wrote itself: never appended again. */
+  readonly #seenEventIds = new Set<string>()
+  /** trackingIds of messages already buffered or written. */
+  readonly #persisted = new Set<string>()
+  #agent: LocalAgent | undefined
+  #agentId = 'default'
+  #watermarkMs = Number.NEGATIVE_INFINITY
+  #lastTimestampMs = 0
+  #lastLookMs = Number.NEGATIVE_INFINITY
+  #messageCounter = 0
+  #sessionStored = false
+  #agentStateStored: string | undefined
+  #agentStateCreatedAt: Date | undefined
+  #context: { trackingId: string; text: string } | undefined
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(config: AgentCoreMemorySessionManagerConfig) {
+    // Strands validates its own id rule here; AgentCore ids differ, so the real one is kept apart.
+    super({ sessionId: 'agentcore-memory' })
+    validateConfig(config)
+    this.#config = config
+    this.memoryId = config.memoryId
+    this.actorId = config.actorId
+    this.#sessionId = config.sessionId
+    this.#ownsClient = config.client === undefined
+    // Retries are ours (same clientToken, logged), so a client we build does not retry on its own.
+    this.#client =
+      config.client ??
+      new BedrockAgentCoreClient({ ...(config.region ? { region: config.region } : {}), maxAttempts: 1 })
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...config.retry }
+    this.#clock = config.clock ?? Date.now
+    this.#logger = config.logger ?? { warn: (line) => console.warn(line) }
+    this.#persist = config.persist ?? true
+    this.#batchSize = config.batchSize ?? 100
+    const metadata = config.defaultMetadata
+    this.#writer = new EventWriter({
+      client: this.#client,
+      memoryId: config.memoryId,
+      actorId: config.actorId,
+      sessionId: config.sessionId,
+      batchSize: this.#batchSize,
+      messageMetadata:
+        metadata && Object.keys(metadata).length > 0
+          ? Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, { stringValue: value }]))
+          : undefined,
+      retry: this.#retry,
+      nextTimestampMs: () => this.#nextTimestampMs(),
+      onWritten: (eventId, timestampMs) => {
+        this.#seenEventIds.add(eventId)
+        this.#watermarkMs = Math.max(this.#watermarkMs, timestampMs)
+      },
+      log: (line) => this.#log(line),
+    })
+  }
+
+  override get name(): string {
+    return 'agentcore:memory-session-manager'
+  }
+
+  /** The AgentCore Memory session id (may hold characters Strands' own session ids do not allow). */
+  override get sessionId(): string {
+    return this.#sessionId
+  }
+
+  /** Payload items not yet acknowledged by the service. */
+  get pendingWrites(): number {
+    return this.#writer.pendingCount
+  }
+
+  override initAgent(agent: LocalAgent): void {
+    if (this.#agent) {
+      throw new MemorySessionError(
+        'ALREADY_ATTACHED',
+        'an AgentCoreMemorySessionManager serves one agent; build one per agent',
+      )
+    }
+    this.#agent = agent
+    this.#agentId = this.#config.agentId ?? agent.id
+    agent.addHook(InitializedEvent, (event) => this.#restore(event.agent))
+    agent.addHook(MessageAddedEvent, (event) => this.#onMessageAdded(event.agent, event.message))
+    agent.addHook(BeforeToolsEvent, (event) => this.#onBeforeTools(event.message))
+    agent.addHook(BeforeModelCallEvent, (event) => this.#onBeforeModelCall(event.agent))
+    agent.addHook(AfterModelCallEvent, async (event) => {
+      if (event.stopData?.redaction) await this.#persistRedaction(event.agent)
+    })
+    agent.addHook(AfterInvocationEvent, (event) => this.#onAfterInvocation(event.agent))
+    agent.addMiddleware(InvokeModelStage.Input, async (context) => ({
+      ...context,
+      messages: this.#modelView(context.messages),
+    }))
+    if (this.#config.flushIntervalMs !== undefined && this.#persist) {
+      this.#timer = setInterval(() => {
+        if (this.#writer.pendingCount === 0) return
+        this.flush().catch((error) =>
+          this.#log(`error=${errorName(error)} | timed flush failed; messages kept`),
+        )
+      }, this.#config.flushIntervalMs)
+      this.#timer.unref()
+    }
+  }
+
+  override initMultiAgent(_orchestrator: Parameters<SessionManager['initMultiAgent']>[0]): void {
+    throw new MemorySessionError(
+      'UNSUPPORTED',
+      'AgentCoreMemorySessionManager serves a single agent, not Graph or Swarm',
+    )
+  }
+
+  /** Writes everything buffered now. Throws `WRITE_FAILED` (messages kept) when the service keeps failing. */
+  async flush(): Promise<void> {
+    if (!this.#persist) return
+    if (this.#writer.pendingCount > 0) this.#queueSessionStateOnce()
+    await this.#writer.flush()
+  }
+
+  /** Stops the flush timer and writes what is buffered; the manager takes no more messages. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#closed = true
+    await this.flush()
+    if (this.#ownsClient) (this.#client as BedrockAgentCoreClient).destroy()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  /** Reads the whole session (pages of 100, oldest first) into the agent. */
+  async #restore(agent: LocalAgent): Promise<void> {
+    const events = await this.#listNewerThan(Number.NEGATIVE_INFINITY, (event) => this.#decode(event))
+    const restored: Message[] = []
+    let agentState: Record<string, unknown> | undefined
+    for (const decoded of events) {
+      if (decoded.state?.type === 'SESSION') this.#sessionStored = true
+      if (decoded.state?.type === 'AGENT' && decoded.state.agentId === this.#agentId)
+        agentState = decoded.state.value
+      restored.push(...decoded.messages)
+    }
+    this.#lastLookMs = this.#clock()
+    this.#messageCounter = restored.length
+    const usable = this.#config.filterRestoredToolContext ? withoutToolBlocks(restored) : restored
+    const statefulModel = (agent as { model?: { stateful?: boolean } }).model?.stateful === true
+    if (usable.length > 0 && !statefulModel) {
+      if (agent.messages.length > 0) {
+        this.#log(`agent_messages=${agent.messages.length} | replaced by the history restored from memory`)
+      }
+      agent.messages.splice(0, agent.messages.length, ...normalizeConverseHistory(usable))
+    } else if (restored.length === 0) {
+      // A new session started with messages given to the agent: they belong to the session too.
+      for (const message of agent.messages) this.#buffer(message)
+    }
+    if (agentState) {
+      const state = agentState.state
+      if (typeof state === 'object' && state !== null && !Array.isArray(state)) {
+        agent.appState.clear()
+        for (const [key, value] of Object.entries(state)) agent.appState.set(key, value as never)
+      }
+      this.#agentStateStored = JSON.stringify(agent.appState.getAll())
+      const createdAt =
+        typeof agentState.created_at === 'string' ? new Date(agentState.created_at) : undefined
+      if (createdAt && !Number.isNaN(createdAt.getTime())) this.#agentStateCreatedAt = createdAt
+    }
+    this.#logDebug(`events=${events.length} messages=${restored.length} | session restored`)
+  }
+
+  #onMessageAdded(agent: LocalAgent, message: Message): Promise<void> | undefined {
+    this.#buffer(message)
+    const retrieval = message.role === 'user' ? this.#retrieveContext(message) : undefined
+    if (!this.#persist) return retrieval
+    const every = this.#config.syncAgentStateEveryMessage === true
+    if (every) this.#enqueueAgentState(agent)
+    if (!every && this.#writer.openCount < this.#batchSize) return retrieval
+    return Promise.all([retrieval, this.flush()]).then(() => {})
+  }
+
+  /** The toolUse message is appended only after its tools finish; write it before they start. */
+  async #onBeforeTools(message: Message): Promise<void> {
+    if (!this.#persist) return
+    this.#buffer(message)
+    await this.flush()
+  }
+
+  async #onBeforeModelCall(agent: LocalAgent): Promise<void> {
+    if (this.#config.syncExternalEvents === 'onInit') return
+    const minInterval = this.#config.externalSyncMinIntervalMs ?? 1_000
+    if (this.#clock() - this.#lastLookMs < minInterval) return
+    await this.#syncExternalEvents(agent)
+  }
+
+  async #onAfterInvocation(agent: LocalAgent): Promise<void> {
+    this.#context = undefined
+    if (!this.#persist) return
+    const state = JSON.stringify(agent.appState.getAll())
+    if (this.#agentStateStored !== state) this.#enqueueAgentState(agent)
+    if (this.#writer.pendingCount > 0) await this.flush()
+  }
+
+  /** Encodes a message into the write buffer once, at the moment it is said: later edits stay in memory only. */
+  #buffer(message: Message): void {
+    if (!this.#persist || this.#persisted.has(message.trackingId)) return
+    if (this.#closed)
+      throw new MemorySessionError('CLOSED', 'the session manager was closed; build a new one')
+    this.#persisted.add(message.trackingId)
+    const payload = encodeMessagePayload(message, {
+      messageId: this.#messageCounter,
+      now: new Date(this.#clock()),
+    })
+    this.#messageCounter += 1
+    if (payload) this.#writer.append(payload, message.trackingId)
+  }
+
+  /** Python decides whether a session exists from its SESSION event: write it with the first write. */
+  #queueSessionStateOnce(): void {
+    if (this.#sessionStored) return
+    this.#queueState(sessionStateEvent(this.#sessionId, new Date(this.#clock())))
+    this.#sessionStored = true
+  }
+
+  #enqueueAgentState(agent: LocalAgent): void {
+    this.#queueSessionStateOnce()
+    const state = agent.appState.getAll()
+    const now = new Date(this.#clock())
+    this.#agentStateCreatedAt ??= now
+    const event = agentStateEvent({
+      agentId: this.#agentId,
+      state,
+      createdAt: this.#agentStateCreatedAt,
+      now,
+    })
+    this.#queueState(event)
+    this.#agentStateStored = JSON.stringify(state)
+  }
+
+  /** State rides on the next message event; in the Python-default mode it is an event of its own, as Python writes it. */
+  #queueState(event: { payload: EventPayloadItem[]; metadata: EventMetadata }): void {
+    if (this.#config.syncAgentStateEveryMessage) this.#writer.enqueueEvent(event.payload, event.metadata)
+    else this.#writer.attachState(event.payload[0] as EventPayloadItem, event.metadata)
+  }
+
+  /**
+   * Appends what others wrote since the last look, reading newest first and stopping at the first
+   * event older than everything already seen (less the lookback): typically one page.
+   */
+  async #syncExternalEvents(agent: LocalAgent): Promise<void> {
+    const lookback = this.#config.externalSyncLookbackMs ?? 10_000
+    const decoded = await this.#listNewerThan(this.#watermarkMs - lookback, (event) =>
+      this.#writer.isUnacknowledgedOwn(event.payload ?? []) ? [] : this.#decode(event).messages,
+    )
+    this.#lastLookMs = this.#clock()
+    const fresh = decoded.flat()
+    if (fresh.length === 0) return
+    agent.messages.push(...fresh)
+    this.#messageCounter += fresh.length
+    this.#logDebug(`messages=${fresh.length} | appended events written outside this agent`)
+  }
+
+  /**
+   * Lists the session newest first down to `floorMs`, skipping events already seen, and returns
+   * `read(event)` for each, oldest first. Events are read page by page so a long session's raw
+   * pages are not all held at once.
+   */
+  async #listNewerThan<T>(floorMs: number, read: (event: MemoryEventLike) => T): Promise<T[]> {
+    const found: T[] = []
+    const fullRead = floorMs === Number.NEGATIVE_INFINITY
+    let pending: Promise<ListEventsCommandOutput> | undefined = this.#listPage(undefined)
+    while (pending) {
+      const page: ListEventsCommandOutput = await pending
+      pending = undefined
+      // A full read fetches the next page while this one is decoded; a sync usually stops within one page.
+      if (fullRead && page.nextToken) {
+        pending = this.#listPage(page.nextToken)
+        pending.catch(() => {})
+      }
+      let reachedFloor = false
+      for (const event of page.events ?? []) {
+        if (!this.#take(event as MemoryEventLike, floorMs, read, found)) {
+          reachedFloor = true
+          break
+        }
+      }
+      if (!fullRead && !reachedFloor && page.nextToken) pending = this.#listPage(page.nextToken)
+    }
+    return found.reverse()
+  }
+
+  /** Reads one listed event into `found` unless already seen; false once events get older than `floorMs`. */
+  #take<T>(
+    event: MemoryEventLike,
+    floorMs: number,
+    read: (event: MemoryEventLike) => T,
+    found: T[],
+  ): boolean {
+    const timestampMs = event.eventTimestamp?.getTime() ?? 0
+    if (timestampMs < floorMs) return false
+    if (!event.eventId || this.#seenEventIds.has(event.eventId)) return true
+    this.#seenEventIds.add(event.eventId)
+    if (timestampMs > this.#watermarkMs) this.#watermarkMs = timestampMs
+    if (timestampMs > this.#lastTimestampMs) this.#lastTimestampMs = timestampMs
+    found.push(read(event))
+    return true
+  }
+
+  async #listPage(nextToken: string | undefined): Promise<ListEventsCommandOutput> {
+    const input = {
+      memoryId: this.memoryId,
+      actorId: this.actorId,
+      sessionId: this.#sessionId,
+      includePayloads: true,
+      maxResults: LIST_PAGE_SIZE,
+      ...(nextToken ? { nextToken } : {}),
+    }
+    try {
+      return (await withRetry(
+        this.#retry,
+        () => this.#client.send(new ListEventsCommand(input)),
+        (error, attempt, waitMs) =>
+          this.#log(
+            `operation=ListEvents attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying read`,
+          ),
+      )) as ListEventsCommandOutput
+    } catch (error) {
+      throw new MemorySessionError('READ_FAILED', `ListEvents failed (${errorName(error)})`, { cause: error })
+    }
+  }
+
+  #decode(event: MemoryEventLike) {
+    return decodeMemoryEvent(event, this.#onDecodeProblem)
+  }
+
+  readonly #onDecodeProblem = (problem: { eventId: string; index?: number; reason: string }): void =>
+    this.#log(
+      `event_id=${problem.eventId}${problem.index !== undefined ? ` payload_index=${problem.index}` : ''} reason=${JSON.stringify(problem.reason)} | unreadable event part skipped`,
+    )
+
+  /** Searches long-term memory with the user's text; the result goes into the model call only. */
+  async #retrieveContext(message: Message): Promise<void> {
+    const namespaces = this.#config.retrieval
+    if (!namespaces || Object.keys(namespaces).length === 0) return
+    if (message.content.some((block) => block.type === 'toolResultBlock')) return
+    const query = message.content.find((block) => block.type === 'textBlock')?.text
+    if (!query?.trim()) return
+    const texts = await retrieveLongTermContext({
+      client: this.#client,
+      memoryId: this.memoryId,
+      actorId: this.actorId,
+      sessionId: this.#sessionId,
+      namespaces,
+      query,
+      retry: this.#retry,
+      log: (line) => this.#log(line),
+    })
+    const tag = this.#config.contextTag ?? 'user_context'
+    this.#context =
+      texts.length > 0
+        ? { trackingId: message.trackingId, text: `<${tag}>${texts.join('\n')}</${tag}>` }
+        : undefined
+  }
+
+  /** What the model receives: a Converse-valid history, long-term context in the user's message. */
+  #modelView(messages: readonly Message[]): Message[] {
+    const view = normalizeConverseHistory(messages)
+    const context = this.#context
+    if (!context) return view
+    let index = view.findIndex((message) => message.trackingId === context.trackingId)
+    if (index === -1) index = view.findLastIndex((message) => message.role === 'user')
+    const target = view[index]
+    if (!target) return view
+    const results = target.content.filter((block) => block.type === 'toolResultBlock')
+    const others = target.content.filter((block) => block.type !== 'toolResultBlock')
+    const content: ContentBlock[] = [...results, new TextBlock(context.text), ...others]
+    view[index] = new Message({ role: target.role, content, trackingId: target.trackingId })
+    return view
+  }
+
+  /** A guardrail replaced the latest user message: its stored form must be replaced too. */
+  async #persistRedaction(agent: LocalAgent): Promise<void> {
+    const message = agent.messages.at(-1)
+    if (!this.#persist || !message || message.role !== 'user') return
+    const payload = encodeMessagePayload(message, { now: new Date(this.#clock()) })
+    if (!payload) return
+    const outcome = this.#writer.replacePending(message.trackingId, payload)
+    if (outcome === 'replaced') return
+    if (outcome === 'sent') await this.flush()
+    const written = this.#writer.writtenMessage(message.trackingId)
+    if (!written) {
+      this.#log(
+        `tracking_id=${message.trackingId} | redacted message was not written by this manager; nothing replaced`,
+      )
+      return
+    }
+    const replacement = written.payload.map((item, index) =>
+      written.trackingIds[index] === message.trackingId ? payload : item,
+    )
+    await this.#writer.writeReplacement(written, replacement)
+    const input = {
+      memoryId: this.memoryId,
+      actorId: this.actorId,
+      sessionId: this.#sessionId,
+      eventId: written.eventId,
+    }
+    try {
+      await withRetry(this.#retry, () => this.#client.send(new DeleteEventCommand(input)))
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ResourceNotFoundException') return
+      throw new MemorySessionError(
+        'WRITE_FAILED',
+        `redacted message written, but event ${written.eventId} holding the original could not be deleted (${errorName(error)})`,
+        { cause: error },
+      )
+    }
+  }
+
+  /** Milliseconds, strictly increasing, never before an event already in the session. */
+  #nextTimestampMs(): number {
+    this.#lastTimestampMs = Math.max(Math.floor(this.#clock()), this.#lastTimestampMs + 1)
+    return this.#lastTimestampMs
+  }
+
+  #log(line: string): void {
+    this.#logger.warn(`memory_id=${this.memoryId} session_id=${this.#sessionId} ${line}`)
+  }
+
+  #logDebug(line: string): void {
+    this.#logger.debug?.(`memory_id=${this.memoryId} session_id=${this.#sessionId} ${line}`)
+  }
+}
+
+function withoutToolBlocks(messages: readonly Message[]): Message[] {
+  return messages.flatMap((message) => {
+    const content = message.content.filter(
+      (block) => block.type !== 'toolUseBlock' && block.type !== 'toolResultBlock',
+    )
+    return content.length === 0
+      ? []
+      : [new Message({ role: message.role, content, trackingId: message.trackingId })]
+  })
+}
+
+/** Rejects a bad configuration before anything is read or written, naming the field. */
+function validateConfig(config: AgentCoreMemorySessionManagerConfig): void {
+  if (typeof config !== 'object' || config === null)
+    throw new MemoryConfigError('config', 'must be an object')
+  const ids = [
+    ['memoryId', config.memoryId, MEMORY_ID_RULE],
+    ['sessionId', config.sessionId, SESSION_ID_RULE],
+    ['actorId', config.actorId, ACTOR_ID_RULE],
+  ] as const
+  for (const [field, value, rule] of ids) {
+    const problem = explainIdViolation(value, rule)
+    if (problem) throw new MemoryConfigError(field, problem)
+  }
+  if (config.agentId !== undefined) checkMetadataValue('agentId', config.agentId)
+  checkInteger('batchSize', config.batchSize, 1, 100)
+  if (
+    config.flushIntervalMs !== undefined &&
+    !(Number.isFinite(config.flushIntervalMs) && config.flushIntervalMs > 0)
+  ) {
+    throw new MemoryConfigError('flushIntervalMs', 'must be a positive number of milliseconds')
+  }
+  if (config.contextTag !== undefined && !CONTEXT_TAG_PATTERN.test(config.contextTag)) {
+    throw new MemoryConfigError('contextTag', `must match ${CONTEXT_TAG_PATTERN.source}`)
+  }
+  if (config.defaultMetadata !== undefined) {
+    const entries = Object.entries(config.defaultMetadata)
+    // State events carry stateType and agentId besides the default metadata.
+    const maxKeys = METADATA_MAX_KEYS - RESERVED_METADATA_KEYS.size
+    if (entries.length > maxKeys) {
+      throw new MemoryConfigError('defaultMetadata', `must have at most ${maxKeys} keys`)
+    }
+    for (const [key, value] of entries) {
+      if (RESERVED_METADATA_KEYS.has(key))
+        throw new MemoryConfigError(`defaultMetadata.${key}`, 'is reserved for state events')
+      if (key.length > METADATA_KEY_MAX_LENGTH || !METADATA_KEY_PATTERN.test(key)) {
+        throw new MemoryConfigError(`defaultMetadata.${key}`, `key must match ${METADATA_KEY_PATTERN.source}`)
+      }
+      checkMetadataValue(`defaultMetadata.${key}`, value)
+    }
+  }
+  for (const [template, retrieval] of Object.entries(config.retrieval ?? {})) {
+    const field = `retrieval[${JSON.stringify(template)}]`
+    if (template.trim() === '' || template.includes('*'))
+      throw new MemoryConfigError(field, 'must be a namespace without wildcards')
+    checkInteger(`${field}.topK`, retrieval.topK, 1, 100)
+    const score = retrieval.relevanceScore
+    if (score !== undefined && !(typeof score === 'number' && score >= 0 && score <= 1)) {
+      throw new MemoryConfigError(`${field}.relevanceScore`, 'must be a number from 0 to 1')
+    }
+    if (
+      retrieval.strategyId !== undefined &&
+      (typeof retrieval.strategyId !== 'string' || retrieval.strategyId === '')
+    ) {
+      throw new MemoryConfigError(`${field}.strategyId`, 'must be a non-empty string')
+    }
+  }
+  if (
+    config.syncExternalEvents !== undefined &&
+    !['beforeModelCall', 'onInit'].includes(config.syncExternalEvents)
+  ) {
+    throw new MemoryConfigError('syncExternalEvents', "must be 'beforeModelCall' or 'onInit'")
+  }
+  for (const field of ['externalSyncMinIntervalMs', 'externalSyncLookbackMs'] as const) {
+    const value = config[field]
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+      throw new MemoryConfigError(field, 'must be 0 or more')
+  }
+  checkInteger('retry.maxAttempts', config.retry?.maxAttempts, 1, 100)
+  for (const field of ['baseDelayMs', 'maxDelayMs'] as const) {
+    const value = config.retry?.[field]
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+      throw new MemoryConfigError(`retry.${field}`, 'must be 0 or more')
+  }
+  if (
+    config.client === undefined &&
+    config.region !== undefined &&
+    (typeof config.region !== 'string' || config.region === '')
+  ) {
+    throw new MemoryConfigError('region', 'must be a non-empty string')
+  }
+}
+
+function checkInteger(field: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new MemoryConfigError(field, `must be an integer from ${min} to ${max}`)
+  }
+}
+
+function checkMetadataValue(field: string, value: unknown): void {
+  if (
+    typeof value !== 'string' ||
+    value.length > METADATA_VALUE_MAX_LENGTH ||
+    !METADATA_VALUE_PATTERN.test(value)
+  ) {
+    throw new MemoryConfigError(
+      field,
+      `must be at most ${METADATA_VALUE_MAX_LENGTH} characters of ${METADATA_VALUE_PATTERN.source}`,
+    )
+  }
+}
+
+/** The metadata type of CreateEvent, re-exported for callers that build events themselves. */
+export type { EventMetadata }

@@ -1,0 +1,85 @@
+import {
+  BedrockAgentCoreClient,
+  CreateEventCommand,
+  type Event,
+  ListEventsCommand,
+} from '@aws-sdk/client-bedrock-agentcore'
+import type { EventPayloadItem, MemoryLogger } from '../../src/memory/index.ts'
+import type { LocalAgentCoreFixture } from './local-agentcore.ts'
+
+/** Retries fast enough for tests, many enough that injected fault rates cannot outlast them. */
+export const FAST_RETRY = { maxAttempts: 12, baseDelayMs: 1, maxDelayMs: 8 }
+
+/** A client for the manager: no SDK-level retries, so every retry seen is the manager's own. */
+export function managerClient(env: LocalAgentCoreFixture): BedrockAgentCoreClient {
+  return new BedrockAgentCoreClient({ ...env.clientConfig, maxAttempts: 1 })
+}
+
+/** Every event of a session, oldest first, read with the plain client. */
+export async function listAllEvents(
+  env: LocalAgentCoreFixture,
+  memoryId: string,
+  actorId: string,
+  sessionId: string,
+): Promise<Event[]> {
+  const events: Event[] = []
+  let nextToken: string | undefined
+  do {
+    const page = await env.data.send(
+      new ListEventsCommand({
+        memoryId,
+        actorId,
+        sessionId,
+        includePayloads: true,
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    )
+    events.push(...(page.events ?? []))
+    nextToken = page.nextToken
+  } while (nextToken)
+  return events.reverse()
+}
+
+/** Writes one event the way another program (an MCP server, a Python agent) would. */
+export async function writeEvent(
+  env: LocalAgentCoreFixture,
+  target: { memoryId: string; actorId: string; sessionId: string },
+  payload: EventPayloadItem[],
+  options: { timestamp?: Date; metadata?: Record<string, { stringValue: string }> } = {},
+): Promise<string> {
+  const result = await env.data.send(
+    new CreateEventCommand({
+      ...target,
+      eventTimestamp: options.timestamp ?? new Date(),
+      payload: payload as never,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    }),
+  )
+  return result.event?.eventId as string
+}
+
+/** Message payload items of events, in order: the state blob leading a state event left out. */
+export function messagePayloads(events: readonly Event[]): unknown[] {
+  return events.flatMap((event) =>
+    event.metadata?.stateType ? (event.payload ?? []).slice(1) : (event.payload ?? []),
+  )
+}
+
+/** A logger that keeps its lines for assertions. */
+export function captureLogger(): MemoryLogger & { lines: string[] } {
+  const lines: string[] = []
+  return { lines, warn: (line) => lines.push(line), debug: (line) => lines.push(line) }
+}
+
+/** Waits for a condition that an asynchronous actor (a timer, a child process) will make true. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}

@@ -1,0 +1,86 @@
+import {
+  type BaseModelConfig,
+  type Message,
+  type MessageData,
+  Model,
+  type ModelStreamEvent,
+} from '@strands-agents/sdk'
+
+/** One reply of the scripted model: text, one or more tool calls, optionally an input redaction. */
+export interface ScriptedTurn {
+  readonly text?: string
+  readonly toolUses?: readonly { name: string; toolUseId: string; input: unknown }[]
+  /** Makes the model report that a guardrail replaced the user's input with this text. */
+  readonly redactInput?: string
+}
+
+/**
+ * A Strands model that answers from a script and records what it was sent, so tests can assert
+ * exactly which history reached the model. A turn may be a function of the messages it receives.
+ */
+export class ScriptedModel extends Model<BaseModelConfig> {
+  readonly calls: MessageData[][] = []
+  private readonly turns: (ScriptedTurn | ((messages: MessageData[]) => ScriptedTurn))[]
+  private config: BaseModelConfig = { modelId: 'scripted' }
+
+  constructor(turns: (ScriptedTurn | ((messages: MessageData[]) => ScriptedTurn))[] = []) {
+    super()
+    this.turns = [...turns]
+  }
+
+  updateConfig(config: BaseModelConfig): void {
+    this.config = { ...this.config, ...config }
+  }
+
+  getConfig(): BaseModelConfig {
+    return this.config
+  }
+
+  /** Adds replies to the end of the script. */
+  push(...turns: (ScriptedTurn | ((messages: MessageData[]) => ScriptedTurn))[]): void {
+    this.turns.push(...turns)
+  }
+
+  async *stream(messages: Message[]): AsyncIterable<ModelStreamEvent> {
+    const seen = messages.map((message) => message.toJSON())
+    this.calls.push(seen)
+    const next = this.turns.shift() ?? { text: 'ok' }
+    const turn = typeof next === 'function' ? next(seen) : next
+    yield { type: 'modelMessageStartEvent', role: 'assistant' } as ModelStreamEvent
+    if (turn.text !== undefined) {
+      yield { type: 'modelContentBlockStartEvent' } as ModelStreamEvent
+      yield {
+        type: 'modelContentBlockDeltaEvent',
+        delta: { type: 'textDelta', text: turn.text },
+      } as ModelStreamEvent
+      yield { type: 'modelContentBlockStopEvent' } as ModelStreamEvent
+    }
+    for (const toolUse of turn.toolUses ?? []) {
+      yield {
+        type: 'modelContentBlockStartEvent',
+        start: { type: 'toolUseStart', name: toolUse.name, toolUseId: toolUse.toolUseId },
+      } as ModelStreamEvent
+      yield {
+        type: 'modelContentBlockDeltaEvent',
+        delta: { type: 'toolUseInputDelta', input: JSON.stringify(toolUse.input) },
+      } as ModelStreamEvent
+      yield { type: 'modelContentBlockStopEvent' } as ModelStreamEvent
+    }
+    const stopReason = turn.toolUses && turn.toolUses.length > 0 ? 'toolUse' : 'endTurn'
+    yield { type: 'modelMessageStopEvent', stopReason } as ModelStreamEvent
+    if (turn.redactInput !== undefined) {
+      yield {
+        type: 'modelRedactionEvent',
+        inputRedaction: { replaceContent: turn.redactInput },
+      } as ModelStreamEvent
+    }
+  }
+}
+
+/** The texts of a message's text blocks, joined, for short assertions. */
+export function textOf(message: MessageData | undefined): string {
+  if (!message) return ''
+  return message.content
+    .flatMap((block) => ('text' in block && typeof block.text === 'string' ? [block.text] : []))
+    .join('|')
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { after, before, describe, test } from 'node:test'
+import { SqliteTaskStore } from '../../src/mcp-server/index.ts'
+import {
+  type LocalAgentCoreFixture,
+  startLocalAgentCore,
+  TEST_CREDENTIALS,
+} from '../helpers/local-agentcore.ts'
+import {
+  connectClient,
+  listAllEvents,
+  structured,
+  TEST_TOKEN,
+  tempDir,
+  waitFor,
+} from '../helpers/mcp-server.ts'
+
+const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname
+const MAIN = new URL('../../src/mcp-server/main.ts', import.meta.url).pathname
+
+interface Child {
+  readonly process: ChildProcess
+  readonly url: string
+}
+
+/** Starts `src/mcp-server/main.ts` as its own process and reads the URL it prints. */
+async function startChild(env: Record<string, string>): Promise<Child> {
+  const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', MAIN], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`server exited early: ${stderr}`)
+  })
+  const [url] = (await Promise.race([once(lines, 'line'), exited])) as [string]
+  return { process: child, url }
+}
+
+async function kill(child: Child, signal: NodeJS.Signals): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return
+  const exited = once(child.process, 'exit')
+  child.process.kill(signal)
+  await exited
+}
+
+describe('server process killed with SIGKILL mid-task', () => {
+  let env: LocalAgentCoreFixture
+  let dir: { path: string; remove(): Promise<void> }
+  const children: Child[] = []
+
+  before(async () => {
+    env = await startLocalAgentCore()
+    dir = await tempDir()
+  })
+  after(async () => {
+    for (const child of children) await kill(child, 'SIGKILL')
+    await env.close()
+    await dir.remove()
+  })
+
+  test('re-runs or fails interrupted tasks, never stuck, and writes each memory event exactly once despite throttling', async () => {
+    const memoryId = await env.createMemory()
+    const memory = { sessionId: 'session-restart', memoryId, actorId: 'user-restart' }
+    const baseEnv = {
+      MCP_PORT: '0',
+      MCP_HOST: '127.0.0.1',
+      LONGRUN_DATA_DIR: dir.path,
+      MCP_BEARER_TOKEN: TEST_TOKEN,
+      AGENTCORE_ENDPOINT: env.service.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      MCP_DELIVERY_BASE_DELAY_MS: '20',
+      MCP_DELIVERY_MAX_DELAY_MS: '200',
+    }
+    // First life: training paced at 100 ms an epoch, so both tasks are mid-way when the process dies.
+    const first = await startChild({ ...baseEnv, MCP_TRAINING_EPOCH_DELAY_MS: '100' })
+    children.push(first)
+    const client = await connectClient(first.url, { memory })
+    const training = structured(
+      await client.callTool({ name: 'start_model_training', arguments: { model_name: 'crash', epochs: 40 } }),
+    ).task_id as string
+    const statistics = structured(
+      await client.callTool({
+        name: 'start_text_statistics',
+        arguments: { documents: 100_000, chunk_size: 1 },
+      }),
+    ).task_id as string
+    await waitFor(
+      async () => {
+        const a = structured(
+          await client.callTool({ name: 'check_task_status', arguments: { task_id: training } }),
+        )
+        const b = structured(
+          await client.callTool({ name: 'check_task_status', arguments: { task_id: statistics } }),
+        )
+        return a.progress !== null && b.progress !== null ? true : undefined
+      },
+      15_000,
+      'both tasks to report progress',
+    )
+    await client.close()
+    await kill(first, 'SIGKILL')
+
+    // The memory service throttles and loses a response while the second life delivers.
+    env.service.faults.set({ CreateEvent: { throttleNext: 4, loseResponseNext: 1 } })
+    const second = await startChild({ ...baseEnv, MCP_TRAINING_EPOCH_DELAY_MS: '0' })
+    children.push(second)
+    const again = await connectClient(second.url, { memory })
+    const statusOf = async (taskId: string) =>
+      structured(await again.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }))
+    const rerun = await waitFor(
+      async () => {
+        const status = await statusOf(training)
+        return status.status === 'completed' ? status : undefined
+      },
+      20_000,
+      'the re-run to complete',
+    )
+    assert.equal(rerun.attempts, 2, 'the training task was re-run once')
+    const failed = await statusOf(statistics)
+    assert.equal(failed.status, 'failed')
+    assert.equal(failed.status_message, 'interrupted by a server restart')
+    const result = structured(
+      await again.callTool({ name: 'get_task_results', arguments: { task_id: training } }),
+    )
+    assert.equal((result.result as { epochs: number }).epochs, 40)
+
+    const outbox = new SqliteTaskStore({ dataDir: dir.path })
+    try {
+      await waitFor(
+        async () =>
+          outbox.deliveryOf(training)?.state === 'delivered' &&
+          outbox.deliveryOf(statistics)?.state === 'delivered'
+            ? true
+            : undefined,
+        20_000,
+        'both memory events to be acknowledged',
+      )
+    } finally {
+      outbox.close()
+    }
+    await again.close()
+    const stats = env.service.faults.counts().CreateEvent
+    assert.ok((stats?.throttled ?? 0) >= 1, 'throttling was injected')
+    assert.equal(stats?.responsesLost, 1, 'a response was lost after the write committed')
+
+    // A third life finds nothing owed and writes nothing more.
+    await kill(second, 'SIGTERM')
+    env.service.faults.set({})
+    const third = await startChild(baseEnv)
+    children.push(third)
+    const third_client = await connectClient(third.url, { memory })
+    assert.equal(
+      structured(await third_client.callTool({ name: 'check_task_status', arguments: { task_id: training } }))
+        .status,
+      'completed',
+    )
+    await third_client.close()
+
+    const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+    const texts = events.map((event) => JSON.parse(event.text).message.content[0].text as string)
+    assert.equal(events.length, 2, 'exactly one event per task')
+    assert.equal(
+      texts.filter((text) => text.includes(`task ${training} (tool model_training) completed`)).length,
+      1,
+    )
+    assert.equal(
+      texts.filter(
+        (text) =>
+          text.includes(`task ${statistics} (tool text_statistics) failed`) &&
+          text.includes('interrupted by a server restart'),
+      ).length,
+      1,
+    )
+  })
+})

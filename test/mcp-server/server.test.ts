@@ -1,0 +1,387 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { after, before, describe, test } from 'node:test'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import {
+  CallToolResultSchema,
+  CreateTaskResultSchema,
+  ErrorCode,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js'
+import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
+import {
+  connectClient,
+  listAllEvents,
+  startTestServer,
+  structured,
+  TEST_TOKEN,
+  tempDir,
+  waitFor,
+} from '../helpers/mcp-server.ts'
+import type { LongRunningMcpServer, SqliteTaskStore } from '../../src/mcp-server/index.ts'
+
+/** The JSON-RPC error a rejected promise carries. */
+async function rpcError(
+  promise: Promise<unknown>,
+): Promise<{ code: number; message: string; data?: unknown }> {
+  try {
+    await promise
+  } catch (error) {
+    return error as { code: number; message: string; data?: unknown }
+  }
+  assert.fail('expected a JSON-RPC error')
+}
+
+describe('long-running MCP server', () => {
+  let env: LocalAgentCoreFixture
+  let dir: { path: string; remove(): Promise<void> }
+  let server: LongRunningMcpServer
+  let memoryId: string
+  const clients: Client[] = []
+  const connect = async (options: Parameters<typeof connectClient>[1] = {}) => {
+    const client = await connectClient(server.url, options)
+    clients.push(client)
+    return client
+  }
+
+  before(async () => {
+    env = await startLocalAgentCore()
+    memoryId = await env.createMemory()
+    dir = await tempDir()
+    server = await startTestServer(dir.path, {
+      memoryClient: env.data,
+      epochDelayMs: 200,
+      heartbeatIntervalMs: 150,
+    })
+  })
+  after(async () => {
+    for (const client of clients) await client.close()
+    await server.close()
+    await env.close()
+    await dir.remove()
+  })
+
+  test('a plain call far longer than the client timeout stays alive on progress and heartbeats', async () => {
+    const client = await connect()
+    const progress: number[] = []
+    const heartbeats: unknown[] = []
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      heartbeats.push(notification.params.data)
+    })
+    // 15 epochs paced at 200 ms: about 3 s against a 1 s timeout that only progress resets.
+    const result = await client.callTool(
+      { name: 'model_training', arguments: { model_name: 'alive', epochs: 15 } },
+      CallToolResultSchema,
+      { timeout: 1000, resetTimeoutOnProgress: true, onprogress: (p) => progress.push(p.progress) },
+    )
+    assert.equal(result.isError, undefined)
+    assert.deepEqual(
+      progress,
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    )
+    const scores = structured(result)
+    assert.equal(scores.epochs, 15)
+    assert.ok((scores.final_loss as number) < (scores.initial_loss as number), 'the loss went down')
+    assert.ok((scores.test_accuracy as number) > 0.6, 'the model learned something')
+    assert.ok(existsSync(scores.artifact_path as string), 'the model artifact is saved')
+    assert.ok(heartbeats.length > 0, 'heartbeat log messages arrived during the call')
+  })
+
+  test('without resetTimeoutOnProgress the same call hits the client timeout', async () => {
+    const client = await connect()
+    const error = await rpcError(
+      client.callTool(
+        { name: 'model_training', arguments: { model_name: 'timeout', epochs: 15 } },
+        CallToolResultSchema,
+        {
+          timeout: 1000,
+          onprogress: () => {},
+        },
+      ),
+    )
+    assert.equal(error.code, ErrorCode.RequestTimeout)
+  })
+
+  test('async task tools: start, status, result, list, and the result lands once in memory', async () => {
+    const memory = { sessionId: 'session-async', memoryId, actorId: 'user-async' }
+    const client = await connect({ memory })
+    const started = await client.callTool({
+      name: 'start_model_training',
+      arguments: { model_name: 'bg', epochs: 5 },
+    })
+    const taskId = structured(started).task_id as string
+    assert.match(taskId, /^[A-Za-z0-9_-]{24}$/)
+    const status = structured(
+      await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+    )
+    assert.equal(status.task_id, taskId)
+    assert.ok(['working', 'completed'].includes(status.status as string))
+    const done = await waitFor(async () => {
+      const result = await client.callTool({ name: 'get_task_results', arguments: { task_id: taskId } })
+      return structured(result).status === 'completed' ? result : undefined
+    })
+    const result = structured(done).result as Record<string, unknown>
+    assert.equal(result.model_name, 'bg')
+    assert.equal(result.epochs, 5)
+    const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as Array<{
+      task_id: string
+    }>
+    assert.ok(listed.some((task) => task.task_id === taskId))
+    const events = await waitFor(async () => {
+      const all = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      return all.length > 0 ? all : undefined
+    })
+    assert.equal(events.length, 1)
+    const message = JSON.parse(events[0]?.text ?? '{}')
+    assert.equal(message.message.role, 'user')
+    assert.match(
+      message.message.content[0].text,
+      new RegExp(`task ${taskId} \\(tool model_training\\) completed`),
+    )
+    assert.match(message.message.content[0].text, /test_accuracy/)
+  })
+
+  test('cancel_task cancels a running task, writes a cancelled event, and cancelling again is invalid params', async () => {
+    const memory = { sessionId: 'session-cancel', memoryId, actorId: 'user-cancel' }
+    const client = await connect({ memory })
+    const started = await client.callTool({
+      name: 'start_model_training',
+      arguments: { model_name: 'c', epochs: 500 },
+    })
+    const taskId = structured(started).task_id as string
+    const cancelled = structured(
+      await client.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }),
+    )
+    assert.equal(cancelled.status, 'cancelled')
+    const again = await rpcError(client.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }))
+    assert.equal(again.code, ErrorCode.InvalidParams)
+    assert.match(again.message, /terminal status: cancelled/)
+    const events = await waitFor(async () => {
+      const all = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      return all.length > 0 ? all : undefined
+    })
+    assert.equal(events.length, 1)
+    assert.match(events[0]?.text ?? '', /cancelled/)
+  })
+
+  test('spec-native tasks through client.experimental.tasks: create, get, result, list, cancel', async () => {
+    const client = await connect({ memory: { sessionId: 'session-spec', memoryId, actorId: 'user-spec' } })
+    const tools = await client.listTools()
+    assert.equal(
+      tools.tools.find((tool) => tool.name === 'model_training')?.execution?.taskSupport,
+      'optional',
+    )
+    const messages: string[] = []
+    let taskId = ''
+    for await (const message of client.experimental.tasks.callToolStream(
+      { name: 'model_training', arguments: { model_name: 'spec', epochs: 3 } },
+      CallToolResultSchema,
+    )) {
+      messages.push(message.type)
+      if (message.type === 'taskCreated') taskId = message.task.taskId
+      if (message.type === 'result') assert.equal(structured(message.result).epochs, 3)
+    }
+    assert.deepEqual([messages[0], messages.at(-1)], ['taskCreated', 'result'])
+    const task = await client.experimental.tasks.getTask(taskId)
+    assert.equal(task.status, 'completed')
+    const result = await client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema)
+    assert.equal(structured(result).model_name, 'spec')
+    const listed = await client.experimental.tasks.listTasks()
+    assert.ok(listed.tasks.some((each) => each.taskId === taskId))
+
+    const long = client.experimental.tasks.callToolStream(
+      { name: 'model_training', arguments: { model_name: 'spec-long', epochs: 500 } },
+      CallToolResultSchema,
+    )
+    const first = await long.next()
+    assert.equal(first.value?.type, 'taskCreated')
+    const longId = first.value?.type === 'taskCreated' ? first.value.task.taskId : ''
+    const cancelled = await client.experimental.tasks.cancelTask(longId)
+    assert.equal(cancelled.status, 'cancelled')
+    await long.return()
+    const error = await rpcError(client.experimental.tasks.cancelTask(longId))
+    assert.equal(error.code, ErrorCode.InvalidParams)
+  })
+
+  test("another actor's task answers not found exactly like a missing id", async () => {
+    const owner = await connect({ memory: { sessionId: 's1', memoryId, actorId: 'owner-actor' } })
+    const other = await connect({ memory: { sessionId: 's1', memoryId, actorId: 'other-actor' } })
+    const started = await owner.callTool({ name: 'start_text_statistics', arguments: { documents: 50 } })
+    const taskId = structured(started).task_id as string
+    const foreign = await rpcError(
+      other.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+    )
+    const missing = await rpcError(
+      other.callTool({ name: 'check_task_status', arguments: { task_id: 'no-such-task' } }),
+    )
+    assert.equal(foreign.code, ErrorCode.InvalidParams)
+    assert.equal(foreign.message.replace(taskId, 'ID'), missing.message.replace('no-such-task', 'ID'))
+    const foreignSpec = await rpcError(other.experimental.tasks.getTask(taskId))
+    const missingSpec = await rpcError(other.experimental.tasks.getTask('no-such-task'))
+    assert.equal(foreignSpec.code, missingSpec.code)
+    assert.equal(foreignSpec.message, missingSpec.message)
+    await rpcError(other.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }))
+    const otherList = structured(await other.callTool({ name: 'list_tasks', arguments: {} }))
+      .tasks as unknown[]
+    assert.equal(otherList.length, 0)
+    assert.notEqual((await owner.experimental.tasks.getTask(taskId)).status, 'cancelled')
+  })
+
+  test('invalid arguments are invalid params naming the field, and nothing starts', async () => {
+    const client = await connect({ memory: { sessionId: 's-invalid', memoryId, actorId: 'user-invalid' } })
+    const before = server.runner.running
+    const tooFew = await rpcError(
+      client.callTool({ name: 'start_model_training', arguments: { model_name: 'x', epochs: 0 } }),
+    )
+    assert.equal(tooFew.code, ErrorCode.InvalidParams)
+    assert.deepEqual(tooFew.data, { code: 'INVALID_ARGUMENTS', field: 'epochs' })
+    const badName = await rpcError(
+      client.callTool({ name: 'model_training', arguments: { model_name: '../etc', epochs: 1 } }),
+    )
+    assert.deepEqual(badName.data, { code: 'INVALID_ARGUMENTS', field: 'model_name' })
+    const specBad = await rpcError(
+      client.request(
+        {
+          method: 'tools/call',
+          params: { name: 'model_training', arguments: { epochs: 2 }, task: { ttl: 1000 } },
+        },
+        CreateTaskResultSchema,
+      ),
+    )
+    assert.equal(specBad.code, ErrorCode.InvalidParams)
+    assert.deepEqual(specBad.data, { code: 'INVALID_ARGUMENTS', field: 'model_name' })
+    const unknown = await rpcError(client.callTool({ name: 'no_such_tool', arguments: {} }))
+    assert.equal(unknown.code, ErrorCode.InvalidParams)
+    assert.match(unknown.message, /Unknown tool: no_such_tool/)
+    const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as unknown[]
+    assert.equal(listed.length, 0, 'no task was recorded')
+    assert.equal(server.runner.running, before)
+  })
+
+  test('requests without a valid token get 401; a malformed composite header gets 400 before anything starts', async () => {
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }
+    const post = (headers: Record<string, string>, body: string = JSON.stringify(initialize)) =>
+      fetch(server.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+        body,
+      })
+    const missing = await post({})
+    assert.equal(missing.status, 401)
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer')
+    assert.equal((await post({ authorization: 'Bearer wrong' })).status, 401)
+    assert.equal((await post({ authorization: `Bearer ${TEST_TOKEN}` })).status, 200)
+    // AgentCore's own session ids (no @@@) are accepted and simply name no memory.
+    assert.equal(
+      (await post({ authorization: `Bearer ${TEST_TOKEN}`, 'mcp-session-id': 'a1b2c3d4-runtime-id' })).status,
+      200,
+    )
+    const malformed = await post({
+      authorization: `Bearer ${TEST_TOKEN}`,
+      'mcp-session-id': 'sess@@@not a memory@@@actor',
+    })
+    assert.equal(malformed.status, 400)
+    const body = (await malformed.json()) as { error: { message: string } }
+    assert.match(body.error.message, /memoryId/)
+    const callBody = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'start_text_statistics', arguments: {} },
+    })
+    const before = server.runner.running
+    const rejected = await post(
+      { authorization: `Bearer ${TEST_TOKEN}`, 'mcp-session-id': 'a@@@b' },
+      callBody,
+    )
+    assert.equal(rejected.status, 400)
+    assert.equal(server.runner.running, before)
+  })
+
+  test('oversized, malformed and wrong-method requests get 4xx without a stack trace', async () => {
+    const headers = {
+      authorization: `Bearer ${TEST_TOKEN}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    }
+    const malformed = await fetch(server.url, { method: 'POST', headers, body: '{"jsonrpc": "2.0", ' })
+    assert.equal(malformed.status, 400)
+    const malformedText = await malformed.text()
+    assert.match(malformedText, /Parse error/)
+    assert.doesNotMatch(malformedText, /\n\s+at /)
+    const huge = await fetch(server.url, {
+      method: 'POST',
+      headers,
+      body: `"${'x'.repeat(5 * 1024 * 1024)}"`,
+    })
+    assert.equal(huge.status, 413)
+    const notJsonRpc = await fetch(server.url, { method: 'POST', headers, body: '{"hello": 1}' })
+    assert.ok(notJsonRpc.status >= 400 && notJsonRpc.status < 500)
+    assert.doesNotMatch(await notJsonRpc.text(), /\n\s+at /)
+    assert.equal((await fetch(server.url, { method: 'GET', headers })).status, 405)
+    assert.equal((await fetch(new URL('/elsewhere', server.url), { headers })).status, 404)
+    const rebinding = await fetch(server.url, {
+      method: 'POST',
+      headers: { ...headers, origin: 'http://evil.example.com' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    })
+    assert.equal(rebinding.status, 403, 'a foreign Origin is refused on a loopback server')
+  })
+
+  test('without a composite header a task runs and its status tools work, but nothing is queued for memory', async () => {
+    const client = await connect()
+    const started = await client.callTool({
+      name: 'start_text_statistics',
+      arguments: { text: 'a b\n\nb c c' },
+    })
+    const taskId = structured(started).task_id as string
+    assert.equal(structured(started).delivers_to_memory, false)
+    const done = await waitFor(async () => {
+      const result = await client.callTool({ name: 'get_task_results', arguments: { task_id: taskId } })
+      return structured(result).status === 'completed' ? structured(result) : undefined
+    })
+    assert.deepEqual((done.result as { top_words: unknown }).top_words, [
+      { word: 'b', count: 2 },
+      { word: 'c', count: 2 },
+      { word: 'a', count: 1 },
+    ])
+    assert.equal((server.store as SqliteTaskStore).deliveryOf(taskId), undefined)
+  })
+
+  test('GET /ping is HealthyBusy while a task runs and its time changes only with the status', async () => {
+    const ping = async () =>
+      (await (await fetch(new URL('/ping', server.url))).json()) as {
+        status: string
+        time_of_last_update: number
+      }
+    const idle = await waitFor(async () => {
+      const report = await ping()
+      return report.status === 'Healthy' ? report : undefined
+    })
+    assert.deepEqual(await ping(), idle, 'unchanged while the status is unchanged')
+    const client = await connect()
+    const started = await client.callTool({
+      name: 'start_model_training',
+      arguments: { model_name: 'busy', epochs: 500 },
+    })
+    const busy = await ping()
+    assert.equal(busy.status, 'HealthyBusy')
+    assert.ok(busy.time_of_last_update >= idle.time_of_last_update)
+    assert.deepEqual(await ping(), busy)
+    await client.callTool({ name: 'cancel_task', arguments: { task_id: structured(started).task_id } })
+    const after = await waitFor(async () => {
+      const report = await ping()
+      return report.status === 'Healthy' ? report : undefined
+    })
+    assert.ok(after.time_of_last_update >= busy.time_of_last_update)
+  })
+})

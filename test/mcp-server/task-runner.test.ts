@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { z } from 'zod'
+import {
+  defineLongRunningTool,
+  INTERRUPTED_MESSAGE,
+  type NewTaskRecord,
+  SqliteTaskStore,
+  TaskRunner,
+} from '../../src/mcp-server/index.ts'
+
+const rerunTool = defineLongRunningTool({
+  name: 'sum_to',
+  description: 'Sums 1..n.',
+  input: z.object({ n: z.number().int() }),
+  onRestart: 'rerun',
+  run: async ({ n }, ctx) => {
+    let total = 0
+    for (let i = 1; i <= n; i += 1) total += i
+    ctx.progress(n, n)
+    return { total, attempt: ctx.attempt }
+  },
+})
+const failTool = defineLongRunningTool({
+  ...rerunTool,
+  name: 'sum_once',
+  onRestart: 'fail',
+  run: rerunTool.run,
+})
+
+const interrupted = (taskId: string, tool: string, kind: NewTaskRecord['kind']): NewTaskRecord => ({
+  taskId,
+  owner: 'actor',
+  tool,
+  input: { n: 10 },
+  kind,
+  caller: { sessionId: 's', memoryId: 'mem-AbCdEf1234', actorId: 'actor' },
+  createdAt: 1,
+  ttlMs: 60_000,
+  pollIntervalMs: 100,
+})
+
+describe('task runner recovery', () => {
+  test('re-runs rerun tools, fails the others, and queues one memory event for each end', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    // What a crash leaves behind: tasks still "working".
+    await store.create(interrupted('rerun-me', 'sum_to', 'async'))
+    await store.create(interrupted('fail-me', 'sum_once', 'spec'))
+    await store.create(interrupted('inline-call', 'sum_to', 'inline'))
+    await store.create(interrupted('gone-tool', 'removed_tool', 'async'))
+    await store.create(interrupted('crash-loop', 'sum_to', 'async'))
+    for (let i = 0; i < 2; i += 1) await store.restart('crash-loop', 2)
+    const runner = new TaskRunner({ store, tools: [rerunTool, failTool], maxAttempts: 3 })
+    assert.deepEqual(await runner.recover(), { rerun: 1, failed: 4 })
+    const rerun = await waitForEnd(store, 'rerun-me')
+    assert.equal(rerun.status, 'completed')
+    assert.deepEqual(rerun.result?.structuredContent, { total: 55, attempt: 2 })
+    for (const taskId of ['fail-me', 'inline-call', 'crash-loop']) {
+      const task = await store.get(taskId)
+      assert.equal(task?.status, 'failed', taskId)
+      assert.equal(task?.statusMessage, INTERRUPTED_MESSAGE, taskId)
+    }
+    assert.match((await store.get('gone-tool'))?.statusMessage ?? '', /tool no longer exists/)
+    assert.deepEqual(
+      store
+        .due(Date.now(), 10)
+        .map((row) => row.taskId)
+        .sort(),
+      ['crash-loop', 'fail-me', 'gone-tool', 'rerun-me'],
+      'inline calls answer in the response, not in memory',
+    )
+    assert.deepEqual(await store.unfinished(), [])
+    await runner.close()
+    store.close()
+  })
+
+  test('HealthyBusy only while a task runs, with the time moving only on a change', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    let now = 1_000_000
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const held = defineLongRunningTool({
+      name: 'held',
+      description: 'Waits for the test.',
+      input: z.object({}),
+      run: async () => {
+        await gate
+        return 'done'
+      },
+    })
+    const runner = new TaskRunner({ store, tools: [held], clock: () => now })
+    assert.deepEqual(runner.health.report(), { status: 'Healthy', time_of_last_update: 1000 })
+    now = 2_000_000
+    const task = await runner.start({ tool: held, input: {}, owner: 'a', caller: null, kind: 'async' })
+    assert.deepEqual(runner.health.report(), { status: 'HealthyBusy', time_of_last_update: 2000 })
+    now = 3_000_000
+    assert.deepEqual(runner.health.report(), { status: 'HealthyBusy', time_of_last_update: 2000 })
+    release()
+    await waitForEnd(store, task.taskId)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(runner.health.report(), { status: 'Healthy', time_of_last_update: 3000 })
+    await runner.close()
+    store.close()
+  })
+})
+
+async function waitForEnd(store: SqliteTaskStore, taskId: string) {
+  for (let i = 0; i < 2000; i += 1) {
+    const task = await store.get(taskId)
+    if (task !== undefined && task.status !== 'working') return task
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`task ${taskId} did not end`)
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { McpServerError, type NewTaskRecord, SqliteTaskStore } from '../../src/mcp-server/index.ts'
+
+const newTask = (taskId: string, createdAt: number, owner = 'actor-a'): NewTaskRecord => ({
+  taskId,
+  owner,
+  tool: 'model_training',
+  input: { model_name: 'm', epochs: 1 },
+  kind: 'async',
+  caller: { sessionId: 's', memoryId: 'mem-AbCdEf1234', actorId: owner },
+  createdAt,
+  ttlMs: 1000,
+  pollIntervalMs: 500,
+})
+const completed = (endedAt: number) => ({
+  status: 'completed' as const,
+  result: { content: [{ type: 'text' as const, text: 'ok' }] },
+  endedAt,
+})
+
+describe('SQLite task store', () => {
+  test('ends a task once and queues its memory event in the same transaction', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    await store.create(newTask('t1', 1000))
+    const entry = {
+      taskId: 't1',
+      memoryId: 'mem-AbCdEf1234',
+      actorId: 'actor-a',
+      sessionId: 's',
+      eventTimestampMs: 2000,
+      text: 'x',
+    }
+    const ended = await store.finish('t1', completed(2000), entry)
+    assert.equal(ended?.status, 'completed')
+    assert.equal(
+      await store.finish('t1', { ...completed(3000), status: 'failed' }, entry),
+      undefined,
+      'an ended task stays ended',
+    )
+    assert.deepEqual(
+      store.due(2000, 10).map((row) => row.taskId),
+      ['t1'],
+    )
+    store.retryLater('t1', 5000, 'ThrottlingException')
+    assert.equal(store.due(4999, 10).length, 0)
+    assert.equal(store.nextDueAt(), 5000)
+    store.acknowledge('t1', 5000)
+    assert.equal(store.nextDueAt(), undefined)
+    assert.deepEqual(store.deliveryOf('t1'), {
+      state: 'delivered',
+      attempts: 2,
+      lastError: 'ThrottlingException',
+    })
+    store.close()
+  })
+
+  test('keeps owners apart and pages with an opaque cursor', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    for (let i = 0; i < 5; i += 1) await store.create(newTask(`a${i}`, 1000 + i))
+    await store.create(newTask('b0', 1000, 'actor-b'))
+    assert.equal(await store.get('b0', 'actor-a'), undefined)
+    assert.equal((await store.get('b0', 'actor-b'))?.taskId, 'b0')
+    const first = await store.list('actor-a', { limit: 2 })
+    assert.deepEqual(
+      first.tasks.map((task) => task.taskId),
+      ['a4', 'a3'],
+    )
+    const second = await store.list('actor-a', { limit: 2, cursor: first.nextCursor })
+    const third = await store.list('actor-a', { limit: 2, cursor: second.nextCursor })
+    assert.deepEqual(
+      [...second.tasks, ...third.tasks].map((task) => task.taskId),
+      ['a2', 'a1', 'a0'],
+    )
+    assert.equal(third.nextCursor, undefined)
+    await assert.rejects(store.list('actor-a', { limit: 2, cursor: 'garbage' }), (error: unknown) => {
+      return error instanceof McpServerError && error.code === 'INVALID_CURSOR'
+    })
+    store.close()
+  })
+
+  test('removes ended tasks after their time-to-live, never running ones', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    await store.create(newTask('ended', 0))
+    await store.create(newTask('running', 0))
+    await store.finish('ended', completed(100))
+    assert.equal(await store.removeExpired(1099), 0)
+    assert.equal(await store.removeExpired(1100), 1)
+    assert.equal(await store.get('ended'), undefined)
+    assert.equal((await store.get('running'))?.status, 'working')
+    assert.deepEqual(
+      (await store.unfinished()).map((task) => task.taskId),
+      ['running'],
+    )
+    store.close()
+  })
+})

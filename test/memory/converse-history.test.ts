@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Message, type MessageData, TextBlock, ToolResultBlock, ToolUseBlock } from '@strands-agents/sdk'
+import {
+  INTERRUPTED_TOOL_RESULT_TEXT,
+  normalizeConverseHistory,
+  validateConverseHistory,
+} from '../../src/memory/index.ts'
+
+const user = (text: string) => new Message({ role: 'user', content: [new TextBlock(text)] })
+const assistant = (text: string) => new Message({ role: 'assistant', content: [new TextBlock(text)] })
+const toolCall = (...ids: string[]) =>
+  new Message({
+    role: 'assistant',
+    content: ids.map((toolUseId) => new ToolUseBlock({ name: 'run', toolUseId, input: {} })),
+  })
+const toolResult = (...ids: string[]) =>
+  new Message({
+    role: 'user',
+    content: ids.map(
+      (toolUseId) => new ToolResultBlock({ toolUseId, status: 'success', content: [new TextBlock('done')] }),
+    ),
+  })
+
+const shape = (messages: readonly Message[]) =>
+  messages.map((message) => ({
+    role: message.role,
+    content: (message.toJSON() as MessageData).content.map((block) => {
+      if ('text' in block) return `text:${block.text}`
+      if ('toolUse' in block) return `use:${block.toolUse.toolUseId}`
+      if ('toolResult' in block) return `result:${block.toolResult.toolUseId}:${block.toolResult.status}`
+      return Object.keys(block)[0]
+    }),
+  }))
+
+describe('validateConverseHistory', () => {
+  it('accepts an alternating history with paired tool blocks', () => {
+    assert.deepEqual(
+      validateConverseHistory([user('q'), toolCall('a'), toolResult('a'), assistant('r'), user('next')]),
+      [],
+    )
+  })
+
+  it('reports each rule Converse enforces', () => {
+    const reasons = (messages: Message[]) =>
+      validateConverseHistory(messages).map((violation) => violation.reason)
+    assert.deepEqual(reasons([assistant('x')]), ['first message is not a user message'])
+    assert.deepEqual(reasons([user('a'), user('b')]), ['two user messages in a row'])
+    assert.deepEqual(reasons([user('q'), toolCall('a')]), ['toolUse a has no toolResult in the next message'])
+    assert.deepEqual(reasons([user('q'), assistant('r'), toolResult('z')]), [
+      'toolResult z has no toolUse in the message before',
+    ])
+    assert.deepEqual(reasons([user(' ')]), ['blank text block'])
+    const textFirst = new Message({
+      role: 'user',
+      content: [new TextBlock('hi'), new ToolResultBlock({ toolUseId: 'a', status: 'success', content: [] })],
+    })
+    assert.deepEqual(reasons([user('q'), toolCall('a'), textFirst]), ['toolResult blocks do not come first'])
+  })
+})
+
+describe('normalizeConverseHistory', () => {
+  it('merges consecutive messages of one role in order, keeping the last trackingId', () => {
+    const external = user('task result')
+    const prompt = user('and now?')
+    const out = normalizeConverseHistory([user('q'), assistant('r'), external, prompt])
+    assert.deepEqual(shape(out), [
+      { role: 'user', content: ['text:q'] },
+      { role: 'assistant', content: ['text:r'] },
+      { role: 'user', content: ['text:task result', 'text:and now?'] },
+    ])
+    assert.equal(out[2]?.trackingId, prompt.trackingId)
+  })
+
+  it('answers a toolUse left without result (crash mid-tool) with an interrupted error result', () => {
+    const out = normalizeConverseHistory([user('train'), toolCall('t1', 't2')])
+    assert.deepEqual(shape(out), [
+      { role: 'user', content: ['text:train'] },
+      { role: 'assistant', content: ['use:t1', 'use:t2'] },
+      { role: 'user', content: ['result:t1:error', 'result:t2:error'] },
+    ])
+    const result = out[2]?.content[0] as ToolResultBlock
+    assert.equal((result.content[0] as TextBlock).text, INTERRUPTED_TOOL_RESULT_TEXT)
+    assert.deepEqual(validateConverseHistory(out), [])
+  })
+
+  it('puts a tool-written event that landed between toolUse and toolResult after the results', () => {
+    const out = normalizeConverseHistory([
+      user('q'),
+      toolCall('a'),
+      user('progress note'),
+      toolResult('a'),
+      assistant('r'),
+    ])
+    assert.deepEqual(shape(out), [
+      { role: 'user', content: ['text:q'] },
+      { role: 'assistant', content: ['use:a'] },
+      { role: 'user', content: ['result:a:success', 'text:progress note'] },
+      { role: 'assistant', content: ['text:r'] },
+    ])
+  })
+
+  it('drops orphan toolResults, leading assistant messages and blank text', () => {
+    const out = normalizeConverseHistory([
+      assistant('hello?'),
+      toolResult('gone'),
+      user(' '),
+      user('q'),
+      assistant('r'),
+      toolResult('x'),
+    ])
+    assert.deepEqual(shape(out), [
+      { role: 'user', content: ['text:q'] },
+      { role: 'assistant', content: ['text:r'] },
+    ])
+  })
+
+  it('leaves a valid history and its messages untouched', () => {
+    const history = [user('q'), toolCall('a'), toolResult('a'), assistant('r')]
+    const out = normalizeConverseHistory(history)
+    assert.ok(out.every((message, index) => message === history[index]))
+  })
+
+  it('turns any sequence of messages into a valid history (randomised)', () => {
+    let seed = 42
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const ids = ['a', 'b', 'c']
+    const pick = () => ids[Math.floor(random() * ids.length)] as string
+    for (let round = 0; round < 500; round += 1) {
+      const history: Message[] = []
+      const length = Math.floor(random() * 9)
+      for (let index = 0; index < length; index += 1) {
+        const kind = Math.floor(random() * 6)
+        if (kind === 0) history.push(user(`u${index}`))
+        else if (kind === 1) history.push(assistant(`a${index}`))
+        else if (kind === 2) history.push(toolCall(pick()))
+        else if (kind === 3) history.push(toolResult(pick()))
+        else if (kind === 4) history.push(toolCall(pick(), pick()))
+        else history.push(user(' '))
+      }
+      const out = normalizeConverseHistory(history)
+      assert.deepEqual(validateConverseHistory(out), [], JSON.stringify(shape(history)))
+    }
+  })
+})

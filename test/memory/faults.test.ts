@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { Agent, type MessageData, tool } from '@strands-agents/sdk'
+import { z } from 'zod'
+import {
+  AgentCoreMemorySessionManager,
+  type AgentCoreMemorySessionManagerConfig,
+  decodeMemoryEvent,
+  MemorySessionError,
+} from '../../src/memory/index.ts'
+import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
+import { captureLogger, FAST_RETRY, listAllEvents, managerClient } from '../helpers/memory-session.ts'
+import { ScriptedModel, type ScriptedTurn } from '../helpers/scripted-model.ts'
+
+const ACTOR = 'fault-user'
+
+let env: LocalAgentCoreFixture
+let client: BedrockAgentCoreClient
+let memoryId: string
+let counter = 0
+
+before(async () => {
+  env = await startLocalAgentCore()
+  client = managerClient(env)
+  memoryId = await env.createMemory('fault_tests')
+})
+
+after(async () => {
+  client.destroy()
+  await env[Symbol.asyncDispose]()
+})
+
+const echo = tool({
+  name: 'echo',
+  description: 'Echoes',
+  inputSchema: z.object({ say: z.string() }),
+  callback: (input) => input.say,
+})
+
+function setup(extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
+  const sessionId = `faults-${process.pid}-${++counter}`
+  const logger = captureLogger()
+  const build = (turns: ScriptedTurn[]) => {
+    const sessionManager = new AgentCoreMemorySessionManager({
+      memoryId,
+      sessionId,
+      actorId: ACTOR,
+      client,
+      retry: FAST_RETRY,
+      externalSyncMinIntervalMs: 0,
+      logger,
+      ...extra,
+    })
+    const model = new ScriptedModel(turns)
+    return {
+      model,
+      sessionManager,
+      agent: new Agent({ model, tools: [echo], sessionManager, printer: false }),
+    }
+  }
+  return { sessionId, logger, build }
+}
+
+/** A turn that calls the echo tool once and then answers. */
+const toolTurn = (n: number): ScriptedTurn[] => [
+  { toolUses: [{ name: 'echo', toolUseId: `tu-${n}`, input: { say: `echo ${n}` } }] },
+  { text: `answer ${n}` },
+]
+
+const plain = (messages: readonly { toJSON(): MessageData }[]) =>
+  messages.map((message) => {
+    const { role, content } = message.toJSON()
+    return { role, content }
+  })
+
+/** The messages stored in the session, decoded, in order. */
+async function storedMessages(sessionId: string) {
+  const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+  return plain(events.flatMap((event) => decodeMemoryEvent(event).messages))
+}
+
+describe('faults at the Memory service', () => {
+  it('stores every message exactly once through throttling, server errors and lost responses', async () => {
+    const { sessionId, logger, build } = setup()
+    const { agent } = build([...toolTurn(1), ...toolTurn(2), ...toolTurn(3)])
+    env.service.faults.resetCounts()
+    env.service.faults.set({ CreateEvent: { throttleNext: 2, errorNext: 2, loseResponseNext: 2 } })
+    for (const n of [1, 2, 3]) await agent.invoke(`turn ${n}`)
+    env.service.faults.set({})
+    const counts = env.service.faults.counts().CreateEvent
+    assert.deepEqual([counts?.throttled, counts?.failed, counts?.responsesLost], [2, 2, 2])
+    assert.deepEqual(await storedMessages(sessionId), plain(agent.messages))
+    assert.ok(
+      logger.lines.some((line) => line.includes('operation=CreateEvent') && line.includes('retrying write')),
+    )
+  })
+
+  it('loses and duplicates nothing under random throttling, errors and lost responses on writes and reads', async () => {
+    // About half the write attempts fail: 30 attempts make a write that never succeeds vanishingly unlikely.
+    const { sessionId, build } = setup({ retry: { maxAttempts: 30, baseDelayMs: 1, maxDelayMs: 4 } })
+    env.service.faults.set({
+      CreateEvent: { throttleRate: 0.2, errorRate: 0.15, loseResponseRate: 0.25 },
+      ListEvents: { throttleRate: 0.25, errorRate: 0.1 },
+      DeleteEvent: { throttleRate: 0.2 },
+    })
+    try {
+      const first = build([...toolTurn(1), ...toolTurn(2), { text: 'plain answer' }])
+      for (const prompt of ['one', 'two', 'three']) await first.agent.invoke(prompt)
+      const second = build([...toolTurn(4), ...toolTurn(5)])
+      for (const prompt of ['four', 'five']) await second.agent.invoke(prompt)
+      assert.deepEqual(
+        plain(second.agent.messages).slice(0, first.agent.messages.length),
+        plain(first.agent.messages),
+      )
+      env.service.faults.set({})
+      assert.deepEqual(await storedMessages(sessionId), plain(second.agent.messages))
+    } finally {
+      env.service.faults.set({})
+    }
+  })
+
+  it('fails the invocation with WRITE_FAILED when errors outlast the retries, keeps the messages and writes them once later', async () => {
+    const { sessionId, build } = setup({ retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } })
+    const { agent, sessionManager } = build([{ text: 'first answer' }, { text: 'second answer' }])
+    env.service.faults.set({ CreateEvent: { errorNext: 3 } })
+    await assert.rejects(
+      agent.invoke('first'),
+      (error: unknown) => error instanceof MemorySessionError && error.code === 'WRITE_FAILED',
+    )
+    assert.ok(sessionManager.pendingWrites >= 2)
+    env.service.faults.set({ CreateEvent: { loseResponseNext: 3 } })
+    // The same batch is committed but every answer is lost: still failing, still kept.
+    await assert.rejects(
+      sessionManager.flush(),
+      (error: unknown) => (error as MemorySessionError).code === 'WRITE_FAILED',
+    )
+    env.service.faults.set({})
+    await agent.invoke('second')
+    assert.equal(sessionManager.pendingWrites, 0)
+    assert.deepEqual(
+      (await storedMessages(sessionId)).map((message) => message.content),
+      [[{ text: 'first' }], [{ text: 'first answer' }], [{ text: 'second' }], [{ text: 'second answer' }]],
+    )
+  })
+
+  it('does not take its own committed but unacknowledged write for an outside event', async () => {
+    const { sessionId, build } = setup({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } })
+    const { agent, model } = build([...toolTurn(1), ...toolTurn(2)])
+    // Two attempts before the tool, two at the end of the invocation: committed, never acknowledged.
+    env.service.faults.set({ CreateEvent: { loseResponseNext: 4 } })
+    await assert.rejects(
+      agent.invoke('first'),
+      (error: unknown) => (error as MemorySessionError).code === 'WRITE_FAILED',
+    )
+    env.service.faults.set({})
+    await agent.invoke('second')
+    const lastCall = model.calls.at(-1) ?? []
+    const firstPrompts = lastCall
+      .flatMap((message) => message.content)
+      .filter((block) => 'text' in block && block.text === 'first')
+    assert.equal(firstPrompts.length, 1)
+    const stored = await storedMessages(sessionId)
+    assert.equal(
+      stored.filter((message) => JSON.stringify(message.content) === '[{"text":"first"}]').length,
+      1,
+    )
+  })
+
+  it('restores through throttled reads, and fails with READ_FAILED when reads keep failing', async () => {
+    const { build } = setup({ retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 } })
+    const seeded = build([{ text: 'stored' }])
+    await seeded.agent.invoke('hello')
+    env.service.faults.set({ ListEvents: { throttleNext: 3 } })
+    const restored = build([])
+    await restored.agent.initialize()
+    assert.equal(restored.agent.messages.length, 2)
+    env.service.faults.set({ ListEvents: { errorNext: 4 } })
+    const failing = build([])
+    await assert.rejects(
+      failing.agent.initialize(),
+      (error: unknown) => (error as MemorySessionError).code === 'READ_FAILED',
+    )
+    env.service.faults.set({})
+  })
+})
