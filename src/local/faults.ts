@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { AwsServiceError } from './errors.ts'
 
+export { seededRandom } from '../shared/seeded-random.ts'
+
 /**
  * Faults to inject into one operation. Rates are probabilities in [0, 1]; `*Next` counts fail the
  * next N calls deterministically. A lost response commits the write and then answers 500, the
@@ -165,17 +167,5 @@ export class FaultInjector {
   ): boolean {
     const rate = own?.[key] ?? shared?.[key] ?? 0
     return rate > 0 && this.random() < rate
-  }
-}
-
-/** A small seeded generator (mulberry32) for repeatable fault sequences. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
