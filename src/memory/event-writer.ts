@@ -28,6 +28,14 @@ interface SealedEvent {
   attempts: number
 }
 
+/** A batch the service refused for good (ValidationException): kept aside, never retried, never dropped. */
+export interface RejectedWrite {
+  /** The message payloads of the batch, in order (a state blob it carried was written with a later batch). */
+  readonly payload: readonly EventPayloadItem[]
+  /** The service's reason. */
+  readonly reason: string
+}
+
 /** Where a message's payload was written. */
 export interface WrittenMessage {
   readonly eventId: string
@@ -65,6 +73,9 @@ export class EventWriter {
   private states: { item: EventPayloadItem; metadata: EventMetadata }[] = []
   private running: Promise<void> = Promise.resolve()
   private readonly written = new Map<string, WrittenMessage>()
+  private readonly rejectedWrites: RejectedWrite[] = []
+  /** Replacement events sent but never acknowledged: possibly stored, id unknown. */
+  private readonly unacknowledgedReplacements: SealedEvent[] = []
   private readonly newClientToken: () => string
 
   constructor(config: EventWriterConfig) {
@@ -79,6 +90,11 @@ export class EventWriter {
       this.states.length +
       this.sealed.reduce((sum, event) => sum + event.payload.length, 0)
     )
+  }
+
+  /** Batches the service refused for good, oldest first. */
+  get rejected(): readonly RejectedWrite[] {
+    return this.rejectedWrites
   }
 
   /** Payloads of the open buffer (not yet sealed into an event). */
@@ -153,7 +169,7 @@ export class EventWriter {
    * a reader must not take it for someone else's event.
    */
   isUnacknowledgedOwn(payload: readonly unknown[]): boolean {
-    const sent = this.sealed.filter((event) => event.attempts > 0)
+    const sent = [...this.sealed.filter((event) => event.attempts > 0), ...this.unacknowledgedReplacements]
     if (sent.length === 0) return false
     const body = JSON.stringify(payload)
     return sent.some((event) => JSON.stringify(event.payload) === body)
@@ -169,7 +185,18 @@ export class EventWriter {
       clientToken: this.newClientToken(),
       attempts: 0,
     }
-    return this.send(event)
+    try {
+      return await this.send(event)
+    } catch (error) {
+      // The service may hold it (a lost response): a later read must not take it for someone else's.
+      if (event.attempts > 0) this.unacknowledgedReplacements.push(event)
+      throw error
+    }
+  }
+
+  /** Points the messages of `original` back at it (a replacement of it was taken back). */
+  restoreWritten(original: WrittenMessage): void {
+    for (const trackingId of original.trackingIds) if (trackingId) this.written.set(trackingId, original)
   }
 
   private sealOpen(): void {
@@ -188,13 +215,54 @@ export class EventWriter {
     }
   }
 
+  /**
+   * Writes the sealed events in order. One that keeps failing for a transient reason stays first
+   * (order matters, and a later flush retries it with the same token). One the service refuses for
+   * good (ValidationException) would block the session forever: it is set aside in `rejected`, the
+   * later events are still written, and the flush then throws `WRITE_FAILED` naming the reason.
+   */
   private async writePending(): Promise<void> {
     this.sealOpen()
+    const rejections: string[] = []
     while (this.sealed.length > 0) {
       const event = this.sealed[0] as SealedEvent
-      await this.send(event)
+      try {
+        await this.send(event)
+      } catch (error) {
+        const cause = error instanceof MemorySessionError ? error.cause : error
+        if (!isPermanentRejection(cause)) throw error
+        this.sealed.shift()
+        this.setAside(event, cause)
+        rejections.push(errorMessage(cause))
+        continue
+      }
       this.sealed.shift()
     }
+    if (rejections.length > 0) {
+      throw new MemorySessionError(
+        'WRITE_FAILED',
+        `CreateEvent refused ${rejections.length} event(s) for good (${rejections.join('; ')}); their messages are kept aside (rejectedWrites), later messages were written`,
+      )
+    }
+  }
+
+  /** Keeps a refused event's messages aside; a state blob it carried rides on the next event instead. */
+  private setAside(event: SealedEvent, cause: unknown): void {
+    const stateIndex = event.trackingIds[0] === undefined && event.metadata?.stateType ? 0 : -1
+    const messages = event.payload.filter((_, index) => index !== stateIndex)
+    const reason = errorMessage(cause)
+    if (stateIndex === 0 && messages.length > 0 && event.metadata) {
+      const { stateType, agentId } = event.metadata
+      const metadata: EventMetadata = { ...(stateType ? { stateType } : {}), ...(agentId ? { agentId } : {}) }
+      this.states.unshift({ item: event.payload[0] as EventPayloadItem, metadata })
+    }
+    this.rejectedWrites.push({
+      payload: stateIndex === 0 && messages.length > 0 ? messages : event.payload,
+      reason,
+    })
+    this.config.log(
+      `operation=CreateEvent payloads=${event.payload.length} reason=${JSON.stringify(reason)} | event refused for good; kept aside, later events are still written`,
+    )
   }
 
   private async send(event: SealedEvent): Promise<string> {
@@ -243,6 +311,17 @@ export class EventWriter {
     for (const trackingId of event.trackingIds) if (trackingId) this.written.set(trackingId, record)
     return eventId
   }
+}
+
+/** The service refused the request itself: repeating it can never succeed. */
+function isPermanentRejection(error: unknown): boolean {
+  return (error as { name?: unknown } | undefined)?.name === 'ValidationException'
+}
+
+function errorMessage(error: unknown): string {
+  const name = errorName(error)
+  const message = error instanceof Error ? error.message : ''
+  return message && message !== name ? `${name}: ${message}` : name
 }
 
 /** The AWS error name (or message) of a failure, for log lines. */

@@ -29,7 +29,7 @@ export {
   sessionStateEvent,
   toPythonBlock,
 } from './event-codec.ts'
-export type { EventMetadata, MemoryDataClient } from './event-writer.ts'
+export type { EventMetadata, MemoryDataClient, RejectedWrite } from './event-writer.ts'
 export { type ConversationalPayload, userTextEventPayload } from './external-event.ts'
 export {
   ACTOR_ID_RULE,

@@ -64,7 +64,8 @@ export async function retrieveLongTermContext(request: LongTermContextRequest): 
           client.send(
             new RetrieveMemoryRecordsCommand({
               memoryId,
-              namespace,
+              // A subtree, as the Python manager asks: records of deeper namespaces are found too.
+              namespacePath: namespace,
               searchCriteria: { searchQuery, topK: config.topK ?? DEFAULT_TOP_K },
             }),
           ),

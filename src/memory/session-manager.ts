@@ -35,7 +35,13 @@ import {
   STATE_TYPE_KEY,
   sessionStateEvent,
 } from './event-codec.ts'
-import { type EventMetadata, EventWriter, errorName, type MemoryDataClient } from './event-writer.ts'
+import {
+  type EventMetadata,
+  EventWriter,
+  errorName,
+  type MemoryDataClient,
+  type RejectedWrite,
+} from './event-writer.ts'
 import {
   ACTOR_ID_RULE,
   explainIdViolation,
@@ -67,7 +73,10 @@ export interface AgentCoreMemorySessionManagerConfig {
   /** A `BedrockAgentCoreClient` (or anything with its `send`); built from `region` when absent. */
   readonly client?: MemoryDataClient
   readonly region?: string
-  /** Names this agent's state events (`agentId` metadata); default the agent's `id`. Python's default is `default`. */
+  /**
+   * Names this agent's state events (`agentId` metadata). Default `default`, Python's default, so a
+   * Python agent built on the same session finds this agent's state (and with it the conversation).
+   */
   readonly agentId?: string
   /** Long-term memory to search per user message, by namespace template. */
   readonly retrieval?: Readonly<Record<string, RetrievalConfig>>
@@ -86,11 +95,17 @@ export interface AgentCoreMemorySessionManagerConfig {
   /** Read events written by others only when the agent is built, or also before each model call (default). */
   readonly syncExternalEvents?: ExternalEventSync
   /**
-   * Skips the before-model-call read when the session was looked at less than this long ago
-   * (default 1000 ms): a model call that follows a fast tool gives nobody time to write.
+   * The session is read before a model call only when the previous read started at least this long
+   * ago (default 1000 ms; 0 reads before every model call). A skipped read only delays an event:
+   * the next read starts from where the last completed read started, so it still finds it.
    */
   readonly externalSyncMinIntervalMs?: number
-  /** Events this much older than the newest one seen are re-read, against writers' clock skew (default 10 s). */
+  /**
+   * Clock-skew allowance of the before-model-call read (default 10 s): it reads every event stamped
+   * later than the start of the previous completed read less this much. An outside writer whose
+   * clock (plus its write's latency) lags ours by more than this can be missed until the agent is
+   * rebuilt; the event itself is stored either way.
+   */
   readonly externalSyncLookbackMs?: number
   /** Python's default behaviour, for comparison: an agent-state event after every message. Use with batchSize 1. */
   readonly syncAgentStateEveryMessage?: boolean
@@ -103,6 +118,8 @@ export interface AgentCoreMemorySessionManagerConfig {
 const RESERVED_METADATA_KEYS = new Set([STATE_TYPE_KEY, AGENT_ID_KEY])
 const CONTEXT_TAG_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
 const LIST_PAGE_SIZE = 100
+/** Python's default agent id: its reader looks for this agent's state before it reads any message. */
+const DEFAULT_AGENT_ID = 'default'
 
 /**
  * A Strands `SessionManager` backed by AgentCore Memory. Pass it as `new Agent({ sessionManager })`;
@@ -131,9 +148,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   readonly #persisted = new Set<string>()
   #agent: LocalAgent | undefined
   #agentId = 'default'
-  #watermarkMs = Number.NEGATIVE_INFINITY
   #lastTimestampMs = 0
+  /** Local clock when the last completed ListEvents look (restore or sync) started. */
   #lastLookMs = Number.NEGATIVE_INFINITY
+  /** trackingId of the latest user prompt (text, not a toolResult): what a guardrail redacts. */
+  #promptTrackingId: string | undefined
   #messageCounter = 0
   #sessionStored = false
   #agentStateStored: string | undefined
@@ -173,9 +192,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
           : undefined,
       retry: this.#retry,
       nextTimestampMs: () => this.#nextTimestampMs(),
-      onWritten: (eventId, timestampMs) => {
+      onWritten: (eventId) => {
         this.#seenEventIds.add(eventId)
-        this.#watermarkMs = Math.max(this.#watermarkMs, timestampMs)
       },
       log: (line) => this.#log(line),
     })
@@ -195,6 +213,15 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     return this.#writer.pendingCount
   }
 
+  /**
+   * Batches the service refused for good (a ValidationException), oldest first. The flush that met
+   * one threw `WRITE_FAILED` with the reason; later messages were still written. Kept here so a
+   * caller can inspect, shorten and re-send them: they are never dropped silently.
+   */
+  get rejectedWrites(): readonly RejectedWrite[] {
+    return this.#writer.rejected
+  }
+
   override initAgent(agent: LocalAgent): void {
     if (this.#agent) {
       throw new MemorySessionError(
@@ -203,7 +230,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       )
     }
     this.#agent = agent
-    this.#agentId = this.#config.agentId ?? agent.id
+    this.#agentId = this.#config.agentId ?? DEFAULT_AGENT_ID
     agent.addHook(InitializedEvent, (event) => this.#restore(event.agent))
     agent.addHook(MessageAddedEvent, (event) => this.#onMessageAdded(event.agent, event.message))
     agent.addHook(BeforeToolsEvent, (event) => this.#onBeforeTools(event.message))
@@ -256,6 +283,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   /** Reads the whole session (pages of 100, oldest first) into the agent. */
   async #restore(agent: LocalAgent): Promise<void> {
+    const startedMs = this.#clock()
     const events = await this.#listNewerThan(Number.NEGATIVE_INFINITY, (event) => this.#decode(event))
     const restored: Message[] = []
     let agentState: Record<string, unknown> | undefined
@@ -265,7 +293,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
         agentState = decoded.state.value
       restored.push(...decoded.messages)
     }
-    this.#lastLookMs = this.#clock()
+    this.#lastLookMs = startedMs
     this.#messageCounter = restored.length
     const usable = this.#config.filterRestoredToolContext ? withoutToolBlocks(restored) : restored
     const statefulModel = (agent as { model?: { stateful?: boolean } }).model?.stateful === true
@@ -294,6 +322,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   #onMessageAdded(agent: LocalAgent, message: Message): Promise<void> | undefined {
     this.#buffer(message)
+    if (message.role === 'user' && !hasToolResult(message)) this.#promptTrackingId = message.trackingId
     const retrieval = message.role === 'user' ? this.#retrieveContext(message) : undefined
     if (!this.#persist) return retrieval
     const every = this.#config.syncAgentStateEveryMessage === true
@@ -309,6 +338,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     await this.flush()
   }
 
+  /**
+   * Looks for outside events before every model call once the previous look started at least
+   * `externalSyncMinIntervalMs` ago (0: before every model call). A skipped look only delays an
+   * event to the next look, which starts its read from where the last completed one started.
+   */
   async #onBeforeModelCall(agent: LocalAgent): Promise<void> {
     if (this.#config.syncExternalEvents === 'onInit') return
     const minInterval = this.#config.externalSyncMinIntervalMs ?? 1_000
@@ -367,29 +401,47 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   }
 
   /**
-   * Appends what others wrote since the last look, reading newest first and stopping at the first
-   * event older than everything already seen (less the lookback): typically one page.
+   * Adds what others wrote since the last look. Reads newest first down to the moment the previous
+   * completed look started (local clock) less the skew allowance, skipping events already seen:
+   * however long a model call or tool took, an event not yet seen is at or above that floor (its
+   * writer's clock allowing). A failed read is logged and changes nothing, so the next look covers
+   * the same span: the user's turn goes on, and nothing is lost.
    */
   async #syncExternalEvents(agent: LocalAgent): Promise<void> {
-    const lookback = this.#config.externalSyncLookbackMs ?? 10_000
-    const decoded = await this.#listNewerThan(this.#watermarkMs - lookback, (event) =>
-      this.#writer.isUnacknowledgedOwn(event.payload ?? []) ? [] : this.#decode(event).messages,
-    )
-    this.#lastLookMs = this.#clock()
+    const skewMs = this.#config.externalSyncLookbackMs ?? 10_000
+    const startedMs = this.#clock()
+    let decoded: Message[][]
+    try {
+      decoded = await this.#listNewerThan(this.#lastLookMs - skewMs, (event) =>
+        this.#writer.isUnacknowledgedOwn(event.payload ?? []) ? [] : this.#decode(event).messages,
+      )
+    } catch (error) {
+      this.#log(
+        `error=${errorName(error instanceof MemorySessionError && error.cause ? error.cause : error)} | reading events written outside this agent failed; the next model call tries again`,
+      )
+      return
+    }
+    this.#lastLookMs = startedMs
     const fresh = decoded.flat()
     if (fresh.length === 0) return
-    agent.messages.push(...fresh)
+    // Outside events were written before the prompt that is about to be answered (which is not stored
+    // yet): they go before it, as a restore orders them, and the prompt stays last, where a guardrail
+    // redaction applies. After a toolResult they simply follow.
+    const last = agent.messages.at(-1)
+    const beforePrompt = last !== undefined && last.role === 'user' && !hasToolResult(last)
+    agent.messages.splice(beforePrompt ? agent.messages.length - 1 : agent.messages.length, 0, ...fresh)
     this.#messageCounter += fresh.length
-    this.#logDebug(`messages=${fresh.length} | appended events written outside this agent`)
+    this.#logDebug(`messages=${fresh.length} | added events written outside this agent`)
   }
 
   /**
    * Lists the session newest first down to `floorMs`, skipping events already seen, and returns
    * `read(event)` for each, oldest first. Events are read page by page so a long session's raw
-   * pages are not all held at once.
+   * pages are not all held at once. Events count as seen only once the whole read succeeded.
    */
   async #listNewerThan<T>(floorMs: number, read: (event: MemoryEventLike) => T): Promise<T[]> {
     const found: T[] = []
+    const taken = new Set<string>()
     const fullRead = floorMs === Number.NEGATIVE_INFINITY
     let pending: Promise<ListEventsCommandOutput> | undefined = this.#listPage(undefined)
     while (pending) {
@@ -402,13 +454,14 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       }
       let reachedFloor = false
       for (const event of page.events ?? []) {
-        if (!this.#take(event as MemoryEventLike, floorMs, read, found)) {
+        if (!this.#take(event as MemoryEventLike, floorMs, read, found, taken)) {
           reachedFloor = true
           break
         }
       }
       if (!fullRead && !reachedFloor && page.nextToken) pending = this.#listPage(page.nextToken)
     }
+    for (const eventId of taken) this.#seenEventIds.add(eventId)
     return found.reverse()
   }
 
@@ -418,12 +471,12 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     floorMs: number,
     read: (event: MemoryEventLike) => T,
     found: T[],
+    taken: Set<string>,
   ): boolean {
     const timestampMs = event.eventTimestamp?.getTime() ?? 0
     if (timestampMs < floorMs) return false
-    if (!event.eventId || this.#seenEventIds.has(event.eventId)) return true
-    this.#seenEventIds.add(event.eventId)
-    if (timestampMs > this.#watermarkMs) this.#watermarkMs = timestampMs
+    if (!event.eventId || this.#seenEventIds.has(event.eventId) || taken.has(event.eventId)) return true
+    taken.add(event.eventId)
     if (timestampMs > this.#lastTimestampMs) this.#lastTimestampMs = timestampMs
     found.push(read(event))
     return true
@@ -503,7 +556,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   /** A guardrail replaced the latest user message: its stored form must be replaced too. */
   async #persistRedaction(agent: LocalAgent): Promise<void> {
-    const message = agent.messages.at(-1)
+    const promptId = this.#promptTrackingId
+    const message =
+      (promptId !== undefined
+        ? agent.messages.findLast((entry) => entry.trackingId === promptId)
+        : undefined) ?? agent.messages.at(-1)
     if (!this.#persist || !message || message.role !== 'user') return
     const payload = encodeMessagePayload(message, { now: new Date(this.#clock()) })
     if (!payload) return
@@ -520,22 +577,51 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     const replacement = written.payload.map((item, index) =>
       written.trackingIds[index] === message.trackingId ? payload : item,
     )
-    await this.#writer.writeReplacement(written, replacement)
-    const input = {
-      memoryId: this.memoryId,
-      actorId: this.actorId,
-      sessionId: this.#sessionId,
-      eventId: written.eventId,
-    }
+    let replacementId: string
     try {
-      await withRetry(this.#retry, () => this.#client.send(new DeleteEventCommand(input)))
+      replacementId = await this.#writer.writeReplacement(written, replacement)
     } catch (error) {
-      if ((error as { name?: string }).name === 'ResourceNotFoundException') return
+      const cause = error instanceof MemorySessionError && error.cause ? error.cause : error
       throw new MemorySessionError(
         'WRITE_FAILED',
-        `redacted message written, but event ${written.eventId} holding the original could not be deleted (${errorName(error)})`,
+        `redaction not stored: the replacement of event ${written.eventId} could not be written (${errorName(cause)}); the original is kept, and the replacement may be stored beside it`,
+        { cause },
+      )
+    }
+    try {
+      await this.#deleteEvent(written.eventId)
+    } catch (error) {
+      // Keep exactly one stored copy: take the replacement back, as Python does, and report.
+      let rollback = 'the replacement was deleted again, the original is kept'
+      try {
+        await this.#deleteEvent(replacementId)
+        this.#writer.restoreWritten(written)
+      } catch (rollbackError) {
+        rollback = `deleting the replacement ${replacementId} failed too (${errorName(rollbackError)}); both are stored`
+      }
+      this.#log(`event_id=${written.eventId} error=${errorName(error)} | redaction not stored: ${rollback}`)
+      throw new MemorySessionError(
+        'WRITE_FAILED',
+        `redaction not stored: event ${written.eventId} holding the original could not be deleted (${errorName(error)}); ${rollback}`,
         { cause: error },
       )
+    }
+  }
+
+  /** DeleteEvent with retries; an event already gone counts as deleted. */
+  async #deleteEvent(eventId: string): Promise<void> {
+    const input = { memoryId: this.memoryId, actorId: this.actorId, sessionId: this.#sessionId, eventId }
+    try {
+      await withRetry(
+        this.#retry,
+        () => this.#client.send(new DeleteEventCommand(input)),
+        (error, attempt, waitMs) =>
+          this.#log(
+            `operation=DeleteEvent attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying delete`,
+          ),
+      )
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error
     }
   }
 
@@ -552,6 +638,10 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   #logDebug(line: string): void {
     this.#logger.debug?.(`memory_id=${this.memoryId} session_id=${this.#sessionId} ${line}`)
   }
+}
+
+function hasToolResult(message: Message): boolean {
+  return message.content.some((block) => block.type === 'toolResultBlock')
 }
 
 function withoutToolBlocks(messages: readonly Message[]): Message[] {

@@ -14,16 +14,19 @@ export interface ScriptedTurn {
   readonly redactInput?: string
 }
 
+/** One step of the script: a reply, or a function of the history that returns one (possibly later). */
+export type ScriptStep = ScriptedTurn | ((messages: MessageData[]) => ScriptedTurn | Promise<ScriptedTurn>)
+
 /**
  * A Strands model that answers from a script and records what it was sent, so tests can assert
  * exactly which history reached the model. A turn may be a function of the messages it receives.
  */
 export class ScriptedModel extends Model<BaseModelConfig> {
   readonly calls: MessageData[][] = []
-  private readonly turns: (ScriptedTurn | ((messages: MessageData[]) => ScriptedTurn))[]
+  private readonly turns: ScriptStep[]
   private config: BaseModelConfig = { modelId: 'scripted' }
 
-  constructor(turns: (ScriptedTurn | ((messages: MessageData[]) => ScriptedTurn))[] = []) {
+  constructor(turns: ScriptStep[] = []) {
     super()
     this.turns = [...turns]
   }
@@ -37,7 +40,7 @@ export class ScriptedModel extends Model<BaseModelConfig> {
   }
 
   /** Adds replies to the end of the script. */
-  push(...turns: (ScriptedTurn | ((messages: MessageData[]) => ScriptedTurn))[]): void {
+  push(...turns: ScriptStep[]): void {
     this.turns.push(...turns)
   }
 
@@ -45,7 +48,8 @@ export class ScriptedModel extends Model<BaseModelConfig> {
     const seen = messages.map((message) => message.toJSON())
     this.calls.push(seen)
     const next = this.turns.shift() ?? { text: 'ok' }
-    const turn = typeof next === 'function' ? next(seen) : next
+    // A function step may wait (for a test to release it) before answering: a slow model call.
+    const turn = typeof next === 'function' ? await next(seen) : next
     yield { type: 'modelMessageStartEvent', role: 'assistant' } as ModelStreamEvent
     if (turn.text !== undefined) {
       yield { type: 'modelContentBlockStartEvent' } as ModelStreamEvent

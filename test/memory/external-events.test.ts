@@ -19,7 +19,7 @@ import {
   messagePayloads,
   writeEvent,
 } from '../helpers/memory-session.ts'
-import { ScriptedModel, type ScriptedTurn } from '../helpers/scripted-model.ts'
+import { type ScriptStep, ScriptedModel } from '../helpers/scripted-model.ts'
 
 const ACTOR = 'actor:tenant/alice'
 
@@ -42,7 +42,7 @@ after(async () => {
 function setup(extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
   const sessionId = `ext-${process.pid}-${++counter}`
   const target = { memoryId, actorId: ACTOR, sessionId }
-  const build = (turns: ScriptedTurn[], tools: Parameters<typeof tool>[0][] = []) => {
+  const build = (turns: ScriptStep[], tools: Parameters<typeof tool>[0][] = []) => {
     const sessionManager = new AgentCoreMemorySessionManager({
       ...target,
       client,
@@ -176,6 +176,134 @@ describe('events written outside the agent', () => {
     )
     await agent.invoke('write a late note')
     assert.equal(count(textsOf(model.calls[1]), 'skewed note'), 1)
+  })
+
+  it('finds an event written early in a model call that takes longer than the skew allowance (default settings)', async () => {
+    // The manager's clock: a model call "takes" 12 s by moving it on, more than the 10 s allowance.
+    let offsetMs = 0
+    const clock = () => Date.now() + offsetMs
+    const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
+    const check = {
+      name: 'check',
+      description: 'Checks',
+      inputSchema: z.object({}),
+      callback: () => 'checked',
+    }
+    const { agent, model } = build(
+      [
+        async () => {
+          // An MCP task result arrives 1 s into the model call (its writer's clock agrees with ours)...
+          offsetMs += 1_000
+          await writeEvent(env, target, [userTextEventPayload('task result: 17 files')], {
+            timestamp: new Date(clock()),
+          })
+          // ...and the call goes on for 11 s more, then asks for a tool (whose message is written first).
+          offsetMs += 11_000
+          return { toolUses: [{ name: 'check', toolUseId: 'tu-slow', input: {} }] }
+        },
+        { text: 'seen' },
+      ],
+      [check as never],
+    )
+    await agent.invoke('start the task')
+    assert.equal(count(textsOf(model.calls[0]), 'task result'), 0)
+    assert.equal(count(textsOf(model.calls[1]), 'task result'), 1)
+    assert.equal(
+      count(
+        agent.messages.map((message) => JSON.stringify(message.toJSON())),
+        'task result',
+      ),
+      1,
+    )
+    model.push({ text: 'still seen' })
+    offsetMs += 30_000
+    await agent.invoke('and?')
+    assert.equal(count(textsOf(model.calls[2]), 'task result'), 1)
+    for (const call of model.calls) assert.deepEqual(validateConverseHistory(call), [])
+  })
+
+  it('with default settings, brings an event a tool wrote while running longer than 1 s into the next model call', async () => {
+    let offsetMs = 0
+    const clock = () => Date.now() + offsetMs
+    const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
+    const slow = {
+      name: 'slow_task',
+      description: 'Runs 1.5 s (on the manager clock) and writes its result into the session',
+      inputSchema: z.object({}),
+      callback: async () => {
+        await writeEvent(env, target, [userTextEventPayload('slow task output: 5 rows')])
+        offsetMs += 1_500
+        return 'done'
+      },
+    }
+    const { agent, model } = build(
+      [{ toolUses: [{ name: 'slow_task', toolUseId: 'tu-s', input: {} }] }, { text: 'five rows' }],
+      [slow as never],
+    )
+    await agent.invoke('run the slow task')
+    assert.equal(model.calls.length, 2)
+    assert.equal(count(textsOf(model.calls[1]), 'slow task output'), 1)
+  })
+
+  it('with default settings, only delays an event the 1 s rule skipped: a later look finds it, even after a long model call', async () => {
+    let offsetMs = 0
+    const clock = () => Date.now() + offsetMs
+    const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
+    const fast = {
+      name: 'fast_task',
+      description: 'Writes its result at once',
+      inputSchema: z.object({}),
+      callback: async () => {
+        await writeEvent(env, target, [userTextEventPayload('fast task output: 3 rows')])
+        return 'done'
+      },
+    }
+    const { agent, model } = build(
+      [
+        { toolUses: [{ name: 'fast_task', toolUseId: 'tu-f', input: {} }] },
+        async () => {
+          // Model call 2 came less than 1 s after the last look (no read), and takes 11 s.
+          offsetMs += 11_000
+          return { text: 'three rows?' }
+        },
+        { text: 'three rows' },
+      ],
+      [fast as never],
+    )
+    await agent.invoke('run the fast task')
+    assert.equal(count(textsOf(model.calls[1]), 'fast task output'), 0, 'skipped by the 1 s rule')
+    await agent.invoke('so?')
+    assert.equal(count(textsOf(model.calls[2]), 'fast task output'), 1, 'found by the next look')
+    assert.deepEqual(validateConverseHistory(model.calls[2] ?? []), [])
+  })
+
+  it('goes on with the turn when the read before a model call fails, warning, and picks the event up at the next look', async () => {
+    const logger = captureLogger()
+    const { target, build } = setup({ logger, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } })
+    const check = {
+      name: 'check',
+      description: 'Checks',
+      inputSchema: z.object({}),
+      callback: () => 'checked',
+    }
+    const { agent, model } = build(
+      [{ toolUses: [{ name: 'check', toolUseId: 'tu-c', input: {} }] }, { text: 'fine' }],
+      [check as never],
+    )
+    await agent.initialize()
+    await writeEvent(env, target, [userTextEventPayload('note during outage')])
+    env.service.faults.set({ ListEvents: { errorNext: 2 } })
+    try {
+      const result = await agent.invoke('go on')
+      assert.equal(result.stopReason, 'endTurn')
+    } finally {
+      env.service.faults.set({})
+    }
+    assert.equal(count(textsOf(model.calls[0]), 'note during outage'), 0)
+    assert.equal(count(textsOf(model.calls[1]), 'note during outage'), 1)
+    const warnings = logger.lines.filter((line) => line.includes('next model call tries again'))
+    assert.equal(warnings.length, 1)
+    assert.match(warnings[0] as string, /error=InternalServerException /)
   })
 
   it('reads outside events only when the agent is built when configured so, with no reads before model calls', async () => {

@@ -11,7 +11,7 @@ function recordingClient(answers: Record<string, { text: string; score?: number 
     async send(command: object) {
       const input = (command as RetrieveMemoryRecordsCommand).input
       requests.push(input)
-      const answer = answers[input.namespace as string]
+      const answer = answers[input.namespacePath as string]
       if (answer instanceof Error) throw answer
       return {
         memoryRecordSummaries: (answer ?? []).map(({ text, score }) => ({ content: { text }, score })),
@@ -60,7 +60,7 @@ describe('long-term context', () => {
     assert.deepEqual(texts, ['prefers metric', 'talked about units', 'no score'])
     assert.deepEqual(
       client.requests.map((request) => [
-        request.namespace,
+        request.namespacePath,
         request.searchCriteria?.topK,
         request.searchCriteria?.searchQuery,
       ]),

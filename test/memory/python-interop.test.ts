@@ -335,6 +335,23 @@ describe('Python interop', () => {
     ])
   })
 
+  it("with the default config (no agentId) writes the agent state under Python's default id, so a Python agent restores the conversation", async () => {
+    const sessionId = 'ts-default-agent-id-1'
+    const sessionManager = new AgentCoreMemorySessionManager({ memoryId, sessionId, actorId: ACTOR, client })
+    const agent = new Agent({ model: new ScriptedModel([{ text: 'hello' }]), sessionManager, printer: false })
+    agent.appState.set('topic', 'tea')
+    await agent.invoke('hi')
+    const python = pythonStrictRestore(await listAllEvents(env, memoryId, ACTOR, sessionId))
+    // Python's RepositorySessionManager reads the messages only when read_agent finds the agent
+    // (stateType=AGENT, agentId=default); otherwise it creates a fresh agent with an empty history.
+    assert.ok(python.agent, 'a Python agent with the default agent id finds this agent')
+    assert.deepEqual(python.agent.state, { topic: 'tea' })
+    assert.deepEqual(python.messages, [
+      { role: 'user', content: [{ text: 'hi' }] },
+      { role: 'assistant', content: [{ text: 'hello' }] },
+    ])
+  })
+
   it('in Python-default mode writes one event per message and an agent-state event after each, as the Python manager does', async () => {
     const sessionId = 'ts-python-mode-1'
     const sessionManager = new AgentCoreMemorySessionManager({

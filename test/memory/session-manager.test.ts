@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test'
 import {
   BatchCreateMemoryRecordsCommand,
   type BedrockAgentCoreClient,
+  CreateEventCommand,
+  ValidationException,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { Agent, ImageBlock, type MessageData, TextBlock, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
@@ -10,7 +12,8 @@ import {
   AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,
   MemoryConfigError,
-  type MemorySessionError,
+  MemorySessionError,
+  userTextEventPayload,
   validateConverseHistory,
 } from '../../src/memory/index.ts'
 import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
@@ -21,8 +24,9 @@ import {
   managerClient,
   messagePayloads,
   waitFor,
+  writeEvent,
 } from '../helpers/memory-session.ts'
-import { ScriptedModel, type ScriptedTurn, textOf } from '../helpers/scripted-model.ts'
+import { type ScriptStep, ScriptedModel, textOf } from '../helpers/scripted-model.ts'
 
 const ACTOR = 'user-1'
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 250])
@@ -71,7 +75,7 @@ const addTool = tool({
 
 function agentWith(
   sessionManager: AgentCoreMemorySessionManager,
-  turns: ScriptedTurn[],
+  turns: ScriptStep[],
   tools: object[] = [addTool],
 ) {
   const model = new ScriptedModel(turns)
@@ -130,7 +134,8 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
       ]),
       [
         ['SESSION', undefined, 3],
-        ['AGENT', 'agent', 3],
+        // Python's default agent id, not Strands' 'agent': a Python reader finds the state.
+        ['AGENT', 'default', 3],
       ],
     )
     assert.equal(messagePayloads(events).length, 4)
@@ -291,7 +296,7 @@ describe('AgentCoreMemorySessionManager: configuration', () => {
     for (const event of events) {
       assert.deepEqual(event.metadata?.team, { stringValue: 'research' })
       if (event.metadata?.stateType?.stringValue === 'AGENT')
-        assert.equal(event.metadata.agentId?.stringValue, 'agent')
+        assert.equal(event.metadata.agentId?.stringValue, 'default')
     }
   })
 })
@@ -340,6 +345,39 @@ describe('AgentCoreMemorySessionManager: long-term memory', () => {
     const stored = JSON.stringify(messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)))
     assert.doesNotMatch(stored, /metric/)
   })
+
+  it('searches the namespace as a subtree, as the Python manager does, so records stored deeper are found', async () => {
+    const sessionId = newSessionId()
+    await env.data.send(
+      new BatchCreateMemoryRecordsCommand({
+        memoryId,
+        records: [
+          {
+            requestIdentifier: 'deep-1',
+            namespaces: [`/strategies/pref1/actors/${ACTOR}/sessions/s0`],
+            content: { text: 'The user takes tea without sugar' },
+            timestamp: new Date(),
+          },
+          {
+            requestIdentifier: 'deep-2',
+            namespaces: ['/strategies/pref1/actors/someone-else/sessions/s0'],
+            content: { text: 'Another user takes tea with sugar' },
+            timestamp: new Date(),
+          },
+        ],
+      }),
+    )
+    const sessionManager = manager(sessionId, {
+      retrieval: {
+        '/strategies/{memoryStrategyId}/actors/{actorId}/': { strategyId: 'pref1', relevanceScore: 0.01 },
+      },
+    })
+    const { agent, model } = agentWith(sessionManager, [{ text: 'noted' }])
+    await agent.invoke('how do I take my tea?')
+    const sent = JSON.stringify(model.calls[0])
+    assert.match(sent, /without sugar/)
+    assert.doesNotMatch(sent, /with sugar/)
+  })
 })
 
 describe('AgentCoreMemorySessionManager: guardrail redaction', () => {
@@ -363,5 +401,157 @@ describe('AgentCoreMemorySessionManager: guardrail redaction', () => {
         `batchSize ${batchSize}`,
       )
     }
+  })
+
+  it('redacts the user prompt, never an outside event added before the model call, in memory and in storage', async () => {
+    const sessionId = newSessionId()
+    const { agent } = agentWith(manager(sessionId), [
+      { text: 'ok' },
+      { text: 'I cannot help with that', redactInput: '[User input redacted.]' },
+    ])
+    await agent.invoke('harmless question')
+    await writeEvent(env, { memoryId, actorId: ACTOR, sessionId }, [
+      userTextEventPayload('Task task-9 finished: report ready'),
+    ])
+    await agent.invoke('my card number is 4111 1111')
+    const inMemory = agent.messages.map((message) => textOf(message.toJSON()))
+    // The outside event goes before the prompt (it was written first), the prompt stays last and is redacted.
+    assert.deepEqual(inMemory, [
+      'harmless question',
+      'ok',
+      'Task task-9 finished: report ready',
+      '[User input redacted.]',
+      'I cannot help with that',
+    ])
+    const stored = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).map((item) =>
+      JSON.stringify(item),
+    )
+    assert.equal(stored.filter((item) => item.includes('4111')).length, 0)
+    assert.equal(stored.filter((item) => item.includes('task-9 finished')).length, 1)
+    const restored = agentWith(manager(sessionId), [])
+    await restored.agent.initialize()
+    assert.deepEqual(
+      restored.agent.messages.flatMap((message) => textOf(message.toJSON()).split('|')),
+      inMemory,
+      'a restore gives the same order',
+    )
+  })
+
+  it('takes the replacement back and fails with WRITE_FAILED when the event holding the original cannot be deleted', async () => {
+    const sessionId = newSessionId()
+    const logger = captureLogger()
+    const sessionManager = manager(sessionId, {
+      batchSize: 1,
+      logger,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    })
+    const { agent } = agentWith(sessionManager, [{ text: 'no', redactInput: '[redacted]' }])
+    // Three failures outlast the delete of the original; two more, then the rollback's delete succeeds.
+    env.service.faults.set({ DeleteEvent: { errorNext: 5 } })
+    try {
+      await assert.rejects(
+        agent.invoke('my card is 4111'),
+        (error: unknown) =>
+          error instanceof MemorySessionError &&
+          error.code === 'WRITE_FAILED' &&
+          /InternalServerException/.test(error.message) &&
+          /replacement was deleted again/.test(error.message),
+      )
+    } finally {
+      env.service.faults.set({})
+    }
+    const stored = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).map((item) =>
+      JSON.stringify(item),
+    )
+    // One stored copy of the message (the original, as Python keeps it), no half-done replacement.
+    assert.equal(stored.filter((item) => item.includes('my card is')).length, 1)
+    assert.equal(stored.filter((item) => item.includes('[redacted]')).length, 0)
+    assert.ok(logger.lines.some((line) => line.includes('redaction not stored')))
+  })
+})
+
+describe('AgentCoreMemorySessionManager: redaction whose replacement is never acknowledged', () => {
+  it('fails with WRITE_FAILED and never takes the possibly stored replacement for an outside event', async () => {
+    const sessionId = newSessionId()
+    const sessionManager = manager(sessionId, {
+      batchSize: 1,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    })
+    const { agent, model } = agentWith(sessionManager, [
+      async () => {
+        // The prompt is written by now; every answer to the replacement's CreateEvent gets lost.
+        env.service.faults.set({ CreateEvent: { loseResponseNext: 3 } })
+        return { text: 'no', redactInput: '[redacted input]' }
+      },
+      { text: 'fine' },
+    ])
+    try {
+      await assert.rejects(
+        agent.invoke('my card is 4111'),
+        (error: unknown) =>
+          error instanceof MemorySessionError &&
+          error.code === 'WRITE_FAILED' &&
+          /replacement .* could not be written/.test(error.message),
+      )
+    } finally {
+      env.service.faults.set({})
+    }
+    await agent.invoke('next question')
+    const texts = (model.calls[1] ?? []).flatMap((message) => textOf(message).split('|'))
+    assert.deepEqual(
+      texts.filter((text) => text.includes('redacted input')),
+      ['[redacted input]'],
+    )
+  })
+})
+
+describe('AgentCoreMemorySessionManager: a write the service refuses for good', () => {
+  it('reports WRITE_FAILED with the reason, keeps the refused batch aside and still writes later messages', async () => {
+    const sessionId = newSessionId()
+    const refusing = {
+      send(command: object, options?: object) {
+        if (
+          command instanceof CreateEventCommand &&
+          JSON.stringify(command.input.payload).includes('POISON')
+        ) {
+          return Promise.reject(
+            new ValidationException({
+              message: 'payload too large for one event',
+              reason: 'FieldValidationFailed',
+              $metadata: {},
+            }),
+          )
+        }
+        return client.send(command as never, options as never)
+      },
+    }
+    const sessionManager = manager(sessionId, { client: refusing })
+    const { agent } = agentWith(sessionManager, [{ text: 'refused answer' }, { text: 'hi' }])
+    await assert.rejects(
+      agent.invoke('POISON please'),
+      (error: unknown) =>
+        error instanceof MemorySessionError &&
+        error.code === 'WRITE_FAILED' &&
+        /ValidationException: payload too large for one event/.test(error.message),
+    )
+    assert.equal(sessionManager.rejectedWrites.length, 1)
+    assert.deepEqual(
+      sessionManager.rejectedWrites[0]?.payload.map((item) => JSON.stringify(item).includes('POISON')),
+      [true, false],
+    )
+    assert.match(sessionManager.rejectedWrites[0]?.reason ?? '', /ValidationException/)
+    // Only the SESSION state blob the refused batch carried waits, for the next event.
+    assert.equal(sessionManager.pendingWrites, 1)
+
+    await agent.invoke('hello')
+    assert.equal(sessionManager.pendingWrites, 0)
+    const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+    const stored = messagePayloads(events).map((item) => JSON.stringify(item))
+    assert.equal(stored.length, 2)
+    assert.match(stored[0] as string, /hello/)
+    assert.match(stored[1] as string, /assistant.*\\"hi\\"/)
+    // The SESSION state the refused batch carried rode on a later event: a Python reader finds the session.
+    assert.ok(events.some((event) => event.metadata?.stateType?.stringValue === 'SESSION'))
+    assert.equal(sessionManager.rejectedWrites.length, 1)
   })
 })
