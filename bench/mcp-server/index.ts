@@ -6,7 +6,9 @@
  *  2. 10,000 tasks running at once in one process, each doing small chunks of real work, with
  *     heartbeats to a watcher: RSS and event-loop delay;
  *  3. delay from a task's end to its result event being readable in memory (local AgentCore service),
- *     clean and with 30% of CreateEvent calls throttled.
+ *     clean and with 30% of CreateEvent calls throttled;
+ *  4. text_statistics over a generated corpus with huge chunks vs small ones: run time and the
+ *     longest event-loop stall (the tool yields inside a chunk, so both stay short).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -38,6 +40,7 @@ const ROUNDS = 2
 const RUNNING_TASKS = quick ? 1000 : 10_000
 const STEADY_MS = quick ? 2000 : 6000
 const DELIVERIES = quick ? 20 : 100
+const TEXT_DOCUMENTS = quick ? 100_000 : 400_000
 
 const dir = await mkdtemp(join(tmpdir(), 'longrun-bench-mcp-'))
 const percentile = (values: number[], p: number) => {
@@ -290,11 +293,34 @@ async function benchDelivery(throttleRate: number) {
   }
 }
 
+/** Runs text_statistics directly and measures its time and the longest event-loop stall meanwhile. */
+async function benchTextStatistics(chunkSize: number) {
+  const tool = textStatisticsTool()
+  const input = tool.input.parse({ documents: TEXT_DOCUMENTS, chunk_size: chunkSize, seed: 11 })
+  const ctx = {
+    progress: () => {},
+    log: () => {},
+    signal: new AbortController().signal,
+    taskId: 'bench',
+    caller: { sessionId: undefined, memoryId: undefined, actorId: undefined },
+    attempt: 1,
+  }
+  const histogram = monitorEventLoopDelay({ resolution: 5 })
+  histogram.enable()
+  const started = performance.now()
+  await tool.run(input, ctx)
+  const elapsed = performance.now() - started
+  histogram.disable()
+  return { ms: elapsed, maxStallMs: histogram.max / 1e6 }
+}
+
 // The 10,000-task run goes first, so its memory figures start from a fresh process.
 const many = await benchManyTasks()
 const stores = await benchStores()
 const clean = await benchDelivery(0)
 const throttled = await benchDelivery(0.3)
+const bigChunks = await benchTextStatistics(100_000)
+const smallChunks = await benchTextStatistics(500)
 await rm(dir, { recursive: true, force: true })
 
 console.log(
@@ -347,6 +373,19 @@ console.table({
     'p99 ms': throttled.p99,
     'CreateEvent calls': throttled.calls,
     throttled: throttled.throttled,
+  },
+})
+console.log(`\ntext_statistics over ${TEXT_DOCUMENTS} generated documents (run directly, one process)`)
+console.table({
+  'run time (ms)': {
+    'chunk_size 100000': fmt(bigChunks.ms, 0),
+    'chunk_size 500': fmt(smallChunks.ms, 0),
+    'big / small': fmt(bigChunks.ms / smallChunks.ms),
+  },
+  'longest event-loop stall (ms)': {
+    'chunk_size 100000': fmt(bigChunks.maxStallMs, 1),
+    'chunk_size 500': fmt(smallChunks.maxStallMs, 1),
+    'big / small': fmt(bigChunks.maxStallMs / smallChunks.maxStallMs),
   },
 })
 const ratio = stores.durable.startsPerSecond / stores.memory.startsPerSecond

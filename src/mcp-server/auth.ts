@@ -17,8 +17,18 @@ export type AuthConfig =
       readonly audience: string | readonly string[]
       /** The provider's JWKS URL, or the key set itself (tests, air-gapped setups). */
       readonly jwks: string | URL | JSONWebKeySet
-      /** When true, a composite header's actor must equal the token's subject (403 otherwise). */
+      /**
+       * Default true: a composite header's actor must equal the token's subject (403 otherwise), so a
+       * token can never write into another actor's memory. Set false only when subjects and actor
+       * ids differ by design and every token holder may name any actor: tasks are then owned by
+       * subject + actor, and results go to the actor named in the header.
+       */
       readonly requireSubjectMatchesActor?: boolean
+      /**
+       * The claim that names the caller (default `sub`). A token without it (as a non-empty string)
+       * is refused with 401: an anonymous token would otherwise be scoped by the header alone.
+       */
+      readonly subjectClaim?: string
     }
   /** No check at all: only behind a gateway that already authenticates (say so explicitly). */
   | { readonly kind: 'none' }
@@ -27,6 +37,12 @@ export type AuthConfig =
 export interface Principal {
   /** The JWT subject; undefined for the static secret and for `none`. */
   readonly subject: string | undefined
+  /**
+   * A stable name of the authenticated caller, scoping callers that send no composite header:
+   * `jwt:<subject>`, `bearer:<digest prefix>` (a static token is ONE principal: everyone holding it
+   * shares one bucket), or undefined for `none`.
+   */
+  readonly principalId: string | undefined
   readonly requireSubjectMatchesActor: boolean
 }
 
@@ -36,17 +52,18 @@ export type Authenticator = (authorization: string | undefined) => Promise<Princ
 /** Builds the authenticator for `config`. */
 export function createAuthenticator(config: AuthConfig): Authenticator {
   if (config.kind === 'none') {
-    return async () => ({ subject: undefined, requireSubjectMatchesActor: false })
+    return async () => ({ subject: undefined, principalId: undefined, requireSubjectMatchesActor: false })
   }
   if (config.kind === 'bearer') {
     if (config.token.length === 0)
       throw new McpServerError('INVALID_CONFIG', 'bearer token must not be empty')
     const expected = digest(config.token)
+    const principalId = `bearer:${createHash('sha256').update(`longrun-principal:${config.token}`).digest('hex').slice(0, 16)}`
     return async (authorization) => {
       const token = bearerToken(authorization)
       // Digests have equal length, so timingSafeEqual compares without leaking the secret's length.
       if (!timingSafeEqual(digest(token), expected)) throw unauthenticated('invalid bearer token')
-      return { subject: undefined, requireSubjectMatchesActor: false }
+      return { subject: undefined, principalId, requireSubjectMatchesActor: false }
     }
   }
   const keys =
@@ -54,14 +71,25 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       ? createRemoteJWKSet(new URL(config.jwks))
       : createLocalJWKSet(config.jwks)
   const audience = typeof config.audience === 'string' ? config.audience : [...config.audience]
+  const subjectClaim = config.subjectClaim ?? 'sub'
+  const requireSubjectMatchesActor = config.requireSubjectMatchesActor ?? true
   return async (authorization) => {
     const token = bearerToken(authorization)
+    let claims: Record<string, unknown>
     try {
-      const { payload } = await jwtVerify(token, keys, { issuer: config.issuer, audience })
-      return { subject: payload.sub, requireSubjectMatchesActor: config.requireSubjectMatchesActor ?? false }
+      claims = (await jwtVerify(token, keys, { issuer: config.issuer, audience })).payload
     } catch (error) {
       throw unauthenticated('invalid or expired token', error)
     }
+    const subject = claims[subjectClaim]
+    if (typeof subject !== 'string' || subject.length === 0) {
+      throw unauthenticated(`the token has no ${subjectClaim} claim naming the caller`)
+    }
+    // Control characters separate the parts of a task owner; a subject never needs one.
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f]/.test(subject))
+      throw unauthenticated(`the token's ${subjectClaim} claim is malformed`)
+    return { subject, principalId: `jwt:${subject}`, requireSubjectMatchesActor }
   }
 }
 

@@ -14,6 +14,9 @@ export interface HealthReport {
 export class HealthStatus {
   readonly #clock: () => number
   #busy = false
+  /** Busy while memory events are still owed (the outbox is not empty). */
+  #owed = false
+  #running = false
   #changedAt: number
 
   constructor(clock: () => number = Date.now) {
@@ -21,11 +24,30 @@ export class HealthStatus {
     this.#changedAt = clock()
   }
 
-  /** Records whether work runs; the timestamp moves only on a change. */
+  /**
+   * Records whether work runs; the timestamp moves only on a change, and every change moves it by at
+   * least one second (the report has one-second resolution), so Busy, Healthy, Busy within one
+   * second never repeats a timestamp across a status change.
+   */
   setBusy(busy: boolean): void {
+    this.#running = busy
+    this.#update()
+  }
+
+  /**
+   * Records whether memory events are still owed: HealthyBusy keeps an AgentCore Runtime session
+   * (and the disk the outbox lives on) from being reaped as idle before every result is delivered.
+   */
+  setDeliveryOwed(owed: boolean): void {
+    this.#owed = owed
+    this.#update()
+  }
+
+  #update(): void {
+    const busy = this.#running || this.#owed
     if (busy === this.#busy) return
     this.#busy = busy
-    this.#changedAt = this.#clock()
+    this.#changedAt = Math.max(this.#clock(), this.#changedAt + 1000)
   }
 
   report(): HealthReport {

@@ -16,6 +16,8 @@ export { clientTokenFor, ResultDelivery, type ResultDeliveryConfig } from './res
 export { OwnerScopedTaskStore, toSpecTask } from './spec-task-store.ts'
 export {
   INTERRUPTED_MESSAGE,
+  encodedLength,
+  MAX_EVENT_PAYLOAD_CHARS,
   memoryEventText,
   type StartTask,
   type TaskEvent,
@@ -26,6 +28,7 @@ export {
 export {
   isEnded,
   type NewTaskRecord,
+  type DeliveryState,
   type Outbox,
   type OutboxEntry,
   type PendingDelivery,

@@ -21,6 +21,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): LongRunningMcpServerConfi
     ...(env.AGENTCORE_ENDPOINT !== undefined &&
       env.AGENTCORE_ENDPOINT !== '' && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
     heartbeatIntervalMs: integer(env, 'MCP_HEARTBEAT_INTERVAL_MS', 10_000),
+    shutdownGraceMs: integer(env, 'MCP_SHUTDOWN_GRACE_MS', 10_000),
     taskTtlMs: integer(env, 'MCP_TASK_TTL_SECONDS', 7 * 24 * 3600) * 1000,
     maxBodyBytes: integer(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024),
     deliveryBaseDelayMs: integer(env, 'MCP_DELIVERY_BASE_DELAY_MS', 200),
@@ -46,7 +47,10 @@ function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig {
       issuer: env.MCP_JWT_ISSUER,
       audience: env.MCP_JWT_AUDIENCE.split(',').map((each) => each.trim()),
       jwks: env.MCP_JWKS_URL,
-      requireSubjectMatchesActor: env.MCP_JWT_SUBJECT_IS_ACTOR === 'true',
+      // Safe by default: only MCP_JWT_SUBJECT_IS_ACTOR=false lets a token name another actor.
+      requireSubjectMatchesActor: env.MCP_JWT_SUBJECT_IS_ACTOR !== 'false',
+      ...(env.MCP_JWT_SUBJECT_CLAIM !== undefined &&
+        env.MCP_JWT_SUBJECT_CLAIM !== '' && { subjectClaim: env.MCP_JWT_SUBJECT_CLAIM }),
     }
   }
   if (env.MCP_BEARER_TOKEN !== undefined && env.MCP_BEARER_TOKEN !== '') {
@@ -74,9 +78,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
 
 /** Starts the server and stops it cleanly on SIGTERM/SIGINT. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<LongRunningMcpServer> {
-  const server = await LongRunningMcpServer.start(configFromEnv(env))
+  const config = configFromEnv(env)
+  const server = await LongRunningMcpServer.start(config)
   process.stdout.write(`${server.url}\n`)
   const stop = () => {
+    // close() bounds its wait by the grace period; this backstop covers a stuck close itself.
+    setTimeout(() => process.exit(1), (config.shutdownGraceMs ?? 10_000) + 5_000).unref()
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),

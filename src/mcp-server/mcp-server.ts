@@ -13,10 +13,12 @@ import {
   type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
+  CancelledNotificationSchema,
   type CreateTaskResult,
   ErrorCode,
   ListToolsRequestSchema,
   type Request,
+  type RequestId,
   type ServerNotification,
   SetLevelRequestSchema,
   type Tool,
@@ -27,7 +29,7 @@ import {
   isCompositeSessionHeader,
   parseCompositeSessionHeader,
 } from '../mcp/index.ts'
-import { type AuthConfig, type Authenticator, createAuthenticator } from './auth.ts'
+import { type AuthConfig, type Authenticator, createAuthenticator, type Principal } from './auth.ts'
 import { JsonRpcError, McpServerError } from './errors.ts'
 import { HealthStatus } from './health.ts'
 import { type Logger, silentLogger } from './logger.ts'
@@ -36,6 +38,7 @@ import { ResultDelivery } from './result-delivery.ts'
 import { OwnerScopedTaskStore, TASK_PAGE_SIZE, toSpecTask, translate } from './spec-task-store.ts'
 import { TaskRunner } from './task-runner.ts'
 import { isEnded, type Outbox, SqliteTaskStore, type TaskRecord, type TaskStore } from './task-store.ts'
+import { malformedRequest } from './request-params.ts'
 
 /** Configuration of {@link LongRunningMcpServer}. */
 export interface LongRunningMcpServerConfig {
@@ -59,8 +62,14 @@ export interface LongRunningMcpServerConfig {
   readonly region?: string
   /** AGENTCORE_ENDPOINT: the local service in development and tests. */
   readonly agentCoreEndpoint?: string
-  /** Heartbeat (notifications/message) interval of inline calls, default 10 s. */
+  /**
+   * Heartbeat interval of inline calls, default 10 s: a `notifications/message`, and, when the caller
+   * sent a progressToken, a `notifications/progress` too (so clients that reset their timeout on
+   * progress keep waiting while a tool is silent).
+   */
   readonly heartbeatIntervalMs?: number
+  /** How long close() (SIGTERM) waits for aborted tools to stop, default 10 s. */
+  readonly shutdownGraceMs?: number
   /** How long ended tasks are kept, default 7 days. */
   readonly taskTtlMs?: number
   readonly pollIntervalMs?: number
@@ -83,6 +92,8 @@ interface RequestScope {
   /** The owner of tasks this request creates and the only owner whose tasks it sees. */
   readonly owner: string
   readonly caller: CompositeSessionParts | null
+  /** The raw `mcp-session-id` ('' when none): with owner and request id it names an inline call. */
+  readonly sessionKey: string
 }
 
 interface ExposedTool {
@@ -93,6 +104,7 @@ interface ExposedTool {
 
 interface CallExtra {
   readonly signal: AbortSignal
+  readonly requestId: RequestId
   readonly _meta?: { progressToken?: string | number } & Record<string, unknown>
   sendNotification(notification: ServerNotification): Promise<void>
 }
@@ -124,6 +136,7 @@ export class LongRunningMcpServer {
   readonly #ownsStore: SqliteTaskStore | undefined
   readonly #ownsClient: BedrockAgentCoreClient | undefined
   readonly #sweep: NodeJS.Timeout
+  readonly #shutdownGraceMs: number
 
   private constructor(parts: {
     url: string
@@ -136,6 +149,7 @@ export class LongRunningMcpServer {
     ownsStore: SqliteTaskStore | undefined
     ownsClient: BedrockAgentCoreClient | undefined
     sweep: NodeJS.Timeout
+    shutdownGraceMs: number
   }) {
     this.url = parts.url
     this.port = parts.port
@@ -147,6 +161,7 @@ export class LongRunningMcpServer {
     this.#ownsStore = parts.ownsStore
     this.#ownsClient = parts.ownsClient
     this.#sweep = parts.sweep
+    this.#shutdownGraceMs = parts.shutdownGraceMs
   }
 
   /** Opens the store, recovers interrupted tasks, resumes owed deliveries and listens. */
@@ -166,6 +181,7 @@ export class LongRunningMcpServer {
           })
         : undefined
     const memoryClient = config.memoryClient ?? ownsClient
+    const health = new HealthStatus(clock)
     const delivery =
       outbox !== undefined && memoryClient !== undefined
         ? new ResultDelivery({
@@ -173,11 +189,11 @@ export class LongRunningMcpServer {
             client: memoryClient,
             clock,
             logger,
+            health,
             ...(config.deliveryBaseDelayMs !== undefined && { baseDelayMs: config.deliveryBaseDelayMs }),
             ...(config.deliveryMaxDelayMs !== undefined && { maxDelayMs: config.deliveryMaxDelayMs }),
           })
         : undefined
-    const health = new HealthStatus(clock)
     const runner = new TaskRunner({
       store,
       tools: config.tools,
@@ -185,7 +201,11 @@ export class LongRunningMcpServer {
       clock,
       logger,
       deliverResults: delivery !== undefined,
-      onDeliveryQueued: () => delivery?.wake(),
+      onDeliveryQueued: () => {
+        // Owed from the task's end on, so /ping does not flicker to Healthy before the first attempt.
+        health.setDeliveryOwed(true)
+        delivery?.wake()
+      },
       ...(config.taskTtlMs !== undefined && { ttlMs: config.taskTtlMs }),
       ...(config.pollIntervalMs !== undefined && { pollIntervalMs: config.pollIntervalMs }),
       ...(config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: config.heartbeatIntervalMs }),
@@ -203,6 +223,7 @@ export class LongRunningMcpServer {
       authenticate,
       runner,
       store,
+      outbox: delivery === undefined ? undefined : outbox,
       health,
       logger,
       maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
@@ -245,6 +266,7 @@ export class LongRunningMcpServer {
       ownsStore,
       ownsClient,
       sweep,
+      shutdownGraceMs: config.shutdownGraceMs ?? 10_000,
     })
   }
 
@@ -253,11 +275,16 @@ export class LongRunningMcpServer {
     return this.#delivery
   }
 
+  /**
+   * Stops accepting requests, aborts running tools and waits for them at most `shutdownGraceMs`
+   * (results of tools that still return are kept and answered), then closes every connection. Tasks
+   * left running are recovered at the next start, as after a crash.
+   */
   async close(): Promise<void> {
     clearInterval(this.#sweep)
     const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()))
+    await this.runner.close(this.#shutdownGraceMs)
     this.#http.closeAllConnections()
-    await this.runner.close()
     await this.#delivery?.close()
     await closed
     this.#ownsClient?.destroy()
@@ -277,6 +304,8 @@ interface RequestHandlerConfig {
   readonly authenticate: Authenticator
   readonly runner: TaskRunner
   readonly store: TaskStore
+  /** Where delivery states are read (undefined when results are not delivered). */
+  readonly outbox: Outbox | undefined
   readonly health: HealthStatus
   readonly logger: Logger
   readonly maxBodyBytes: number
@@ -288,6 +317,8 @@ class RequestHandler {
   readonly #config: RequestHandlerConfig
   readonly #exposed = new Map<string, ExposedTool>()
   readonly #toolList: Tool[]
+  /** Inline calls running now, by owner + session header + request id: where a cancel notification goes. */
+  readonly #inline = new Map<string, Set<() => void>>()
 
   constructor(config: RequestHandlerConfig) {
     this.#config = config
@@ -367,6 +398,20 @@ class RequestHandler {
     } catch {
       return sendJsonRpcError(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON')
     }
+    // Structurally malformed params are answered here, naming the field, before the SDK's own
+    // request schemas turn them into an internal error with a raw validation dump.
+    const malformed = malformedRequest(message, TASK_TOOL_NAMES)
+    if (malformed !== undefined) {
+      return sendJson(res, 200, {
+        jsonrpc: '2.0',
+        id: malformed.id,
+        error: {
+          code: ErrorCode.InvalidParams,
+          message: malformed.message,
+          data: { code: 'INVALID_ARGUMENTS', field: malformed.field },
+        },
+      })
+    }
     const server = this.#protocolServer(scope)
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
     res.on('close', () => {
@@ -415,7 +460,12 @@ class RequestHandler {
     if (principal.requireSubjectMatchesActor && caller !== null && principal.subject !== caller.actorId) {
       throw new McpServerError('FORBIDDEN', 'the token subject does not match the actor in Mcp-Session-Id')
     }
-    return { owner: ownerOf(principal.subject, caller?.actorId), caller }
+    return { owner: ownerOf(principal, caller?.actorId), caller, sessionKey: value ?? '' }
+  }
+
+  /** The key of one inline call: a cancel from the same owner and session naming the same request id finds it. */
+  #inlineKey(scope: RequestScope, requestId: RequestId): string {
+    return `${scope.owner}\u0000${scope.sessionKey}\u0000${typeof requestId}:${String(requestId)}`
   }
 
   #protocolServer(scope: RequestScope): Server {
@@ -444,11 +494,26 @@ class RequestHandler {
       },
       taskStore: new OwnerScopedTaskStore(store, runner, scope.owner, startFromRequest),
     })
+    // Stateless: the client's notifications/cancelled arrives on its own POST, at a fresh Server that
+    // never saw the request. Route it by owner + session header + request id to the inline call.
+    server.setNotificationHandler(CancelledNotificationSchema, (notification) => {
+      const requestId = notification.params.requestId
+      if (requestId === undefined) return
+      const calls = this.#inline.get(this.#inlineKey(scope, requestId))
+      if (calls === undefined) return
+      for (const abort of [...calls]) abort()
+    })
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.#toolList }))
     server.setRequestHandler(SetLevelRequestSchema, () => ({}))
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const { name } = request.params
       if ((TASK_TOOL_NAMES as readonly string[]).includes(name)) {
+        if (request.params.task !== undefined) {
+          throw new JsonRpcError(ErrorCode.InvalidParams, `Tool ${name} does not support task execution`, {
+            code: 'INVALID_ARGUMENTS',
+            field: 'task',
+          })
+        }
         return this.#taskTool(name as (typeof TASK_TOOL_NAMES)[number], request.params.arguments, scope)
       }
       const entry = this.#exposed.get(name)
@@ -462,7 +527,7 @@ class RequestHandler {
       const start = { tool: entry.tool, input, owner: scope.owner, caller: scope.caller }
       if (entry.serve === 'async') {
         const task = await runner.start({ ...start, kind: 'async' })
-        const view = taskView(task)
+        const view = this.#taskView(task)
         return {
           content: [
             {
@@ -473,23 +538,44 @@ class RequestHandler {
           structuredContent: view,
         } satisfies CallToolResult
       }
-      return this.#runInline(await runner.start({ ...start, kind: 'inline' }), entry.tool, extra)
+      return this.#runInline(await runner.start({ ...start, kind: 'inline' }), entry.tool, extra, scope)
     })
     return server
   }
 
   /** Runs inside the request: progress to the client's token, heartbeats as log messages, cancel on abort. */
-  async #runInline(task: TaskRecord, tool: LongRunningTool, extra: CallExtra): Promise<CallToolResult> {
+  async #runInline(
+    task: TaskRecord,
+    tool: LongRunningTool,
+    extra: CallExtra,
+    scope: RequestScope,
+  ): Promise<CallToolResult> {
     const { runner, store } = this.#config
     const token = extra._meta?.progressToken
     const send = (notification: ServerNotification) => {
       extra.sendNotification(notification).catch(() => {})
     }
     let lastProgress = Number.NEGATIVE_INFINITY
+    let lastTotal: number | undefined
     const ended = new Promise<TaskRecord>((resolve) => {
       const stop = runner.watch(task.taskId, (event) => {
+        if (event.type === 'heartbeat' && token !== undefined) {
+          // Progress must increase: a heartbeat reports the last progress plus a tiny step.
+          const progress = heartbeatProgress(lastProgress)
+          lastProgress = progress
+          send({
+            method: 'notifications/progress',
+            params: {
+              progressToken: token,
+              progress,
+              ...(lastTotal !== undefined && progress <= lastTotal && { total: lastTotal }),
+              message: 'still working',
+            },
+          })
+        }
         if (event.type === 'progress' && token !== undefined && event.progress > lastProgress) {
           lastProgress = event.progress
+          if (event.total !== undefined) lastTotal = event.total
           send({
             method: 'notifications/progress',
             params: {
@@ -519,9 +605,15 @@ class RequestHandler {
       })
     })
     const onAbort = () => {
+      // A shutdown closes connections too; the runner then decides (keep a result or recover later).
+      if (runner.closing) return
       runner.cancel(task.taskId, undefined, 'the client cancelled the request').catch(() => {})
     }
     extra.signal.addEventListener('abort', onAbort, { once: true })
+    const key = this.#inlineKey(scope, extra.requestId)
+    const calls = this.#inline.get(key) ?? new Set<() => void>()
+    calls.add(onAbort)
+    this.#inline.set(key, calls)
     try {
       const end = await ended
       return (
@@ -532,6 +624,27 @@ class RequestHandler {
       )
     } finally {
       extra.signal.removeEventListener('abort', onAbort)
+      calls.delete(onAbort)
+      if (calls.size === 0 && this.#inline.get(key) === calls) this.#inline.delete(key)
+    }
+  }
+
+  /** The caller-facing view of a task, with where its memory event stands. */
+  #taskView(task: TaskRecord): Record<string, unknown> {
+    const owed = task.caller !== null && task.kind !== 'inline' && this.#config.outbox !== undefined
+    let delivery: { state: string; reason: string | null; attempts: number }
+    if (!owed) delivery = { state: 'none', reason: null, attempts: 0 }
+    else {
+      const row = this.#config.outbox?.deliveryOf(task.taskId)
+      delivery =
+        row === undefined
+          ? { state: 'pending', reason: null, attempts: 0 }
+          : { state: row.state, reason: row.lastError ?? null, attempts: row.attempts }
+    }
+    return {
+      ...taskView(task),
+      delivers_to_memory: delivery.state === 'pending' || delivery.state === 'delivered',
+      delivery,
     }
   }
 
@@ -545,13 +658,16 @@ class RequestHandler {
     if (name === 'list_tasks') {
       const cursor = (input as { cursor?: string }).cursor
       const page = await translate(() => store.list(scope.owner, { cursor, limit: TASK_PAGE_SIZE }))
-      const result = { tasks: page.tasks.map(taskView), next_cursor: page.nextCursor ?? null }
+      const result = {
+        tasks: page.tasks.map((task) => this.#taskView(task)),
+        next_cursor: page.nextCursor ?? null,
+      }
       return jsonResult(result)
     }
     const taskId = (input as { task_id: string }).task_id
     if (name === 'cancel_task') {
       const task = await translate(() => runner.cancel(taskId, scope.owner))
-      return jsonResult(taskView(task))
+      return jsonResult(this.#taskView(task))
     }
     const task = await store.get(taskId, scope.owner)
     if (task === undefined) {
@@ -561,7 +677,7 @@ class RequestHandler {
       })
     }
     if (name === 'check_task_status' || task.result === undefined) {
-      const view = taskView(task)
+      const view = this.#taskView(task)
       return name === 'check_task_status'
         ? jsonResult(view)
         : jsonResult({ ...view, note: 'The task is still running; call get_task_results again later.' })
@@ -571,20 +687,41 @@ class RequestHandler {
         { type: 'text', text: `Task ${task.taskId} (${task.tool}) ${task.status}.` },
         ...task.result.content,
       ],
-      structuredContent: { ...taskView(task), result: task.result.structuredContent ?? null },
+      structuredContent: { ...this.#taskView(task), result: task.result.structuredContent ?? null },
       ...(task.status !== 'completed' && { isError: true }),
     }
   }
 }
 
+/** U+001F (unit separator): never in an actor id, and, unlike NUL, kept intact by SQLite. */
+const OWNER_SEPARATOR = '\u001f'
+
 /**
- * Who owns a task. The actor from the header when only a shared secret authenticates; with a JWT
- * the subject too, so a token holder cannot read another subject's tasks by naming its actor.
+ * Who owns a task. With a JWT, the subject (plus the header's actor when the deployment lets a
+ * subject name another actor), so a token holder never reads another subject's tasks. With a shared
+ * secret, the actor the header names (self-declared by design). A caller without a composite header
+ * is scoped by its authenticated principal (JWT subject, or the static token: one bucket per token),
+ * prefixed with a control character no actor id can contain, so no actor collides with it.
  */
-function ownerOf(subject: string | undefined, actorId: string | undefined): string {
-  if (subject === undefined) return actorId ?? 'anonymous'
-  if (actorId === undefined || actorId === subject) return subject
-  return `${subject}\u0000${actorId}`
+function ownerOf(principal: Principal, actorId: string | undefined): string {
+  const subject = principal.subject
+  if (subject !== undefined) {
+    if (actorId === undefined || actorId === subject) return subject
+    return `${subject}${OWNER_SEPARATOR}${actorId}`
+  }
+  if (actorId !== undefined) return actorId
+  return `${OWNER_SEPARATOR}${principal.principalId ?? 'unauthenticated'}`
+}
+
+/**
+ * The progress value of a heartbeat: a step above the last value sent (0 when none was), the
+ * smallest that still makes a strictly greater number, so a later real progress value stays ahead.
+ */
+export function heartbeatProgress(last: number): number {
+  if (!Number.isFinite(last)) return 0
+  let step = Math.max(1e-6, Math.abs(last) * 1e-9)
+  while (last + step <= last) step *= 2
+  return last + step
 }
 
 /** The caller-facing view of a task (snake_case, as the seed's status tools). */

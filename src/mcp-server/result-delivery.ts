@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { type BedrockAgentCoreClient, CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { userTextEventPayload } from '../memory/external-event.ts'
+import type { HealthStatus } from './health.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import type { Outbox, PendingDelivery } from './task-store.ts'
 
@@ -23,10 +24,31 @@ export interface ResultDeliveryConfig {
   /** For jitter; injectable so tests can pin it. */
   readonly random?: () => number
   readonly logger?: Logger
+  /** Reported HealthyBusy while events are owed (pending rows in the outbox). */
+  readonly health?: HealthStatus
 }
 
-/** Errors the service will answer the same way forever: retrying cannot help. */
-const PERMANENT_ERRORS = new Set(['ValidationException', 'ConflictException'])
+/**
+ * Errors the service will answer the same way forever: retrying cannot help. The memory, actor and
+ * session come from the caller's header, so a memory that does not exist or that this server may
+ * not write is as permanent as an invalid body. The row is marked failed with the error, and the
+ * status tools report it.
+ */
+export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
+  'ValidationException',
+  'ConflictException',
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+])
+
+const FALLBACK_MARK = '[full result not in memory]'
+
+/** The summary written when the service refuses the full event: the first line (task, tool, outcome) and where to get the rest. */
+export function fallbackText(row: Pick<PendingDelivery, 'taskId' | 'text'>, error: string): string {
+  const firstLine = row.text.split('\n', 1)[0]?.slice(0, 500) ?? ''
+  const reason = error.slice(0, 300)
+  return `${firstLine}\nThe result could not be written to memory (${reason}); fetch it with get_task_results with task_id ${row.taskId}. ${FALLBACK_MARK}`
+}
 
 /** The idempotency token of a task's memory event. */
 export function clientTokenFor(taskId: string): string {
@@ -43,6 +65,7 @@ export class ResultDelivery {
   readonly #clock: () => number
   readonly #random: () => number
   readonly #logger: Logger
+  readonly #health: HealthStatus | undefined
   #timer: NodeJS.Timeout | undefined
   #pass: Promise<void> | undefined
   #again = false
@@ -57,6 +80,7 @@ export class ResultDelivery {
     this.#clock = config.clock ?? Date.now
     this.#random = config.random ?? Math.random
     this.#logger = config.logger ?? silentLogger
+    this.#health = config.health
   }
 
   /** Runs a delivery pass now (after a task end queued an event, or at start for leftovers). */
@@ -68,15 +92,27 @@ export class ResultDelivery {
     }
     clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#pass = this.#deliverDue().finally(() => {
-      this.#pass = undefined
-      if (this.#again) {
-        this.#again = false
-        this.wake()
-      } else {
-        this.#schedule()
-      }
-    })
+    this.#pass = this.#deliverDue()
+      .catch((error: unknown) => {
+        // An outbox failure (SQLite I/O error, say) must not crash the server; the rows stay owed.
+        this.#logger.log('error', 'delivery pass failed; will try again', {
+          error: error instanceof Error ? error.message : String(error),
+        })
+        if (!this.#closed) {
+          clearTimeout(this.#timer)
+          this.#timer = setTimeout(() => this.wake(), this.#maxDelayMs)
+          this.#timer.unref()
+        }
+      })
+      .finally(() => {
+        this.#pass = undefined
+        if (this.#again) {
+          this.#again = false
+          this.wake()
+        } else {
+          this.#schedule()
+        }
+      })
   }
 
   /** Stops the loop; undelivered rows stay in the outbox for the next start. */
@@ -115,6 +151,17 @@ export class ResultDelivery {
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error'
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      if (name === 'ValidationException' && !row.text.endsWith(FALLBACK_MARK)) {
+        // The service refused the body (too large, say): the event must still land, so write a
+        // short summary pointing at get_task_results instead, once, with the same client token
+        // (a refused request wrote nothing under it).
+        this.#outbox.replaceText(row.taskId, fallbackText(row, message), message)
+        this.#logger.log('warn', 'memory refused a task result; writing a short summary instead', {
+          taskId: row.taskId,
+          error: message,
+        })
+        return
+      }
       if (PERMANENT_ERRORS.has(name)) {
         this.#outbox.giveUp(row.taskId, message)
         this.#logger.log('error', 'memory refused a task result; not retrying', {
@@ -137,7 +184,14 @@ export class ResultDelivery {
 
   #schedule(): void {
     if (this.#closed) return
-    const next = this.#outbox.nextDueAt()
+    let next: number | undefined
+    try {
+      next = this.#outbox.nextDueAt()
+    } catch (error) {
+      this.#logger.log('error', 'could not read the outbox schedule', { error: String(error) })
+      next = this.#clock() + this.#maxDelayMs
+    }
+    this.#health?.setDeliveryOwed(next !== undefined)
     if (next === undefined) return
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => this.wake(), Math.max(0, next - this.#clock()))

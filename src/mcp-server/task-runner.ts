@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/index.ts'
+import { userTextEventPayload } from '../memory/external-event.ts'
 import { McpServerError } from './errors.ts'
 import { HealthStatus } from './health.ts'
 import type { Logger } from './logger.ts'
@@ -72,8 +73,12 @@ interface ActiveTask {
   readonly watchers: Set<(event: TaskEvent) => void>
 }
 
-/** Longest text written into one memory event (the service allows 100,000 characters). */
-const MAX_EVENT_TEXT = 90_000
+/**
+ * Longest conversational text of one memory event, measured as the service measures it: AFTER the
+ * text is wrapped in the SessionMessage JSON (which escapes quotes, newlines and backslashes). The
+ * service allows 100,000 characters; a margin stays free.
+ */
+export const MAX_EVENT_PAYLOAD_CHARS = 99_000
 
 export const INTERRUPTED_MESSAGE = 'interrupted by a server restart'
 
@@ -217,15 +222,30 @@ export class TaskRunner {
     return { rerun, failed }
   }
 
+  /** True once {@link close} began: new tasks are refused and aborts come from the shutdown. */
+  get closing(): boolean {
+    return this.#closing
+  }
+
   /**
-   * Stops every running task without recording an end: they stay "working" in the store and the
-   * next start recovers them, exactly as after a crash.
+   * Shuts down: aborts every running tool and waits for them at most `graceMs` (default 10 s). A tool
+   * that still returns a value within the grace period keeps its result (recorded as completed); a
+   * tool that throws or outlives the grace period stays "working" in the store and the next start
+   * recovers it, exactly as after a crash (re-run for `rerun` tools). Returns how many were left.
    */
-  async close(): Promise<void> {
+  async close(graceMs = 10_000): Promise<{ left: number }> {
     this.#closing = true
     for (const active of this.#active.values()) active.controller.abort(new Error('server shutting down'))
-    await Promise.allSettled([...this.#settled])
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs)
+    })
+    await Promise.race([Promise.allSettled([...this.#settled]), deadline])
+    clearTimeout(timer)
     this.#stopHeartbeat()
+    const left = this.#active.size
+    if (left > 0) this.#logger.log('warn', 'tasks still running after the shutdown grace period', { left })
+    return { left }
   }
 
   #launch(task: TaskRecord, tool: LongRunningTool): void {
@@ -237,14 +257,23 @@ export class TaskRunner {
     this.#active.set(task.taskId, active)
     this.health.setBusy(true)
     this.#startHeartbeat()
-    const settled = this.#execute(task, tool, active).finally(() => {
-      this.#active.delete(task.taskId)
-      this.#settled.delete(settled)
-      if (this.#active.size === 0) {
-        this.health.setBusy(false)
-        this.#stopHeartbeat()
-      }
-    })
+    const settled = this.#execute(task, tool, active)
+      .catch((error: unknown) => {
+        // A store failure (disk full, I/O error, store closed) must not crash the process: the task
+        // stays unfinished in the store and the next start recovers it.
+        this.#logger.log('error', 'could not record the end of a task', {
+          taskId: task.taskId,
+          error: error instanceof Error ? error.message : String(error),
+        })
+      })
+      .finally(() => {
+        this.#active.delete(task.taskId)
+        this.#settled.delete(settled)
+        if (this.#active.size === 0) {
+          this.health.setBusy(false)
+          this.#stopHeartbeat()
+        }
+      })
     this.#settled.add(settled)
   }
 
@@ -287,11 +316,13 @@ export class TaskRunner {
       attempt: task.attempts,
     }
     let end: TaskEnd
+    let returned = false
     try {
       // Let start() answer before the tool's first synchronous stretch runs.
       await new Promise((resolve) => setImmediate(resolve))
       const value = await tool.run(task.input as Record<string, unknown>, ctx)
       end = { status: 'completed', result: toCallToolResult(value), endedAt: this.#clock() }
+      returned = true
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       end = {
@@ -304,8 +335,9 @@ export class TaskRunner {
         endedAt: this.#clock(),
       }
     }
-    // A cancel already recorded the end; a shutdown leaves the task for recovery.
-    if (signal.aborted) return
+    // A cancel already recorded the end. A shutdown leaves the task for recovery unless the tool
+    // still returned its result: finished work is kept, not thrown away.
+    if (signal.aborted && !(this.#closing && returned)) return
     const ended = await this.#end(task, end)
     if (ended !== undefined) emit({ type: 'end', task: ended })
   }
@@ -357,12 +389,37 @@ export function toCallToolResult(value: unknown): CallToolResult {
 export function memoryEventText(
   task: Pick<TaskRecord, 'taskId' | 'tool'>,
   end: Pick<TaskEnd, 'status' | 'result'>,
+  maxPayloadChars = MAX_EVENT_PAYLOAD_CHARS,
 ): string {
   const resultText = end.result.content
     .map((block) => (block.type === 'text' ? block.text : `[${block.type}]`))
     .join('\n')
-  const text = `Long-running task ${task.taskId} (tool ${task.tool}) ${end.status}.\nResult:\n${resultText}`
-  return text.length > MAX_EVENT_TEXT ? `${text.slice(0, MAX_EVENT_TEXT)}\n[result truncated]` : text
+  const head = `Long-running task ${task.taskId} (tool ${task.tool}) ${end.status}.\nResult:\n`
+  const full = head + resultText
+  if (encodedLength(full) <= maxPayloadChars) return full
+  const marker = (shown: number) =>
+    `\n[result truncated: ${shown} of ${resultText.length} characters shown; the full result is available from get_task_results with task_id ${task.taskId}]`
+  // The escaped length grows with the cut, so search the longest cut whose encoding still fits.
+  let low = 0
+  let high = resultText.length
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2)
+    if (encodedLength(head + cut(resultText, middle) + marker(middle)) <= maxPayloadChars) low = middle
+    else high = middle - 1
+  }
+  const shown = cut(resultText, low)
+  return head + shown + marker(shown.length)
+}
+
+/** The length the service checks: the conversational text after the SessionMessage JSON encoding. */
+export function encodedLength(text: string): number {
+  return userTextEventPayload(text).conversational.content.text.length
+}
+
+/** The first `length` characters, never splitting a surrogate pair. */
+function cut(text: string, length: number): string {
+  const code = text.charCodeAt(length - 1)
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length)
 }
 
 function memoryEntry(task: TaskRecord, end: TaskEnd): OutboxEntry | undefined {

@@ -108,8 +108,20 @@ export interface Outbox {
   nextDueAt(): number | undefined
   acknowledge(taskId: string, now: number): void
   retryLater(taskId: string, nextAttemptAt: number, error: string): void
+  /** Replaces the text of a pending row (a smaller fallback after the service refused the first) and counts the attempt. */
+  replaceText(taskId: string, text: string, error: string): void
   /** Stops retrying a row the service will never accept (kept, with its error, for inspection). */
   giveUp(taskId: string, error: string): void
+  /** Delivery state of one task's memory event; undefined when none was owed. */
+  deliveryOf(taskId: string): DeliveryState | undefined
+}
+
+/** Where a task's memory event stands: what check_task_status reports as `delivery`. */
+export interface DeliveryState {
+  readonly state: 'pending' | 'delivered' | 'failed'
+  readonly attempts: number
+  /** The last error of the service (why it failed, or why the last attempt of a pending row did). */
+  readonly lastError: string | undefined
 }
 
 /** Configuration of {@link SqliteTaskStore}. */
@@ -176,6 +188,25 @@ export class SqliteTaskStore implements TaskStore, Outbox {
   }
 
   async create(task: NewTaskRecord): Promise<TaskRecord> {
+    this.#durably(() => this.#insert(task))
+    return this.#read(task.taskId) as TaskRecord
+  }
+
+  /**
+   * Runs a write the caller is told about (a task id handed out, a task's end and its outbox row)
+   * with synchronous = FULL, so even a power loss cannot roll it back; progress updates stay on
+   * the cheaper NORMAL (losing one costs nothing a later update does not repeat).
+   */
+  #durably<T>(write: () => T): T {
+    this.#db.exec('PRAGMA synchronous = FULL')
+    try {
+      return write()
+    } finally {
+      this.#db.exec('PRAGMA synchronous = NORMAL')
+    }
+  }
+
+  #insert(task: NewTaskRecord): void {
     this.#prepare(
       `INSERT INTO tasks (task_id, owner, tool, input, kind, caller, status, created_at, updated_at, ttl_ms, poll_interval_ms)
          VALUES (?, ?, ?, ?, ?, ?, 'working', ?, ?, ?, ?)`,
@@ -191,7 +222,6 @@ export class SqliteTaskStore implements TaskStore, Outbox {
       task.ttlMs,
       task.pollIntervalMs,
     )
-    return this.#read(task.taskId) as TaskRecord
   }
 
   async get(taskId: string, owner?: string): Promise<TaskRecord | undefined> {
@@ -231,6 +261,10 @@ export class SqliteTaskStore implements TaskStore, Outbox {
   }
 
   async finish(taskId: string, end: TaskEnd, delivery?: OutboxEntry): Promise<TaskRecord | undefined> {
+    return this.#durably(() => this.#finish(taskId, end, delivery))
+  }
+
+  #finish(taskId: string, end: TaskEnd, delivery?: OutboxEntry): TaskRecord | undefined {
     this.#db.exec('BEGIN IMMEDIATE')
     try {
       const changed = this.#prepare(
@@ -289,7 +323,9 @@ export class SqliteTaskStore implements TaskStore, Outbox {
     const result = this.#prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ?').run(
       now,
     )
-    this.#prepare("DELETE FROM outbox WHERE state = 'delivered' AND delivered_at <= ?").run(now - 86_400_000)
+    // An outbox row lives as long as its task: once the task's time-to-live passed, a delivered or
+    // failed row has nothing left to tell, and a row still pending after the whole TTL is abandoned.
+    this.#prepare('DELETE FROM outbox WHERE task_id NOT IN (SELECT task_id FROM tasks)').run()
     return Number(result.changes)
   }
 
@@ -327,6 +363,12 @@ export class SqliteTaskStore implements TaskStore, Outbox {
     ).run(nextAttemptAt, error, taskId)
   }
 
+  replaceText(taskId: string, text: string, error: string): void {
+    this.#prepare(
+      "UPDATE outbox SET text = ?, attempts = attempts + 1, last_error = ? WHERE task_id = ? AND state = 'pending'",
+    ).run(text, error, taskId)
+  }
+
   giveUp(taskId: string, error: string): void {
     this.#prepare(
       "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE task_id = ?",
@@ -334,13 +376,13 @@ export class SqliteTaskStore implements TaskStore, Outbox {
   }
 
   /** Delivery state of one task's memory event (for status tools and tests). */
-  deliveryOf(taskId: string): { state: string; attempts: number; lastError: string | undefined } | undefined {
+  deliveryOf(taskId: string): DeliveryState | undefined {
     const row = this.#prepare('SELECT state, attempts, last_error FROM outbox WHERE task_id = ?').get(
       taskId,
     ) as Row | undefined
     if (row === undefined) return undefined
     return {
-      state: String(row.state),
+      state: String(row.state) as DeliveryState['state'],
       attempts: Number(row.attempts),
       lastError: row.last_error === null ? undefined : String(row.last_error),
     }

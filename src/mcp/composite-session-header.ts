@@ -43,9 +43,13 @@ const PART_RULES: ReadonlyArray<readonly ['sessionId' | 'memoryId' | 'actorId', 
   ['actorId', ACTOR_ID_RULE],
 ]
 
-/** True when `value` claims to be composite (contains the separator); a plain id issued elsewhere does not. */
+/**
+ * True when `value` claims to be composite. Any `@@` counts, so a near miss such as `s@@m@@a` is
+ * refused as malformed instead of silently naming no memory; none of the id rules allows `@`, and a
+ * plain session id issued elsewhere (AgentCore Runtime's) has none.
+ */
 export function isCompositeSessionHeader(value: string): boolean {
-  return value.includes(COMPOSITE_SESSION_SEPARATOR)
+  return value.includes('@@')
 }
 
 /** Parses and validates a composite header; throws {@link CompositeSessionHeaderError} naming the bad part. */

@@ -19,6 +19,14 @@ describe('composite session header', () => {
     assert.equal(isCompositeSessionHeader('6f9a3c2e-runtime-session'), false)
   })
 
+  test('a near miss of the separator claims to be composite and is refused, not ignored', () => {
+    assert.equal(isCompositeSessionHeader('s@@m@@a'), true)
+    assert.throws(
+      () => parseCompositeSessionHeader('s@@m@@a'),
+      (error: unknown) => error instanceof CompositeSessionHeaderError && error.field === 'header',
+    )
+  })
+
   test('names the part that breaks the id rules', () => {
     const cases: Array<[string, string]> = [
       ['only@@@two', 'header'],

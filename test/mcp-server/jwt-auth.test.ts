@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import type { JSONWebKeySet } from 'jose'
 import type { LongRunningMcpServer } from '../../src/mcp-server/index.ts'
-import { connectClient, startTestServer, structured, tempDir } from '../helpers/mcp-server.ts'
+import { connectClient, startTestServer, structured, tempDir, TEST_TOKEN } from '../helpers/mcp-server.ts'
 
 const ISSUER = 'https://issuer.test'
 const AUDIENCE = 'longrun-mcp'
@@ -10,19 +11,35 @@ const AUDIENCE = 'longrun-mcp'
 describe('JWT authentication', () => {
   let dir: { path: string; remove(): Promise<void> }
   let server: LongRunningMcpServer
-  let sign: (subject: string, overrides?: { issuer?: string; audience?: string }) => Promise<string>
+  let sign: (
+    subject: string | undefined,
+    overrides?: { issuer?: string; audience?: string; expires?: string },
+  ) => Promise<string>
+  let jwks: JSONWebKeySet
+  let otherKeySign: (subject: string) => Promise<string>
 
   before(async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256')
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }
-    sign = (subject, overrides = {}) =>
+    jwks = { keys: [jwk] }
+    sign = (subject, overrides = {}) => {
+      const jwt = new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(overrides.issuer ?? ISSUER)
+        .setAudience(overrides.audience ?? AUDIENCE)
+        .setExpirationTime(overrides.expires ?? '5m')
+      if (subject !== undefined) jwt.setSubject(subject)
+      return jwt.sign(privateKey)
+    }
+    const other = await generateKeyPair('ES256')
+    otherKeySign = (subject) =>
       new SignJWT({})
         .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
         .setSubject(subject)
-        .setIssuer(overrides.issuer ?? ISSUER)
-        .setAudience(overrides.audience ?? AUDIENCE)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
         .setExpirationTime('5m')
-        .sign(privateKey)
+        .sign(other.privateKey)
     dir = await tempDir()
     server = await startTestServer(dir.path, {
       auth: {
@@ -68,5 +85,105 @@ describe('JWT authentication', () => {
     assert.equal(await status('not.a.jwt', 'alice'), 401)
     assert.equal(await status(await sign('mallory'), 'alice'), 403)
     assert.equal(await status(await sign('alice'), 'alice'), 200)
+    assert.equal(await status(await sign('alice', { expires: '1 minute ago' }), 'alice'), 401, 'expired')
+    assert.equal(await status(await otherKeySign('alice'), 'alice'), 401, 'signed by another key')
+    assert.equal(await status(await sign(undefined), 'alice'), 401, 'no sub claim')
+  })
+
+  test('with default settings a token may not name another actor, and a token without sub is refused', async () => {
+    const defaults = await startTestServer(dir.path, {
+      dataDir: `${dir.path}/defaults`,
+      auth: { kind: 'jwt', issuer: ISSUER, audience: AUDIENCE, jwks },
+    })
+    try {
+      const status = async (token: string, sessionHeader?: string) => {
+        const response = await fetch(defaults.url, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(sessionHeader !== undefined && { 'mcp-session-id': sessionHeader }),
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+        })
+        await response.body?.cancel()
+        return response.status
+      }
+      assert.equal(await status(await sign('mallory'), 's1@@@mem-AbCdEf1234@@@alice'), 403)
+      assert.equal(await status(await sign(undefined), 's1@@@mem-AbCdEf1234@@@alice'), 401)
+      assert.equal(await status(await sign(undefined)), 401)
+      assert.equal(await status(await sign('alice'), 's1@@@mem-AbCdEf1234@@@alice'), 200)
+    } finally {
+      await defaults.close()
+    }
+  })
+
+  test('when relaxed, a token naming another actor owns its tasks apart from that actor; header-less callers are scoped by subject', async () => {
+    const relaxed = await startTestServer(dir.path, {
+      dataDir: `${dir.path}/relaxed`,
+      auth: { kind: 'jwt', issuer: ISSUER, audience: AUDIENCE, jwks, requireSubjectMatchesActor: false },
+    })
+    const clients = []
+    try {
+      const mallory = await connectClient(relaxed.url, {
+        token: await sign('mallory'),
+        memory: memory('alice'),
+      })
+      const alice = await connectClient(relaxed.url, { token: await sign('alice'), memory: memory('alice') })
+      const bob = await connectClient(relaxed.url, { token: await sign('bob') })
+      const carol = await connectClient(relaxed.url, { token: await sign('carol') })
+      clients.push(mallory, alice, bob, carol)
+      const started = await mallory.callTool({ name: 'start_text_statistics', arguments: { text: 'a b' } })
+      const malloryTask = structured(started).task_id as string
+      const bobTask = structured(
+        await bob.callTool({ name: 'start_text_statistics', arguments: { text: 'c d' } }),
+      ).task_id as string
+      const tasksOf = async (client: typeof alice) =>
+        (
+          structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as Array<{
+            task_id: string
+          }>
+        ).map((task) => task.task_id)
+      assert.deepEqual(await tasksOf(mallory), [malloryTask])
+      assert.deepEqual(await tasksOf(alice), [], "alice does not see mallory's task")
+      assert.deepEqual(await tasksOf(bob), [bobTask])
+      assert.deepEqual(
+        await tasksOf(carol),
+        [],
+        'header-less callers with other subjects do not share a bucket',
+      )
+    } finally {
+      for (const client of clients) await client.close()
+      await relaxed.close()
+    }
+  })
+
+  test('with a static token, header-less callers share the token’s bucket, which no actor can name', async () => {
+    const bearer = await startTestServer(dir.path, { dataDir: `${dir.path}/bearer` })
+    const clients = []
+    try {
+      const plain = await connectClient(bearer.url, { token: TEST_TOKEN })
+      const named = await connectClient(bearer.url, { token: TEST_TOKEN, memory: memory('anonymous') })
+      clients.push(plain, named)
+      const taskId = structured(
+        await plain.callTool({ name: 'start_text_statistics', arguments: { text: 'a b' } }),
+      ).task_id as string
+      const list = async (client: typeof plain) =>
+        (
+          structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as Array<{
+            task_id: string
+          }>
+        ).map((task) => task.task_id)
+      assert.deepEqual(await list(plain), [taskId])
+      assert.deepEqual(
+        await list(named),
+        [],
+        "an actor named 'anonymous' does not see the header-less bucket",
+      )
+    } finally {
+      for (const client of clients) await client.close()
+      await bearer.close()
+    }
   })
 })

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { after, before, describe, test } from 'node:test'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import {
@@ -75,10 +77,14 @@ describe('long-running MCP server', () => {
       { timeout: 1000, resetTimeoutOnProgress: true, onprogress: (p) => progress.push(p.progress) },
     )
     assert.equal(result.isError, undefined)
+    // The tool's own progress (whole epochs) arrives in order; heartbeats add values a tiny step above.
     assert.deepEqual(
-      progress,
+      progress.filter((value) => Number.isInteger(value)),
       Array.from({ length: 15 }, (_, i) => i + 1),
     )
+    for (let i = 1; i < progress.length; i += 1) {
+      assert.ok((progress[i] as number) > (progress[i - 1] as number), 'progress only increases')
+    }
     const scores = structured(result)
     assert.equal(scores.epochs, 15)
     assert.ok((scores.final_loss as number) < (scores.initial_loss as number), 'the loss went down')
@@ -229,7 +235,6 @@ describe('long-running MCP server', () => {
 
   test('invalid arguments are invalid params naming the field, and nothing starts', async () => {
     const client = await connect({ memory: { sessionId: 's-invalid', memoryId, actorId: 'user-invalid' } })
-    const before = server.runner.running
     const tooFew = await rpcError(
       client.callTool({ name: 'start_model_training', arguments: { model_name: 'x', epochs: 0 } }),
     )
@@ -255,7 +260,46 @@ describe('long-running MCP server', () => {
     assert.match(unknown.message, /Unknown tool: no_such_tool/)
     const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as unknown[]
     assert.equal(listed.length, 0, 'no task was recorded')
-    assert.equal(server.runner.running, before)
+  })
+
+  test('structurally malformed params are invalid params naming the field, with no raw dump, and nothing starts', async () => {
+    const actorId = 'user-malformed'
+    const headers = {
+      authorization: `Bearer ${TEST_TOKEN}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': `s-malformed@@@${memoryId}@@@${actorId}`,
+    }
+    const call = async (method: string, params: unknown) => {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }),
+      })
+      const text = await response.text()
+      assert.doesNotMatch(text, /"expected"|invalid_type/, `no raw validation dump for ${method}`)
+      return JSON.parse(text) as { id: number; error: { code: number; message: string; data: unknown } }
+    }
+    const cases: Array<[string, unknown, string]> = [
+      ['tools/call', { arguments: { documents: 5 } }, 'name'],
+      ['tools/call', { name: 'start_text_statistics', arguments: 'x' }, 'arguments'],
+      ['tools/call', { name: 'start_text_statistics', arguments: [1] }, 'arguments'],
+      ['tools/call', 'not-an-object', 'params'],
+      ['tasks/get', {}, 'taskId'],
+      ['tasks/result', { taskId: 5 }, 'taskId'],
+      ['tasks/cancel', undefined, 'taskId'],
+      ['tools/call', { name: 'check_task_status', arguments: { task_id: 'x' }, task: {} }, 'task'],
+    ]
+    for (const [method, params, field] of cases) {
+      const answer = await call(method, params)
+      assert.equal(answer.id, 7)
+      assert.equal(answer.error.code, ErrorCode.InvalidParams, `${method} ${JSON.stringify(params)}`)
+      assert.deepEqual(answer.error.data, { code: 'INVALID_ARGUMENTS', field })
+      assert.match(answer.error.message, new RegExp(`\\b${field}\\b`))
+    }
+    const client = await connect({ memory: { sessionId: 's-malformed', memoryId, actorId } })
+    const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as unknown[]
+    assert.equal(listed.length, 0, 'no task was recorded for this actor')
   })
 
   test('requests without a valid token get 401; a malformed composite header gets 400 before anything starts', async () => {
@@ -298,13 +342,21 @@ describe('long-running MCP server', () => {
       method: 'tools/call',
       params: { name: 'start_text_statistics', arguments: {} },
     })
-    const before = server.runner.running
     const rejected = await post(
       { authorization: `Bearer ${TEST_TOKEN}`, 'mcp-session-id': 'a@@@b' },
-      callBody,
+      callBody.replace('"arguments":{}', '"arguments":{"text":"marker-rejected-header"}'),
     )
     assert.equal(rejected.status, 400)
-    assert.equal(server.runner.running, before)
+    // Checked in the database itself: no task of any owner carries this request's input.
+    const db = new DatabaseSync(join(dir.path, 'mcp-tasks.sqlite'), { readOnly: true })
+    try {
+      const row = db
+        .prepare("SELECT count(*) AS n FROM tasks WHERE input LIKE '%marker-rejected-header%'")
+        .get() as { n: number }
+      assert.equal(row.n, 0)
+    } finally {
+      db.close()
+    }
   })
 
   test('oversized, malformed and wrong-method requests get 4xx without a stack trace', async () => {
@@ -375,13 +427,14 @@ describe('long-running MCP server', () => {
     })
     const busy = await ping()
     assert.equal(busy.status, 'HealthyBusy')
-    assert.ok(busy.time_of_last_update >= idle.time_of_last_update)
+    // Every status change moves the time by at least one second, even within the same second.
+    assert.ok(busy.time_of_last_update > idle.time_of_last_update)
     assert.deepEqual(await ping(), busy)
     await client.callTool({ name: 'cancel_task', arguments: { task_id: structured(started).task_id } })
     const after = await waitFor(async () => {
       const report = await ping()
       return report.status === 'Healthy' ? report : undefined
     })
-    assert.ok(after.time_of_last_update >= busy.time_of_last_update)
+    assert.ok(after.time_of_last_update > busy.time_of_last_update)
   })
 })

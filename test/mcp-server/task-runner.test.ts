@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import { z } from 'zod'
 import {
   defineLongRunningTool,
+  HealthStatus,
   INTERRUPTED_MESSAGE,
   type NewTaskRecord,
   SqliteTaskStore,
@@ -103,6 +104,27 @@ describe('task runner recovery', () => {
     assert.deepEqual(runner.health.report(), { status: 'Healthy', time_of_last_update: 3000 })
     await runner.close()
     store.close()
+  })
+
+  test('status changes within one second still move time_of_last_update, and owed deliveries count as busy', () => {
+    let now = 5_000_200
+    const health = new HealthStatus(() => now)
+    const first = health.report().time_of_last_update
+    health.setBusy(true)
+    const busy = health.report()
+    assert.equal(busy.status, 'HealthyBusy')
+    assert.ok(busy.time_of_last_update > first, 'a change in the same second still moves the time')
+    now += 10
+    health.setBusy(false)
+    assert.ok(health.report().time_of_last_update > busy.time_of_last_update)
+    health.setDeliveryOwed(true)
+    assert.equal(health.report().status, 'HealthyBusy')
+    health.setBusy(true)
+    const stamp = health.report().time_of_last_update
+    health.setBusy(false)
+    assert.deepEqual(health.report(), { status: 'HealthyBusy', time_of_last_update: stamp }, 'still owed')
+    health.setDeliveryOwed(false)
+    assert.equal(health.report().status, 'Healthy')
   })
 })
 

@@ -94,4 +94,33 @@ describe('SQLite task store', () => {
     )
     store.close()
   })
+
+  test('outbox rows, delivered or failed, are pruned with their task when its time-to-live passes', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    const entry = (taskId: string) => ({
+      taskId,
+      memoryId: 'mem-AbCdEf1234',
+      actorId: 'actor-a',
+      sessionId: 's',
+      eventTimestampMs: 2000,
+      text: 'x',
+    })
+    for (const taskId of ['delivered', 'failed', 'young']) await store.create(newTask(taskId, 1000))
+    await store.finish('delivered', completed(2000), entry('delivered'))
+    await store.finish('failed', completed(2000), entry('failed'))
+    await store.finish('young', completed(5000), entry('young'))
+    store.acknowledge('delivered', 2100)
+    store.giveUp('failed', 'ResourceNotFoundException: memory not found')
+    assert.deepEqual(store.deliveryOf('failed'), {
+      state: 'failed',
+      attempts: 1,
+      lastError: 'ResourceNotFoundException: memory not found',
+    })
+    // ttlMs is 1000: the first two expire at 3000, the young one at 6000.
+    assert.equal(await store.removeExpired(3000), 2)
+    assert.equal(store.deliveryOf('delivered'), undefined)
+    assert.equal(store.deliveryOf('failed'), undefined)
+    assert.equal(store.deliveryOf('young')?.state, 'pending', 'a live task keeps its outbox row')
+    store.close()
+  })
 })

@@ -7,6 +7,12 @@ import { z } from 'zod'
 import { defineLongRunningTool, type LongRunningTool } from '../long-running-tool.ts'
 import { seededRandom, yieldToEventLoop } from './random.ts'
 
+/** Largest generated corpus: a sane bound on the work one call can ask for. */
+export const MAX_DOCUMENTS = 500_000
+
+/** Longest stretch of work between two turns of the event loop. */
+const YIELD_AFTER_MS = 20
+
 const VOCABULARY = (
   'the of and to in is that it was for on are with as be at by this have from or had not but what all ' +
   'were when we there can an your which their said if do will each about how up out them then she many ' +
@@ -33,7 +39,7 @@ export function textStatisticsTool(): LongRunningTool {
         .number()
         .int()
         .min(1)
-        .max(1_000_000)
+        .max(MAX_DOCUMENTS)
         .default(20_000)
         .describe('Generated documents when no text'),
       chunk_size: z
@@ -55,13 +61,18 @@ export function textStatisticsTool(): LongRunningTool {
     onRestart: 'fail',
     mode: 'both',
     async run(input, ctx) {
-      const source =
+      // The generated corpus is produced one document at a time, never held whole: memory stays
+      // bounded by the vocabulary, whatever `documents` asks for.
+      const given =
         input.text === undefined
-          ? generatedCorpus(input.documents, input.seed)
+          ? undefined
           : input.text
               .split(/\n\s*\n/)
               .map((document) => document.trim())
               .filter((document) => document.length > 0)
+      const total = given === undefined ? input.documents : given.length
+      const nextDocument =
+        given === undefined ? corpusGenerator(input.seed) : (index: number) => given[index] as string
       const counts = new Map<string, number>()
       let words = 0
       let characters = 0
@@ -69,11 +80,22 @@ export function textStatisticsTool(): LongRunningTool {
       let squares = 0
       let shortest = Number.POSITIVE_INFINITY
       let longest = 0
-      for (let start = 0; start < source.length; start += input.chunk_size) {
+      let lastYield = performance.now()
+      for (let start = 0; start < total; start += input.chunk_size) {
         ctx.signal.throwIfAborted()
-        const end = Math.min(source.length, start + input.chunk_size)
+        const end = Math.min(total, start + input.chunk_size)
         for (let index = start; index < end; index += 1) {
-          const tokens = (source[index] as string).toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []
+          // A large chunk must not hold the event loop (no /ping, no heartbeats, no requests):
+          // yield whenever one stretch of work passed YIELD_AFTER_MS.
+          if ((index & 127) === 0 && performance.now() - lastYield > YIELD_AFTER_MS) {
+            await yieldToEventLoop()
+            ctx.signal.throwIfAborted()
+            lastYield = performance.now()
+          }
+          const tokens =
+            nextDocument(index)
+              .toLowerCase()
+              .match(/[\p{L}\p{N}']+/gu) ?? []
           for (const token of tokens) {
             counts.set(token, (counts.get(token) ?? 0) + 1)
             characters += token.length
@@ -87,20 +109,21 @@ export function textStatisticsTool(): LongRunningTool {
           shortest = Math.min(shortest, tokens.length)
           longest = Math.max(longest, tokens.length)
         }
-        ctx.progress(end, source.length, `${end}/${source.length} documents, ${counts.size} distinct words`)
+        ctx.progress(end, total, `${end}/${total} documents, ${counts.size} distinct words`)
         await yieldToEventLoop()
+        lastYield = performance.now()
       }
       const topWords = [...counts.entries()]
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
         .slice(0, 10)
         .map(([word, count]) => ({ word, count }))
       return {
-        documents: source.length,
+        documents: total,
         words,
         distinct_words: counts.size,
         mean_words_per_document: mean,
-        stddev_words_per_document: source.length > 1 ? Math.sqrt(squares / (source.length - 1)) : 0,
-        shortest_document: source.length === 0 ? 0 : shortest,
+        stddev_words_per_document: total > 1 ? Math.sqrt(squares / (total - 1)) : 0,
+        shortest_document: total === 0 ? 0 : shortest,
         longest_document: longest,
         mean_word_length: words === 0 ? 0 : characters / words,
         top_words: topWords,
@@ -109,8 +132,8 @@ export function textStatisticsTool(): LongRunningTool {
   })
 }
 
-/** Documents of 5-80 words drawn from a Zipf-like distribution over the vocabulary. */
-function generatedCorpus(count: number, seed: number): string[] {
+/** Documents of 5-80 words drawn from a Zipf-like distribution over the vocabulary, made one by one in order. */
+function corpusGenerator(seed: number): (index: number) => string {
   const random = seededRandom(seed)
   const weights = VOCABULARY.map((_, rank) => 1 / (rank + 1))
   const cumulative: number[] = []
@@ -130,7 +153,6 @@ function generatedCorpus(count: number, seed: number): string[] {
     }
     return VOCABULARY[low] as string
   }
-  return Array.from({ length: count }, () =>
-    Array.from({ length: 5 + Math.floor(random() * 76) }, pick).join(' '),
-  )
+  // Called with index 0, 1, 2, ... in order: each call draws the next document of the sequence.
+  return () => Array.from({ length: 5 + Math.floor(random() * 76) }, pick).join(' ')
 }

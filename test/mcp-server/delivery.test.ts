@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { z } from 'zod'
+import {
+  defineLongRunningTool,
+  encodedLength,
+  type LongRunningMcpServer,
+  ResultDelivery,
+  SqliteTaskStore,
+  textStatisticsTool,
+} from '../../src/mcp-server/index.ts'
+import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
+import {
+  connectClient,
+  listAllEvents,
+  startTestServer,
+  structured,
+  tempDir,
+  waitFor,
+} from '../helpers/mcp-server.ts'
+
+/** A tool whose result, pretty-printed, is full of quotes and newlines: it grows when JSON-escaped. */
+const bigResultTool = defineLongRunningTool({
+  name: 'big_result',
+  description: 'Returns many small records.',
+  input: z.object({ records: z.number().int().min(1).max(100_000) }),
+  mode: 'async',
+  run: async ({ records }) => ({
+    records: Array.from({ length: records }, (_, index) => ({
+      id: index,
+      name: `record "${index}"`,
+      ok: true,
+    })),
+  }),
+})
+
+describe('memory delivery of task results', () => {
+  let env: LocalAgentCoreFixture
+  let dir: { path: string; remove(): Promise<void> }
+  let server: LongRunningMcpServer
+  let memoryId: string
+  const clients: Client[] = []
+
+  before(async () => {
+    env = await startLocalAgentCore()
+    memoryId = await env.createMemory()
+    dir = await tempDir()
+    server = await startTestServer(dir.path, {
+      memoryClient: env.data,
+      tools: [bigResultTool, textStatisticsTool()],
+    })
+  })
+  after(async () => {
+    for (const client of clients) await client.close()
+    await server.close()
+    await env.close()
+    await dir.remove()
+  })
+
+  test('a result too large for one event lands exactly once, truncated with a marker, and stays whole in get_task_results', async () => {
+    const memory = { sessionId: 'session-big', memoryId, actorId: 'user-big' }
+    const client = await connectClient(server.url, { memory })
+    clients.push(client)
+    const started = await client.callTool({ name: 'big_result', arguments: { records: 2500 } })
+    const taskId = structured(started).task_id as string
+    const status = await waitFor(async () => {
+      const view = structured(
+        await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+      )
+      const delivery = view.delivery as { state: string }
+      return delivery.state === 'pending' ? undefined : view
+    })
+    assert.deepEqual(status.delivery, { state: 'delivered', reason: null, attempts: 1 })
+    assert.equal(status.delivers_to_memory, true)
+    const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+    assert.equal(events.length, 1, 'exactly one event')
+    const stored = events[0]?.text ?? ''
+    assert.ok(stored.length <= 100_000, `the stored text fits the service limit (${stored.length})`)
+    const text = JSON.parse(stored).message.content[0].text as string
+    assert.match(text, new RegExp(`^Long-running task ${taskId} \\(tool big_result\\) completed`))
+    assert.match(
+      text,
+      new RegExp(
+        `\\[result truncated: \\d+ of \\d+ characters shown; .*get_task_results with task_id ${taskId}\\]$`,
+      ),
+    )
+    assert.equal(encodedLength(text), stored.length)
+    const full = await client.callTool({ name: 'get_task_results', arguments: { task_id: taskId } })
+    const result = structured(full).result as { records: unknown[] }
+    assert.equal(result.records.length, 2500, 'get_task_results keeps the full result')
+  })
+
+  test('a memory that does not exist fails delivery permanently, and the status tools say why', async () => {
+    const memory = { sessionId: 'session-nomem', memoryId: 'nomemory-AbCdEf1234', actorId: 'user-nomem' }
+    const client = await connectClient(server.url, { memory })
+    clients.push(client)
+    const started = await client.callTool({ name: 'start_text_statistics', arguments: { text: 'a b c' } })
+    const taskId = structured(started).task_id as string
+    const view = await waitFor(
+      async () => {
+        const now = structured(
+          await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+        )
+        return (now.delivery as { state: string }).state === 'failed' ? now : undefined
+      },
+      10_000,
+      'a failed delivery',
+    )
+    const delivery = view.delivery as { state: string; reason: string; attempts: number }
+    assert.match(delivery.reason, /ResourceNotFoundException/)
+    assert.equal(delivery.attempts, 1, 'not retried')
+    assert.equal(view.delivers_to_memory, false)
+    const results = structured(
+      await client.callTool({ name: 'get_task_results', arguments: { task_id: taskId } }),
+    )
+    assert.equal((results.delivery as { state: string }).state, 'failed')
+  })
+
+  test('an event the service still refuses as invalid is replaced by a short summary, written once', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    const delivery = new ResultDelivery({ outbox: store, client: env.data, baseDelayMs: 10, maxDelayMs: 50 })
+    try {
+      const memory = { sessionId: 'session-fallback', memoryId, actorId: 'user-fallback' }
+      await store.create({
+        taskId: 'fallback-task',
+        owner: memory.actorId,
+        tool: 'big_result',
+        input: {},
+        kind: 'async',
+        caller: memory,
+        createdAt: 1000,
+        ttlMs: 60_000,
+        pollIntervalMs: 100,
+      })
+      // A row whose text was sized by no one (an older server, say): far over the service's limit.
+      const text = `Long-running task fallback-task (tool big_result) completed.\nResult:\n${'x'.repeat(150_000)}`
+      await store.finish(
+        'fallback-task',
+        { status: 'completed', result: { content: [{ type: 'text', text: 'ok' }] }, endedAt: 2000 },
+        { taskId: 'fallback-task', ...memory, eventTimestampMs: 2000, text },
+      )
+      delivery.wake()
+      const state = await waitFor(async () => {
+        const now = store.deliveryOf('fallback-task')
+        return now?.state === 'pending' ? undefined : now
+      })
+      assert.equal(state?.state, 'delivered')
+      assert.match(state?.lastError ?? '', /ValidationException/, 'the first refusal is recorded')
+      const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      assert.equal(events.length, 1)
+      const written = JSON.parse(events[0]?.text ?? '{}').message.content[0].text as string
+      assert.match(written, /^Long-running task fallback-task \(tool big_result\) completed\.\n/)
+      assert.match(written, /get_task_results with task_id fallback-task/)
+    } finally {
+      await delivery.close()
+      store.close()
+    }
+  })
+
+  test('GET /ping stays HealthyBusy while a result is still owed to memory, and turns Healthy once it lands', async () => {
+    const ping = async () =>
+      ((await (await fetch(new URL('/ping', server.url))).json()) as { status: string }).status
+    const memory = { sessionId: 'session-owed', memoryId, actorId: 'user-owed' }
+    const client = await connectClient(server.url, { memory })
+    clients.push(client)
+    env.service.faults.set({ CreateEvent: { errorNext: 1_000_000 } })
+    try {
+      const started = await client.callTool({ name: 'start_text_statistics', arguments: { text: 'a b' } })
+      const taskId = structured(started).task_id as string
+      await waitFor(async () => {
+        const view = structured(
+          await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+        )
+        const delivery = view.delivery as { attempts: number }
+        return view.status === 'completed' && delivery.attempts > 0 ? true : undefined
+      })
+      assert.equal(await ping(), 'HealthyBusy', 'the task ended but its event is still owed')
+    } finally {
+      env.service.faults.set({})
+    }
+    await waitFor(async () => ((await ping()) === 'Healthy' ? true : undefined), 10_000, 'Healthy')
+    const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+    assert.equal(events.length, 1)
+  })
+})

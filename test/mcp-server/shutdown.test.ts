@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { z } from 'zod'
+import {
+  defineLongRunningTool,
+  INTERRUPTED_MESSAGE,
+  type LongRunningTool,
+  SqliteTaskStore,
+  type TaskRecord,
+} from '../../src/mcp-server/index.ts'
+import { connectClient, startTestServer, structured, tempDir, waitFor } from '../helpers/mcp-server.ts'
+
+/** Gates the tests open by label; a gated tool ignores its AbortSignal (say, a fetch without `signal`). */
+const gates = new Map<string, { open(): void; opened: Promise<void> }>()
+const signals = new Map<string, AbortSignal>()
+function gate(label: string): { open(): void; opened: Promise<void> } {
+  let entry = gates.get(label)
+  if (entry === undefined) {
+    let open = () => {}
+    const opened = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    entry = { open, opened }
+    gates.set(label, entry)
+  }
+  return entry
+}
+
+function gatedTool(name: string, onRestart: 'rerun' | 'fail'): LongRunningTool {
+  return defineLongRunningTool({
+    name,
+    description: 'Waits for its gate, ignoring its signal; on a re-run it returns at once.',
+    input: z.object({ label: z.string() }),
+    mode: 'async',
+    onRestart,
+    run: async ({ label }, ctx) => {
+      signals.set(label, ctx.signal)
+      if (ctx.attempt > 1) return { label, attempt: ctx.attempt }
+      await gate(label).opened
+      return { label, attempt: ctx.attempt }
+    },
+  })
+}
+const tools = [gatedTool('gated', 'fail'), gatedTool('gated_rerun', 'rerun')]
+
+async function startTask(url: string, tool: string, label: string): Promise<string> {
+  const client = await connectClient(url)
+  try {
+    const started = await client.callTool({ name: tool, arguments: { label } })
+    return structured(started).task_id as string
+  } finally {
+    await client.close()
+  }
+}
+
+async function storedTask(dataDir: string, taskId: string): Promise<TaskRecord | undefined> {
+  const store = new SqliteTaskStore({ dataDir })
+  try {
+    return await store.get(taskId)
+  } finally {
+    store.close()
+  }
+}
+
+describe('shutdown (SIGTERM / close())', () => {
+  test('a tool that still finishes during the grace period keeps its result', async () => {
+    const dir = await tempDir()
+    try {
+      const server = await startTestServer(dir.path, { tools, shutdownGraceMs: 30_000 })
+      const taskId = await startTask(server.url, 'gated', 'finishes')
+      await waitFor(async () => signals.get('finishes'))
+      const closing = server.close()
+      await waitFor(async () => (signals.get('finishes')?.aborted === true ? true : undefined))
+      gate('finishes').open()
+      await closing
+      const task = await storedTask(dir.path, taskId)
+      assert.equal(task?.status, 'completed')
+      assert.deepEqual(task?.result?.structuredContent, { label: 'finishes', attempt: 1 })
+      const again = await startTestServer(dir.path, { tools })
+      try {
+        assert.equal(
+          (await again.store.get(taskId))?.status,
+          'completed',
+          'not marked interrupted at restart',
+        )
+      } finally {
+        await again.close()
+      }
+    } finally {
+      await dir.remove()
+    }
+  })
+
+  test('close() waits at most the grace period; what it leaves is re-run or failed at the next start', async () => {
+    const dir = await tempDir()
+    try {
+      const server = await startTestServer(dir.path, { tools, shutdownGraceMs: 200 })
+      const failId = await startTask(server.url, 'gated', 'hangs')
+      const rerunId = await startTask(server.url, 'gated_rerun', 'hangs-rerun')
+      await waitFor(async () => (signals.has('hangs') && signals.has('hangs-rerun') ? true : undefined))
+      // Resolves although both tools ignore their signal and never finish by themselves.
+      await server.close()
+      assert.equal((await storedTask(dir.path, failId))?.status, 'working')
+      const again = await startTestServer(dir.path, { tools })
+      try {
+        const failed = await again.store.get(failId)
+        assert.equal(failed?.status, 'failed')
+        assert.equal(failed?.statusMessage, INTERRUPTED_MESSAGE)
+        const rerun = await waitFor(async () => {
+          const task = await again.store.get(rerunId)
+          return task?.status === 'completed' ? task : undefined
+        })
+        assert.deepEqual(rerun.result?.structuredContent, { label: 'hangs-rerun', attempt: 2 })
+      } finally {
+        await again.close()
+      }
+      // The abandoned tools of the first server now finish: their late end must not crash anything.
+      gate('hangs').open()
+      gate('hangs-rerun').open()
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      await dir.remove()
+    }
+  })
+})
