@@ -182,4 +182,69 @@ describe('server process killed with SIGKILL mid-task', () => {
       1,
     )
   })
+
+  test('a crash after memory stored the event but before the server recorded it still leaves exactly one event', async () => {
+    const memoryId = await env.createMemory()
+    const memory = { sessionId: 'session-ack-crash', memoryId, actorId: 'user-ack-crash' }
+    const crashDir = await tempDir()
+    const baseEnv = {
+      MCP_PORT: '0',
+      MCP_HOST: '127.0.0.1',
+      LONGRUN_DATA_DIR: crashDir.path,
+      MCP_BEARER_TOKEN: TEST_TOKEN,
+      AGENTCORE_ENDPOINT: env.service.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      MCP_DELIVERY_MAX_DELAY_MS: '60000',
+    }
+    try {
+      // First life: the service commits the event, the answer is lost, and the server then waits a
+      // long backoff before retrying - it is killed in that window, with the outbox row still pending.
+      env.service.faults.resetCounts()
+      env.service.faults.set({ CreateEvent: { loseResponseNext: 1 } })
+      const first = await startChild({ ...baseEnv, MCP_DELIVERY_BASE_DELAY_MS: '60000' })
+      children.push(first)
+      const client = await connectClient(first.url, { memory })
+      const taskId = structured(
+        await client.callTool({
+          name: 'start_text_statistics',
+          arguments: { text: 'alpha beta beta gamma' },
+        }),
+      ).task_id as string
+      await waitFor(
+        async () => ((env.service.faults.counts().CreateEvent?.responsesLost ?? 0) >= 1 ? true : undefined),
+        15_000,
+        'the first delivery to be stored with its answer lost',
+      )
+      await client.close()
+      await kill(first, 'SIGKILL')
+      const stored = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      assert.equal(stored.length, 1, 'the service stored the event before the crash')
+      const outbox = new SqliteTaskStore({ dataDir: crashDir.path })
+      assert.equal(outbox.deliveryOf(taskId)?.state, 'pending', 'the server never learnt it was delivered')
+      outbox.close()
+
+      // Second life: the pending row is delivered again with the same idempotency token.
+      const second = await startChild({ ...baseEnv, MCP_DELIVERY_BASE_DELAY_MS: '20' })
+      children.push(second)
+      const reopened = new SqliteTaskStore({ dataDir: crashDir.path })
+      try {
+        await waitFor(
+          async () => (reopened.deliveryOf(taskId)?.state === 'delivered' ? true : undefined),
+          20_000,
+          'the redelivery to be acknowledged',
+        )
+      } finally {
+        reopened.close()
+      }
+      await kill(second, 'SIGTERM')
+      const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      assert.equal(events.length, 1, 'exactly one event for the task')
+      assert.ok(events[0]?.text.includes(taskId))
+    } finally {
+      env.service.faults.set({})
+      await crashDir.remove()
+    }
+  })
 })
