@@ -8,7 +8,7 @@ import type {
   TaskStore as SdkTaskStore,
 } from '@modelcontextprotocol/sdk/experimental/tasks'
 import type { CallToolResult, Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js'
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js'
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { JsonRpcError, McpServerError } from './errors.ts'
 import type { TaskRunner } from './task-runner.ts'
 import { isEnded, type TaskRecord, type TaskStatus, type TaskStore } from './task-store.ts'
@@ -73,7 +73,7 @@ export class OwnerScopedTaskStore implements SdkTaskStore {
 
   async updateTaskStatus(taskId: string, status: TaskStatus, statusMessage?: string): Promise<void> {
     if (status === 'cancelled') {
-      await translate(() =>
+      await translateForCancel(() =>
         this.#runner.cancel(taskId, this.#owner, statusMessage ?? 'cancelled by the caller'),
       )
       return
@@ -110,6 +110,25 @@ export async function translate<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof McpServerError) {
       throw new JsonRpcError(ErrorCode.InvalidParams, error.message, {
+        code: error.code,
+        ...(error.field !== undefined && { field: error.field }),
+      })
+    }
+    throw error
+  }
+}
+
+/**
+ * The SDK's tasks/cancel handler passes on only its own McpError and turns anything else into
+ * -32600. A cancel that loses the race with the task's end (or with its expiry) must still answer
+ * -32602, exactly as the SDK answers a cancel that arrives after the end.
+ */
+async function translateForCancel<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof McpServerError) {
+      throw new McpError(ErrorCode.InvalidParams, error.message, {
         code: error.code,
         ...(error.field !== undefined && { field: error.field }),
       })

@@ -1,24 +1,73 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { LongRunningMcpServer } from '../../src/mcp-server/index.ts'
+import {
+  type LongRunningMcpServer,
+  type Logger,
+  modelTrainingTool,
+  textStatisticsTool,
+} from '../../src/mcp-server/index.ts'
 import { startTestServer, tempDir } from '../helpers/mcp-server.ts'
+import {
+  CONFORMANCE_FIXTURE_NAMES,
+  conformanceFixtureTools,
+  ERROR_MESSAGE,
+  LOG_LINES,
+  SIMPLE_TEXT,
+} from './conformance-fixtures.ts'
 
 const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname
 const CONFORMANCE = new URL('../../node_modules/.bin/conformance', import.meta.url).pathname
 const BASELINE = new URL('./conformance-expected-failures.yaml', import.meta.url).pathname
 
+/** Scenarios that must pass check by check (the runner's exit code alone would also accept a baseline entry). */
+const MUST_PASS = [
+  'server-initialize',
+  'logging-set-level',
+  'ping',
+  'tools-list',
+  'tools-call-simple-text',
+  'tools-call-error',
+  'tools-call-with-progress',
+  'tools-call-with-logging',
+  'dns-rebinding-protection',
+] as const
+
+interface Check {
+  readonly id: string
+  readonly status: string
+  readonly errorMessage?: string
+  readonly details?: Record<string, unknown>
+}
+
 describe('official MCP conformance suite (2025-11-25)', () => {
   let dir: { path: string; remove(): Promise<void> }
   let server: LongRunningMcpServer
   let output: { path: string; remove(): Promise<void> }
+  /** Tasks the runner ended, from the server's own log: proof the fixtures ran as long-running tasks. */
+  const ended: Array<{ taskId: string; tool: string; status: string }> = []
 
   before(async () => {
     dir = await tempDir()
     output = await tempDir('longrun-conformance-')
+    const logger: Logger = {
+      log(_level, message, fields) {
+        if (message === 'task ended') ended.push(fields as { taskId: string; tool: string; status: string })
+      },
+    }
     // The suite cannot send an Authorization header; authentication has its own tests.
-    server = await startTestServer(dir.path, { auth: { kind: 'none' } })
+    server = await startTestServer(dir.path, {
+      auth: { kind: 'none' },
+      logger,
+      tools: [
+        modelTrainingTool({ dataDir: dir.path, epochDelayMs: 0 }),
+        textStatisticsTool(),
+        ...conformanceFixtureTools(),
+      ],
+    })
   })
   after(async () => {
     await server.close()
@@ -26,7 +75,15 @@ describe('official MCP conformance suite (2025-11-25)', () => {
     await output.remove()
   })
 
-  test('passes every applicable scenario; failures are exactly the documented baseline', async () => {
+  /** Every check of one scenario, from the run's output directory. */
+  async function checksOf(scenario: string): Promise<Check[]> {
+    const pattern = new RegExp(`^server-${scenario}-\\d{4}-`)
+    const folder = (await readdir(output.path)).find((name) => pattern.test(name))
+    assert.ok(folder !== undefined, `no results for scenario ${scenario}`)
+    return JSON.parse(await readFile(join(output.path, folder, 'checks.json'), 'utf8')) as Check[]
+  }
+
+  test('passes every applicable scenario, progress and logging included; failures are exactly the documented baseline', async () => {
     const child = spawn(
       NODE,
       [
@@ -51,8 +108,80 @@ describe('official MCP conformance suite (2025-11-25)', () => {
       log += chunk.toString()
     })
     const [code] = (await once(child, 'exit')) as [number | null]
+    // Exit 0 means: no failure outside the baseline and no baseline entry that now passes.
     assert.equal(code, 0, `conformance run failed:\n${log.slice(-6000)}`)
-    assert.match(log, /server-initialize: \d+ passed, 0 failed/)
-    assert.match(log, /tools-list: \d+ passed, 0 failed/)
+
+    for (const scenario of MUST_PASS) {
+      const checks = await checksOf(scenario)
+      assert.ok(
+        checks.some((check) => check.status === 'SUCCESS'),
+        `${scenario} passed no check`,
+      )
+      for (const check of checks) {
+        // INFO notes a check that does not apply (e.g. no session id: we are stateless).
+        assert.ok(
+          check.status === 'SUCCESS' || check.status === 'INFO',
+          `${scenario}:${check.id} is ${check.status}: ${check.errorMessage ?? ''}`,
+        )
+      }
+    }
+    for (const scenario of MUST_PASS.filter((name) => name.startsWith('tools-call-'))) {
+      const checks = await checksOf(scenario)
+      assert.equal(checks.find((check) => check.id === scenario)?.status, 'SUCCESS', scenario)
+      // Every message we sent in the call, notifications included, is valid against the 2025-11-25 schema.
+      assert.equal(checks.find((check) => check.id === 'wire-schema-valid')?.status, 'SUCCESS', scenario)
+    }
+
+    // The notifications the suite saw are the ones our fixtures reported through ToolContext.
+    const progress = (await checksOf('tools-call-with-progress')).find(
+      (check) => check.id === 'tools-call-with-progress',
+    )
+    assert.deepEqual(
+      (progress?.details?.progressNotifications as Array<Record<string, unknown>>).map((each) => [
+        each.progress,
+        each.total,
+      ]),
+      [
+        [0, 100],
+        [50, 100],
+        [100, 100],
+      ],
+    )
+    const logging = (await checksOf('tools-call-with-logging')).find(
+      (check) => check.id === 'tools-call-with-logging',
+    )
+    const logs = logging?.details?.logs as Array<{ level: string; logger: string; data: { message: string } }>
+    assert.deepEqual(
+      logs.map((each) => [each.level, each.logger, each.data.message]),
+      LOG_LINES.map((line) => ['info', 'test_tool_with_logging', line]),
+    )
+    const error = (await checksOf('tools-call-error')).find((check) => check.id === 'tools-call-error')
+    const errorResult = error?.details?.result as { isError: boolean; content: Array<{ text: string }> }
+    assert.equal(errorResult.isError, true)
+    assert.match(errorResult.content[0]?.text ?? '', new RegExp(ERROR_MESSAGE))
+
+    // Each fixture call was a durable task of our runner, recorded in the task store.
+    for (const name of CONFORMANCE_FIXTURE_NAMES) {
+      const runs = ended.filter((each) => each.tool === name)
+      assert.equal(runs.length, 1, `${name} ran once as a task`)
+    }
+    const stored = async (name: string) => {
+      const run = ended.find((each) => each.tool === name)
+      assert.ok(run !== undefined)
+      const task = await server.store.get(run.taskId)
+      assert.ok(task !== undefined, `${name}'s task is stored`)
+      return task
+    }
+    const simple = await stored('test_simple_text')
+    assert.equal(simple.status, 'completed')
+    assert.deepEqual(simple.result?.content, [{ type: 'text', text: SIMPLE_TEXT }])
+    const failing = await stored('test_error_handling')
+    assert.equal(failing.status, 'failed')
+    assert.equal(failing.statusMessage, ERROR_MESSAGE)
+    const withProgress = await stored('test_tool_with_progress')
+    assert.equal(withProgress.status, 'completed')
+    assert.equal(withProgress.progress, 100)
+    assert.equal(withProgress.total, 100)
+    assert.equal((await stored('test_tool_with_logging')).status, 'completed')
   })
 })
