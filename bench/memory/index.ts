@@ -6,11 +6,15 @@
  *     mode of this manager; with an instant model and with one that takes 1.1 s per call (real
  *     latency, so the 1 s rule never skips the read before the second model call).
  *  2. Restoring a 10,000-message session vs a bare ListEvents paging loop, same client, same service.
+ *     For this part the service runs in its own process (as a remote AgentCore Memory would), so the
+ *     service's work does not share the manager's event loop; runs alternate bare, manager, bare, ...
  *  3. Time the manager adds to a turn vs an agent with no session manager, with default settings
  *     and with a read before every model call (`externalSyncMinIntervalMs: 0`).
  * BENCH_QUICK=1 shrinks the sizes for a smoke run.
  */
+import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
 import {
   BedrockAgentCoreClient,
@@ -31,7 +35,7 @@ import { type ScriptStep, ScriptedModel, type ScriptedTurn } from '../../test/he
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const RESTORE_MESSAGES = QUICK ? 1_000 : 10_000
-const RESTORE_RUNS = QUICK ? 2 : 9
+const RESTORE_RUNS = QUICK ? 3 : 9
 const TURNS = QUICK ? 10 : 60
 /** Per-call latency of the "realistic" scripted model in part 1. */
 const SLOW_MODEL_MS = 1_100
@@ -173,7 +177,12 @@ function conversation(count: number): Message[] {
 }
 
 /** Writes `messages` into a session, `perEvent` payloads per event, several writes in flight. */
-async function seedSession(sessionId: string, messages: Message[], perEvent: number): Promise<number> {
+async function seedSession(
+  target: RestoreTarget,
+  sessionId: string,
+  messages: Message[],
+  perEvent: number,
+): Promise<number> {
   const base = Date.now() - messages.length - 10_000
   const batches: EventPayloadItem[][] = []
   for (let i = 0; i < messages.length; i += perEvent) {
@@ -187,9 +196,9 @@ async function seedSession(sessionId: string, messages: Message[], perEvent: num
   const worker = async () => {
     while (next < batches.length) {
       const index = next++
-      await client.send(
+      await target.client.send(
         new CreateEventCommand({
-          memoryId,
+          memoryId: target.memoryId,
           actorId: ACTOR,
           sessionId,
           eventTimestamp: new Date(base + index),
@@ -202,13 +211,13 @@ async function seedSession(sessionId: string, messages: Message[], perEvent: num
   return batches.length
 }
 
-async function bareListLoop(sessionId: string): Promise<number> {
+async function bareListLoop(target: RestoreTarget, sessionId: string): Promise<number> {
   let events = 0
   let nextToken: string | undefined
   do {
-    const page = await client.send(
+    const page = await target.client.send(
       new ListEventsCommand({
-        memoryId,
+        memoryId: target.memoryId,
         actorId: ACTOR,
         sessionId,
         includePayloads: true,
@@ -222,34 +231,95 @@ async function bareListLoop(sessionId: string): Promise<number> {
   return events
 }
 
-async function managerRestore(sessionId: string): Promise<number> {
-  const agent = buildAgent(sessionId, [])
+async function managerRestore(target: RestoreTarget, sessionId: string): Promise<number> {
+  const agent = new Agent({
+    model: new ScriptedModel([]),
+    printer: false,
+    sessionManager: new AgentCoreMemorySessionManager({
+      memoryId: target.memoryId,
+      sessionId,
+      actorId: ACTOR,
+      client: target.client,
+      logger: quiet,
+    }),
+  })
   await agent.initialize()
   return agent.messages.length
 }
 
-async function compareRestore(label: string, perEvent: number) {
+/** A memory on a service in its own process, and the one client both restore paths use. */
+interface RestoreTarget {
+  client: BedrockAgentCoreClient
+  memoryId: string
+}
+
+/** Starts the local service as a child process (`longrun local --in-memory`), as `bench/local-memory` does. */
+async function startServiceProcess() {
+  const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', cli, 'local', '--port', '0', '--in-memory'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+  let remoteClient: BedrockAgentCoreClient | undefined
+  let remoteMemoryId: string
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const match = /listening on (http:\/\/\S+)/.exec(line)
+        if (match?.[1]) resolve(match[1])
+      })
+      child.once('exit', (code) => reject(new Error(`the local service exited with ${code}`)))
+    })
+    const config = { ...clientConfig, endpoint: url }
+    remoteClient = new BedrockAgentCoreClient({ ...config, maxAttempts: 1 })
+    const remoteControl = new BedrockAgentCoreControlClient(config)
+    try {
+      remoteMemoryId = (
+        await remoteControl.send(new CreateMemoryCommand({ name: 'bench_restore', eventExpiryDuration: 30 }))
+      ).memory?.id as string
+    } finally {
+      remoteControl.destroy()
+    }
+  } catch (error) {
+    remoteClient?.destroy()
+    await stop()
+    throw error
+  }
+  return {
+    target: { client: remoteClient, memoryId: remoteMemoryId },
+    async close() {
+      remoteClient.destroy()
+      await stop()
+    },
+  }
+}
+
+async function compareRestore(target: RestoreTarget, label: string, perEvent: number) {
   const sessionId = newSessionId()
-  const events = await seedSession(sessionId, conversation(RESTORE_MESSAGES), perEvent)
-  await bareListLoop(sessionId) // warm-up of both paths
-  await managerRestore(sessionId)
+  const events = await seedSession(target, sessionId, conversation(RESTORE_MESSAGES), perEvent)
+  await bareListLoop(target, sessionId) // warm-up of both paths
+  await managerRestore(target, sessionId)
   const bare: number[] = []
   const managed: number[] = []
   let restored = 0
-  // Alternate which goes first so that neither always pays for the other's garbage.
+  // Interleaved: bare, manager, bare, manager, ... so that load drift hits both alike.
   for (let run = 0; run < RESTORE_RUNS; run += 1) {
-    for (const which of run % 2 === 0 ? ['bare', 'manager'] : ['manager', 'bare']) {
-      const start = performance.now()
-      if (which === 'bare') {
-        await bareListLoop(sessionId)
-        bare.push(performance.now() - start)
-      } else {
-        restored = await managerRestore(sessionId)
-        managed.push(performance.now() - start)
-      }
-    }
+    let start = performance.now()
+    await bareListLoop(target, sessionId)
+    bare.push(performance.now() - start)
+    start = performance.now()
+    restored = await managerRestore(target, sessionId)
+    managed.push(performance.now() - start)
   }
-  return { label, events, restored, bareMs: median(bare), managerMs: median(managed) }
+  return { label, events, restored, bare, managed, bareMs: median(bare), managerMs: median(managed) }
 }
 
 async function turnTimes(
@@ -271,7 +341,7 @@ async function turnTimes(
 
 try {
   console.log(
-    `# Memory session manager benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — local AgentCore service, in-process`,
+    `# Memory session manager benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — local AgentCore service (parts 1 and 3 in-process, part 2 in its own process)`,
   )
 
   console.log(
@@ -300,18 +370,31 @@ try {
     '(the Python manager itself also reads twice more per agent build: filtered reads of SESSION and AGENT state)',
   )
 
-  console.log(`\n## 2. Restoring a ${RESTORE_MESSAGES}-message session (median of ${RESTORE_RUNS} runs)`)
-  console.log('| layout | events | messages restored | bare ListEvents loop | manager restore | ratio |')
-  console.log('|---|---|---|---|---|---|')
-  for (const [label, perEvent] of [
-    ['one event per message (Python default)', 1],
-    ['100 messages per event (this manager)', 100],
-  ] as const) {
-    const result = await compareRestore(label, perEvent)
-    console.log(
-      `| ${result.label} | ${result.events} | ${result.restored} | ${result.bareMs.toFixed(1)} ms | ${result.managerMs.toFixed(1)} ms | ${(result.managerMs / result.bareMs).toFixed(2)} |`,
-    )
+  console.log(
+    `\n## 2. Restoring a ${RESTORE_MESSAGES}-message session, service in its own process (median of ${RESTORE_RUNS} interleaved runs each)`,
+  )
+  const remote = await startServiceProcess()
+  const ranges: string[] = []
+  try {
+    console.log('| layout | events | messages restored | bare ListEvents loop | manager restore | ratio |')
+    console.log('|---|---|---|---|---|---|')
+    for (const [label, perEvent] of [
+      ['one event per message (Python default)', 1],
+      ['100 messages per event (this manager)', 100],
+    ] as const) {
+      const result = await compareRestore(remote.target, label, perEvent)
+      console.log(
+        `| ${result.label} | ${result.events} | ${result.restored} | ${result.bareMs.toFixed(1)} ms | ${result.managerMs.toFixed(1)} ms | ${(result.managerMs / result.bareMs).toFixed(2)} |`,
+      )
+      const span = (values: number[]) =>
+        `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)} ms`
+      ranges.push(`${label}: bare ${span(result.bare)}, manager ${span(result.managed)}`)
+    }
+  } finally {
+    await remote.close()
   }
+  console.log('(range over the runs, min-max)')
+  for (const range of ranges) console.log(`  ${range}`)
 
   console.log(`\n## 3. Time per turn with one tool call (${TURNS - 1} turns on one agent, median)`)
   const without = await turnTimes(undefined)

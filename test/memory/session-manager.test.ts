@@ -185,30 +185,126 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
     assert.equal(textOf(readOnly.model.calls[0]?.[0]), 'stored question')
   })
 
-  it('flushes on the configured interval while an invocation is still running', async () => {
-    const sessionId = newSessionId()
-    const sessionManager = manager(sessionId, { flushIntervalMs: 10 })
-    let flushedDuringTool = 0
-    const waitForFlush = tool({
-      name: 'wait_for_flush',
-      description: 'Waits until the timer has written the buffered prompt',
-      inputSchema: z.object({}),
-      callback: async () => {
-        await waitFor(
-          async () => messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).length >= 3,
-        )
-        flushedDuringTool = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).length
-        return 'seen'
-      },
+  it('writes the buffered prompt on the flushIntervalMs timer during a slow model call with no tool, and not without the timer', async () => {
+    // Two agents side by side, each held inside one model call (no tool, so no before-tool flush):
+    // only the timer can write the prompt before the call returns.
+    const timed = newSessionId()
+    const untimed = newSessionId()
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
     })
-    const { agent, model } = agentWith(sessionManager, [{ text: 'first answer' }], [waitForFlush])
-    await agent.invoke('first')
-    // The prompt of the second turn is buffered at once; a tool holds the invocation open until the timer wrote it.
-    model.push({ toolUses: [{ name: 'wait_for_flush', toolUseId: 'tu-w', input: {} }] }, { text: 'bye' })
-    await agent.invoke('second')
-    await sessionManager.close()
-    assert.ok(flushedDuringTool >= 3)
-    assert.equal(messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).length, 6)
+    const entered: string[] = []
+    const slowAnswer =
+      (label: string): ScriptStep =>
+      async () => {
+        entered.push(label)
+        await released
+        return { text: `answer ${label}` }
+      }
+    const withTimer = manager(timed, { flushIntervalMs: 20 })
+    const withoutTimer = manager(untimed)
+    const a = agentWith(withTimer, [slowAnswer('timed')], [])
+    const b = agentWith(withoutTimer, [slowAnswer('untimed')], [])
+    const invocations = Promise.all([a.agent.invoke('timed prompt'), b.agent.invoke('untimed prompt')])
+    try {
+      await waitFor(() => entered.length === 2)
+      // Both prompts are buffered and both model calls are running; the timer writes one prompt.
+      await waitFor(
+        async () => messagePayloads(await listAllEvents(env, memoryId, ACTOR, timed)).length === 1,
+      )
+      // The timed write is done while the untimed agent (buffered earlier) still writes nothing.
+      assert.equal(messagePayloads(await listAllEvents(env, memoryId, ACTOR, untimed)).length, 0)
+      assert.equal(withoutTimer.pendingWrites, 1)
+    } finally {
+      release()
+      await invocations
+    }
+    await withTimer.close()
+    await withoutTimer.close()
+    for (const sessionId of [timed, untimed]) {
+      assert.equal(messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).length, 2)
+    }
+  })
+})
+
+describe('AgentCoreMemorySessionManager: restoring a whole session', () => {
+  const blockTypes = (messages: readonly { content: readonly { type: string }[] }[]) =>
+    messages.flatMap((message) => message.content.map((block) => block.type))
+  /** Content block keys of every stored message, from the SessionMessage JSON in the events. */
+  const storedBlockKeys = async (sessionId: string) =>
+    messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).flatMap((item) => {
+      const text = (item as { conversational: { content: { text: string } } }).conversational.content.text
+      const content = (JSON.parse(text) as { message: { content: object[] } }).message.content
+      return content.flatMap((block) => Object.keys(block))
+    })
+
+  it('with filterRestoredToolContext, restores no toolUse/toolResult blocks while the stored events keep them', async () => {
+    const sessionId = newSessionId()
+    const first = agentWith(manager(sessionId), [
+      { toolUses: [{ name: 'add', toolUseId: 'tu-f', input: { a: 2, b: 3 } }] },
+      { text: 'the sum is 5' },
+    ])
+    await first.agent.invoke('what is 2+3?')
+    const storedBefore = await storedBlockKeys(sessionId)
+    assert.ok(storedBefore.includes('toolUse') && storedBefore.includes('toolResult'))
+
+    const filtered = agentWith(manager(sessionId, { filterRestoredToolContext: true }), [{ text: 'still 5' }])
+    await filtered.agent.initialize()
+    assert.deepEqual(blockTypes(filtered.agent.messages), ['textBlock', 'textBlock'])
+    assert.deepEqual(
+      filtered.agent.messages.map((message) => [message.role, textOf(message.toJSON())]),
+      [
+        ['user', 'what is 2+3?'],
+        ['assistant', 'the sum is 5'],
+      ],
+    )
+    assert.deepEqual(validateConverseHistory(filtered.agent.messages), [])
+    // Filtering is a view of the history: the stored events are not rewritten, and a new turn goes on from it.
+    await filtered.agent.invoke('and again?')
+    assert.equal(filtered.model.calls.at(-1)?.length, 3)
+    assert.deepEqual(await storedBlockKeys(sessionId), [...storedBefore, 'text', 'text'])
+
+    // Without the option the same session restores its tool blocks.
+    const unfiltered = agentWith(manager(sessionId), [])
+    await unfiltered.agent.initialize()
+    assert.ok(blockTypes(unfiltered.agent.messages).includes('toolUseBlock'))
+    assert.ok(blockTypes(unfiltered.agent.messages).includes('toolResultBlock'))
+  })
+
+  it('keeps every other message when one event is undecodable and one is plain text, warning with the bad event id', async () => {
+    const sessionId = newSessionId()
+    const target = { memoryId, actorId: ACTOR, sessionId }
+    const first = agentWith(manager(sessionId), [{ text: 'first answer' }])
+    await first.agent.invoke('first question')
+    const badEventId = await writeEvent(env, target, [{ blob: '{"message": {broken' }])
+    await writeEvent(env, target, [
+      { conversational: { content: { text: 'plain text from outside' }, role: 'USER' } },
+    ])
+    const secondLogger = captureLogger()
+    const secondManager = manager(sessionId, { logger: secondLogger })
+    const second = agentWith(secondManager, [{ text: 'second answer' }])
+    await second.agent.invoke('second question')
+    await secondManager.close()
+
+    const logger = captureLogger()
+    const restored = agentWith(manager(sessionId, { logger }), [])
+    await restored.agent.initialize()
+    const texts = restored.agent.messages.flatMap((message) =>
+      message.content.map((block) => `${message.role}:${(block as { text?: string }).text}`),
+    )
+    assert.deepEqual(texts, [
+      'user:first question',
+      'assistant:first answer',
+      'user:plain text from outside',
+      'user:second question',
+      'assistant:second answer',
+    ])
+    assert.deepEqual(validateConverseHistory(restored.agent.messages), [])
+    const warnings = logger.lines.filter((line) => line.includes('unreadable event part skipped'))
+    assert.equal(warnings.length, 1)
+    assert.match(warnings[0] as string, new RegExp(`event_id=${badEventId} `))
+    assert.ok(secondLogger.lines.some((line) => line.includes(`event_id=${badEventId} `)))
   })
 })
 
