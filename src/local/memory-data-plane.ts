@@ -43,6 +43,9 @@ export const MEMORY_LIMITS = {
   maxTimestampSeconds: 253_402_300_799,
 } as const
 
+/** Refused rather than ignored: an ignored filter would return records the caller meant to exclude. */
+const UNSUPPORTED_RECORD_FILTERS = 'is not supported by the local AgentCore service'
+
 const NAMESPACE_PATTERN = /^[a-zA-Z0-9/*][a-zA-Z0-9_/*{}:.-]*$/
 const STRATEGY_ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/
 
@@ -285,6 +288,9 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const strategyId = criteria
           ? checker.string('searchCriteria.memoryStrategyId', criteria.memoryStrategyId, { min: 1, max: 100 })
           : undefined
+        if (criteria?.metadataFilters !== undefined) {
+          checker.fail('searchCriteria.metadataFilters', UNSUPPORTED_RECORD_FILTERS)
+        }
         const topK = criteria
           ? checker.integer('searchCriteria.topK', criteria.topK, { min: 1, max: 100 })
           : undefined
@@ -328,6 +334,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const namespace = checker.string('namespace', body.namespace, { min: 1, max: 1024 })
         const namespacePath = checker.string('namespacePath', body.namespacePath, { min: 1, max: 1024 })
         const strategyId = checker.string('memoryStrategyId', body.memoryStrategyId, { min: 1, max: 100 })
+        if (body.metadataFilters !== undefined) checker.fail('metadataFilters', UNSUPPORTED_RECORD_FILTERS)
         const scope = `records:${memoryId}`
         const { after, limit } = keyPaging(checker, body, scope)
         requireMemory(checker, memoryId)

@@ -284,6 +284,19 @@ describe('long-term memory records', () => {
     assert.equal(afterCount, before)
   })
 
+  test('record metadata filters are refused by name, never silently ignored', async () => {
+    await assert.rejects(
+      env.data.send(
+        new ListMemoryRecordsCommand({
+          memoryId,
+          namespace: '/users/alice/preferences',
+          metadataFilters: [{ left: { metadataKey: 'topic' }, operator: 'EXISTS' }],
+        }),
+      ),
+      (error: unknown) => error instanceof DataValidation && error.message.includes('metadataFilters'),
+    )
+  })
+
   test('RetrieveMemoryRecords requires a search query', async () => {
     await assert.rejects(
       env.data.send(
