@@ -275,8 +275,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const checker = new FieldChecker()
         const body = request.body
         const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
-        const namespace = checker.string('namespace', body.namespace, { min: 1, max: 1024 })
-        const namespacePath = checker.string('namespacePath', body.namespacePath, { min: 1, max: 1024 })
+        const { namespace, namespacePath } = checkNamespaceSelector(checker, body)
         const criteria = checker.object('searchCriteria', body.searchCriteria, true)
         const searchQuery = criteria
           ? checker.string('searchCriteria.searchQuery', criteria.searchQuery, {
@@ -331,8 +330,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const checker = new FieldChecker()
         const body = request.body
         const memoryId = checker.id('memoryId', request.params.memoryId, MEMORY_ID_RULE) as string
-        const namespace = checker.string('namespace', body.namespace, { min: 1, max: 1024 })
-        const namespacePath = checker.string('namespacePath', body.namespacePath, { min: 1, max: 1024 })
+        const { namespace, namespacePath } = checkNamespaceSelector(checker, body)
         const strategyId = checker.string('memoryStrategyId', body.memoryStrategyId, { min: 1, max: 100 })
         if (body.metadataFilters !== undefined) checker.fail('metadataFilters', UNSUPPORTED_RECORD_FILTERS)
         const scope = `records:${memoryId}`
@@ -707,6 +705,13 @@ function offsetPaging(checker: FieldChecker, body: Record<string, unknown>, scop
     } else offset = decoded
   }
   return { offset, limit, scope }
+}
+
+function checkNamespaceSelector(checker: FieldChecker, body: Record<string, unknown>): NamespaceSelector {
+  return {
+    namespace: checker.string('namespace', body.namespace, { min: 1, max: 1024 }),
+    namespacePath: checker.string('namespacePath', body.namespacePath, { min: 1, max: 1024 }),
+  }
 }
 
 /** Which records a namespace selects: `namespace` is exact; `namespacePath` is a subtree (AgentCore's rules). */
