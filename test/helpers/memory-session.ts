@@ -5,7 +5,8 @@ import {
   ListEventsCommand,
 } from '@aws-sdk/client-bedrock-agentcore'
 import type { EventPayloadItem, MemoryLogger } from '../../src/memory/index.ts'
-import type { LocalAgentCoreFixture } from './local-agentcore.ts'
+import { after, before } from 'node:test'
+import { type LocalAgentCoreFixture, startLocalAgentCore } from './local-agentcore.ts'
 
 /** Retries fast enough for tests, many enough that injected fault rates cannot outlast them. */
 export const FAST_RETRY = { maxAttempts: 12, baseDelayMs: 1, maxDelayMs: 8 }
@@ -82,4 +83,29 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
+}
+
+/** What a memory test file shares: the local service, a manager client and one memory. */
+export interface MemoryTestBed {
+  readonly env: LocalAgentCoreFixture
+  readonly client: BedrockAgentCoreClient
+  readonly memoryId: string
+}
+
+/**
+ * Registers `before`/`after` hooks that start the local AgentCore service with a memory named
+ * `memoryName` and stop it again; the returned object is filled in once `before` has run.
+ */
+export function useMemoryTestBed(memoryName: string): MemoryTestBed {
+  const bed = {} as { env: LocalAgentCoreFixture; client: BedrockAgentCoreClient; memoryId: string }
+  before(async () => {
+    bed.env = await startLocalAgentCore()
+    bed.client = managerClient(bed.env)
+    bed.memoryId = await bed.env.createMemory(memoryName)
+  })
+  after(async () => {
+    bed.client.destroy()
+    await bed.env.close()
+  })
+  return bed
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { describe, it } from 'node:test'
 import { Agent, type MessageData, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
 import {
@@ -10,42 +9,28 @@ import {
   userTextEventPayload,
   validateConverseHistory,
 } from '../../src/memory/index.ts'
-import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
   captureLogger,
   FAST_RETRY,
   listAllEvents,
-  managerClient,
   messagePayloads,
   writeEvent,
+  useMemoryTestBed,
 } from '../helpers/memory-session.ts'
 import { type ScriptStep, ScriptedModel } from '../helpers/scripted-model.ts'
 
 const ACTOR = 'actor:tenant/alice'
 
-let env: LocalAgentCoreFixture
-let client: BedrockAgentCoreClient
-let memoryId: string
+const bed = useMemoryTestBed('external_event_tests')
 let counter = 0
-
-before(async () => {
-  env = await startLocalAgentCore()
-  client = managerClient(env)
-  memoryId = await env.createMemory('external_event_tests')
-})
-
-after(async () => {
-  client.destroy()
-  await env[Symbol.asyncDispose]()
-})
 
 function setup(extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
   const sessionId = `ext-${process.pid}-${++counter}`
-  const target = { memoryId, actorId: ACTOR, sessionId }
+  const target = { memoryId: bed.memoryId, actorId: ACTOR, sessionId }
   const build = (turns: ScriptStep[], tools: Parameters<typeof tool>[0][] = []) => {
     const sessionManager = new AgentCoreMemorySessionManager({
       ...target,
-      client,
+      client: bed.client,
       retry: FAST_RETRY,
       externalSyncMinIntervalMs: 0,
       logger: captureLogger(),
@@ -87,7 +72,7 @@ describe('events written outside the agent', () => {
       const { target, sessionId, build } = setup()
       const first = build([{ text: 'I started the training task' }])
       await first.agent.invoke('train the model')
-      await writeEvent(env, target, [payloadOf('Task train-7 finished: accuracy 0.93')])
+      await writeEvent(bed.env, target, [payloadOf('Task train-7 finished: accuracy 0.93')])
 
       const second = build([{ text: 'It reached 0.93' }, { text: 'anything else?' }])
       await second.agent.invoke('how did it go?')
@@ -102,8 +87,8 @@ describe('events written outside the agent', () => {
       await second.agent.invoke('thanks')
       assert.equal(count(textsOf(second.model.calls[1]), 'train-7'), 1)
       // The agent never wrote the external event again.
-      const stored = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).map((item) =>
-        JSON.stringify(item),
+      const stored = messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)).map(
+        (item) => JSON.stringify(item),
       )
       assert.equal(count(stored, 'train-7'), 1)
     })
@@ -116,7 +101,7 @@ describe('events written outside the agent', () => {
         inputSchema: z.object({ id: z.string() }),
         callback: async (input: { id: string }) => {
           // The task "finishes" while the tool is still running: its result is written into the session.
-          await writeEvent(env, target, [payloadOf(`Result of ${input.id}: 42 rows`)])
+          await writeEvent(bed.env, target, [payloadOf(`Result of ${input.id}: 42 rows`)])
           return `started ${input.id}`
         },
       }
@@ -144,8 +129,8 @@ describe('events written outside the agent', () => {
       assert.equal(count(textsOf(model.calls[2]), 'run job-1'), 1)
       assert.equal(count(textsOf(model.calls[2]), 'started job-1'), 1)
 
-      const stored = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).map((item) =>
-        JSON.stringify(item),
+      const stored = messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)).map(
+        (item) => JSON.stringify(item),
       )
       assert.equal(count(stored, 'Result of job-1'), 1)
       const restored = build([{ text: 'yes' }])
@@ -164,7 +149,7 @@ describe('events written outside the agent', () => {
       description: 'Writes an event stamped in the past',
       inputSchema: z.object({}),
       callback: async () => {
-        await writeEvent(env, target, [userTextEventPayload('skewed note')], {
+        await writeEvent(bed.env, target, [userTextEventPayload('skewed note')], {
           timestamp: new Date(Date.now() - 3_000),
         })
         return 'written'
@@ -194,7 +179,7 @@ describe('events written outside the agent', () => {
         async () => {
           // An MCP task result arrives 1 s into the model call (its writer's clock agrees with ours)...
           offsetMs += 1_000
-          await writeEvent(env, target, [userTextEventPayload('task result: 17 files')], {
+          await writeEvent(bed.env, target, [userTextEventPayload('task result: 17 files')], {
             timestamp: new Date(clock()),
           })
           // ...and the call goes on for 11 s more, then asks for a tool (whose message is written first).
@@ -231,7 +216,7 @@ describe('events written outside the agent', () => {
       description: 'Runs 1.5 s (on the manager clock) and writes its result into the session',
       inputSchema: z.object({}),
       callback: async () => {
-        await writeEvent(env, target, [userTextEventPayload('slow task output: 5 rows')])
+        await writeEvent(bed.env, target, [userTextEventPayload('slow task output: 5 rows')])
         offsetMs += 1_500
         return 'done'
       },
@@ -254,7 +239,7 @@ describe('events written outside the agent', () => {
       description: 'Writes its result at once',
       inputSchema: z.object({}),
       callback: async () => {
-        await writeEvent(env, target, [userTextEventPayload('fast task output: 3 rows')])
+        await writeEvent(bed.env, target, [userTextEventPayload('fast task output: 3 rows')])
         return 'done'
       },
     }
@@ -291,13 +276,13 @@ describe('events written outside the agent', () => {
       [check as never],
     )
     await agent.initialize()
-    await writeEvent(env, target, [userTextEventPayload('note during outage')])
-    env.service.faults.set({ ListEvents: { errorNext: 2 } })
+    await writeEvent(bed.env, target, [userTextEventPayload('note during outage')])
+    bed.env.service.faults.set({ ListEvents: { errorNext: 2 } })
     try {
       const result = await agent.invoke('go on')
       assert.equal(result.stopReason, 'endTurn')
     } finally {
-      env.service.faults.set({})
+      bed.env.service.faults.set({})
     }
     assert.equal(count(textsOf(model.calls[0]), 'note during outage'), 0)
     assert.equal(count(textsOf(model.calls[1]), 'note during outage'), 1)
@@ -313,7 +298,7 @@ describe('events written outside the agent', () => {
       description: 'Writes',
       inputSchema: z.object({}),
       callback: async () => {
-        await writeEvent(env, target, [userTextEventPayload('later news')])
+        await writeEvent(bed.env, target, [userTextEventPayload('later news')])
         return 'done'
       },
     }
@@ -321,9 +306,9 @@ describe('events written outside the agent', () => {
       [{ toolUses: [{ name: 'writer', toolUseId: 'tu-w', input: {} }] }, { text: 'ok' }],
       [writer as never],
     )
-    env.service.faults.resetCounts()
+    bed.env.service.faults.resetCounts()
     await agent.invoke('go')
-    assert.equal(env.service.faults.counts().ListEvents?.calls, 1)
+    assert.equal(bed.env.service.faults.counts().ListEvents?.calls, 1)
     assert.equal(count(textsOf(model.calls[1]), 'later news'), 0)
     const next = build([{ text: 'ok' }])
     await next.agent.invoke('and now?')

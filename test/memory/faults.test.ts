@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { describe, it } from 'node:test'
 import { Agent, type MessageData, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
 import {
@@ -9,27 +8,13 @@ import {
   decodeMemoryEvent,
   MemorySessionError,
 } from '../../src/memory/index.ts'
-import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
-import { captureLogger, FAST_RETRY, listAllEvents, managerClient } from '../helpers/memory-session.ts'
+import { captureLogger, FAST_RETRY, listAllEvents, useMemoryTestBed } from '../helpers/memory-session.ts'
 import { ScriptedModel, type ScriptedTurn } from '../helpers/scripted-model.ts'
 
 const ACTOR = 'fault-user'
 
-let env: LocalAgentCoreFixture
-let client: BedrockAgentCoreClient
-let memoryId: string
+const bed = useMemoryTestBed('fault_tests')
 let counter = 0
-
-before(async () => {
-  env = await startLocalAgentCore()
-  client = managerClient(env)
-  memoryId = await env.createMemory('fault_tests')
-})
-
-after(async () => {
-  client.destroy()
-  await env[Symbol.asyncDispose]()
-})
 
 const echo = tool({
   name: 'echo',
@@ -43,10 +28,10 @@ function setup(extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
   const logger = captureLogger()
   const build = (turns: ScriptedTurn[]) => {
     const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId,
+      memoryId: bed.memoryId,
       sessionId,
       actorId: ACTOR,
-      client,
+      client: bed.client,
       retry: FAST_RETRY,
       externalSyncMinIntervalMs: 0,
       logger,
@@ -76,7 +61,7 @@ const plain = (messages: readonly { toJSON(): MessageData }[]) =>
 
 /** The messages stored in the session, decoded, in order. */
 async function storedMessages(sessionId: string) {
-  const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+  const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
   return plain(events.flatMap((event) => decodeMemoryEvent(event).messages))
 }
 
@@ -84,11 +69,11 @@ describe('faults at the Memory service', () => {
   it('stores every message exactly once through throttling, server errors and lost responses', async () => {
     const { sessionId, logger, build } = setup()
     const { agent } = build([...toolTurn(1), ...toolTurn(2), ...toolTurn(3)])
-    env.service.faults.resetCounts()
-    env.service.faults.set({ CreateEvent: { throttleNext: 2, errorNext: 2, loseResponseNext: 2 } })
+    bed.env.service.faults.resetCounts()
+    bed.env.service.faults.set({ CreateEvent: { throttleNext: 2, errorNext: 2, loseResponseNext: 2 } })
     for (const n of [1, 2, 3]) await agent.invoke(`turn ${n}`)
-    env.service.faults.set({})
-    const counts = env.service.faults.counts().CreateEvent
+    bed.env.service.faults.set({})
+    const counts = bed.env.service.faults.counts().CreateEvent
     assert.deepEqual([counts?.throttled, counts?.failed, counts?.responsesLost], [2, 2, 2])
     assert.deepEqual(await storedMessages(sessionId), plain(agent.messages))
     assert.ok(
@@ -99,7 +84,7 @@ describe('faults at the Memory service', () => {
   it('loses and duplicates nothing under random throttling, errors and lost responses on writes and reads', async () => {
     // About half the write attempts fail: 30 attempts make a write that never succeeds vanishingly unlikely.
     const { sessionId, build } = setup({ retry: { maxAttempts: 30, baseDelayMs: 1, maxDelayMs: 4 } })
-    env.service.faults.set({
+    bed.env.service.faults.set({
       CreateEvent: { throttleRate: 0.2, errorRate: 0.15, loseResponseRate: 0.25 },
       ListEvents: { throttleRate: 0.25, errorRate: 0.1 },
       DeleteEvent: { throttleRate: 0.2 },
@@ -113,29 +98,29 @@ describe('faults at the Memory service', () => {
         plain(second.agent.messages).slice(0, first.agent.messages.length),
         plain(first.agent.messages),
       )
-      env.service.faults.set({})
+      bed.env.service.faults.set({})
       assert.deepEqual(await storedMessages(sessionId), plain(second.agent.messages))
     } finally {
-      env.service.faults.set({})
+      bed.env.service.faults.set({})
     }
   })
 
   it('fails the invocation with WRITE_FAILED when errors outlast the retries, keeps the messages and writes them once later', async () => {
     const { sessionId, build } = setup({ retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } })
     const { agent, sessionManager } = build([{ text: 'first answer' }, { text: 'second answer' }])
-    env.service.faults.set({ CreateEvent: { errorNext: 3 } })
+    bed.env.service.faults.set({ CreateEvent: { errorNext: 3 } })
     await assert.rejects(
       agent.invoke('first'),
       (error: unknown) => error instanceof MemorySessionError && error.code === 'WRITE_FAILED',
     )
     assert.ok(sessionManager.pendingWrites >= 2)
-    env.service.faults.set({ CreateEvent: { loseResponseNext: 3 } })
+    bed.env.service.faults.set({ CreateEvent: { loseResponseNext: 3 } })
     // The same batch is committed but every answer is lost: still failing, still kept.
     await assert.rejects(
       sessionManager.flush(),
       (error: unknown) => (error as MemorySessionError).code === 'WRITE_FAILED',
     )
-    env.service.faults.set({})
+    bed.env.service.faults.set({})
     await agent.invoke('second')
     assert.equal(sessionManager.pendingWrites, 0)
     assert.deepEqual(
@@ -148,12 +133,12 @@ describe('faults at the Memory service', () => {
     const { sessionId, build } = setup({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } })
     const { agent, model } = build([...toolTurn(1), ...toolTurn(2)])
     // Two attempts before the tool, two at the end of the invocation: committed, never acknowledged.
-    env.service.faults.set({ CreateEvent: { loseResponseNext: 4 } })
+    bed.env.service.faults.set({ CreateEvent: { loseResponseNext: 4 } })
     await assert.rejects(
       agent.invoke('first'),
       (error: unknown) => (error as MemorySessionError).code === 'WRITE_FAILED',
     )
-    env.service.faults.set({})
+    bed.env.service.faults.set({})
     await agent.invoke('second')
     const lastCall = model.calls.at(-1) ?? []
     const firstPrompts = lastCall
@@ -171,16 +156,16 @@ describe('faults at the Memory service', () => {
     const { build } = setup({ retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 } })
     const seeded = build([{ text: 'stored' }])
     await seeded.agent.invoke('hello')
-    env.service.faults.set({ ListEvents: { throttleNext: 3 } })
+    bed.env.service.faults.set({ ListEvents: { throttleNext: 3 } })
     const restored = build([])
     await restored.agent.initialize()
     assert.equal(restored.agent.messages.length, 2)
-    env.service.faults.set({ ListEvents: { errorNext: 4 } })
+    bed.env.service.faults.set({ ListEvents: { errorNext: 4 } })
     const failing = build([])
     await assert.rejects(
       failing.agent.initialize(),
       (error: unknown) => (error as MemorySessionError).code === 'READ_FAILED',
     )
-    env.service.faults.set({})
+    bed.env.service.faults.set({})
   })
 })

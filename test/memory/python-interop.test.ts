@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { BedrockAgentCoreClient, Event } from '@aws-sdk/client-bedrock-agentcore'
+import { describe, it } from 'node:test'
+import type { Event } from '@aws-sdk/client-bedrock-agentcore'
 import { Agent, ImageBlock, type MessageData, TextBlock, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
 import { AgentCoreMemorySessionManager, validateConverseHistory } from '../../src/memory/index.ts'
-import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
   captureLogger,
   FAST_RETRY,
   listAllEvents,
-  managerClient,
   writeEvent,
+  useMemoryTestBed,
 } from '../helpers/memory-session.ts'
 import { ScriptedModel } from '../helpers/scripted-model.ts'
 
@@ -18,20 +17,7 @@ const ACTOR = 'python-user'
 const PNG_BASE64 = Buffer.from([0x89, 0x50, 0x4e, 0x47, 9, 8, 7]).toString('base64')
 const PY_TIME = '2025-08-25T15:12:34.123456+00:00'
 
-let env: LocalAgentCoreFixture
-let client: BedrockAgentCoreClient
-let memoryId: string
-
-before(async () => {
-  env = await startLocalAgentCore()
-  client = managerClient(env)
-  memoryId = await env.createMemory('interop_tests')
-})
-
-after(async () => {
-  client.destroy()
-  await env[Symbol.asyncDispose]()
-})
+const bed = useMemoryTestBed('interop_tests')
 
 /** Python's json.dumps with default settings: ", " and ": " separators, non-ASCII escaped. */
 function pythonJsonDumps(value: unknown): string {
@@ -129,11 +115,11 @@ const EXPECTED_TS: { role: string; content: unknown[] }[] = [
 
 /** Writes a session the way the Python manager does with its defaults (one event per message). */
 async function writePythonSession(sessionId: string): Promise<void> {
-  const target = { memoryId, actorId: ACTOR, sessionId }
+  const target = { memoryId: bed.memoryId, actorId: ACTOR, sessionId }
   let clock = Date.parse('2025-08-25T15:12:34.123Z')
   const at = () => new Date((clock += 1))
   await writeEvent(
-    env,
+    bed.env,
     target,
     [
       {
@@ -151,7 +137,7 @@ async function writePythonSession(sessionId: string): Promise<void> {
     },
   )
   const agentMetadata = { stateType: { stringValue: 'AGENT' }, agentId: { stringValue: 'default' } }
-  await writeEvent(env, target, [{ blob: pythonAgentBlob({ topic: 'images' }) }], {
+  await writeEvent(bed.env, target, [{ blob: pythonAgentBlob({ topic: 'images' }) }], {
     timestamp: at(),
     metadata: agentMetadata,
   })
@@ -161,9 +147,9 @@ async function writePythonSession(sessionId: string): Promise<void> {
       text.length + message.role.length >= 100_000
         ? { blob: pythonJsonDumps([text, message.role]) }
         : { conversational: { content: { text }, role: message.role === 'user' ? 'USER' : 'ASSISTANT' } }
-    await writeEvent(env, target, [payload as never], { timestamp: at() })
+    await writeEvent(bed.env, target, [payload as never], { timestamp: at() })
   }
-  await writeEvent(env, target, [{ blob: pythonAgentBlob({ topic: 'png', turns: 2 }) }], {
+  await writeEvent(bed.env, target, [{ blob: pythonAgentBlob({ topic: 'png', turns: 2 }) }], {
     timestamp: at(),
     metadata: agentMetadata,
   })
@@ -213,10 +199,10 @@ describe('Python interop', () => {
     await writePythonSession(sessionId)
     const logger = captureLogger()
     const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId,
+      memoryId: bed.memoryId,
       sessionId,
       actorId: ACTOR,
-      client,
+      client: bed.client,
       agentId: 'default',
       logger,
     })
@@ -234,7 +220,7 @@ describe('Python interop', () => {
   it('continues a Python session in the Python format, so the Python manager reads it back', async () => {
     const sessionId = 'python-written-2'
     await writePythonSession(sessionId)
-    const before = await listAllEvents(env, memoryId, ACTOR, sessionId)
+    const before = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
     const lookup = tool({
       name: 'lookup',
       description: 'Looks up',
@@ -246,10 +232,10 @@ describe('Python interop', () => {
       { text: 'JPEG is lossy. Ünïcode ok.' },
     ])
     const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId,
+      memoryId: bed.memoryId,
       sessionId,
       actorId: ACTOR,
-      client,
+      client: bed.client,
       agentId: 'default',
       retry: FAST_RETRY,
     })
@@ -262,7 +248,7 @@ describe('Python interop', () => {
     agent.appState.set('topic', 'jpeg')
     await agent.invoke('thanks')
 
-    const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+    const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
     const ours = events.slice(before.length)
     // Timestamps keep increasing after the Python events, in milliseconds.
     const times = events.map((event) => event.eventTimestamp?.getTime() as number)
@@ -314,10 +300,10 @@ describe('Python interop', () => {
   it('starts a new session that the Python manager recognises (SESSION and AGENT state events)', async () => {
     const sessionId = 'ts-written-1'
     const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId,
+      memoryId: bed.memoryId,
       sessionId,
       actorId: ACTOR,
-      client,
+      client: bed.client,
       agentId: 'default',
     })
     const agent = new Agent({
@@ -326,7 +312,7 @@ describe('Python interop', () => {
       printer: false,
     })
     await agent.invoke('hi')
-    const python = pythonStrictRestore(await listAllEvents(env, memoryId, ACTOR, sessionId))
+    const python = pythonStrictRestore(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId))
     assert.equal(JSON.parse((python.session?.payload?.[0] as { blob: string }).blob).session_id, sessionId)
     assert.deepEqual(python.agent.state, {})
     assert.deepEqual(python.messages, [
@@ -337,11 +323,16 @@ describe('Python interop', () => {
 
   it("with the default config (no agentId) writes the agent state under Python's default id, so a Python agent restores the conversation", async () => {
     const sessionId = 'ts-default-agent-id-1'
-    const sessionManager = new AgentCoreMemorySessionManager({ memoryId, sessionId, actorId: ACTOR, client })
+    const sessionManager = new AgentCoreMemorySessionManager({
+      memoryId: bed.memoryId,
+      sessionId,
+      actorId: ACTOR,
+      client: bed.client,
+    })
     const agent = new Agent({ model: new ScriptedModel([{ text: 'hello' }]), sessionManager, printer: false })
     agent.appState.set('topic', 'tea')
     await agent.invoke('hi')
-    const python = pythonStrictRestore(await listAllEvents(env, memoryId, ACTOR, sessionId))
+    const python = pythonStrictRestore(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId))
     // Python's RepositorySessionManager reads the messages only when read_agent finds the agent
     // (stateType=AGENT, agentId=default); otherwise it creates a fresh agent with an empty history.
     assert.ok(python.agent, 'a Python agent with the default agent id finds this agent')
@@ -355,17 +346,17 @@ describe('Python interop', () => {
   it('in Python-default mode writes one event per message and an agent-state event after each, as the Python manager does', async () => {
     const sessionId = 'ts-python-mode-1'
     const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId,
+      memoryId: bed.memoryId,
       sessionId,
       actorId: ACTOR,
-      client,
+      client: bed.client,
       agentId: 'default',
       batchSize: 1,
       syncAgentStateEveryMessage: true,
     })
     const agent = new Agent({ model: new ScriptedModel([{ text: 'hello' }]), sessionManager, printer: false })
     await agent.invoke('hi')
-    const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+    const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
     assert.deepEqual(
       events.map((event) => [event.metadata?.stateType?.stringValue ?? 'message', event.payload?.length]),
       [

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import {
   BatchCreateMemoryRecordsCommand,
-  type BedrockAgentCoreClient,
   CreateEventCommand,
   ValidationException,
 } from '@aws-sdk/client-bedrock-agentcore'
@@ -16,45 +15,31 @@ import {
   userTextEventPayload,
   validateConverseHistory,
 } from '../../src/memory/index.ts'
-import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
   captureLogger,
   FAST_RETRY,
   listAllEvents,
-  managerClient,
   messagePayloads,
   waitFor,
   writeEvent,
+  useMemoryTestBed,
 } from '../helpers/memory-session.ts'
 import { type ScriptStep, ScriptedModel, textOf } from '../helpers/scripted-model.ts'
 
 const ACTOR = 'user-1'
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 250])
 
-let env: LocalAgentCoreFixture
-let client: BedrockAgentCoreClient
-let memoryId: string
+const bed = useMemoryTestBed('session_manager_tests')
 let sessionCounter = 0
-
-before(async () => {
-  env = await startLocalAgentCore()
-  client = managerClient(env)
-  memoryId = await env.createMemory('session_manager_tests')
-})
-
-after(async () => {
-  client.destroy()
-  await env[Symbol.asyncDispose]()
-})
 
 const newSessionId = () => `session-${process.pid}-${++sessionCounter}`
 
 function manager(sessionId: string, extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
   return new AgentCoreMemorySessionManager({
-    memoryId,
+    memoryId: bed.memoryId,
     sessionId,
     actorId: ACTOR,
-    client,
+    client: bed.client,
     retry: FAST_RETRY,
     externalSyncMinIntervalMs: 0,
     logger: captureLogger(),
@@ -115,16 +100,16 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
 
   it('writes a one-tool turn of a new session in two CreateEvent calls: before the tool and at the end, state riding along', async () => {
     const sessionId = newSessionId()
-    env.service.faults.resetCounts()
+    bed.env.service.faults.resetCounts()
     const { agent } = agentWith(manager(sessionId, { externalSyncMinIntervalMs: 60_000 }), [
       { toolUses: [{ name: 'add', toolUseId: 'tu-1', input: { a: 1, b: 1 } }] },
       { text: '2' },
     ])
     await agent.invoke('1+1?')
-    const counts = env.service.faults.counts()
+    const counts = bed.env.service.faults.counts()
     assert.equal(counts.CreateEvent?.calls, 2)
     assert.equal(counts.ListEvents?.calls, 1)
-    const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+    const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
     // The SESSION state leads the event written before the tool, the AGENT state the one at the end.
     assert.deepEqual(
       events.map((event) => [
@@ -141,11 +126,11 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
     assert.equal(messagePayloads(events).length, 4)
 
     // The next turn of the same session writes one event and no state unless the state changed.
-    env.service.faults.resetCounts()
+    bed.env.service.faults.resetCounts()
     const next = agentWith(manager(sessionId, { externalSyncMinIntervalMs: 60_000 }), [{ text: 'hi again' }])
     await next.agent.invoke('hello')
-    assert.equal(env.service.faults.counts().CreateEvent?.calls, 1)
-    const last = (await listAllEvents(env, memoryId, ACTOR, sessionId)).at(-1)
+    assert.equal(bed.env.service.faults.counts().CreateEvent?.calls, 1)
+    const last = (await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)).at(-1)
     assert.equal(last?.metadata, undefined)
     assert.equal(last?.payload?.length, 2)
   })
@@ -158,7 +143,7 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
       description: 'Reads the session while running',
       inputSchema: z.object({}),
       callback: async () => {
-        storedWhileToolRan = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId))
+        storedWhileToolRan = messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId))
         return 'ok'
       },
     })
@@ -178,10 +163,10 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
     const sessionId = newSessionId()
     const seeded = agentWith(manager(sessionId), [{ text: 'stored answer' }])
     await seeded.agent.invoke('stored question')
-    env.service.faults.resetCounts()
+    bed.env.service.faults.resetCounts()
     const readOnly = agentWith(manager(sessionId, { persist: false }), [{ text: 'not stored' }])
     await readOnly.agent.invoke('not stored either')
-    assert.equal(env.service.faults.counts().CreateEvent, undefined)
+    assert.equal(bed.env.service.faults.counts().CreateEvent, undefined)
     assert.equal(textOf(readOnly.model.calls[0]?.[0]), 'stored question')
   })
 
@@ -211,10 +196,10 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
       await waitFor(() => entered.length === 2)
       // Both prompts are buffered and both model calls are running; the timer writes one prompt.
       await waitFor(
-        async () => messagePayloads(await listAllEvents(env, memoryId, ACTOR, timed)).length === 1,
+        async () => messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, timed)).length === 1,
       )
       // The timed write is done while the untimed agent (buffered earlier) still writes nothing.
-      assert.equal(messagePayloads(await listAllEvents(env, memoryId, ACTOR, untimed)).length, 0)
+      assert.equal(messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, untimed)).length, 0)
       assert.equal(withoutTimer.pendingWrites, 1)
     } finally {
       release()
@@ -223,7 +208,7 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
     await withTimer.close()
     await withoutTimer.close()
     for (const sessionId of [timed, untimed]) {
-      assert.equal(messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).length, 2)
+      assert.equal(messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)).length, 2)
     }
   })
 })
@@ -233,7 +218,7 @@ describe('AgentCoreMemorySessionManager: restoring a whole session', () => {
     messages.flatMap((message) => message.content.map((block) => block.type))
   /** Content block keys of every stored message, from the SessionMessage JSON in the events. */
   const storedBlockKeys = async (sessionId: string) =>
-    messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).flatMap((item) => {
+    messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)).flatMap((item) => {
       const text = (item as { conversational: { content: { text: string } } }).conversational.content.text
       const content = (JSON.parse(text) as { message: { content: object[] } }).message.content
       return content.flatMap((block) => Object.keys(block))
@@ -274,11 +259,11 @@ describe('AgentCoreMemorySessionManager: restoring a whole session', () => {
 
   it('keeps every other message when one event is undecodable and one is plain text, warning with the bad event id', async () => {
     const sessionId = newSessionId()
-    const target = { memoryId, actorId: ACTOR, sessionId }
+    const target = { memoryId: bed.memoryId, actorId: ACTOR, sessionId }
     const first = agentWith(manager(sessionId), [{ text: 'first answer' }])
     await first.agent.invoke('first question')
-    const badEventId = await writeEvent(env, target, [{ blob: '{"message": {broken' }])
-    await writeEvent(env, target, [
+    const badEventId = await writeEvent(bed.env, target, [{ blob: '{"message": {broken' }])
+    await writeEvent(bed.env, target, [
       { conversational: { content: { text: 'plain text from outside' }, role: 'USER' } },
     ])
     const secondLogger = captureLogger()
@@ -351,7 +336,7 @@ describe('AgentCoreMemorySessionManager: configuration', () => {
   it('rejects bad configuration with a MemoryConfigError naming the field, before any call', async () => {
     let calls = 0
     const countingClient = { send: async () => ++calls }
-    const base = { memoryId, sessionId: 'ok-session', actorId: ACTOR, client: countingClient }
+    const base = { memoryId: bed.memoryId, sessionId: 'ok-session', actorId: ACTOR, client: countingClient }
     const cases: [Partial<AgentCoreMemorySessionManagerConfig>, string][] = [
       [{ memoryId: 'no' }, 'memoryId'],
       [{ sessionId: 'has@at' }, 'sessionId'],
@@ -387,7 +372,7 @@ describe('AgentCoreMemorySessionManager: configuration', () => {
     await agent.invoke('q')
     agent.appState.set('mood', 'good')
     await agent.invoke('q2')
-    const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+    const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
     assert.ok(events.length >= 2)
     for (const event of events) {
       assert.deepEqual(event.metadata?.team, { stringValue: 'research' })
@@ -400,9 +385,9 @@ describe('AgentCoreMemorySessionManager: configuration', () => {
 describe('AgentCoreMemorySessionManager: long-term memory', () => {
   it('prepends relevant records in the context tag to the model call only', async () => {
     const sessionId = newSessionId()
-    await env.data.send(
+    await bed.env.data.send(
       new BatchCreateMemoryRecordsCommand({
-        memoryId,
+        memoryId: bed.memoryId,
         records: [
           {
             requestIdentifier: 'r1',
@@ -438,15 +423,17 @@ describe('AgentCoreMemorySessionManager: long-term memory', () => {
     assert.equal(textOf({ role: 'user', content: [sent?.content[1] as never] }), 'which units do I prefer?')
     // Not in the agent's history, not in the stored event.
     assert.equal(agent.messages[0]?.content.length, 1)
-    const stored = JSON.stringify(messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)))
+    const stored = JSON.stringify(
+      messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)),
+    )
     assert.doesNotMatch(stored, /metric/)
   })
 
   it('searches the namespace as a subtree, as the Python manager does, so records stored deeper are found', async () => {
     const sessionId = newSessionId()
-    await env.data.send(
+    await bed.env.data.send(
       new BatchCreateMemoryRecordsCommand({
-        memoryId,
+        memoryId: bed.memoryId,
         records: [
           {
             requestIdentifier: 'deep-1',
@@ -486,7 +473,7 @@ describe('AgentCoreMemorySessionManager: guardrail redaction', () => {
       ])
       await agent.invoke('harmless question')
       await agent.invoke('my card number is 4111 1111')
-      const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+      const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
       const stored = JSON.stringify(messagePayloads(events))
       assert.doesNotMatch(stored, /4111/, `batchSize ${batchSize}`)
       const restored = agentWith(manager(sessionId), [])
@@ -506,7 +493,7 @@ describe('AgentCoreMemorySessionManager: guardrail redaction', () => {
       { text: 'I cannot help with that', redactInput: '[User input redacted.]' },
     ])
     await agent.invoke('harmless question')
-    await writeEvent(env, { memoryId, actorId: ACTOR, sessionId }, [
+    await writeEvent(bed.env, { memoryId: bed.memoryId, actorId: ACTOR, sessionId }, [
       userTextEventPayload('Task task-9 finished: report ready'),
     ])
     await agent.invoke('my card number is 4111 1111')
@@ -519,7 +506,7 @@ describe('AgentCoreMemorySessionManager: guardrail redaction', () => {
       '[User input redacted.]',
       'I cannot help with that',
     ])
-    const stored = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).map((item) =>
+    const stored = messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)).map((item) =>
       JSON.stringify(item),
     )
     assert.equal(stored.filter((item) => item.includes('4111')).length, 0)
@@ -543,7 +530,7 @@ describe('AgentCoreMemorySessionManager: guardrail redaction', () => {
     })
     const { agent } = agentWith(sessionManager, [{ text: 'no', redactInput: '[redacted]' }])
     // Three failures outlast the delete of the original; two more, then the rollback's delete succeeds.
-    env.service.faults.set({ DeleteEvent: { errorNext: 5 } })
+    bed.env.service.faults.set({ DeleteEvent: { errorNext: 5 } })
     try {
       await assert.rejects(
         agent.invoke('my card is 4111'),
@@ -554,9 +541,9 @@ describe('AgentCoreMemorySessionManager: guardrail redaction', () => {
           /replacement was deleted again/.test(error.message),
       )
     } finally {
-      env.service.faults.set({})
+      bed.env.service.faults.set({})
     }
-    const stored = messagePayloads(await listAllEvents(env, memoryId, ACTOR, sessionId)).map((item) =>
+    const stored = messagePayloads(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)).map((item) =>
       JSON.stringify(item),
     )
     // One stored copy of the message (the original, as Python keeps it), no half-done replacement.
@@ -576,7 +563,7 @@ describe('AgentCoreMemorySessionManager: redaction whose replacement is never ac
     const { agent, model } = agentWith(sessionManager, [
       async () => {
         // The prompt is written by now; every answer to the replacement's CreateEvent gets lost.
-        env.service.faults.set({ CreateEvent: { loseResponseNext: 3 } })
+        bed.env.service.faults.set({ CreateEvent: { loseResponseNext: 3 } })
         return { text: 'no', redactInput: '[redacted input]' }
       },
       { text: 'fine' },
@@ -590,7 +577,7 @@ describe('AgentCoreMemorySessionManager: redaction whose replacement is never ac
           /replacement .* could not be written/.test(error.message),
       )
     } finally {
-      env.service.faults.set({})
+      bed.env.service.faults.set({})
     }
     await agent.invoke('next question')
     const texts = (model.calls[1] ?? []).flatMap((message) => textOf(message).split('|'))
@@ -618,7 +605,7 @@ describe('AgentCoreMemorySessionManager: a write the service refuses for good', 
             }),
           )
         }
-        return client.send(command as never, options as never)
+        return bed.client.send(command as never, options as never)
       },
     }
     const sessionManager = manager(sessionId, { client: refusing })
@@ -641,7 +628,7 @@ describe('AgentCoreMemorySessionManager: a write the service refuses for good', 
 
     await agent.invoke('hello')
     assert.equal(sessionManager.pendingWrites, 0)
-    const events = await listAllEvents(env, memoryId, ACTOR, sessionId)
+    const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
     const stored = messagePayloads(events).map((item) => JSON.stringify(item))
     assert.equal(stored.length, 2)
     assert.match(stored[0] as string, /hello/)
