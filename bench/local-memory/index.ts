@@ -4,15 +4,14 @@
  * costs on top of the service itself. The service runs in its own process (as `npm start` runs it),
  * so client and server do not share one event loop.
  */
-import { spawn } from 'node:child_process'
 import { Agent, request } from 'node:http'
-import { createInterface } from 'node:readline'
 import {
   BedrockAgentCoreClient,
   CreateEventCommand,
   ListEventsCommand,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
+import { startLocalServiceProcess } from '../local-service-process.ts'
 
 const quick = process.env.BENCH_QUICK === '1'
 const EVENTS = quick ? 300 : 3000
@@ -20,21 +19,8 @@ const LISTS = quick ? 100 : 1000
 const CONCURRENCY = 8
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
-const server = spawn(
-  process.execPath,
-  ['--disable-warning=ExperimentalWarning', cli, 'local', '--port', '0', '--in-memory'],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-)
-const serviceUrl = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: server.stdout }).on('line', (line) => {
-    const match = /listening on (http:\/\/\S+)/.exec(line)
-    if (match?.[1]) resolve(match[1])
-  })
-  server.once('exit', (code) => reject(new Error(`the local service exited with ${code}`)))
-})
+const service = await startLocalServiceProcess()
+const serviceUrl = service.url
 const clientConfig = { endpoint: serviceUrl, region: 'us-east-1', credentials }
 const control = new BedrockAgentCoreControlClient(clientConfig)
 const client = new BedrockAgentCoreClient(clientConfig)
@@ -160,5 +146,4 @@ for (const [name, sdk, raw] of rows) {
 client.destroy()
 control.destroy()
 agent.destroy()
-server.kill('SIGINT')
-await new Promise((resolve) => server.once('exit', resolve))
+await service.stop()

@@ -12,9 +12,7 @@
  *     and with a read before every model call (`externalSyncMinIntervalMs: 0`).
  * BENCH_QUICK=1 shrinks the sizes for a smoke run.
  */
-import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
-import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
 import {
   BedrockAgentCoreClient,
@@ -25,6 +23,7 @@ import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/cli
 import { Agent, Message, TextBlock, ToolResultBlock, ToolUseBlock, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
 import { LocalAgentCoreService } from '../../src/local/index.ts'
+import { startLocalServiceProcess } from '../local-service-process.ts'
 import {
   AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,
@@ -253,32 +252,13 @@ interface RestoreTarget {
   memoryId: string
 }
 
-/** Starts the local service as a child process (`longrun local --in-memory`), as `bench/local-memory` does. */
+/** The local service in its own process, with a client and a memory for the restore comparison. */
 async function startServiceProcess() {
-  const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=ExperimentalWarning', cli, 'local', '--port', '0', '--in-memory'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      await exited
-    }
-  }
+  const service = await startLocalServiceProcess()
   let remoteClient: BedrockAgentCoreClient | undefined
   let remoteMemoryId: string
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const match = /listening on (http:\/\/\S+)/.exec(line)
-        if (match?.[1]) resolve(match[1])
-      })
-      child.once('exit', (code) => reject(new Error(`the local service exited with ${code}`)))
-    })
-    const config = { ...clientConfig, endpoint: url }
+    const config = { ...clientConfig, endpoint: service.url }
     remoteClient = new BedrockAgentCoreClient({ ...config, maxAttempts: 1 })
     const remoteControl = new BedrockAgentCoreControlClient(config)
     try {
@@ -290,14 +270,14 @@ async function startServiceProcess() {
     }
   } catch (error) {
     remoteClient?.destroy()
-    await stop()
+    await service.stop()
     throw error
   }
   return {
     target: { client: remoteClient, memoryId: remoteMemoryId },
     async close() {
       remoteClient.destroy()
-      await stop()
+      await service.stop()
     },
   }
 }
