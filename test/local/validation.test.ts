@@ -214,6 +214,10 @@ describe('clientToken makes CreateEvent idempotent', () => {
           clientToken: 'token-0001',
         }),
       ),
+      (error: unknown) =>
+        error instanceof ValidationException &&
+        error.reason === 'IdempotentParameterMismatchException' &&
+        error.message.includes('clientToken'),
     )
     const listed = await env.data.send(
       new ListEventsCommand({ memoryId, actorId: 'idem', sessionId: 'session-i' }),
