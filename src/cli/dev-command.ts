@@ -42,14 +42,9 @@ export async function runDevCommand(args: string[], env: Environment): Promise<v
       port: { type: 'string' },
       'mcp-port': { type: 'string' },
       'data-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   })
-  if (values.help) {
-    console.log(DEV_HELP)
-    return
-  }
   const localPort = portOption(values.port, env.AGENTCORE_LOCAL_PORT, 'port')
   const mcpPort = portOption(values['mcp-port'], env.MCP_PORT, 'mcp-port')
   const dataDir = values['data-dir'] ?? env.LONGRUN_DATA_DIR
@@ -100,7 +95,7 @@ export async function runDevCommand(args: string[], env: Environment): Promise<v
 
 /** Finds the development memory by name, or creates it, through the real control-plane client. */
 async function ensureDevMemory(local: LocalAgentCoreService, region: string): Promise<string> {
-  const existing = local.store.listMemories().find((memory) => memory.name === DEV_MEMORY_NAME)
+  const existing = local.store.findMemoryByName(DEV_MEMORY_NAME)
   if (existing) return existing.id
   const control = new BedrockAgentCoreControlClient({
     endpoint: local.url,

@@ -27,14 +27,9 @@ export async function runLocalCommand(args: string[], env: Environment): Promise
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
       runtime: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   })
-  if (values.help) {
-    console.log(LOCAL_HELP)
-    return
-  }
   const port = values.port === undefined ? env.AGENTCORE_LOCAL_PORT : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`--port must be 0..65535, got ${values.port}`)

@@ -36,9 +36,8 @@ export async function runCli(argv: string[]): Promise<number> {
         if (wantsHelp) console.log(MCP_SERVER_HELP)
         else {
           loadEnvironment()
+          // The listening server keeps the process alive; its own signal handler closes it and exits.
           await runMcpServer(process.env)
-          // The server runs until a signal; its own handler closes it and exits.
-          await new Promise(() => {})
         }
         return 0
       case undefined:

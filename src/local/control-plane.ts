@@ -3,8 +3,8 @@ import { MEMORY_ID_RULE } from '../memory/ids.ts'
 import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
 import { FieldChecker } from './field-checker.ts'
 import type { MemoryStore, StoredMemory, StoredStrategy } from './memory-store.ts'
-import { keyPaging } from './memory-data-plane.ts'
-import { encodePageToken, pageAfter } from './page-token.ts'
+import { keyPaging } from './paging.ts'
+import { encodePageToken, pageOfRows } from './page-token.ts'
 import { hashRequest } from './request-hash.ts'
 import type { JsonRoute } from './router.ts'
 
@@ -63,12 +63,15 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
         const strategies = checkStrategies(checker, body.memoryStrategies)
         checker.throwIfInvalid()
         const requestHash = hashRequest({ ...body, clientToken: undefined })
-        const outcome = store.idempotent('CreateMemory', clientToken, requestHash, () => {
-          if (store.listMemories().some((memory) => memory.name === name)) {
-            throw new AwsServiceError('ConflictException', `A memory named ${name} already exists`)
-          }
-          return createMemory()
-        })
+        const outcome = store.idempotent(
+          { scope: 'CreateMemory', token: clientToken, requestHash, nowMs: now() },
+          () => {
+            if (store.findMemoryByName(name as string)) {
+              throw new AwsServiceError('ConflictException', `A memory named ${name} already exists`)
+            }
+            return createMemory()
+          },
+        )
         if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('CreateMemory')
         return { status: 202, body: { memory: outcome.value } }
 
@@ -116,12 +119,11 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
         const checker = new FieldChecker()
         const { after, limit } = keyPaging(checker, request.body, 'memories')
         checker.throwIfInvalid()
-        const { page, next } = pageAfter(
-          store.listMemories(),
-          (memory) => [memory.createdAtMs, memory.id],
-          after,
-          limit,
-        )
+        const position = after && { createdAtMs: Number(after[0]), id: String(after[1]) }
+        const { page, next } = pageOfRows(store.listMemories(position, limit + 1), limit, (memory) => [
+          memory.createdAtMs,
+          memory.id,
+        ])
         return {
           status: 200,
           body: {
@@ -152,7 +154,13 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
         })
         checker.throwIfInvalid()
         // With a token, a retry after a lost response gets the same answer instead of a 404.
-        const outcome = store.idempotent(`DeleteMemory`, clientToken, hashRequest({ memoryId }), () => {
+        const guarded = {
+          scope: 'DeleteMemory',
+          token: clientToken,
+          requestHash: hashRequest({ memoryId }),
+          nowMs: now(),
+        }
+        const outcome = store.idempotent(guarded, () => {
           if (!store.findMemory(memoryId)) throw notFound(`Memory ${memoryId}`)
           store.deleteMemory(memoryId)
           return { memoryId, status: 'DELETING' }

@@ -9,7 +9,7 @@ export {
 } from './faults.ts'
 export { newRuntimeSessionId, type RuntimeTarget } from './invoke-gateway.ts'
 export { type LocalAgentCoreConfig, LocalAgentCoreService } from './local-agentcore-service.ts'
-export { MEMORY_LIMITS } from './memory-data-plane.ts'
+export { MEMORY_LIMITS } from './limits.ts'
 export type { MemoryStore, StoredEvent, StoredMemory, StoredRecord } from './memory-store.ts'
 export { scoreDocuments, tokenize } from './relevance.ts'
 export { SqliteMemoryStore, type SqliteMemoryStoreConfig } from './sqlite-memory-store.ts'

@@ -37,11 +37,14 @@ export function newRuntimeSessionId(): string {
   return `${randomUUID()}-${Date.now().toString(36)}`
 }
 
-/** Looks a runtime up by ARN, by its id, then by `*`; `identifier` is an ARN or a bare runtime id. */
+/** The runtime id inside a runtime ARN, or undefined for anything else. */
+export function runtimeIdOf(arn: string): string | undefined {
+  return ARN_PATTERN.exec(arn)?.[1]
+}
+
+/** Looks a runtime up by ARN, by its id (registering an ARN also registers its id), then by `*`. */
 export function resolveRuntime(runtimes: RuntimeTable, identifier: string): RuntimeTarget | undefined {
-  const id = ARN_PATTERN.exec(identifier)?.[1] ?? identifier
-  const byArnOfSameId = [...runtimes].find(([key]) => ARN_PATTERN.exec(key)?.[1] === id)?.[1]
-  return runtimes.get(identifier) ?? runtimes.get(id) ?? byArnOfSameId ?? runtimes.get('*')
+  return runtimes.get(identifier) ?? runtimes.get(runtimeIdOf(identifier) ?? identifier) ?? runtimes.get('*')
 }
 
 /**
@@ -62,13 +65,14 @@ export function invokeGatewayRoute(config: InvokeGatewayConfig): RawRoute {
       const validIdentifier =
         ARN_PATTERN.test(arn) || (RUNTIME_ID_PATTERN.test(arn) && /^[0-9]{12}$/.test(accountId ?? ''))
       if (!validIdentifier) {
-        const message = RUNTIME_ID_PATTERN.test(arn)
-          ? 'accountId: a 12-digit account id is required with a runtime id'
-          : 'agentRuntimeArn: must be a runtime ARN (arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>) or a runtime id'
-        throw new AwsServiceError('ValidationException', message, {
-          fieldList: [
-            { name: message.split(':')[0] as string, message: message.slice(message.indexOf(':') + 2) },
-          ],
+        const [name, problem] = RUNTIME_ID_PATTERN.test(arn)
+          ? ['accountId', 'a 12-digit account id is required with a runtime id']
+          : [
+              'agentRuntimeArn',
+              'must be a runtime ARN (arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>) or a runtime id',
+            ]
+        throw new AwsServiceError('ValidationException', `${name}: ${problem}`, {
+          fieldList: [{ name, message: problem }],
         })
       }
       const declared = Number(request.headers['content-length'] ?? '0')

@@ -6,7 +6,7 @@ import { controlPlaneRoutes } from './control-plane.ts'
 import { AwsServiceError } from './errors.ts'
 import { type FaultConfig, FaultInjector, parseFaultConfig } from './faults.ts'
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io.ts'
-import { invokeGatewayRoute, type RuntimeTable, type RuntimeTarget } from './invoke-gateway.ts'
+import { invokeGatewayRoute, type RuntimeTable, type RuntimeTarget, runtimeIdOf } from './invoke-gateway.ts'
 import { memoryDataPlaneRoutes } from './memory-data-plane.ts'
 import type { MemoryStore } from './memory-store.ts'
 import { Router } from './router.ts'
@@ -141,6 +141,9 @@ export class LocalAgentCoreService {
     const resolved = typeof target === 'string' ? { url: target } : target
     new URL(resolved.url)
     this.runtimes.set(key, resolved)
+    // Callers may name a runtime by its id (with accountId): index the id too, unless taken.
+    const id = runtimeIdOf(key)
+    if (id !== undefined && !this.runtimes.has(id)) this.runtimes.set(id, resolved)
   }
 
   async close(): Promise<void> {

@@ -23,25 +23,12 @@ import type {
   StoredMemory,
   StoredRecord,
 } from './memory-store.ts'
-import { decodePageToken, encodePageToken, isSortKey, pageAfter } from './page-token.ts'
+import { decodePageToken, encodePageToken, pageAfter, pageOfRows } from './page-token.ts'
+import { MEMORY_LIMITS } from './limits.ts'
+import { keyPaging, offsetPaging } from './paging.ts'
 import { scoreDocuments } from './relevance.ts'
 import { hashRequest } from './request-hash.ts'
 import type { JsonRoute, OperationRequest } from './router.ts'
-
-/** Limits of the Memory data plane (FACTS section 3). */
-export const MEMORY_LIMITS = {
-  payloadItems: 100,
-  conversationalText: 100_000,
-  metadataFilters: 5,
-  maxResults: 100,
-  defaultMaxResults: 20,
-  searchQuery: 10_000,
-  recordText: 100_000,
-  batchRecords: 100,
-  recordMetadataKeys: 20,
-  /** Latest accepted event time: year 9999, so event ids stay plain digits. */
-  maxTimestampSeconds: 253_402_300_799,
-} as const
 
 /** Refused rather than ignored: an ignored filter would return records the caller meant to exclude. */
 const UNSUPPORTED_RECORD_FILTERS = 'is not supported by the local AgentCore service'
@@ -144,10 +131,21 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           ...(branch ? { branch } : {}),
           ...(metadata ? { metadata } : {}),
         }
-        const requestHash = hashRequest({ ...body, memoryId, clientToken: undefined })
-        const result = store.insertEvent(event, clientToken, requestHash, now())
-        if (result.kind === 'token-mismatch') throw idempotencyMismatch('CreateEvent')
-        return { status: 201, body: { event: eventToWire(result.event, true) } }
+        const outcome = store.idempotent(
+          {
+            scope: `CreateEvent:${memoryId}`,
+            token: clientToken,
+            requestHash: hashRequest({ ...body, memoryId, clientToken: undefined }),
+            memoryId: memoryId as string,
+            nowMs: now(),
+          },
+          () => {
+            store.insertEvent(event, now())
+            return eventToWire(event, true)
+          },
+        )
+        if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('CreateEvent')
+        return { status: 201, body: { event: outcome.value } }
       },
     },
     {
@@ -224,11 +222,11 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const scope = `sessions:${memoryId}:${actorId}`
         const { after, limit } = keyPaging(checker, request.body, scope)
         requireMemory(checker, memoryId)
-        const { page, next } = pageAfter(
-          store.listSessions(memoryId, actorId),
-          (row) => [-row.createdAtMs, row.sessionId],
-          after,
+        const position = after && { createdAtMs: -Number(after[0]), sessionId: String(after[1]), actorId }
+        const { page, next } = pageOfRows(
+          store.listSessions(memoryId, actorId, position, limit + 1),
           limit,
+          (row) => [-row.createdAtMs, row.sessionId],
         )
         return {
           status: 200,
@@ -255,7 +253,11 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const scope = `actors:${memoryId}`
         const { after, limit } = keyPaging(checker, request.body, scope)
         requireMemory(checker, memoryId)
-        const { page, next } = pageAfter(store.listActors(memoryId), (actorId) => [actorId], after, limit)
+        const { page, next } = pageOfRows(
+          store.listActors(memoryId, after && String(after[0]), limit + 1),
+          limit,
+          (actorId) => [actorId],
+        )
         return {
           status: 200,
           body: {
@@ -432,9 +434,13 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         requireMemory(checker, memoryId)
         const requestHash = hashRequest({ ...request.body, clientToken: undefined })
         const outcome = store.idempotent(
-          `BatchCreateMemoryRecords:${memoryId}`,
-          clientToken,
-          requestHash,
+          {
+            scope: `BatchCreateMemoryRecords:${memoryId}`,
+            token: clientToken,
+            requestHash,
+            memoryId,
+            nowMs: now(),
+          },
           () => {
             store.insertRecords(records)
             return { successfulRecords, failedRecords: [] }
@@ -674,37 +680,6 @@ function decodeCursor(checker: FieldChecker, value: unknown, scope: string): Eve
     return undefined
   }
   return cursor as EventCursor
-}
-
-/** maxResults and a key-based nextToken, for listings that page with {@link pageAfter}. */
-export function keyPaging(checker: FieldChecker, body: Record<string, unknown>, scope: string) {
-  const limit =
-    checker.integer('maxResults', body.maxResults, { min: 1, max: MEMORY_LIMITS.maxResults }) ??
-    MEMORY_LIMITS.defaultMaxResults
-  const token = checker.string('nextToken', body.nextToken, { min: 1, max: 2048 })
-  if (token === undefined) return { after: undefined, limit }
-  const decoded = decodePageToken(token, scope)
-  if (!isSortKey(decoded)) {
-    checker.fail('nextToken', 'is not a token this listing issued')
-    return { after: undefined, limit }
-  }
-  return { after: decoded, limit }
-}
-
-/** Offset paging, kept for RetrieveMemoryRecords: its ranking is recomputed per call anyway. */
-function offsetPaging(checker: FieldChecker, body: Record<string, unknown>, scope: string) {
-  const limit =
-    checker.integer('maxResults', body.maxResults, { min: 1, max: MEMORY_LIMITS.maxResults }) ??
-    MEMORY_LIMITS.defaultMaxResults
-  let offset = 0
-  const token = checker.string('nextToken', body.nextToken, { min: 1, max: 2048 })
-  if (token !== undefined) {
-    const decoded = decodePageToken(token, scope)
-    if (typeof decoded !== 'number' || !Number.isInteger(decoded) || decoded < 0) {
-      checker.fail('nextToken', 'is not a token this listing issued')
-    } else offset = decoded
-  }
-  return { offset, limit, scope }
 }
 
 function checkNamespaceSelector(checker: FieldChecker, body: Record<string, unknown>): NamespaceSelector {

@@ -71,11 +71,20 @@ export interface SessionRow {
   readonly createdAtMs: number
 }
 
-/** Outcome of an idempotent event insert. */
-export type InsertEventResult =
-  | { readonly kind: 'created'; readonly event: StoredEvent }
-  | { readonly kind: 'replayed'; readonly event: StoredEvent }
-  | { readonly kind: 'token-mismatch' }
+/** A request guarded by a client token; `memoryId` ties the kept answer to a memory's lifetime. */
+export interface IdempotentRequest {
+  readonly scope: string
+  readonly token: string | undefined
+  readonly requestHash: string
+  readonly memoryId?: string
+  readonly nowMs: number
+}
+
+/** Where a memories listing stands. */
+export interface MemoryPosition {
+  readonly createdAtMs: number
+  readonly id: string
+}
 
 /** Outcome of an operation guarded by a client token. */
 export type IdempotentResult<T> =
@@ -88,25 +97,16 @@ export interface MemoryStore {
    * Runs `work` (writes included) once per `token` in `scope`, in one transaction, and keeps its
    * result: a retry with the same token and request gets that result back without running again.
    */
-  idempotent<T>(
-    scope: string,
-    token: string | undefined,
-    requestHash: string,
-    work: () => T,
-  ): IdempotentResult<T>
+  idempotent<T>(request: IdempotentRequest, work: () => T): IdempotentResult<T>
 
   insertMemory(memory: StoredMemory): void
   findMemory(id: string): StoredMemory | undefined
-  listMemories(): StoredMemory[]
+  findMemoryByName(name: string): StoredMemory | undefined
+  /** Oldest first, after the memory `after` names (created time and id), at most `limit`. */
+  listMemories(after: MemoryPosition | undefined, limit: number): StoredMemory[]
   deleteMemory(id: string): void
 
-  /** Inserts unless `clientToken` was seen with the same `requestHash` (replay) or another one. */
-  insertEvent(
-    event: StoredEvent,
-    clientToken: string | undefined,
-    requestHash: string,
-    storedAtMs: number,
-  ): InsertEventResult
+  insertEvent(event: StoredEvent, storedAtMs: number): void
   findEvent(memoryId: string, actorId: string, sessionId: string, eventId: string): StoredEvent | undefined
   /** Newest first, starting after `after`, keeping events that pass `predicate`. */
   listEvents(
@@ -125,8 +125,10 @@ export interface MemoryStore {
     sessionId: string,
     branch: string,
   ): StoredEvent | undefined
-  listSessions(memoryId: string, actorId: string): SessionRow[]
-  listActors(memoryId: string): string[]
+  /** Newest session first, after `after`, at most `limit`. */
+  listSessions(memoryId: string, actorId: string, after: SessionRow | undefined, limit: number): SessionRow[]
+  /** In id order, after `after`, at most `limit`. */
+  listActors(memoryId: string, after: string | undefined, limit: number): string[]
   /** Removes events stored longer ago than their memory's expiry; returns how many. */
   purgeExpiredEvents(nowMs: number): number
 

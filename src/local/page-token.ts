@@ -64,3 +64,17 @@ export function pageAfter<T>(
     ...(ordered.length > limit && last ? { next: last.key } : {}),
   }
 }
+
+/**
+ * A page from rows a store read with `limit + 1`: the extra row only tells that more exist, and the
+ * next page continues after the last row kept.
+ */
+export function pageOfRows<T>(
+  rows: readonly T[],
+  limit: number,
+  keyOf: (row: T) => SortKey,
+): { page: T[]; next?: SortKey } {
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  return { page, ...(rows.length > limit && last !== undefined ? { next: keyOf(last) } : {}) }
+}

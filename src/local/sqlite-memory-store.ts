@@ -5,8 +5,9 @@ import type {
   EventCursor,
   EventPage,
   EventPredicate,
+  IdempotentRequest,
   IdempotentResult,
-  InsertEventResult,
+  MemoryPosition,
   MemoryStore,
   SessionRow,
   StoredEvent,
@@ -23,6 +24,7 @@ export interface SqliteMemoryStoreConfig {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS memories (
   id TEXT PRIMARY KEY,
+  name TEXT,
   body TEXT NOT NULL,
   created_at_ms INTEGER NOT NULL
 );
@@ -37,19 +39,17 @@ CREATE TABLE IF NOT EXISTS events (
   branch_name TEXT,
   branch_root TEXT,
   metadata TEXT,
-  client_token TEXT,
-  request_hash TEXT,
   created_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_session ON events (memory_id, actor_id, session_id, event_ts DESC, seq DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (memory_id, actor_id, session_id, event_id);
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_token ON events (memory_id, client_token) WHERE client_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_by_age ON events (memory_id, created_at_ms);
 CREATE TABLE IF NOT EXISTS idempotency (
   scope TEXT NOT NULL,
   token TEXT NOT NULL,
   request_hash TEXT NOT NULL,
   response TEXT NOT NULL,
+  memory_id TEXT,
   created_at_ms INTEGER NOT NULL,
   PRIMARY KEY (scope, token)
 );
@@ -60,6 +60,24 @@ CREATE TABLE IF NOT EXISTS records (
   created_at_ms INTEGER NOT NULL,
   PRIMARY KEY (memory_id, record_id)
 );
+`
+
+/** Columns added after a table first shipped, with how to fill them in on an older file. */
+const ADDED_COLUMNS: readonly { table: string; column: string; backfill?: string }[] = [
+  {
+    table: 'memories',
+    column: 'name TEXT',
+    backfill: "UPDATE memories SET name = json_extract(body, '$.name')",
+  },
+  { table: 'idempotency', column: 'memory_id TEXT' },
+]
+
+/** Indexes over added columns, and indexes earlier versions made that nothing uses any more. */
+const INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS memories_by_name ON memories (name);
+CREATE INDEX IF NOT EXISTS idempotency_by_memory ON idempotency (memory_id);
+DROP INDEX IF EXISTS events_by_time;
+DROP INDEX IF EXISTS events_by_token;
 `
 
 interface EventRow {
@@ -73,8 +91,6 @@ interface EventRow {
   branch_name: string | null
   branch_root: string | null
   metadata: string | null
-  client_token: string | null
-  request_hash: string | null
 }
 
 /** How many rows one scan step reads when a predicate may reject some of them. */
@@ -94,6 +110,13 @@ export class SqliteMemoryStore implements MemoryStore {
     this.db = new DatabaseSync(config.path)
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
     this.db.exec(SCHEMA)
+    for (const { table, column, backfill } of ADDED_COLUMNS) {
+      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]
+      if (columns.some((existing) => existing.name === column.split(' ')[0])) continue
+      this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`)
+      if (backfill) this.db.exec(backfill)
+    }
+    this.db.exec(INDEXES)
   }
 
   private statement(sql: string): StatementSync {
@@ -106,8 +129,9 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   insertMemory(memory: StoredMemory): void {
-    this.statement('INSERT INTO memories (id, body, created_at_ms) VALUES (?, ?, ?)').run(
+    this.statement('INSERT INTO memories (id, name, body, created_at_ms) VALUES (?, ?, ?, ?)').run(
       memory.id,
+      memory.name,
       JSON.stringify(memory),
       memory.createdAtMs,
     )
@@ -119,10 +143,20 @@ export class SqliteMemoryStore implements MemoryStore {
     return row ? (JSON.parse(row.body) as StoredMemory) : undefined
   }
 
-  listMemories(): StoredMemory[] {
-    const rows = this.statement('SELECT body FROM memories ORDER BY created_at_ms, id').all() as {
-      body: string
-    }[]
+  findMemoryByName(name: string): StoredMemory | undefined {
+    const row = this.statement('SELECT body FROM memories WHERE name = ?').get(name) as
+      { body: string } | undefined
+    return row ? (JSON.parse(row.body) as StoredMemory) : undefined
+  }
+
+  listMemories(after: MemoryPosition | undefined, limit: number): StoredMemory[] {
+    const rows = (
+      after
+        ? this.statement(
+            `SELECT body FROM memories WHERE (created_at_ms, id) > (?, ?) ORDER BY created_at_ms, id LIMIT ?`,
+          ).all(after.createdAtMs, after.id, limit)
+        : this.statement('SELECT body FROM memories ORDER BY created_at_ms, id LIMIT ?').all(limit)
+    ) as { body: string }[]
     return rows.map((row) => JSON.parse(row.body) as StoredMemory)
   }
 
@@ -130,47 +164,27 @@ export class SqliteMemoryStore implements MemoryStore {
     this.transaction(() => {
       this.statement('DELETE FROM events WHERE memory_id = ?').run(id)
       this.statement('DELETE FROM records WHERE memory_id = ?').run(id)
+      this.statement('DELETE FROM idempotency WHERE memory_id = ?').run(id)
       this.statement('DELETE FROM memories WHERE id = ?').run(id)
     })
   }
 
-  insertEvent(
-    event: StoredEvent,
-    clientToken: string | undefined,
-    requestHash: string,
-    storedAtMs: number,
-  ): InsertEventResult {
-    return this.transaction((): InsertEventResult => {
-      if (clientToken !== undefined) {
-        const prior = this.statement('SELECT * FROM events WHERE memory_id = ? AND client_token = ?').get(
-          event.memoryId,
-          clientToken,
-        ) as EventRow | undefined
-        if (prior) {
-          return prior.request_hash === requestHash
-            ? { kind: 'replayed', event: toEvent(prior) }
-            : { kind: 'token-mismatch' }
-        }
-      }
-      this.statement(
-        `INSERT INTO events (memory_id, actor_id, session_id, event_id, event_ts, payload, branch_name, branch_root,
-           metadata, client_token, request_hash, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        event.memoryId,
-        event.actorId,
-        event.sessionId,
-        event.eventId,
-        event.eventTimestamp,
-        JSON.stringify(event.payload),
-        event.branch?.name ?? null,
-        event.branch?.rootEventId ?? null,
-        event.metadata ? JSON.stringify(event.metadata) : null,
-        clientToken ?? null,
-        requestHash,
-        storedAtMs,
-      )
-      return { kind: 'created', event }
-    })
+  insertEvent(event: StoredEvent, storedAtMs: number): void {
+    this.statement(
+      `INSERT INTO events (memory_id, actor_id, session_id, event_id, event_ts, payload, branch_name, branch_root,
+         metadata, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      event.memoryId,
+      event.actorId,
+      event.sessionId,
+      event.eventId,
+      event.eventTimestamp,
+      JSON.stringify(event.payload),
+      event.branch?.name ?? null,
+      event.branch?.rootEventId ?? null,
+      event.metadata ? JSON.stringify(event.metadata) : null,
+      storedAtMs,
+    )
   }
 
   findEvent(memoryId: string, actorId: string, sessionId: string, eventId: string): StoredEvent | undefined {
@@ -247,33 +261,47 @@ export class SqliteMemoryStore implements MemoryStore {
     return row ? toEvent(row) : undefined
   }
 
-  listSessions(memoryId: string, actorId: string): SessionRow[] {
+  listSessions(
+    memoryId: string,
+    actorId: string,
+    after: SessionRow | undefined,
+    limit: number,
+  ): SessionRow[] {
+    // Newest first: order by (-created, session id); the page continues strictly after `after`.
     const rows = this.statement(
       `SELECT session_id, MIN(created_at_ms) AS created FROM events WHERE memory_id = ? AND actor_id = ?
-       GROUP BY session_id`,
-    ).all(memoryId, actorId) as { session_id: string; created: number }[]
+       GROUP BY session_id HAVING ? IS NULL OR (-created, session_id) > (?, ?)
+       ORDER BY created DESC, session_id LIMIT ?`,
+    ).all(
+      memoryId,
+      actorId,
+      after ? 1 : null,
+      after ? -after.createdAtMs : 0,
+      after?.sessionId ?? '',
+      limit,
+    ) as { session_id: string; created: number }[]
     return rows.map((row) => ({ sessionId: row.session_id, actorId, createdAtMs: row.created }))
   }
 
-  listActors(memoryId: string): string[] {
-    const rows = this.statement('SELECT DISTINCT actor_id FROM events WHERE memory_id = ?').all(memoryId) as {
-      actor_id: string
-    }[]
+  listActors(memoryId: string, after: string | undefined, limit: number): string[] {
+    const rows = this.statement(
+      `SELECT DISTINCT actor_id FROM events WHERE memory_id = ? AND actor_id > ? ORDER BY actor_id LIMIT ?`,
+    ).all(memoryId, after ?? '', limit) as { actor_id: string }[]
     return rows.map((row) => row.actor_id)
   }
 
   purgeExpiredEvents(nowMs: number): number {
-    let removed = 0
-    for (const memory of this.listMemories()) {
-      // Expiry counts from when the service stored the event, not from the timestamp the caller chose.
-      const cutoffMs = nowMs - memory.eventExpiryDays * 86_400_000
-      const result = this.statement('DELETE FROM events WHERE memory_id = ? AND created_at_ms < ?').run(
-        memory.id,
-        cutoffMs,
-      )
-      removed += Number(result.changes)
-    }
-    return removed
+    // Expiry counts from when the service stored the event, not from the timestamp the caller chose.
+    const expiredBefore = `? - 86400000 * (SELECT json_extract(body, '$.eventExpiryDays') FROM memories WHERE id = %s.memory_id)`
+    return this.transaction(() => {
+      const events = this.statement(
+        `DELETE FROM events WHERE created_at_ms < ${expiredBefore.replace('%s', 'events')}`,
+      ).run(nowMs)
+      this.statement(
+        `DELETE FROM idempotency WHERE memory_id IS NOT NULL AND created_at_ms < ${expiredBefore.replace('%s', 'idempotency')}`,
+      ).run(nowMs)
+      return Number(events.changes)
+    })
   }
 
   insertRecords(records: StoredRecord[]): void {
@@ -310,12 +338,8 @@ export class SqliteMemoryStore implements MemoryStore {
     return Number(result.changes) > 0
   }
 
-  idempotent<T>(
-    scope: string,
-    token: string | undefined,
-    requestHash: string,
-    work: () => T,
-  ): IdempotentResult<T> {
+  idempotent<T>(request: IdempotentRequest, work: () => T): IdempotentResult<T> {
+    const { scope, token, requestHash } = request
     if (token === undefined) return { kind: 'fresh', value: work() }
     return this.transaction((): IdempotentResult<T> => {
       const prior = this.statement(
@@ -328,8 +352,9 @@ export class SqliteMemoryStore implements MemoryStore {
       }
       const value = work()
       this.statement(
-        'INSERT INTO idempotency (scope, token, request_hash, response, created_at_ms) VALUES (?, ?, ?, ?, ?)',
-      ).run(scope, token, requestHash, JSON.stringify(value), Date.now())
+        `INSERT INTO idempotency (scope, token, request_hash, response, memory_id, created_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(scope, token, requestHash, JSON.stringify(value), request.memoryId ?? null, request.nowMs)
       return { kind: 'fresh', value }
     })
   }

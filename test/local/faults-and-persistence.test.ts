@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { describe, test } from 'node:test'
 import {
   BedrockAgentCoreClient,
@@ -11,7 +12,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
-import { seededRandom } from '../../src/local/index.ts'
+import { seededRandom, SqliteMemoryStore } from '../../src/local/index.ts'
 import { startLocalAgentCore, TEST_CREDENTIALS } from '../helpers/local-agentcore.ts'
 
 const text = (value: string) => ({ conversational: { content: { text: value }, role: 'USER' as const } })
@@ -221,6 +222,36 @@ describe('persistence', () => {
     assert.equal(env.service.store.purgeExpiredEvents(clock + 2 * 86_400_000), 1)
     const listed = await env.data.send(new ListEventsCommand({ memoryId, actorId: 'e', sessionId: 's' }))
     assert.equal(listed.events?.length, 1)
+  })
+
+  test('a data file from before the memory name column opens, and memories are found by name', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'longrun-migrate-'))
+    try {
+      const path = join(dataDir, 'agentcore-local.sqlite')
+      const old = new DatabaseSync(path)
+      old.exec(
+        'CREATE TABLE memories (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at_ms INTEGER NOT NULL);' +
+          'CREATE TABLE idempotency (scope TEXT NOT NULL, token TEXT NOT NULL, request_hash TEXT NOT NULL,' +
+          ' response TEXT NOT NULL, created_at_ms INTEGER NOT NULL, PRIMARY KEY (scope, token));',
+      )
+      const body = {
+        id: 'Old-abcdefghij',
+        name: 'Old',
+        eventExpiryDays: 30,
+        status: 'ACTIVE',
+        strategies: [],
+      }
+      old.prepare('INSERT INTO memories VALUES (?, ?, ?)').run(body.id, JSON.stringify(body), 1)
+      old.close()
+      const store = new SqliteMemoryStore({ path })
+      try {
+        assert.equal(store.findMemoryByName('Old')?.id, 'Old-abcdefghij')
+      } finally {
+        store.close()
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 
   test('100 concurrent CreateEvent calls are all stored', async (t) => {
