@@ -7,6 +7,7 @@
 
 import type { ContentBlock, MessageData } from '@strands-agents/sdk'
 import { Message, TextBlock, ToolResultBlock } from '@strands-agents/sdk'
+import { isRecord } from './event-codec.ts'
 
 /** One reason a history would be rejected. */
 export interface ConverseViolation {
@@ -113,9 +114,8 @@ export function normalizeConverseHistory(messages: readonly Message[]): Message[
     if (content.length > 0) out.push(messageOf(group.last, content))
   }
   const last = out.at(-1)
-  if (last?.role === 'assistant' && pendingToolUses(last).length > 0) {
-    out.push(userMessage(interruptedResults(pendingToolUses(last))))
-  }
+  const unanswered = last?.role === 'assistant' ? pendingToolUses(last) : []
+  if (unanswered.length > 0) out.push(userMessage(interruptedResults(unanswered)))
   return out
 }
 
@@ -196,8 +196,4 @@ function toolResultIds(blocks: readonly BlockJson[]): string[] {
       ? [block.toolResult.toolUseId]
       : [],
   )
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

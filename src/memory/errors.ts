@@ -27,3 +27,21 @@ export class MemoryConfigError extends MemorySessionError {
     this.field = field
   }
 }
+
+/** The AWS error name (or message) of a failure, for log lines. */
+export function errorName(error: unknown): string {
+  if (error instanceof Error) return error.name === 'Error' ? error.message : error.name
+  return String(error)
+}
+
+/** Name and message of a failure, for a reason kept with a refused write. */
+export function errorMessage(error: unknown): string {
+  const name = errorName(error)
+  const message = error instanceof Error ? error.message : ''
+  return message && message !== name ? `${name}: ${message}` : name
+}
+
+/** The service's own error behind a {@link MemorySessionError}, or the error itself. */
+export function rootCause(error: unknown): unknown {
+  return error instanceof MemorySessionError && error.cause ? error.cause : error
+}

@@ -177,14 +177,8 @@ function decodePayloadItem(item: unknown): Message | undefined | 'not-a-message'
     return messageFromText(text, role)
   }
   if ('blob' in item) {
-    let blob = item.blob
-    if (typeof blob === 'string') {
-      try {
-        blob = JSON.parse(blob)
-      } catch {
-        return undefined
-      }
-    }
+    const blob = parseIfString(item.blob)
+    if (blob === undefined) return undefined
     // Python's large-message form: [SessionMessage JSON, role]. A dict is a legacy state blob.
     if (Array.isArray(blob) && blob.length === 2 && typeof blob[0] === 'string') {
       return messageFromText(blob[0], blob[1] === 'assistant' ? 'assistant' : 'user')
@@ -263,15 +257,18 @@ function blockFromData(block: unknown, convert: boolean): ContentBlock | undefin
 }
 
 function parseStateBlob(blob: unknown): Record<string, unknown> | undefined {
-  let value = blob
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value)
-    } catch {
-      return undefined
-    }
-  }
+  const value = parseIfString(blob)
   return isRecord(value) ? value : undefined
+}
+
+/** A blob as stored: JSON text is parsed (undefined when it is not JSON), anything else is kept. */
+function parseIfString(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  try {
+    return JSON.parse(value) as unknown
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -352,6 +349,7 @@ function isBlankText(block: ContentBlockData): boolean {
   return typeof text === 'string' && text.trim() === ''
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

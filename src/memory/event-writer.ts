@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { CreateEventCommand, type CreateEventCommandOutput } from '@aws-sdk/client-bedrock-agentcore'
-import { MemorySessionError } from './errors.ts'
+import { errorMessage, errorName, MemorySessionError, rootCause } from './errors.ts'
 import type { EventPayloadItem } from './event-codec.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
 
@@ -26,6 +26,8 @@ interface SealedEvent {
   readonly timestampMs: number
   clientToken: string
   attempts: number
+  /** The payload as sent, serialised once on the first attempt (the payload never changes after it). */
+  body?: string
 }
 
 /** A batch the service refused for good (ValidationException): kept aside, never retried, never dropped. */
@@ -58,9 +60,8 @@ export interface EventWriterConfig {
   readonly retry: RetryPolicy
   /** Next event timestamp in ms; strictly increasing. */
   readonly nextTimestampMs: () => number
-  readonly newClientToken?: () => string
   /** Told of every event the service acknowledged (to recognise own events when reading). */
-  readonly onWritten: (eventId: string, timestampMs: number) => void
+  readonly onWritten: (eventId: string) => void
   readonly log: (line: string) => void
 }
 
@@ -72,15 +73,18 @@ export class EventWriter {
   /** State blobs waiting to ride at the head of the next message event. */
   private states: { item: EventPayloadItem; metadata: EventMetadata }[] = []
   private running: Promise<void> = Promise.resolve()
+  /** Where the messages written since the current prompt went (what a redaction replaces). */
   private readonly written = new Map<string, WrittenMessage>()
   private readonly rejectedWrites: RejectedWrite[] = []
-  /** Replacement events sent but never acknowledged: possibly stored, id unknown. */
-  private readonly unacknowledgedReplacements: SealedEvent[] = []
-  private readonly newClientToken: () => string
+  /**
+   * Events sent but not acknowledged (possibly stored, id unknown), by timestamp: pending events
+   * and replacements whose response was lost. Timestamps are unique per sealed event; a
+   * replacement reuses its original's, hence the list.
+   */
+  private readonly unacknowledged = new Map<number, SealedEvent[]>()
 
   constructor(config: EventWriterConfig) {
     this.config = config
-    this.newClientToken = config.newClientToken ?? randomUUID
   }
 
   /** Payloads not yet acknowledged by the service. */
@@ -97,9 +101,9 @@ export class EventWriter {
     return this.rejectedWrites
   }
 
-  /** Payloads of the open buffer (not yet sealed into an event). */
-  get openCount(): number {
-    return this.open.length
+  /** The open buffer holds a full batch: time to flush. */
+  get isFull(): boolean {
+    return this.open.length >= this.config.batchSize
   }
 
   /** Adds a message payload to the open buffer. */
@@ -125,7 +129,7 @@ export class EventWriter {
       trackingIds: payload.map(() => undefined),
       metadata,
       timestampMs: this.config.nextTimestampMs(),
-      clientToken: this.newClientToken(),
+      clientToken: randomUUID(),
       attempts: 0,
     })
   }
@@ -137,9 +141,20 @@ export class EventWriter {
     return run
   }
 
-  /** Where the payload of the message with `trackingId` was written, if it was. */
+  /**
+   * Where the payload of the message with `trackingId` was written, if it was written since the
+   * last {@link forgetWritten}.
+   */
   writtenMessage(trackingId: string): WrittenMessage | undefined {
     return this.written.get(trackingId)
+  }
+
+  /**
+   * Forgets where earlier messages were written (a new prompt arrived: only its own event can
+   * still be redacted), so a long-lived session does not keep every payload it ever wrote.
+   */
+  forgetWritten(): void {
+    this.written.clear()
   }
 
   /**
@@ -158,7 +173,7 @@ export class EventWriter {
       if (index === -1) continue
       if (event.attempts > 0) return 'sent'
       event.payload[index] = payload
-      event.clientToken = this.newClientToken()
+      event.clientToken = randomUUID()
       return 'replaced'
     }
     return 'absent'
@@ -168,11 +183,21 @@ export class EventWriter {
    * True when `payload` is that of an event sent but not acknowledged (its response was lost):
    * a reader must not take it for someone else's event.
    */
-  isUnacknowledgedOwn(payload: readonly unknown[]): boolean {
-    const sent = [...this.sealed.filter((event) => event.attempts > 0), ...this.unacknowledgedReplacements]
-    if (sent.length === 0) return false
+  isUnacknowledgedOwn(timestampMs: number | undefined, payload: readonly unknown[]): boolean {
+    const candidates = timestampMs === undefined ? undefined : this.unacknowledged.get(timestampMs)
+    if (!candidates) return false
     const body = JSON.stringify(payload)
-    return sent.some((event) => JSON.stringify(event.payload) === body)
+    return candidates.some((event) => event.body === body)
+  }
+
+  /**
+   * Drops unacknowledged events stamped before `floorMs`: a reader that never looks below that
+   * timestamp again can no longer meet them (a pending one is still written by a later flush).
+   */
+  settleUnacknowledged(floorMs: number): void {
+    for (const timestampMs of this.unacknowledged.keys()) {
+      if (timestampMs < floorMs) this.unacknowledged.delete(timestampMs)
+    }
   }
 
   /** Writes `payload` as a new event at the same timestamp as `original`, which it is meant to replace. */
@@ -182,16 +207,12 @@ export class EventWriter {
       trackingIds: [...original.trackingIds],
       metadata: original.metadata,
       timestampMs: original.timestampMs,
-      clientToken: this.newClientToken(),
+      clientToken: randomUUID(),
       attempts: 0,
     }
-    try {
-      return await this.send(event)
-    } catch (error) {
-      // The service may hold it (a lost response): a later read must not take it for someone else's.
-      if (event.attempts > 0) this.unacknowledgedReplacements.push(event)
-      throw error
-    }
+    // When it fails the service may still hold it (a lost response): it stays among the
+    // unacknowledged events, so a later read does not take it for someone else's.
+    return this.send(event)
   }
 
   /** Points the messages of `original` back at it (a replacement of it was taken back). */
@@ -209,7 +230,7 @@ export class EventWriter {
         trackingIds: [...(state ? [undefined] : []), ...chunk.map((entry) => entry.trackingId)],
         metadata: state ? { ...messageMetadata, ...state.metadata } : messageMetadata,
         timestampMs: this.config.nextTimestampMs(),
-        clientToken: this.newClientToken(),
+        clientToken: randomUUID(),
         attempts: 0,
       })
     }
@@ -229,9 +250,10 @@ export class EventWriter {
       try {
         await this.send(event)
       } catch (error) {
-        const cause = error instanceof MemorySessionError ? error.cause : error
+        const cause = rootCause(error)
         if (!isPermanentRejection(cause)) throw error
         this.sealed.shift()
+        this.acknowledge(event)
         this.setAside(event, cause)
         rejections.push(errorMessage(cause))
         continue
@@ -281,15 +303,13 @@ export class EventWriter {
       output = (await withRetry(
         this.config.retry,
         () => {
+          if (event.attempts === 0) this.markSent(event)
           event.attempts += 1
           return client.send(
             new CreateEventCommand(input as ConstructorParameters<typeof CreateEventCommand>[0]),
           )
         },
-        (error, attempt, waitMs) =>
-          this.config.log(
-            `operation=CreateEvent attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying write`,
-          ),
+        { operation: 'CreateEvent', what: 'write', log: this.config.log },
       )) as CreateEventCommandOutput
     } catch (error) {
       throw new MemorySessionError(
@@ -300,7 +320,8 @@ export class EventWriter {
     }
     const eventId = output.event?.eventId
     if (!eventId) throw new MemorySessionError('WRITE_FAILED', 'CreateEvent answered without an eventId')
-    this.config.onWritten(eventId, event.timestampMs)
+    this.acknowledge(event)
+    this.config.onWritten(eventId)
     const record: WrittenMessage = {
       eventId,
       timestampMs: event.timestampMs,
@@ -311,21 +332,26 @@ export class EventWriter {
     for (const trackingId of event.trackingIds) if (trackingId) this.written.set(trackingId, record)
     return eventId
   }
+
+  /** Seals the body of an event about to go out for the first time and counts it unacknowledged. */
+  private markSent(event: SealedEvent): void {
+    event.body = JSON.stringify(event.payload)
+    const sameTime = this.unacknowledged.get(event.timestampMs)
+    if (sameTime) sameTime.push(event)
+    else this.unacknowledged.set(event.timestampMs, [event])
+  }
+
+  /** The event's fate is known (stored with an id, or refused): a reader can no longer mistake it. */
+  private acknowledge(event: SealedEvent): void {
+    const sameTime = this.unacknowledged.get(event.timestampMs)
+    if (!sameTime) return
+    const rest = sameTime.filter((entry) => entry !== event)
+    if (rest.length > 0) this.unacknowledged.set(event.timestampMs, rest)
+    else this.unacknowledged.delete(event.timestampMs)
+  }
 }
 
 /** The service refused the request itself: repeating it can never succeed. */
 function isPermanentRejection(error: unknown): boolean {
   return (error as { name?: unknown } | undefined)?.name === 'ValidationException'
-}
-
-function errorMessage(error: unknown): string {
-  const name = errorName(error)
-  const message = error instanceof Error ? error.message : ''
-  return message && message !== name ? `${name}: ${message}` : name
-}
-
-/** The AWS error name (or message) of a failure, for log lines. */
-export function errorName(error: unknown): string {
-  if (error instanceof Error) return error.name === 'Error' ? error.message : error.name
-  return String(error)
 }

@@ -6,8 +6,8 @@ import {
   RetrieveMemoryRecordsCommand,
   type RetrieveMemoryRecordsCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore'
+import { errorName } from './errors.ts'
 import type { MemoryDataClient } from './event-writer.ts'
-import { errorName } from './event-writer.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
 
 /** How to search one namespace. */
@@ -60,19 +60,22 @@ export async function retrieveLongTermContext(request: LongTermContextRequest): 
     Object.entries(request.namespaces).map(async ([template, config]) => {
       const namespace = resolveNamespace(template, { actorId, sessionId, strategyId: config.strategyId })
       try {
-        const output = (await withRetry(request.retry, () =>
-          client.send(
-            new RetrieveMemoryRecordsCommand({
-              memoryId,
-              // A subtree, as the Python manager asks: records of deeper namespaces are found too.
-              namespacePath: namespace,
-              searchCriteria: { searchQuery, topK: config.topK ?? DEFAULT_TOP_K },
-            }),
-          ),
+        const output = (await withRetry(
+          request.retry,
+          () =>
+            client.send(
+              new RetrieveMemoryRecordsCommand({
+                memoryId,
+                // A subtree, as the Python manager asks: records of deeper namespaces are found too.
+                namespacePath: namespace,
+                searchCriteria: { searchQuery, topK: config.topK ?? DEFAULT_TOP_K },
+              }),
+            ),
+          { operation: 'RetrieveMemoryRecords', what: 'search', log: request.log },
         )) as RetrieveMemoryRecordsCommandOutput
         const threshold = config.relevanceScore ?? DEFAULT_RELEVANCE_SCORE
         return (output.memoryRecordSummaries ?? [])
-          .filter((record) => threshold === 0 || (record.score ?? 0) >= threshold)
+          .filter((record) => (record.score ?? 0) >= threshold)
           .map((record) => record.content?.text?.trim() ?? '')
           .filter((text) => text !== '')
       } catch (error) {

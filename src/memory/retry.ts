@@ -3,6 +3,7 @@
  * clientToken), which is what makes a retry after a lost response safe.
  */
 import { setTimeout as delay } from 'node:timers/promises'
+import { errorName } from './errors.ts'
 
 /** How hard to retry a call that failed for a transient reason. */
 export interface RetryPolicy {
@@ -53,11 +54,23 @@ export function isRetryableError(error: unknown): boolean {
   return status === 429 || (typeof status === 'number' && status >= 500)
 }
 
-/** Runs `call` until it succeeds, fails for a reason a retry cannot fix, or the attempts run out. */
+/** Where {@link withRetry} reports each retry: one `key=value | message` line per failed attempt. */
+export interface RetryLog {
+  /** The API operation, e.g. `CreateEvent`. */
+  readonly operation: string
+  /** What is retried, in the log line's message: `retrying <what>`. */
+  readonly what: string
+  readonly log: (line: string) => void
+}
+
+/**
+ * Runs `call` until it succeeds, fails for a reason a retry cannot fix, or the attempts run out.
+ * Every retry is logged through `retryLog` when given, so throttling is visible in the logs.
+ */
 export async function withRetry<T>(
   policy: RetryPolicy,
   call: (attempt: number) => Promise<T>,
-  onRetry?: (error: unknown, attempt: number, waitMs: number) => void,
+  retryLog?: RetryLog,
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -66,7 +79,9 @@ export async function withRetry<T>(
       if (attempt >= policy.maxAttempts || !isRetryableError(error)) throw error
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
       const waitMs = Math.round(Math.random() * ceiling)
-      onRetry?.(error, attempt, waitMs)
+      retryLog?.log(
+        `operation=${retryLog.operation} attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying ${retryLog.what}`,
+      )
       if (waitMs > 0) await delay(waitMs)
     }
   }

@@ -24,24 +24,19 @@ import {
   TextBlock,
 } from '@strands-agents/sdk'
 import { normalizeConverseHistory } from './converse-history.ts'
-import { MemoryConfigError, MemorySessionError } from './errors.ts'
+import { errorName, MemoryConfigError, MemorySessionError, rootCause } from './errors.ts'
 import {
   AGENT_ID_KEY,
   agentStateEvent,
   decodeMemoryEvent,
   encodeMessagePayload,
   type EventPayloadItem,
+  isRecord,
   type MemoryEventLike,
   STATE_TYPE_KEY,
   sessionStateEvent,
 } from './event-codec.ts'
-import {
-  type EventMetadata,
-  EventWriter,
-  errorName,
-  type MemoryDataClient,
-  type RejectedWrite,
-} from './event-writer.ts'
+import { type EventMetadata, EventWriter, type MemoryDataClient, type RejectedWrite } from './event-writer.ts'
 import {
   ACTOR_ID_RULE,
   explainIdViolation,
@@ -141,13 +136,13 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   readonly #logger: MemoryLogger
   readonly #writer: EventWriter
   readonly #persist: boolean
-  readonly #batchSize: number
+  /** Names this agent's state events; fixed by the config. */
+  readonly #agentId: string
   /** Ids of every event this agent has in its history or wrote itself: never appended again. */
   readonly #seenEventIds = new Set<string>()
   /** trackingIds of messages already buffered or written. */
   readonly #persisted = new Set<string>()
   #agent: LocalAgent | undefined
-  #agentId = 'default'
   #lastTimestampMs = 0
   /** Local clock when the last completed ListEvents look (restore or sync) started. */
   #lastLookMs = Number.NEGATIVE_INFINITY
@@ -178,14 +173,14 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#clock = config.clock ?? Date.now
     this.#logger = config.logger ?? { warn: (line) => console.warn(line) }
     this.#persist = config.persist ?? true
-    this.#batchSize = config.batchSize ?? 100
+    this.#agentId = config.agentId ?? DEFAULT_AGENT_ID
     const metadata = config.defaultMetadata
     this.#writer = new EventWriter({
       client: this.#client,
       memoryId: config.memoryId,
       actorId: config.actorId,
       sessionId: config.sessionId,
-      batchSize: this.#batchSize,
+      batchSize: config.batchSize ?? 100,
       messageMetadata:
         metadata && Object.keys(metadata).length > 0
           ? Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, { stringValue: value }]))
@@ -230,7 +225,6 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       )
     }
     this.#agent = agent
-    this.#agentId = this.#config.agentId ?? DEFAULT_AGENT_ID
     agent.addHook(InitializedEvent, (event) => this.#restore(event.agent))
     agent.addHook(MessageAddedEvent, (event) => this.#onMessageAdded(event.agent, event.message))
     agent.addHook(BeforeToolsEvent, (event) => this.#onBeforeTools(event.message))
@@ -308,7 +302,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     }
     if (agentState) {
       const state = agentState.state
-      if (typeof state === 'object' && state !== null && !Array.isArray(state)) {
+      if (isRecord(state)) {
         agent.appState.clear()
         for (const [key, value] of Object.entries(state)) agent.appState.set(key, value as never)
       }
@@ -322,12 +316,17 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   #onMessageAdded(agent: LocalAgent, message: Message): Promise<void> | undefined {
     this.#buffer(message)
-    if (message.role === 'user' && !hasToolResult(message)) this.#promptTrackingId = message.trackingId
-    const retrieval = message.role === 'user' ? this.#retrieveContext(message) : undefined
+    const prompt = isPrompt(message)
+    if (prompt) {
+      this.#promptTrackingId = message.trackingId
+      // Only the current prompt's event can still be redacted; its record is added once it is written.
+      this.#writer.forgetWritten()
+    }
+    const retrieval = prompt ? this.#retrieveContext(message) : undefined
     if (!this.#persist) return retrieval
     const every = this.#config.syncAgentStateEveryMessage === true
     if (every) this.#enqueueAgentState(agent)
-    if (!every && this.#writer.openCount < this.#batchSize) return retrieval
+    if (!every && !this.#writer.isFull) return retrieval
     return Promise.all([retrieval, this.flush()]).then(() => {})
   }
 
@@ -413,22 +412,26 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     let decoded: Message[][]
     try {
       decoded = await this.#listNewerThan(this.#lastLookMs - skewMs, (event) =>
-        this.#writer.isUnacknowledgedOwn(event.payload ?? []) ? [] : this.#decode(event).messages,
+        this.#writer.isUnacknowledgedOwn(event.eventTimestamp?.getTime(), event.payload ?? [])
+          ? []
+          : this.#decode(event).messages,
       )
     } catch (error) {
       this.#log(
-        `error=${errorName(error instanceof MemorySessionError && error.cause ? error.cause : error)} | reading events written outside this agent failed; the next model call tries again`,
+        `error=${errorName(rootCause(error))} | reading events written outside this agent failed; the next model call tries again`,
       )
       return
     }
     this.#lastLookMs = startedMs
+    // No later look reads below its floor: own unacknowledged events stamped before it are settled.
+    this.#writer.settleUnacknowledged(startedMs - skewMs)
     const fresh = decoded.flat()
     if (fresh.length === 0) return
     // Outside events were written before the prompt that is about to be answered (which is not stored
     // yet): they go before it, as a restore orders them, and the prompt stays last, where a guardrail
     // redaction applies. After a toolResult they simply follow.
     const last = agent.messages.at(-1)
-    const beforePrompt = last !== undefined && last.role === 'user' && !hasToolResult(last)
+    const beforePrompt = last !== undefined && isPrompt(last)
     agent.messages.splice(beforePrompt ? agent.messages.length - 1 : agent.messages.length, 0, ...fresh)
     this.#messageCounter += fresh.length
     this.#logDebug(`messages=${fresh.length} | added events written outside this agent`)
@@ -492,14 +495,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       ...(nextToken ? { nextToken } : {}),
     }
     try {
-      return (await withRetry(
-        this.#retry,
-        () => this.#client.send(new ListEventsCommand(input)),
-        (error, attempt, waitMs) =>
-          this.#log(
-            `operation=ListEvents attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying read`,
-          ),
-      )) as ListEventsCommandOutput
+      return (await withRetry(this.#retry, () => this.#client.send(new ListEventsCommand(input)), {
+        operation: 'ListEvents',
+        what: 'read',
+        log: (line) => this.#log(line),
+      })) as ListEventsCommandOutput
     } catch (error) {
       throw new MemorySessionError('READ_FAILED', `ListEvents failed (${errorName(error)})`, { cause: error })
     }
@@ -514,11 +514,10 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       `event_id=${problem.eventId}${problem.index !== undefined ? ` payload_index=${problem.index}` : ''} reason=${JSON.stringify(problem.reason)} | unreadable event part skipped`,
     )
 
-  /** Searches long-term memory with the user's text; the result goes into the model call only. */
+  /** Searches long-term memory with the prompt's text; the result goes into the model call only. */
   async #retrieveContext(message: Message): Promise<void> {
     const namespaces = this.#config.retrieval
     if (!namespaces || Object.keys(namespaces).length === 0) return
-    if (message.content.some((block) => block.type === 'toolResultBlock')) return
     const query = message.content.find((block) => block.type === 'textBlock')?.text
     if (!query?.trim()) return
     const texts = await retrieveLongTermContext({
@@ -581,7 +580,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     try {
       replacementId = await this.#writer.writeReplacement(written, replacement)
     } catch (error) {
-      const cause = error instanceof MemorySessionError && error.cause ? error.cause : error
+      const cause = rootCause(error)
       throw new MemorySessionError(
         'WRITE_FAILED',
         `redaction not stored: the replacement of event ${written.eventId} could not be written (${errorName(cause)}); the original is kept, and the replacement may be stored beside it`,
@@ -612,14 +611,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   async #deleteEvent(eventId: string): Promise<void> {
     const input = { memoryId: this.memoryId, actorId: this.actorId, sessionId: this.#sessionId, eventId }
     try {
-      await withRetry(
-        this.#retry,
-        () => this.#client.send(new DeleteEventCommand(input)),
-        (error, attempt, waitMs) =>
-          this.#log(
-            `operation=DeleteEvent attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying delete`,
-          ),
-      )
+      await withRetry(this.#retry, () => this.#client.send(new DeleteEventCommand(input)), {
+        operation: 'DeleteEvent',
+        what: 'delete',
+        log: (line) => this.#log(line),
+      })
     } catch (error) {
       if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error
     }
@@ -640,8 +636,9 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   }
 }
 
-function hasToolResult(message: Message): boolean {
-  return message.content.some((block) => block.type === 'toolResultBlock')
+/** A user's prompt: a user message that is not a toolResult (what retrieval searches with and a guardrail redacts). */
+function isPrompt(message: Message): boolean {
+  return message.role === 'user' && !message.content.some((block) => block.type === 'toolResultBlock')
 }
 
 function withoutToolBlocks(messages: readonly Message[]): Message[] {

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore'
 import type { EventPayloadItem, MemoryLogger } from '../../src/memory/index.ts'
 import { after, before } from 'node:test'
+import type { LocalAgentCoreConfig } from '../../src/local/index.ts'
 import { type LocalAgentCoreFixture, startLocalAgentCore } from './local-agentcore.ts'
 
 /** Retries fast enough for tests, many enough that injected fault rates cannot outlast them. */
@@ -93,13 +94,14 @@ export interface MemoryTestBed {
 }
 
 /**
- * Registers `before`/`after` hooks that start the local AgentCore service with a memory named
- * `memoryName` and stop it again; the returned object is filled in once `before` has run.
+ * Registers `before`/`after` hooks that start the local AgentCore service (with `config`, e.g. a
+ * seeded `random` so injected faults replay) with a memory named `memoryName` and stop it again;
+ * the returned object is filled in once `before` has run.
  */
-export function useMemoryTestBed(memoryName: string): MemoryTestBed {
+export function useMemoryTestBed(memoryName: string, config: LocalAgentCoreConfig = {}): MemoryTestBed {
   const bed = {} as { env: LocalAgentCoreFixture; client: BedrockAgentCoreClient; memoryId: string }
   before(async () => {
-    bed.env = await startLocalAgentCore()
+    bed.env = await startLocalAgentCore(config)
     bed.client = managerClient(bed.env)
     bed.memoryId = await bed.env.createMemory(memoryName)
   })

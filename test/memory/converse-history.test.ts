@@ -6,6 +6,7 @@ import {
   normalizeConverseHistory,
   validateConverseHistory,
 } from '../../src/memory/index.ts'
+import { seededRandom } from '../../src/shared/seeded-random.ts'
 
 const user = (text: string) => new Message({ role: 'user', content: [new TextBlock(text)] })
 const assistant = (text: string) => new Message({ role: 'assistant', content: [new TextBlock(text)] })
@@ -118,15 +119,13 @@ describe('normalizeConverseHistory', () => {
   it('leaves a valid history and its messages untouched', () => {
     const history = [user('q'), toolCall('a'), toolResult('a'), assistant('r')]
     const out = normalizeConverseHistory(history)
+    assert.equal(out.length, history.length)
+    history.forEach((message, index) => assert.strictEqual(out[index], message))
     assert.ok(out.every((message, index) => message === history[index]))
   })
 
   it('turns any sequence of messages into a valid history (randomised)', () => {
-    let seed = 42
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
-      return seed / 2 ** 31
-    }
+    const random = seededRandom(42)
     const ids = ['a', 'b', 'c']
     const pick = () => ids[Math.floor(random() * ids.length)] as string
     for (let round = 0; round < 500; round += 1) {

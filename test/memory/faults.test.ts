@@ -10,10 +10,12 @@ import {
 } from '../../src/memory/index.ts'
 import { captureLogger, FAST_RETRY, listAllEvents, useMemoryTestBed } from '../helpers/memory-session.ts'
 import { ScriptedModel, type ScriptedTurn } from '../helpers/scripted-model.ts'
+import { seededRandom } from '../../src/shared/seeded-random.ts'
 
 const ACTOR = 'fault-user'
 
-const bed = useMemoryTestBed('fault_tests')
+// Seeded, so the fault sequence of the random-fault test (and so any failure) replays exactly.
+const bed = useMemoryTestBed('fault_tests', { random: seededRandom(7) })
 let counter = 0
 
 const echo = tool({

@@ -89,4 +89,34 @@ describe('long-term context', () => {
       /^operation=RetrieveMemoryRecords namespace=\/a error=AccessDeniedException \| /,
     )
   })
+
+  it('retries a throttled search, logging each retry, and keeps its records', async () => {
+    const throttled = Object.assign(new Error('slow down'), { name: 'ThrottlingException' })
+    const answers = recordingClient({ '/facts/alice': [{ text: 'prefers metric', score: 0.9 }] })
+    let failuresLeft = 2
+    const client = {
+      requests: answers.requests,
+      send(command: object) {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1
+          return Promise.reject(throttled)
+        }
+        return answers.send(command)
+      },
+    }
+    const lines: string[] = []
+    const texts = await retrieveLongTermContext({
+      ...base,
+      retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+      client,
+      namespaces: { '/facts/{actorId}': {} },
+      log: (line) => lines.push(line),
+    })
+    assert.deepEqual(texts, ['prefers metric'])
+    assert.equal(failuresLeft, 0)
+    assert.deepEqual(lines, [
+      'operation=RetrieveMemoryRecords attempt=1 wait_ms=0 error=ThrottlingException | retrying search',
+      'operation=RetrieveMemoryRecords attempt=2 wait_ms=0 error=ThrottlingException | retrying search',
+    ])
+  })
 })
