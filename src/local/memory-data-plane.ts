@@ -4,11 +4,10 @@ import {
   BRANCH_NAME_RULE,
   EVENT_ID_RULE,
   MEMORY_ID_RULE,
-  METADATA_KEY_MAX_LENGTH,
-  METADATA_KEY_PATTERN,
+  explainMetadataKeyViolation,
+  explainMetadataValueViolation,
   METADATA_MAX_KEYS,
   METADATA_VALUE_MAX_LENGTH,
-  METADATA_VALUE_PATTERN,
   SESSION_ID_RULE,
 } from '../memory/ids.ts'
 import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
@@ -555,21 +554,16 @@ function checkMetadata(checker: FieldChecker, value: unknown): EventMetadata | u
   }
   const kept: [string, { stringValue: string }][] = []
   for (const [key, entry] of entries) {
-    if (key.length > METADATA_KEY_MAX_LENGTH || !METADATA_KEY_PATTERN.test(key)) {
-      checker.fail(
-        `metadata.${key}`,
-        `key must be 1 to ${METADATA_KEY_MAX_LENGTH} characters of ${METADATA_KEY_PATTERN.source}`,
-      )
+    const keyProblem = explainMetadataKeyViolation(key)
+    if (keyProblem) {
+      checker.fail(`metadata.${key}`, keyProblem)
       continue
     }
     const wrapper = checker.object(`metadata.${key}`, entry, true)
     if (!wrapper) continue
-    const stringValue = checker.string(`metadata.${key}.stringValue`, wrapper.stringValue, {
-      required: true,
-      max: METADATA_VALUE_MAX_LENGTH,
-      pattern: METADATA_VALUE_PATTERN,
-    })
-    if (stringValue !== undefined) kept.push([key, { stringValue }])
+    const valueProblem = explainMetadataValueViolation(wrapper.stringValue)
+    if (valueProblem) checker.fail(`metadata.${key}.stringValue`, valueProblem)
+    else kept.push([key, { stringValue: wrapper.stringValue as string }])
   }
   // fromEntries defines own properties, so a key such as __proto__ stays plain data.
   return Object.fromEntries(kept)

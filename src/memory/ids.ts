@@ -66,3 +66,22 @@ export function explainIdViolation(value: unknown, rule: IdRule): string | undef
 export function isValidId(value: unknown, rule: IdRule): value is string {
   return explainIdViolation(value, rule) === undefined
 }
+
+/** Why `key` cannot be an event metadata key, or undefined when it can. */
+export function explainMetadataKeyViolation(key: string): string | undefined {
+  if (key.length >= 1 && key.length <= METADATA_KEY_MAX_LENGTH && METADATA_KEY_PATTERN.test(key))
+    return undefined
+  return `key must be 1 to ${METADATA_KEY_MAX_LENGTH} characters of ${METADATA_KEY_PATTERN.source}`
+}
+
+/** Why `value` cannot be an event metadata value, or undefined when it can. */
+export function explainMetadataValueViolation(value: unknown): string | undefined {
+  if (
+    typeof value === 'string' &&
+    value.length <= METADATA_VALUE_MAX_LENGTH &&
+    METADATA_VALUE_PATTERN.test(value)
+  ) {
+    return undefined
+  }
+  return `must be a string of at most ${METADATA_VALUE_MAX_LENGTH} characters of ${METADATA_VALUE_PATTERN.source}`
+}

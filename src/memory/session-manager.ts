@@ -41,11 +41,9 @@ import {
   ACTOR_ID_RULE,
   explainIdViolation,
   MEMORY_ID_RULE,
-  METADATA_KEY_MAX_LENGTH,
-  METADATA_KEY_PATTERN,
+  explainMetadataKeyViolation,
+  explainMetadataValueViolation,
   METADATA_MAX_KEYS,
-  METADATA_VALUE_MAX_LENGTH,
-  METADATA_VALUE_PATTERN,
   SESSION_ID_RULE,
 } from './ids.ts'
 import { type RetrievalConfig, retrieveLongTermContext } from './long-term-context.ts'
@@ -665,7 +663,10 @@ function validateConfig(config: AgentCoreMemorySessionManagerConfig): void {
     const problem = explainIdViolation(value, rule)
     if (problem) throw new MemoryConfigError(field, problem)
   }
-  if (config.agentId !== undefined) checkMetadataValue('agentId', config.agentId)
+  if (config.agentId !== undefined) {
+    const problem = explainMetadataValueViolation(config.agentId)
+    if (problem) throw new MemoryConfigError('agentId', problem)
+  }
   checkInteger('batchSize', config.batchSize, 1, 100)
   if (
     config.flushIntervalMs !== undefined &&
@@ -686,10 +687,8 @@ function validateConfig(config: AgentCoreMemorySessionManagerConfig): void {
     for (const [key, value] of entries) {
       if (RESERVED_METADATA_KEYS.has(key))
         throw new MemoryConfigError(`defaultMetadata.${key}`, 'is reserved for state events')
-      if (key.length > METADATA_KEY_MAX_LENGTH || !METADATA_KEY_PATTERN.test(key)) {
-        throw new MemoryConfigError(`defaultMetadata.${key}`, `key must match ${METADATA_KEY_PATTERN.source}`)
-      }
-      checkMetadataValue(`defaultMetadata.${key}`, value)
+      const problem = explainMetadataKeyViolation(key) ?? explainMetadataValueViolation(value)
+      if (problem) throw new MemoryConfigError(`defaultMetadata.${key}`, problem)
     }
   }
   for (const [template, retrieval] of Object.entries(config.retrieval ?? {})) {
@@ -738,19 +737,6 @@ function checkInteger(field: string, value: number | undefined, min: number, max
   if (value === undefined) return
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new MemoryConfigError(field, `must be an integer from ${min} to ${max}`)
-  }
-}
-
-function checkMetadataValue(field: string, value: unknown): void {
-  if (
-    typeof value !== 'string' ||
-    value.length > METADATA_VALUE_MAX_LENGTH ||
-    !METADATA_VALUE_PATTERN.test(value)
-  ) {
-    throw new MemoryConfigError(
-      field,
-      `must be at most ${METADATA_VALUE_MAX_LENGTH} characters of ${METADATA_VALUE_PATTERN.source}`,
-    )
   }
 }
 
