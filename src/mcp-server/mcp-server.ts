@@ -6,18 +6,15 @@
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
-import type { CreateTaskOptions } from '@modelcontextprotocol/sdk/experimental/tasks'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import {
-  type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
   CancelledNotificationSchema,
   type CreateTaskResult,
   ErrorCode,
   ListToolsRequestSchema,
-  type Request,
   type RequestId,
   type ServerNotification,
   SetLevelRequestSchema,
@@ -36,8 +33,8 @@ import { type Logger, silentLogger } from './logger.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
 import { ResultDelivery } from './result-delivery.ts'
 import { OwnerScopedTaskStore, TASK_PAGE_SIZE, toSpecTask, translate } from './spec-task-store.ts'
-import { TaskRunner } from './task-runner.ts'
-import { isEnded, type Outbox, SqliteTaskStore, type TaskRecord, type TaskStore } from './task-store.ts'
+import { type StartTask, type TaskEvent, TaskRunner } from './task-runner.ts'
+import { type Outbox, SqliteTaskStore, type TaskRecord, type TaskStore } from './task-store.ts'
 import { malformedRequest } from './request-params.ts'
 
 /** Configuration of {@link LongRunningMcpServer}. */
@@ -227,6 +224,7 @@ export class LongRunningMcpServer {
       health,
       logger,
       maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
+      clock,
       serverInfo: config.serverInfo ?? { name: 'longrun-mcp-server', version: '0.1.0' },
     })
     const http = createServer((req, res) => {
@@ -309,6 +307,7 @@ interface RequestHandlerConfig {
   readonly health: HealthStatus
   readonly logger: Logger
   readonly maxBodyBytes: number
+  readonly clock: () => number
   readonly serverInfo: { name: string; version: string }
 }
 
@@ -470,29 +469,13 @@ class RequestHandler {
 
   #protocolServer(scope: RequestScope): Server {
     const { runner, store } = this.#config
-    const startFromRequest = async (request: Request, options: CreateTaskOptions) => {
-      const params = request.params as CallToolRequest['params']
-      const entry = this.#exposed.get(params.name)
-      if (request.method !== 'tools/call' || entry === undefined) {
-        throw new JsonRpcError(ErrorCode.InvalidParams, `Tool ${String(params?.name)} cannot run as a task`)
-      }
-      const input = parseArguments(entry.tool, params.arguments)
-      return runner.start({
-        tool: entry.tool,
-        input,
-        owner: scope.owner,
-        caller: scope.caller,
-        kind: 'spec',
-        ttlMs: options.ttl ?? undefined,
-      })
-    }
     const server = new Server(this.#config.serverInfo, {
       capabilities: {
         tools: {},
         logging: {},
         tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
       },
-      taskStore: new OwnerScopedTaskStore(store, runner, scope.owner, startFromRequest),
+      taskStore: new OwnerScopedTaskStore(store, runner, scope.owner, this.#config.clock),
     })
     // Stateless: the client's notifications/cancelled arrives on its own POST, at a fresh Server that
     // never saw the request. Route it by owner + session header + request id to the inline call.
@@ -519,12 +502,17 @@ class RequestHandler {
       const entry = this.#exposed.get(name)
       if (entry === undefined)
         throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { field: 'name' })
-      if (request.params.task !== undefined) {
-        const task = await startFromRequest(request, request.params.task)
-        return { task: toSpecTask(task) } satisfies CreateTaskResult
-      }
       const input = parseArguments(entry.tool, request.params.arguments)
       const start = { tool: entry.tool, input, owner: scope.owner, caller: scope.caller }
+      if (request.params.task !== undefined) {
+        // The one path of spec tasks: the SDK's own createTask (reached only through extra.taskStore) is not used.
+        const task = await runner.start({
+          ...start,
+          kind: 'spec',
+          ttlMs: request.params.task.ttl ?? undefined,
+        })
+        return { task: toSpecTask(task) } satisfies CreateTaskResult
+      }
       if (entry.serve === 'async') {
         const task = await runner.start({ ...start, kind: 'async' })
         const view = this.#taskView(task)
@@ -538,72 +526,67 @@ class RequestHandler {
           structuredContent: view,
         } satisfies CallToolResult
       }
-      return this.#runInline(await runner.start({ ...start, kind: 'inline' }), entry.tool, extra, scope)
+      return this.#runInline({ ...start, kind: 'inline' }, extra, scope)
     })
     return server
   }
 
   /** Runs inside the request: progress to the client's token, heartbeats as log messages, cancel on abort. */
-  async #runInline(
-    task: TaskRecord,
-    tool: LongRunningTool,
-    extra: CallExtra,
-    scope: RequestScope,
-  ): Promise<CallToolResult> {
-    const { runner, store } = this.#config
+  async #runInline(start: StartTask, extra: CallExtra, scope: RequestScope): Promise<CallToolResult> {
+    const { runner } = this.#config
+    const { tool } = start
     const token = extra._meta?.progressToken
     const send = (notification: ServerNotification) => {
       extra.sendNotification(notification).catch(() => {})
     }
     let lastProgress = Number.NEGATIVE_INFINITY
     let lastTotal: number | undefined
+    let resolveEnd: (task: TaskRecord) => void = () => {}
     const ended = new Promise<TaskRecord>((resolve) => {
-      const stop = runner.watch(task.taskId, (event) => {
-        if (event.type === 'heartbeat' && token !== undefined) {
-          // Progress must increase: a heartbeat reports the last progress plus a tiny step.
-          const progress = heartbeatProgress(lastProgress)
-          lastProgress = progress
-          send({
-            method: 'notifications/progress',
-            params: {
-              progressToken: token,
-              progress,
-              ...(lastTotal !== undefined && progress <= lastTotal && { total: lastTotal }),
-              message: 'still working',
-            },
-          })
-        }
-        if (event.type === 'progress' && token !== undefined && event.progress > lastProgress) {
-          lastProgress = event.progress
-          if (event.total !== undefined) lastTotal = event.total
-          send({
-            method: 'notifications/progress',
-            params: {
-              progressToken: token,
-              progress: event.progress,
-              ...(event.total !== undefined && { total: event.total }),
-              ...(event.message !== undefined && { message: event.message }),
-            },
-          })
-        } else if (event.type === 'log' || event.type === 'heartbeat') {
-          const data =
-            event.type === 'log'
-              ? { taskId: task.taskId, message: event.message }
-              : { taskId: task.taskId, status: 'working', elapsedSeconds: Math.round(event.elapsedMs / 1000) }
-          send({ method: 'notifications/message', params: { level: 'info', logger: tool.name, data } })
-        } else if (event.type === 'end') {
-          stop()
-          resolve(event.task)
-        }
-      })
-      // The task may have ended before the watcher was attached.
-      void store.get(task.taskId).then((now) => {
-        if (now !== undefined && isEnded(now.status)) {
-          stop()
-          resolve(now)
-        }
-      })
+      resolveEnd = resolve
     })
+    // Set once start() returns; events come only later (the tool runs on a later turn of the loop).
+    let taskId = ''
+    // The watcher goes in with the start itself: no end can happen before it is attached.
+    const watch = (event: TaskEvent) => {
+      if (event.type === 'heartbeat' && token !== undefined) {
+        // Progress must increase: a heartbeat reports the last progress plus a tiny step.
+        const progress = heartbeatProgress(lastProgress)
+        lastProgress = progress
+        send({
+          method: 'notifications/progress',
+          params: {
+            progressToken: token,
+            progress,
+            ...(lastTotal !== undefined && progress <= lastTotal && { total: lastTotal }),
+            message: 'still working',
+          },
+        })
+      }
+      if (event.type === 'progress' && token !== undefined && event.progress > lastProgress) {
+        lastProgress = event.progress
+        if (event.total !== undefined) lastTotal = event.total
+        send({
+          method: 'notifications/progress',
+          params: {
+            progressToken: token,
+            progress: event.progress,
+            ...(event.total !== undefined && { total: event.total }),
+            ...(event.message !== undefined && { message: event.message }),
+          },
+        })
+      } else if (event.type === 'log' || event.type === 'heartbeat') {
+        const data =
+          event.type === 'log'
+            ? { taskId, message: event.message }
+            : { taskId, status: 'working', elapsedSeconds: Math.round(event.elapsedMs / 1000) }
+        send({ method: 'notifications/message', params: { level: 'info', logger: tool.name, data } })
+      } else if (event.type === 'end') {
+        resolveEnd(event.task)
+      }
+    }
+    const task = await runner.start({ ...start, watch })
+    taskId = task.taskId
     const onAbort = () => {
       // A shutdown closes connections too; the runner then decides (keep a result or recover later).
       if (runner.closing) return
@@ -630,12 +613,15 @@ class RequestHandler {
   }
 
   /** The caller-facing view of a task, with where its memory event stands. */
-  #taskView(task: TaskRecord): Record<string, unknown> {
+  #taskView(stored: TaskRecord): Record<string, unknown> {
+    // A task running here carries progress not yet written to the store.
+    const task = this.#config.runner.current(stored)
     const owed = task.caller !== null && task.kind !== 'inline' && this.#config.outbox !== undefined
     let delivery: { state: string; reason: string | null; attempts: number }
     if (!owed) delivery = { state: 'none', reason: null, attempts: 0 }
     else {
-      const row = this.#config.outbox?.deliveryOf(task.taskId)
+      // Read with the task itself (one query per page of list_tasks, not one more per task).
+      const row = task.delivery
       delivery =
         row === undefined
           ? { state: 'pending', reason: null, attempts: 0 }

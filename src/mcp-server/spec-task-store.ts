@@ -3,11 +3,8 @@
  * interface, bound to one request's owner. The SDK's own tasks/get, tasks/result, tasks/list and
  * tasks/cancel handlers call it; we never hand them another actor's task.
  */
-import type {
-  CreateTaskOptions,
-  TaskStore as SdkTaskStore,
-} from '@modelcontextprotocol/sdk/experimental/tasks'
-import type { CallToolResult, Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js'
+import type { TaskStore as SdkTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks'
+import type { Result, Task } from '@modelcontextprotocol/sdk/types.js'
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { JsonRpcError, McpServerError } from './errors.ts'
 import type { TaskRunner } from './task-runner.ts'
@@ -29,34 +26,35 @@ export function toSpecTask(task: TaskRecord): Task {
   }
 }
 
-/** Starts a tool task from a tools/call request (validates, then records and runs it). */
-export type StartFromRequest = (request: Request, options: CreateTaskOptions) => Promise<TaskRecord>
-
-/** The SDK TaskStore for one request's owner. */
+/**
+ * The SDK TaskStore for one request's owner. The SDK reaches createTask and storeTaskResult only
+ * through a handler's `extra.taskStore`, which our tools/call handler never uses (it starts spec
+ * tasks through the runner itself): both refuse, so a task has exactly one way to start and to end.
+ */
 export class OwnerScopedTaskStore implements SdkTaskStore {
   readonly #store: TaskStore
   readonly #runner: TaskRunner
   readonly #owner: string
-  readonly #startFromRequest: StartFromRequest
+  readonly #clock: () => number
 
-  constructor(store: TaskStore, runner: TaskRunner, owner: string, startFromRequest: StartFromRequest) {
+  constructor(store: TaskStore, runner: TaskRunner, owner: string, clock: () => number = Date.now) {
     this.#store = store
     this.#runner = runner
     this.#owner = owner
-    this.#startFromRequest = startFromRequest
+    this.#clock = clock
   }
 
-  async createTask(taskParams: CreateTaskOptions, _requestId: RequestId, request: Request): Promise<Task> {
-    return toSpecTask(await this.#startFromRequest(request, taskParams))
+  async createTask(): Promise<Task> {
+    throw new McpError(ErrorCode.InvalidRequest, 'not supported: tasks start through tools/call')
   }
 
   async getTask(taskId: string): Promise<Task | null> {
     const task = await this.#store.get(taskId, this.#owner)
-    return task === undefined ? null : toSpecTask(task)
+    return task === undefined ? null : toSpecTask(this.#runner.current(task))
   }
 
-  async storeTaskResult(taskId: string, status: 'completed' | 'failed', result: Result): Promise<void> {
-    await translate(() => this.#runner.complete(taskId, this.#owner, status, result as CallToolResult))
+  async storeTaskResult(): Promise<void> {
+    throw new McpError(ErrorCode.InvalidRequest, 'not supported: a task ends only by its tool or a cancel')
   }
 
   async getTaskResult(taskId: string): Promise<Result> {
@@ -78,26 +76,20 @@ export class OwnerScopedTaskStore implements SdkTaskStore {
       )
       return
     }
+    // Only tasks/cancel ('cancelled') and extra.sendRequest ('input_required') reach here from the SDK.
     if (isEnded(status)) {
-      const text = statusMessage ?? `task ${status}`
-      await translate(() =>
-        this.#runner.complete(taskId, this.#owner, status, {
-          content: [{ type: 'text', text }],
-          ...(status === 'failed' && { isError: true }),
-        }),
-      )
-      return
+      throw new McpError(ErrorCode.InvalidRequest, `not supported: a task cannot be set to ${status}`)
     }
     const task = await this.#store.get(taskId, this.#owner)
     if (task === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Task not found: ${taskId}`)
     if (statusMessage !== undefined)
-      await this.#store.update(taskId, { statusMessage, updatedAt: Date.now() })
+      await this.#store.update(taskId, { statusMessage, updatedAt: this.#clock() })
   }
 
   async listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
     const page = await translate(() => this.#store.list(this.#owner, { cursor, limit: TASK_PAGE_SIZE }))
     return {
-      tasks: page.tasks.map(toSpecTask),
+      tasks: page.tasks.map((task) => toSpecTask(this.#runner.current(task))),
       ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
     }
   }

@@ -4,6 +4,7 @@
  * event of every task whose caller named a session.
  */
 import { randomBytes } from 'node:crypto'
+import { setImmediate } from 'node:timers/promises'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/index.ts'
 import { userTextEventPayload } from '../memory/external-event.ts'
@@ -65,12 +66,24 @@ export interface StartTask {
   readonly kind: TaskKind
   /** A shorter time-to-live the caller asked for (spec tasks); capped by the server's. */
   readonly ttlMs?: number | undefined
+  /** A watcher attached before the task can run, so it cannot miss any event (inline calls). */
+  readonly watch?: ((event: TaskEvent) => void) | undefined
+}
+
+/** Progress or a status message reported since the last write to the store. */
+interface PendingProgress {
+  progress?: number
+  total?: number
+  statusMessage?: string
+  updatedAt: number
 }
 
 interface ActiveTask {
   readonly controller: AbortController
   readonly startedAt: number
   readonly watchers: Set<(event: TaskEvent) => void>
+  /** The latest progress not yet written: kept in memory, written on the heartbeat tick and at the end. */
+  pending?: PendingProgress | undefined
 }
 
 /**
@@ -137,8 +150,25 @@ export class TaskRunner {
       ttlMs,
       pollIntervalMs: this.#pollIntervalMs,
     })
-    this.#launch(task, request.tool)
+    this.#launch(task, request.tool, request.watch)
     return task
+  }
+
+  /**
+   * The task as it stands now: a task running in this process carries progress not yet written to
+   * the store (written on the heartbeat tick), so status reads lay it over the stored row.
+   */
+  current(task: TaskRecord): TaskRecord {
+    if (isEnded(task.status)) return task
+    const pending = this.#active.get(task.taskId)?.pending
+    if (pending === undefined) return task
+    return {
+      ...task,
+      ...(pending.progress !== undefined && { progress: pending.progress }),
+      ...(pending.total !== undefined && { total: pending.total }),
+      ...(pending.statusMessage !== undefined && { statusMessage: pending.statusMessage }),
+      updatedAt: pending.updatedAt,
+    }
   }
 
   /** Subscribes to a running task's events; returns the unsubscribe function (no-op when not running here). */
@@ -170,20 +200,6 @@ export class TaskRunner {
       throw alreadyEnded(now ?? task)
     }
     return ended
-  }
-
-  /** Ends a running task with a result given from outside (the spec TaskStore interface allows it). */
-  async complete(
-    taskId: string,
-    owner: string,
-    status: 'completed' | 'failed',
-    result: CallToolResult,
-  ): Promise<void> {
-    const task = await this.#store.get(taskId, owner)
-    if (task === undefined) throw taskNotFound(taskId)
-    if (isEnded(task.status)) throw alreadyEnded(task)
-    await this.#end(task, { status, result, endedAt: this.#clock() })
-    this.#active.get(taskId)?.controller.abort(new Error(`task ${status} from outside`))
   }
 
   /**
@@ -248,11 +264,11 @@ export class TaskRunner {
     return { left }
   }
 
-  #launch(task: TaskRecord, tool: LongRunningTool): void {
+  #launch(task: TaskRecord, tool: LongRunningTool, watch?: (event: TaskEvent) => void): void {
     const active: ActiveTask = {
       controller: new AbortController(),
       startedAt: this.#clock(),
-      watchers: new Set(),
+      watchers: new Set(watch === undefined ? [] : [watch]),
     }
     this.#active.set(task.taskId, active)
     this.health.setBusy(true)
@@ -282,11 +298,11 @@ export class TaskRunner {
     const emit = (event: TaskEvent) => {
       for (const watcher of active.watchers) watcher(event)
     }
-    const record = (patch: { progress?: number; total?: number; statusMessage?: string }) => {
+    // Progress stays in memory (one write per heartbeat tick, not one per call): a tool may report
+    // progress 100,000 times, and each synchronous write would hold up the event loop.
+    const record = (patch: Omit<PendingProgress, 'updatedAt'>) => {
       if (signal.aborted) return
-      this.#store.update(task.taskId, { ...patch, updatedAt: this.#clock() }).catch((error: unknown) => {
-        this.#logger.log('warn', 'could not record progress', { taskId: task.taskId, error: String(error) })
-      })
+      active.pending = { ...active.pending, ...patch, updatedAt: this.#clock() }
     }
     const ctx: ToolContext = {
       progress: (done, total, message) => {
@@ -319,7 +335,7 @@ export class TaskRunner {
     let returned = false
     try {
       // Let start() answer before the tool's first synchronous stretch runs.
-      await new Promise((resolve) => setImmediate(resolve))
+      await setImmediate()
       const value = await tool.run(task.input as Record<string, unknown>, ctx)
       end = { status: 'completed', result: toCallToolResult(value), endedAt: this.#clock() }
       returned = true
@@ -335,24 +351,40 @@ export class TaskRunner {
         endedAt: this.#clock(),
       }
     }
+    // The last progress goes to the store even when the task is left for recovery.
+    await this.#flush(task.taskId, active)
     // A cancel already recorded the end. A shutdown leaves the task for recovery unless the tool
     // still returned its result: finished work is kept, not thrown away.
     if (signal.aborted && !(this.#closing && returned)) return
-    const ended = await this.#end(task, end)
-    if (ended !== undefined) emit({ type: 'end', task: ended })
+    await this.#end(task, end)
   }
 
+  /** Records a task's end and tells its watchers, whatever the status and whoever ended it. */
   async #end(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined> {
+    const active = this.#active.get(task.taskId)
+    if (active !== undefined) await this.#flush(task.taskId, active)
     const delivery = this.#deliverResults && task.kind !== 'inline' ? memoryEntry(task, end) : undefined
     const ended = await this.#store.finish(task.taskId, end, delivery)
     if (ended === undefined) return undefined
     this.#logger.log('info', 'task ended', { taskId: task.taskId, tool: task.tool, status: end.status })
     if (delivery !== undefined) this.#onDeliveryQueued()
-    const active = this.#active.get(task.taskId)
-    if (active !== undefined && end.status === 'cancelled') {
-      for (const watcher of active.watchers) watcher({ type: 'end', task: ended })
-    }
+    if (active !== undefined) for (const watcher of active.watchers) watcher({ type: 'end', task: ended })
     return ended
+  }
+
+  /** Writes the progress kept in memory; a failed write is logged and kept for the next tick. */
+  async #flush(taskId: string, active: ActiveTask): Promise<void> {
+    const pending = active.pending
+    if (pending === undefined) return
+    active.pending = undefined
+    try {
+      await this.#store.update(taskId, pending)
+    } catch (error) {
+      // Newer reports (made while the write was under way) win over the failed ones.
+      const newer = active.pending as PendingProgress | undefined
+      active.pending = { ...pending, ...newer }
+      this.#logger.log('warn', 'could not record progress', { taskId, error: String(error) })
+    }
   }
 
   #startHeartbeat(): void {
@@ -360,7 +392,8 @@ export class TaskRunner {
     // One timer for all tasks: 10,000 running tasks cost one tick, not 10,000 timers.
     this.#heartbeat = setInterval(() => {
       const now = this.#clock()
-      for (const active of this.#active.values()) {
+      for (const [taskId, active] of this.#active) {
+        void this.#flush(taskId, active)
         if (active.watchers.size === 0) continue
         for (const watcher of active.watchers)
           watcher({ type: 'heartbeat', elapsedMs: now - active.startedAt })

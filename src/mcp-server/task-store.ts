@@ -43,6 +43,8 @@ export interface TaskRecord {
   readonly pollIntervalMs: number
   /** How many times the task was (re)started. */
   readonly attempts: number
+  /** Where its memory event stands, read with the task (undefined when none is queued, or the store keeps no outbox). */
+  readonly delivery?: DeliveryState | undefined
 }
 
 /** The fields of a task at its creation. */
@@ -171,6 +173,10 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE state = 
 
 type Row = Record<string, SQLOutputValue>
 
+/** A task row with its outbox delivery state, in one query (no extra read per task). */
+const TASK_WITH_DELIVERY = `SELECT tasks.*, o.state AS d_state, o.attempts AS d_attempts, o.last_error AS d_error
+  FROM tasks LEFT JOIN outbox o ON o.task_id = tasks.task_id`
+
 /** The durable task store and outbox on SQLite (WAL), in the data directory. */
 export class SqliteTaskStore implements TaskStore, Outbox {
   readonly #db: DatabaseSync
@@ -235,11 +241,13 @@ export class SqliteTaskStore implements TaskStore, Outbox {
     const rows = (
       after === undefined
         ? this.#prepare(
-            'SELECT * FROM tasks WHERE owner = ? ORDER BY created_at DESC, task_id DESC LIMIT ?',
+            `${TASK_WITH_DELIVERY} WHERE tasks.owner = ?
+               ORDER BY tasks.created_at DESC, tasks.task_id DESC LIMIT ?`,
           ).all(owner, options.limit + 1)
         : this.#prepare(
-            `SELECT * FROM tasks WHERE owner = ? AND (created_at < ? OR (created_at = ? AND task_id < ?))
-               ORDER BY created_at DESC, task_id DESC LIMIT ?`,
+            `${TASK_WITH_DELIVERY} WHERE tasks.owner = ?
+               AND (tasks.created_at < ? OR (tasks.created_at = ? AND tasks.task_id < ?))
+               ORDER BY tasks.created_at DESC, tasks.task_id DESC LIMIT ?`,
           ).all(owner, after.createdAt, after.createdAt, after.taskId, options.limit + 1)
     ) as Row[]
     const tasks = rows.slice(0, options.limit).map(toTask)
@@ -403,7 +411,7 @@ export class SqliteTaskStore implements TaskStore, Outbox {
   }
 
   #read(taskId: string): TaskRecord | undefined {
-    const row = this.#prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as Row | undefined
+    const row = this.#prepare(`${TASK_WITH_DELIVERY} WHERE tasks.task_id = ?`).get(taskId) as Row | undefined
     return row === undefined ? undefined : toTask(row)
   }
 }
@@ -428,6 +436,13 @@ function toTask(row: Row): TaskRecord {
     ttlMs: Number(row.ttl_ms),
     pollIntervalMs: Number(row.poll_interval_ms),
     attempts: Number(row.attempts),
+    ...(typeof row.d_state === 'string' && {
+      delivery: {
+        state: row.d_state as DeliveryState['state'],
+        attempts: Number(row.d_attempts),
+        lastError: row.d_error === null || row.d_error === undefined ? undefined : String(row.d_error),
+      },
+    }),
   }
 }
 

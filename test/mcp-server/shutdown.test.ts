@@ -114,10 +114,14 @@ describe('shutdown (SIGTERM / close())', () => {
       } finally {
         await again.close()
       }
-      // The abandoned tools of the first server now finish: their late end must not crash anything.
+      // The abandoned tools of the first server now finish: their late end must not crash anything,
+      // nor overwrite what the recovery of the second server recorded.
       gate('hangs').open()
       gate('hangs-rerun').open()
-      await new Promise((resolve) => setImmediate(resolve))
+      await waitFor(async () => (server.runner.running === 0 ? true : undefined), 15_000, 'the late ends')
+      assert.equal((await storedTask(dir.path, failId))?.status, 'failed')
+      assert.equal((await storedTask(dir.path, failId))?.statusMessage, INTERRUPTED_MESSAGE)
+      assert.equal((await storedTask(dir.path, rerunId))?.result?.structuredContent?.attempt, 2)
     } finally {
       await dir.remove()
     }

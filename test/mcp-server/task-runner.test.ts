@@ -7,8 +7,10 @@ import {
   INTERRUPTED_MESSAGE,
   type NewTaskRecord,
   SqliteTaskStore,
+  type TaskRecord,
   TaskRunner,
 } from '../../src/mcp-server/index.ts'
+import { waitFor } from '../helpers/mcp-server.ts'
 
 const rerunTool = defineLongRunningTool({
   name: 'sum_to',
@@ -100,7 +102,8 @@ describe('task runner recovery', () => {
     assert.deepEqual(runner.health.report(), { status: 'HealthyBusy', time_of_last_update: 2000 })
     release()
     await waitForEnd(store, task.taskId)
-    await new Promise((resolve) => setImmediate(resolve))
+    // The runner is idle once its bookkeeping after the end ran (the store shows the end before that).
+    await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
     assert.deepEqual(runner.health.report(), { status: 'Healthy', time_of_last_update: 3000 })
     await runner.close()
     store.close()
@@ -136,3 +139,137 @@ async function waitForEnd(store: SqliteTaskStore, taskId: string) {
   }
   throw new Error(`task ${taskId} did not end`)
 }
+
+/** A tool that waits for the test to open its gate; it reports `reports` progress steps first. */
+function gatedTool(reports: number) {
+  let open: (outcome: 'return' | 'throw') => void = () => {}
+  const opened = new Promise<'return' | 'throw'>((resolve) => {
+    open = resolve
+  })
+  let started: () => void = () => {}
+  const running = new Promise<void>((resolve) => {
+    started = resolve
+  })
+  const tool = defineLongRunningTool({
+    name: 'gated',
+    description: 'Reports progress, then waits for the test (ignoring its signal).',
+    input: z.object({}),
+    run: async (_input, ctx) => {
+      for (let i = 1; i <= reports; i += 1) ctx.progress(i, reports, `step ${i}`)
+      started()
+      if ((await opened) === 'throw') throw new Error('the tool failed')
+      return 'done'
+    },
+  })
+  return { tool, open, running }
+}
+
+/** Counts the progress writes that reach the store. */
+class CountingStore extends SqliteTaskStore {
+  updates = 0
+  override async update(...args: Parameters<SqliteTaskStore['update']>): Promise<void> {
+    this.updates += 1
+    return super.update(...args)
+  }
+}
+
+describe('task runner events and progress', () => {
+  for (const outcome of ['return', 'throw', 'cancel'] as const) {
+    test(`a watcher attached at the start hears exactly one end when the task ends by ${outcome}`, async () => {
+      const store = new SqliteTaskStore({ dataDir: ':memory:' })
+      const runner = new TaskRunner({ store, tools: [] })
+      const gated = gatedTool(1)
+      const ends: string[] = []
+      try {
+        const task = await runner.start({
+          tool: gated.tool,
+          input: {},
+          owner: 'a',
+          caller: null,
+          kind: 'inline',
+          watch: (event) => {
+            if (event.type === 'end') ends.push(event.task.status)
+          },
+        })
+        await gated.running
+        if (outcome === 'cancel') await runner.cancel(task.taskId, 'a')
+        // After a cancel the tool still returns (it ignores its signal): that must not end it twice.
+        gated.open(outcome === 'throw' ? 'throw' : 'return')
+        await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
+        const expected = { return: 'completed', throw: 'failed', cancel: 'cancelled' }[outcome]
+        assert.deepEqual(ends, [expected])
+        assert.equal((await store.get(task.taskId))?.status, expected)
+      } finally {
+        await runner.close()
+        store.close()
+      }
+    })
+  }
+
+  test('progress stays in memory while the task runs, is readable at once, and is written on the heartbeat and at the end', async () => {
+    const store = new CountingStore({ dataDir: ':memory:' })
+    // A heartbeat far away: nothing but the end writes progress in the first half of the test.
+    const runner = new TaskRunner({ store, tools: [], heartbeatIntervalMs: 3_600_000 })
+    const gated = gatedTool(10_000)
+    try {
+      const task = await runner.start({
+        tool: gated.tool,
+        input: {},
+        owner: 'a',
+        caller: null,
+        kind: 'async',
+      })
+      await gated.running
+      assert.equal(store.updates, 0, '10,000 progress calls made no write')
+      const stored = await store.get(task.taskId)
+      assert.equal(stored?.progress, undefined, 'not yet written')
+      const current = runner.current(stored as TaskRecord)
+      assert.equal(current.progress, 10_000)
+      assert.equal(current.total, 10_000)
+      assert.equal(current.statusMessage, 'step 10000')
+      gated.open('return')
+      await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
+      const ended = await store.get(task.taskId)
+      assert.equal(ended?.status, 'completed')
+      assert.equal(ended?.progress, 10_000, 'the last progress was written before the end')
+      assert.equal(ended?.total, 10_000)
+      assert.equal(store.updates, 1)
+    } finally {
+      await runner.close()
+      store.close()
+    }
+  })
+
+  test('the heartbeat tick writes the latest progress of a running task', async () => {
+    const store = new CountingStore({ dataDir: ':memory:' })
+    const runner = new TaskRunner({ store, tools: [], heartbeatIntervalMs: 20 })
+    const gated = gatedTool(500)
+    try {
+      const task = await runner.start({
+        tool: gated.tool,
+        input: {},
+        owner: 'a',
+        caller: null,
+        kind: 'async',
+      })
+      await gated.running
+      const written = await waitFor(
+        async () => {
+          const now = await store.get(task.taskId)
+          return now?.progress === 500 ? now : undefined
+        },
+        15_000,
+        'the heartbeat to write progress',
+      )
+      assert.equal(written.status, 'working')
+      assert.equal(written.statusMessage, 'step 500')
+      assert.equal(store.updates, 1, 'one write for 500 progress calls')
+      gated.open('return')
+      await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
+      assert.equal(store.updates, 1, 'nothing new to write at the end')
+    } finally {
+      await runner.close()
+      store.close()
+    }
+  })
+})

@@ -55,6 +55,40 @@ describe('SQLite task store', () => {
     store.close()
   })
 
+  test('reads each task with its delivery state in the same query, in get and list alike', async () => {
+    const store = new SqliteTaskStore({ dataDir: ':memory:' })
+    await store.create(newTask('owed', 1000))
+    await store.create(newTask('running', 1001))
+    await store.finish('owed', completed(2000), {
+      taskId: 'owed',
+      memoryId: 'mem-AbCdEf1234',
+      actorId: 'actor-a',
+      sessionId: 's',
+      eventTimestampMs: 2000,
+      text: 'x',
+    })
+    store.retryLater('owed', 5000, 'ThrottlingException')
+    const expected = { state: 'pending', attempts: 1, lastError: 'ThrottlingException' }
+    assert.deepEqual(store.deliveryOf('owed'), expected)
+    assert.deepEqual((await store.get('owed'))?.delivery, expected)
+    assert.equal((await store.get('running'))?.delivery, undefined, 'nothing queued yet')
+    const page = await store.list('actor-a', { limit: 10 })
+    assert.deepEqual(
+      page.tasks.map((task) => [task.taskId, task.delivery]),
+      [
+        ['running', undefined],
+        ['owed', expected],
+      ],
+    )
+    store.giveUp('owed', 'ValidationException')
+    assert.deepEqual((await store.get('owed'))?.delivery, {
+      state: 'failed',
+      attempts: 2,
+      lastError: 'ValidationException',
+    })
+    store.close()
+  })
+
   test('keeps owners apart and pages with an opaque cursor', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
     for (let i = 0; i < 5; i += 1) await store.create(newTask(`a${i}`, 1000 + i))

@@ -5,10 +5,10 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
+import { setTimeout as delay, setImmediate } from 'node:timers/promises'
 import { z } from 'zod'
 import { defineLongRunningTool, type LongRunningTool } from '../long-running-tool.ts'
-import { normal, seededRandom, seedFromText, yieldToEventLoop } from './random.ts'
+import { normal, seededRandom, seedFromText } from './random.ts'
 
 /** Configuration of the training tool. */
 export interface ModelTrainingConfig {
@@ -89,7 +89,7 @@ export function modelTrainingTool(config: ModelTrainingConfig): LongRunningTool 
         lossHistory.push(loss)
         ctx.progress(epoch, input.epochs, `epoch ${epoch}/${input.epochs} loss=${loss.toFixed(5)}`)
         if (epochDelayMs > 0) await delay(epochDelayMs, undefined, { signal: ctx.signal })
-        else await yieldToEventLoop()
+        else await setImmediate()
       }
       const trainScores = evaluate(train, weights, bias)
       const testScores = evaluate(test, weights, bias)

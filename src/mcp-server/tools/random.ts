@@ -14,8 +14,3 @@ export function normal(random: () => number): number {
   const v = random()
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
 }
-
-/** Gives the event loop a turn between chunks of CPU work. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}

@@ -3,9 +3,10 @@
  * generated corpus, processed in chunks with progress after each and a turn of the event loop
  * between them.
  */
+import { setImmediate } from 'node:timers/promises'
 import { z } from 'zod'
 import { defineLongRunningTool, type LongRunningTool } from '../long-running-tool.ts'
-import { seededRandom, yieldToEventLoop } from './random.ts'
+import { seededRandom } from './random.ts'
 
 /** Largest generated corpus: a sane bound on the work one call can ask for. */
 export const MAX_DOCUMENTS = 500_000
@@ -88,7 +89,7 @@ export function textStatisticsTool(): LongRunningTool {
           // A large chunk must not hold the event loop (no /ping, no heartbeats, no requests):
           // yield whenever one stretch of work passed YIELD_AFTER_MS.
           if ((index & 127) === 0 && performance.now() - lastYield > YIELD_AFTER_MS) {
-            await yieldToEventLoop()
+            await setImmediate()
             ctx.signal.throwIfAborted()
             lastYield = performance.now()
           }
@@ -110,7 +111,7 @@ export function textStatisticsTool(): LongRunningTool {
           longest = Math.max(longest, tokens.length)
         }
         ctx.progress(end, total, `${end}/${total} documents, ${counts.size} distinct words`)
-        await yieldToEventLoop()
+        await setImmediate()
         lastYield = performance.now()
       }
       const topWords = [...counts.entries()]
