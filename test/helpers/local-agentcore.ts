@@ -1,4 +1,4 @@
-import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { BedrockAgentCoreClient, type Event, ListEventsCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
 import { type LocalAgentCoreConfig, LocalAgentCoreService } from '../../src/local/index.ts'
 
@@ -49,4 +49,49 @@ export async function startLocalAgentCore(config: LocalAgentCoreConfig = {}): Pr
     },
   }
   return fixture
+}
+
+/** Every event of one actor's session, oldest first, read page by page with `client`. */
+export async function listSessionEvents(
+  client: BedrockAgentCoreClient,
+  memoryId: string,
+  actorId: string,
+  sessionId: string,
+): Promise<Event[]> {
+  const events: Event[] = []
+  let nextToken: string | undefined
+  do {
+    const page = await client.send(
+      new ListEventsCommand({
+        memoryId,
+        actorId,
+        sessionId,
+        includePayloads: true,
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    )
+    events.push(...(page.events ?? []))
+    nextToken = page.nextToken
+  } while (nextToken)
+  return events.reverse()
+}
+
+/**
+ * Polls `check` until it gives something other than undefined or false (a value to return, or
+ * true), or fails after `timeoutMs`: for conditions an asynchronous actor (a timer, a child
+ * process, a delivery loop) will make true.
+ */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
 }

@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BedrockAgentCoreClient, ListEventsCommand } from '@aws-sdk/client-bedrock-agentcore'
+import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { listSessionEvents } from './local-agentcore.ts'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { formatCompositeSessionHeader } from '../../src/mcp/index.ts'
@@ -62,52 +63,23 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
   return client
 }
 
-/** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+export { waitFor } from './local-agentcore.ts'
 
-/** Every event of one actor's session, oldest first. */
+/** Every event of one actor's session, oldest first, as event id and the first payload's text. */
 export async function listAllEvents(
   data: BedrockAgentCoreClient,
   memoryId: string,
   actorId: string,
   sessionId: string,
 ): Promise<Array<{ eventId: string; text: string }>> {
-  const events: Array<{ eventId: string; text: string }> = []
-  let nextToken: string | undefined
-  do {
-    const page = await data.send(
-      new ListEventsCommand({
-        memoryId,
-        actorId,
-        sessionId,
-        includePayloads: true,
-        maxResults: 100,
-        nextToken,
-      }),
-    )
-    for (const event of page.events ?? []) {
-      const payload = event.payload?.[0]
-      const text =
-        payload !== undefined && 'conversational' in payload
-          ? (payload.conversational?.content?.text ?? '')
-          : ''
-      events.push({ eventId: event.eventId ?? '', text })
-    }
-    nextToken = page.nextToken
-  } while (nextToken !== undefined)
-  return events.reverse()
+  return (await listSessionEvents(data, memoryId, actorId, sessionId)).map((event) => {
+    const payload = event.payload?.[0]
+    const text =
+      payload !== undefined && 'conversational' in payload
+        ? (payload.conversational?.content?.text ?? '')
+        : ''
+    return { eventId: event.eventId ?? '', text }
+  })
 }
 
 /** The structured content of a tool result, typed loosely for assertions. */

@@ -1,13 +1,10 @@
-import {
-  BedrockAgentCoreClient,
-  CreateEventCommand,
-  type Event,
-  ListEventsCommand,
-} from '@aws-sdk/client-bedrock-agentcore'
+import { BedrockAgentCoreClient, CreateEventCommand, type Event } from '@aws-sdk/client-bedrock-agentcore'
 import type { EventPayloadItem, MemoryLogger } from '../../src/memory/index.ts'
 import { after, before } from 'node:test'
 import type { LocalAgentCoreConfig } from '../../src/local/index.ts'
-import { type LocalAgentCoreFixture, startLocalAgentCore } from './local-agentcore.ts'
+import { type LocalAgentCoreFixture, listSessionEvents, startLocalAgentCore } from './local-agentcore.ts'
+
+export { waitFor } from './local-agentcore.ts'
 
 /** Retries fast enough for tests, many enough that injected fault rates cannot outlast them. */
 export const FAST_RETRY = { maxAttempts: 12, baseDelayMs: 1, maxDelayMs: 8 }
@@ -18,29 +15,13 @@ export function managerClient(env: LocalAgentCoreFixture): BedrockAgentCoreClien
 }
 
 /** Every event of a session, oldest first, read with the plain client. */
-export async function listAllEvents(
+export function listAllEvents(
   env: LocalAgentCoreFixture,
   memoryId: string,
   actorId: string,
   sessionId: string,
 ): Promise<Event[]> {
-  const events: Event[] = []
-  let nextToken: string | undefined
-  do {
-    const page = await env.data.send(
-      new ListEventsCommand({
-        memoryId,
-        actorId,
-        sessionId,
-        includePayloads: true,
-        maxResults: 100,
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    )
-    events.push(...(page.events ?? []))
-    nextToken = page.nextToken
-  } while (nextToken)
-  return events.reverse()
+  return listSessionEvents(env.data, memoryId, actorId, sessionId)
 }
 
 /** Writes one event the way another program (an MCP server, a Python agent) would. */
@@ -72,18 +53,6 @@ export function messagePayloads(events: readonly Event[]): unknown[] {
 export function captureLogger(): MemoryLogger & { lines: string[] } {
   const lines: string[] = []
   return { lines, warn: (line) => lines.push(line), debug: (line) => lines.push(line) }
-}
-
-/** Waits for a condition that an asynchronous actor (a timer, a child process) will make true. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
 }
 
 /** What a memory test file shares: the local service, a manager client and one memory. */
