@@ -3,6 +3,7 @@
  * `node src/mcp-server/main.ts`. Prints the server URL on stdout (logs go to stderr).
  */
 import { resolve } from 'node:path'
+import { loadEnvironment } from '../config.ts'
 import type { AuthConfig } from './auth.ts'
 import { McpServerError } from './errors.ts'
 import { stderrLogger } from './logger.ts'
@@ -11,15 +12,16 @@ import { modelTrainingTool, textStatisticsTool } from './tools/index.ts'
 
 /** Reads the server's configuration from environment variables (documented in the README). */
 export function configFromEnv(env: NodeJS.ProcessEnv): LongRunningMcpServerConfig {
-  const dataDir = resolve(env.LONGRUN_DATA_DIR ?? '.longrun')
+  // Variables the whole project shares are parsed and checked once, in src/config.ts.
+  const shared = loadEnvironment(env)
+  const dataDir = resolve(shared.LONGRUN_DATA_DIR)
   return {
-    port: integer(env, 'MCP_PORT', 8000),
+    port: shared.MCP_PORT,
     host: env.MCP_HOST ?? '0.0.0.0',
     dataDir,
     auth: authFromEnv(env),
-    region: env.AWS_REGION ?? 'us-east-1',
-    ...(env.AGENTCORE_ENDPOINT !== undefined &&
-      env.AGENTCORE_ENDPOINT !== '' && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
+    region: shared.AWS_REGION,
+    ...(shared.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: shared.AGENTCORE_ENDPOINT }),
     heartbeatIntervalMs: integer(env, 'MCP_HEARTBEAT_INTERVAL_MS', 10_000),
     shutdownGraceMs: integer(env, 'MCP_SHUTDOWN_GRACE_MS', 10_000),
     taskTtlMs: integer(env, 'MCP_TASK_TTL_SECONDS', 7 * 24 * 3600) * 1000,
