@@ -169,21 +169,20 @@ export class LongRunningMcpServer {
     const ownsStore =
       config.store === undefined ? new SqliteTaskStore({ dataDir: config.dataDir ?? '.longrun' }) : undefined
     const store: TaskStore = ownsStore ?? (config.store as TaskStore)
-    const outbox: Outbox | undefined = ownsStore
+    // Results are delivered from our own store's outbox; a store of the caller's delivers nothing.
     const ownsClient =
-      outbox !== undefined && config.memoryClient === undefined
+      ownsStore !== undefined && config.memoryClient === undefined
         ? new BedrockAgentCoreClient({
             region: config.region ?? 'us-east-1',
             ...(config.agentCoreEndpoint !== undefined && { endpoint: config.agentCoreEndpoint }),
           })
         : undefined
-    const memoryClient = config.memoryClient ?? ownsClient
     const health = new HealthStatus(clock)
     const delivery =
-      outbox !== undefined && memoryClient !== undefined
+      ownsStore !== undefined
         ? new ResultDelivery({
-            outbox,
-            client: memoryClient,
+            outbox: ownsStore,
+            client: config.memoryClient ?? (ownsClient as BedrockAgentCoreClient),
             clock,
             logger,
             health,
@@ -220,7 +219,7 @@ export class LongRunningMcpServer {
       authenticate,
       runner,
       store,
-      outbox: delivery === undefined ? undefined : outbox,
+      outbox: ownsStore,
       health,
       logger,
       maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
@@ -266,11 +265,6 @@ export class LongRunningMcpServer {
       sweep,
       shutdownGraceMs: config.shutdownGraceMs ?? 10_000,
     })
-  }
-
-  /** The outbox delivery loop (undefined when another store is used); exposed for tests and tooling. */
-  get delivery(): ResultDelivery | undefined {
-    return this.#delivery
   }
 
   /**
@@ -490,19 +484,14 @@ class RequestHandler {
     server.setRequestHandler(SetLevelRequestSchema, () => ({}))
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const { name } = request.params
+      // request-params.ts has already refused `task` on these tools.
       if ((TASK_TOOL_NAMES as readonly string[]).includes(name)) {
-        if (request.params.task !== undefined) {
-          throw new JsonRpcError(ErrorCode.InvalidParams, `Tool ${name} does not support task execution`, {
-            code: 'INVALID_ARGUMENTS',
-            field: 'task',
-          })
-        }
         return this.#taskTool(name as (typeof TASK_TOOL_NAMES)[number], request.params.arguments, scope)
       }
       const entry = this.#exposed.get(name)
       if (entry === undefined)
         throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { field: 'name' })
-      const input = parseArguments(entry.tool, request.params.arguments)
+      const input = parseWith(entry.tool.name, entry.tool.input, request.params.arguments)
       const start = { tool: entry.tool, input, owner: scope.owner, caller: scope.caller }
       if (request.params.task !== undefined) {
         // The one path of spec tasks: the SDK's own createTask (reached only through extra.taskStore) is not used.
@@ -628,7 +617,15 @@ class RequestHandler {
           : { state: row.state, reason: row.lastError ?? null, attempts: row.attempts }
     }
     return {
-      ...taskView(task),
+      task_id: task.taskId,
+      tool: task.tool,
+      status: task.status,
+      status_message: task.statusMessage ?? null,
+      progress: task.progress ?? null,
+      total: task.total ?? null,
+      created_at: new Date(task.createdAt).toISOString(),
+      updated_at: new Date(task.updatedAt).toISOString(),
+      attempts: task.attempts,
       delivers_to_memory: delivery.state === 'pending' || delivery.state === 'delivered',
       delivery,
     }
@@ -710,28 +707,8 @@ export function heartbeatProgress(last: number): number {
   return last + step
 }
 
-/** The caller-facing view of a task (snake_case, as the seed's status tools). */
-function taskView(task: TaskRecord): Record<string, unknown> {
-  return {
-    task_id: task.taskId,
-    tool: task.tool,
-    status: task.status,
-    status_message: task.statusMessage ?? null,
-    progress: task.progress ?? null,
-    total: task.total ?? null,
-    created_at: new Date(task.createdAt).toISOString(),
-    updated_at: new Date(task.updatedAt).toISOString(),
-    attempts: task.attempts,
-    delivers_to_memory: task.caller !== null && task.kind !== 'inline',
-  }
-}
-
 function jsonResult(value: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value }
-}
-
-function parseArguments(tool: LongRunningTool, args: unknown): Record<string, unknown> {
-  return parseWith(tool.name, tool.input, args)
 }
 
 /** Validates arguments; a failure is a JSON-RPC invalid-params error naming the field. */

@@ -71,8 +71,9 @@ export class OwnerScopedTaskStore implements SdkTaskStore {
 
   async updateTaskStatus(taskId: string, status: TaskStatus, statusMessage?: string): Promise<void> {
     if (status === 'cancelled') {
-      await translateForCancel(() =>
-        this.#runner.cancel(taskId, this.#owner, statusMessage ?? 'cancelled by the caller'),
+      await translate(
+        () => this.#runner.cancel(taskId, this.#owner, statusMessage ?? 'cancelled by the caller'),
+        McpError,
       )
       return
     }
@@ -95,32 +96,21 @@ export class OwnerScopedTaskStore implements SdkTaskStore {
   }
 }
 
-/** Our errors as the JSON-RPC errors the spec asks for (invalid params for a bad id or a finished task). */
-export async function translate<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (error instanceof McpServerError) {
-      throw new JsonRpcError(ErrorCode.InvalidParams, error.message, {
-        code: error.code,
-        ...(error.field !== undefined && { field: error.field }),
-      })
-    }
-    throw error
-  }
-}
-
 /**
- * The SDK's tasks/cancel handler passes on only its own McpError and turns anything else into
- * -32600. A cancel that loses the race with the task's end (or with its expiry) must still answer
- * -32602, exactly as the SDK answers a cancel that arrives after the end.
+ * Our errors as the JSON-RPC errors the spec asks for (invalid params for a bad id or a finished
+ * task). The SDK's tasks/cancel handler passes on only its own McpError and turns anything else
+ * into -32600, so that path asks for `McpError`: a cancel losing the race with the task's end must
+ * still answer -32602, as the SDK answers a cancel that arrives after the end.
  */
-async function translateForCancel<T>(work: () => Promise<T>): Promise<T> {
+export async function translate<T>(
+  work: () => Promise<T>,
+  As: new (code: number, message: string, data?: unknown) => Error = JsonRpcError,
+): Promise<T> {
   try {
     return await work()
   } catch (error) {
     if (error instanceof McpServerError) {
-      throw new McpError(ErrorCode.InvalidParams, error.message, {
+      throw new As(ErrorCode.InvalidParams, error.message, {
         code: error.code,
         ...(error.field !== undefined && { field: error.field }),
       })
