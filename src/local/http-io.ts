@@ -1,19 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { readLimitedBody } from '../shared/read-body.ts'
 import { AwsServiceError } from './errors.ts'
 
 /** Reads the whole body, refusing more than `limitBytes` before buffering it. */
 export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length'] ?? '0')
-  if (declared > limitBytes) throw tooLarge(limitBytes)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer
-    size += buffer.length
-    if (size > limitBytes) throw tooLarge(limitBytes)
-    chunks.push(buffer)
-  }
-  return Buffer.concat(chunks)
+  const body = await readLimitedBody(request, limitBytes)
+  if (body === undefined) throw tooLarge(limitBytes)
+  return body
 }
 
 function tooLarge(limitBytes: number): AwsServiceError {

@@ -26,6 +26,7 @@ import {
   isCompositeSessionHeader,
   parseCompositeSessionHeader,
 } from '../mcp/index.ts'
+import { readLimitedBody } from '../shared/read-body.ts'
 import { type AuthConfig, type Authenticator, createAuthenticator, type Principal } from './auth.ts'
 import { JsonRpcError, McpServerError } from './errors.ts'
 import { HealthStatus } from './health.ts'
@@ -373,8 +374,8 @@ class RequestHandler {
       const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : undefined
       return sendJsonRpcError(res, status, ErrorCode.InvalidRequest, error.message, headers)
     }
-    const body = await readBody(req, this.#config.maxBodyBytes)
-    if (body === 'too-large') {
+    const body = await readLimitedBody(req, this.#config.maxBodyBytes)
+    if (body === undefined) {
       return sendJsonRpcError(
         res,
         413,
@@ -724,19 +725,6 @@ function parseWith<T>(toolName: string, schema: z.ZodType<T>, args: unknown): T 
     code: 'INVALID_ARGUMENTS',
     field,
   })
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > limit) return 'too-large'
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) return 'too-large'
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
 }
 
 function sendJson(
