@@ -44,8 +44,9 @@ export function isSortKey(value: unknown): value is SortKey {
 }
 
 /**
- * One page of `items` after the key `after`. Pages continue from the last item's key, not from an
- * offset, so items added or removed between two calls never make a page repeat or skip another.
+ * One page of `items` (already in ascending key order) after the key `after`. Pages continue from
+ * the last item's key, not from an offset, so items added or removed between two calls never make
+ * a page repeat or skip another.
  */
 export function pageAfter<T>(
   items: readonly T[],
@@ -56,7 +57,6 @@ export function pageAfter<T>(
   const ordered = items
     .map((item) => ({ item, key: keyOf(item) }))
     .filter((entry) => after === undefined || compareKeys(entry.key, after) > 0)
-    .sort((a, b) => compareKeys(a.key, b.key))
   const page = ordered.slice(0, limit)
   const last = page.at(-1)
   return {

@@ -351,7 +351,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#context = undefined
     if (!this.#persist) return
     const state = JSON.stringify(agent.appState.getAll())
-    if (this.#agentStateStored !== state) this.#enqueueAgentState(agent)
+    if (this.#agentStateStored !== state) this.#enqueueAgentState(agent, state)
     if (this.#writer.pendingCount > 0) await this.flush()
   }
 
@@ -376,7 +376,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#sessionStored = true
   }
 
-  #enqueueAgentState(agent: LocalAgent): void {
+  /** Queues the agent's state; `serialized` is its JSON when the caller has it already. */
+  #enqueueAgentState(agent: LocalAgent, serialized?: string): void {
     this.#queueSessionStateOnce()
     const state = agent.appState.getAll()
     const now = new Date(this.#clock())
@@ -388,7 +389,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       now,
     })
     this.#queueState(event)
-    this.#agentStateStored = JSON.stringify(state)
+    this.#agentStateStored = serialized ?? JSON.stringify(state)
   }
 
   /** State rides on the next message event; in the Python-default mode it is an event of its own, as Python writes it. */
@@ -668,12 +669,7 @@ function validateConfig(config: AgentCoreMemorySessionManagerConfig): void {
     if (problem) throw new MemoryConfigError('agentId', problem)
   }
   checkInteger('batchSize', config.batchSize, 1, 100)
-  if (
-    config.flushIntervalMs !== undefined &&
-    !(Number.isFinite(config.flushIntervalMs) && config.flushIntervalMs > 0)
-  ) {
-    throw new MemoryConfigError('flushIntervalMs', 'must be a positive number of milliseconds')
-  }
+  checkDuration('flushIntervalMs', config.flushIntervalMs, { positive: true })
   if (config.contextTag !== undefined && !CONTEXT_TAG_PATTERN.test(config.contextTag)) {
     throw new MemoryConfigError('contextTag', `must match ${CONTEXT_TAG_PATTERN.source}`)
   }
@@ -713,17 +709,11 @@ function validateConfig(config: AgentCoreMemorySessionManagerConfig): void {
   ) {
     throw new MemoryConfigError('syncExternalEvents', "must be 'beforeModelCall' or 'onInit'")
   }
-  for (const field of ['externalSyncMinIntervalMs', 'externalSyncLookbackMs'] as const) {
-    const value = config[field]
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0))
-      throw new MemoryConfigError(field, 'must be 0 or more')
-  }
+  checkDuration('externalSyncMinIntervalMs', config.externalSyncMinIntervalMs)
+  checkDuration('externalSyncLookbackMs', config.externalSyncLookbackMs)
   checkInteger('retry.maxAttempts', config.retry?.maxAttempts, 1, 100)
-  for (const field of ['baseDelayMs', 'maxDelayMs'] as const) {
-    const value = config.retry?.[field]
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0))
-      throw new MemoryConfigError(`retry.${field}`, 'must be 0 or more')
-  }
+  checkDuration('retry.baseDelayMs', config.retry?.baseDelayMs)
+  checkDuration('retry.maxDelayMs', config.retry?.maxDelayMs)
   if (
     config.client === undefined &&
     config.region !== undefined &&
@@ -737,6 +727,17 @@ function checkInteger(field: string, value: number | undefined, min: number, max
   if (value === undefined) return
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new MemoryConfigError(field, `must be an integer from ${min} to ${max}`)
+  }
+}
+
+/** A number of milliseconds: finite and 0 or more (more than 0 when `positive`). */
+function checkDuration(field: string, value: number | undefined, options: { positive?: boolean } = {}): void {
+  if (value === undefined) return
+  if (!Number.isFinite(value) || value < 0 || (options.positive && value === 0)) {
+    throw new MemoryConfigError(
+      field,
+      options.positive ? 'must be a positive number of milliseconds' : 'must be 0 or more',
+    )
   }
 }
 
