@@ -23,6 +23,8 @@ interface SealedEvent {
   readonly payload: EventPayloadItem[]
   readonly trackingIds: (string | undefined)[]
   readonly metadata: EventMetadata | undefined
+  /** The state blob leading the payload, if any, with its own metadata (to re-queue it if refused). */
+  readonly state: { item: EventPayloadItem; metadata: EventMetadata } | undefined
   readonly timestampMs: number
   clientToken: string
   attempts: number
@@ -128,6 +130,7 @@ export class EventWriter {
       payload,
       trackingIds: payload.map(() => undefined),
       metadata,
+      state: undefined,
       timestampMs: this.config.nextTimestampMs(),
       clientToken: randomUUID(),
       attempts: 0,
@@ -206,6 +209,7 @@ export class EventWriter {
       payload,
       trackingIds: [...original.trackingIds],
       metadata: original.metadata,
+      state: undefined,
       timestampMs: original.timestampMs,
       clientToken: randomUUID(),
       attempts: 0,
@@ -229,6 +233,7 @@ export class EventWriter {
         payload: [...(state ? [state.item] : []), ...chunk.map((entry) => entry.payload)],
         trackingIds: [...(state ? [undefined] : []), ...chunk.map((entry) => entry.trackingId)],
         metadata: state ? { ...messageMetadata, ...state.metadata } : messageMetadata,
+        state,
         timestampMs: this.config.nextTimestampMs(),
         clientToken: randomUUID(),
         attempts: 0,
@@ -270,18 +275,12 @@ export class EventWriter {
 
   /** Keeps a refused event's messages aside; a state blob it carried rides on the next event instead. */
   private setAside(event: SealedEvent, cause: unknown): void {
-    const stateIndex = event.trackingIds[0] === undefined && event.metadata?.stateType ? 0 : -1
-    const messages = event.payload.filter((_, index) => index !== stateIndex)
+    const messages = event.state ? event.payload.slice(1) : event.payload
     const reason = errorMessage(cause)
-    if (stateIndex === 0 && messages.length > 0 && event.metadata) {
-      const { stateType, agentId } = event.metadata
-      const metadata: EventMetadata = { ...(stateType ? { stateType } : {}), ...(agentId ? { agentId } : {}) }
-      this.states.unshift({ item: event.payload[0] as EventPayloadItem, metadata })
-    }
-    this.rejectedWrites.push({
-      payload: stateIndex === 0 && messages.length > 0 ? messages : event.payload,
-      reason,
-    })
+    // A state blob alone was what the service refused: keep it aside like a message batch.
+    const requeueState = event.state !== undefined && messages.length > 0
+    if (requeueState) this.states.unshift(event.state as { item: EventPayloadItem; metadata: EventMetadata })
+    this.rejectedWrites.push({ payload: requeueState ? messages : event.payload, reason })
     this.config.log(
       `operation=CreateEvent payloads=${event.payload.length} reason=${JSON.stringify(reason)} | event refused for good; kept aside, later events are still written`,
     )
