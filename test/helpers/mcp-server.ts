@@ -2,11 +2,12 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
-import { listSessionEvents } from './local-agentcore.ts'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { formatCompositeSessionHeader } from '../../src/mcp/index.ts'
+import { type LocalAgentCoreFixture, listSessionEvents, startLocalAgentCore } from './local-agentcore.ts'
 import {
   LongRunningMcpServer,
   type LongRunningMcpServerConfig,
@@ -88,4 +89,50 @@ export function structured(result: unknown): Record<string, unknown> {
     string,
     unknown
   >
+}
+
+/** What an MCP server test file shares: the local AgentCore service, one memory, the server. */
+export interface McpTestBed {
+  readonly env: LocalAgentCoreFixture
+  readonly memoryId: string
+  readonly server: LongRunningMcpServer
+  /** The server's data directory (task database, model artifacts). */
+  readonly dataDir: string
+  /** A real MCP client to the server, closed in `after`. */
+  connect(options?: ConnectOptions): Promise<Client>
+}
+
+/**
+ * Registers `before`/`after` hooks that start the local AgentCore service, a memory and the server
+ * (`startTestServer` with `overrides`, delivering into that service) and stop them all again.
+ */
+export function useMcpTestBed(
+  overrides: (dataDir: string) => Parameters<typeof startTestServer>[1] = () => ({}),
+): McpTestBed {
+  const clients: Client[] = []
+  let dir: { path: string; remove(): Promise<void> }
+  const bed = {
+    async connect(options: ConnectOptions = {}) {
+      const client = await connectClient(bed.server.url, options)
+      clients.push(client)
+      return client
+    },
+  } as { env: LocalAgentCoreFixture; memoryId: string; server: LongRunningMcpServer; dataDir: string } & Pick<
+    McpTestBed,
+    'connect'
+  >
+  before(async () => {
+    bed.env = await startLocalAgentCore()
+    bed.memoryId = await bed.env.createMemory()
+    dir = await tempDir()
+    bed.dataDir = dir.path
+    bed.server = await startTestServer(dir.path, { memoryClient: bed.env.data, ...overrides(dir.path) })
+  })
+  after(async () => {
+    for (const client of clients) await client.close()
+    await bed.server.close()
+    await bed.env.close()
+    await dir.remove()
+  })
+  return bed
 }

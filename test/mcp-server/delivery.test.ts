@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { describe, test } from 'node:test'
 import { z } from 'zod'
 import {
   defineLongRunningTool,
   encodedLength,
-  type LongRunningMcpServer,
   ResultDelivery,
   SqliteTaskStore,
   textStatisticsTool,
 } from '../../src/mcp-server/index.ts'
-import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
-import {
-  connectClient,
-  listAllEvents,
-  startTestServer,
-  structured,
-  tempDir,
-  waitFor,
-} from '../helpers/mcp-server.ts'
+import { listAllEvents, structured, waitFor, useMcpTestBed } from '../helpers/mcp-server.ts'
 
 /** A tool whose result, pretty-printed, is full of quotes and newlines: it grows when JSON-escaped. */
 const bigResultTool = defineLongRunningTool({
@@ -36,32 +26,11 @@ const bigResultTool = defineLongRunningTool({
 })
 
 describe('memory delivery of task results', () => {
-  let env: LocalAgentCoreFixture
-  let dir: { path: string; remove(): Promise<void> }
-  let server: LongRunningMcpServer
-  let memoryId: string
-  const clients: Client[] = []
-
-  before(async () => {
-    env = await startLocalAgentCore()
-    memoryId = await env.createMemory()
-    dir = await tempDir()
-    server = await startTestServer(dir.path, {
-      memoryClient: env.data,
-      tools: [bigResultTool, textStatisticsTool()],
-    })
-  })
-  after(async () => {
-    for (const client of clients) await client.close()
-    await server.close()
-    await env.close()
-    await dir.remove()
-  })
+  const bed = useMcpTestBed(() => ({ tools: [bigResultTool, textStatisticsTool()] }))
 
   test('a result too large for one event lands exactly once, truncated with a marker, and stays whole in get_task_results', async () => {
-    const memory = { sessionId: 'session-big', memoryId, actorId: 'user-big' }
-    const client = await connectClient(server.url, { memory })
-    clients.push(client)
+    const memory = { sessionId: 'session-big', memoryId: bed.memoryId, actorId: 'user-big' }
+    const client = await bed.connect({ memory })
     const started = await client.callTool({ name: 'big_result', arguments: { records: 2500 } })
     const taskId = structured(started).task_id as string
     const status = await waitFor(async () => {
@@ -73,7 +42,7 @@ describe('memory delivery of task results', () => {
     })
     assert.deepEqual(status.delivery, { state: 'delivered', reason: null, attempts: 1 })
     assert.equal(status.delivers_to_memory, true)
-    const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+    const events = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
     assert.equal(events.length, 1, 'exactly one event')
     const stored = events[0]?.text ?? ''
     assert.ok(stored.length <= 100_000, `the stored text fits the service limit (${stored.length})`)
@@ -93,8 +62,7 @@ describe('memory delivery of task results', () => {
 
   test('a memory that does not exist fails delivery permanently, and the status tools say why', async () => {
     const memory = { sessionId: 'session-nomem', memoryId: 'nomemory-AbCdEf1234', actorId: 'user-nomem' }
-    const client = await connectClient(server.url, { memory })
-    clients.push(client)
+    const client = await bed.connect({ memory })
     const started = await client.callTool({ name: 'start_text_statistics', arguments: { text: 'a b c' } })
     const taskId = structured(started).task_id as string
     const view = await waitFor(
@@ -119,9 +87,14 @@ describe('memory delivery of task results', () => {
 
   test('an event the service still refuses as invalid is replaced by a short summary, written once', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
-    const delivery = new ResultDelivery({ outbox: store, client: env.data, baseDelayMs: 10, maxDelayMs: 50 })
+    const delivery = new ResultDelivery({
+      outbox: store,
+      client: bed.env.data,
+      baseDelayMs: 10,
+      maxDelayMs: 50,
+    })
     try {
-      const memory = { sessionId: 'session-fallback', memoryId, actorId: 'user-fallback' }
+      const memory = { sessionId: 'session-fallback', memoryId: bed.memoryId, actorId: 'user-fallback' }
       await store.create({
         taskId: 'fallback-task',
         owner: memory.actorId,
@@ -133,7 +106,7 @@ describe('memory delivery of task results', () => {
         ttlMs: 60_000,
         pollIntervalMs: 100,
       })
-      // A row whose text was sized by no one (an older server, say): far over the service's limit.
+      // A row whose text was sized by no one (an older bed.server, say): far over the service's limit.
       const text = `Long-running task fallback-task (tool big_result) completed.\nResult:\n${'x'.repeat(150_000)}`
       await store.finish(
         'fallback-task',
@@ -147,7 +120,7 @@ describe('memory delivery of task results', () => {
       })
       assert.equal(state?.state, 'delivered')
       assert.match(state?.lastError ?? '', /ValidationException/, 'the first refusal is recorded')
-      const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      const events = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
       assert.equal(events.length, 1)
       const written = JSON.parse(events[0]?.text ?? '{}').message.content[0].text as string
       assert.match(written, /^Long-running task fallback-task \(tool big_result\) completed\.\n/)
@@ -160,11 +133,10 @@ describe('memory delivery of task results', () => {
 
   test('GET /ping stays HealthyBusy while a result is still owed to memory, and turns Healthy once it lands', async () => {
     const ping = async () =>
-      ((await (await fetch(new URL('/ping', server.url))).json()) as { status: string }).status
-    const memory = { sessionId: 'session-owed', memoryId, actorId: 'user-owed' }
-    const client = await connectClient(server.url, { memory })
-    clients.push(client)
-    env.service.faults.set({ CreateEvent: { errorNext: 1_000_000 } })
+      ((await (await fetch(new URL('/ping', bed.server.url))).json()) as { status: string }).status
+    const memory = { sessionId: 'session-owed', memoryId: bed.memoryId, actorId: 'user-owed' }
+    const client = await bed.connect({ memory })
+    bed.env.service.faults.set({ CreateEvent: { errorNext: 1_000_000 } })
     try {
       const started = await client.callTool({ name: 'start_text_statistics', arguments: { text: 'a b' } })
       const taskId = structured(started).task_id as string
@@ -177,10 +149,10 @@ describe('memory delivery of task results', () => {
       })
       assert.equal(await ping(), 'HealthyBusy', 'the task ended but its event is still owed')
     } finally {
-      env.service.faults.set({})
+      bed.env.service.faults.set({})
     }
     await waitFor(async () => ((await ping()) === 'Healthy' ? true : undefined), 10_000, 'Healthy')
-    const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+    const events = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
     assert.equal(events.length, 1)
   })
 })

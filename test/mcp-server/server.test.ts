@@ -2,25 +2,15 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { after, before, describe, test } from 'node:test'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { describe, test } from 'node:test'
 import {
   CallToolResultSchema,
   CreateTaskResultSchema,
   ErrorCode,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
-import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
-import {
-  connectClient,
-  listAllEvents,
-  startTestServer,
-  structured,
-  TEST_TOKEN,
-  tempDir,
-  waitFor,
-} from '../helpers/mcp-server.ts'
-import type { LongRunningMcpServer, SqliteTaskStore } from '../../src/mcp-server/index.ts'
+import { listAllEvents, structured, TEST_TOKEN, waitFor, useMcpTestBed } from '../helpers/mcp-server.ts'
+import type { SqliteTaskStore } from '../../src/mcp-server/index.ts'
 
 /** The JSON-RPC error a rejected promise carries. */
 async function rpcError(
@@ -35,36 +25,10 @@ async function rpcError(
 }
 
 describe('long-running MCP server', () => {
-  let env: LocalAgentCoreFixture
-  let dir: { path: string; remove(): Promise<void> }
-  let server: LongRunningMcpServer
-  let memoryId: string
-  const clients: Client[] = []
-  const connect = async (options: Parameters<typeof connectClient>[1] = {}) => {
-    const client = await connectClient(server.url, options)
-    clients.push(client)
-    return client
-  }
-
-  before(async () => {
-    env = await startLocalAgentCore()
-    memoryId = await env.createMemory()
-    dir = await tempDir()
-    server = await startTestServer(dir.path, {
-      memoryClient: env.data,
-      epochDelayMs: 200,
-      heartbeatIntervalMs: 150,
-    })
-  })
-  after(async () => {
-    for (const client of clients) await client.close()
-    await server.close()
-    await env.close()
-    await dir.remove()
-  })
+  const bed = useMcpTestBed(() => ({ epochDelayMs: 200, heartbeatIntervalMs: 150 }))
 
   test('a plain call far longer than the client timeout stays alive on progress and heartbeats', async () => {
-    const client = await connect()
+    const client = await bed.connect()
     const progress: number[] = []
     const heartbeats: unknown[] = []
     client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
@@ -94,7 +58,7 @@ describe('long-running MCP server', () => {
   })
 
   test('without resetTimeoutOnProgress the same call hits the client timeout', async () => {
-    const client = await connect()
+    const client = await bed.connect()
     const error = await rpcError(
       client.callTool(
         { name: 'model_training', arguments: { model_name: 'timeout', epochs: 15 } },
@@ -109,8 +73,8 @@ describe('long-running MCP server', () => {
   })
 
   test('async task tools: start, status, result, list, and the result lands once in memory', async () => {
-    const memory = { sessionId: 'session-async', memoryId, actorId: 'user-async' }
-    const client = await connect({ memory })
+    const memory = { sessionId: 'session-async', memoryId: bed.memoryId, actorId: 'user-async' }
+    const client = await bed.connect({ memory })
     const started = await client.callTool({
       name: 'start_model_training',
       arguments: { model_name: 'bg', epochs: 5 },
@@ -134,7 +98,7 @@ describe('long-running MCP server', () => {
     }>
     assert.ok(listed.some((task) => task.task_id === taskId))
     const events = await waitFor(async () => {
-      const all = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      const all = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
       return all.length > 0 ? all : undefined
     })
     assert.equal(events.length, 1)
@@ -148,8 +112,8 @@ describe('long-running MCP server', () => {
   })
 
   test('cancel_task cancels a running task, writes a cancelled event, and cancelling again is invalid params', async () => {
-    const memory = { sessionId: 'session-cancel', memoryId, actorId: 'user-cancel' }
-    const client = await connect({ memory })
+    const memory = { sessionId: 'session-cancel', memoryId: bed.memoryId, actorId: 'user-cancel' }
+    const client = await bed.connect({ memory })
     const started = await client.callTool({
       name: 'start_model_training',
       arguments: { model_name: 'c', epochs: 500 },
@@ -163,7 +127,7 @@ describe('long-running MCP server', () => {
     assert.equal(again.code, ErrorCode.InvalidParams)
     assert.match(again.message, /terminal status: cancelled/)
     const events = await waitFor(async () => {
-      const all = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
+      const all = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
       return all.length > 0 ? all : undefined
     })
     assert.equal(events.length, 1)
@@ -171,7 +135,9 @@ describe('long-running MCP server', () => {
   })
 
   test('spec-native tasks through client.experimental.tasks: create, get, result, list, cancel', async () => {
-    const client = await connect({ memory: { sessionId: 'session-spec', memoryId, actorId: 'user-spec' } })
+    const client = await bed.connect({
+      memory: { sessionId: 'session-spec', memoryId: bed.memoryId, actorId: 'user-spec' },
+    })
     const tools = await client.listTools()
     assert.equal(
       tools.tools.find((tool) => tool.name === 'model_training')?.execution?.taskSupport,
@@ -210,8 +176,12 @@ describe('long-running MCP server', () => {
   })
 
   test("another actor's task answers not found exactly like a missing id", async () => {
-    const owner = await connect({ memory: { sessionId: 's1', memoryId, actorId: 'owner-actor' } })
-    const other = await connect({ memory: { sessionId: 's1', memoryId, actorId: 'other-actor' } })
+    const owner = await bed.connect({
+      memory: { sessionId: 's1', memoryId: bed.memoryId, actorId: 'owner-actor' },
+    })
+    const other = await bed.connect({
+      memory: { sessionId: 's1', memoryId: bed.memoryId, actorId: 'other-actor' },
+    })
     const started = await owner.callTool({ name: 'start_text_statistics', arguments: { documents: 50 } })
     const taskId = structured(started).task_id as string
     const foreign = await rpcError(
@@ -234,7 +204,9 @@ describe('long-running MCP server', () => {
   })
 
   test('invalid arguments are invalid params naming the field, and nothing starts', async () => {
-    const client = await connect({ memory: { sessionId: 's-invalid', memoryId, actorId: 'user-invalid' } })
+    const client = await bed.connect({
+      memory: { sessionId: 's-invalid', memoryId: bed.memoryId, actorId: 'user-invalid' },
+    })
     const tooFew = await rpcError(
       client.callTool({ name: 'start_model_training', arguments: { model_name: 'x', epochs: 0 } }),
     )
@@ -268,10 +240,10 @@ describe('long-running MCP server', () => {
       authorization: `Bearer ${TEST_TOKEN}`,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
-      'mcp-session-id': `s-malformed@@@${memoryId}@@@${actorId}`,
+      'mcp-session-id': `s-malformed@@@${bed.memoryId}@@@${actorId}`,
     }
     const call = async (method: string, params: unknown) => {
-      const response = await fetch(server.url, {
+      const response = await fetch(bed.server.url, {
         method: 'POST',
         headers,
         body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }),
@@ -297,7 +269,9 @@ describe('long-running MCP server', () => {
       assert.deepEqual(answer.error.data, { code: 'INVALID_ARGUMENTS', field })
       assert.match(answer.error.message, new RegExp(`\\b${field}\\b`))
     }
-    const client = await connect({ memory: { sessionId: 's-malformed', memoryId, actorId } })
+    const client = await bed.connect({
+      memory: { sessionId: 's-malformed', memoryId: bed.memoryId, actorId },
+    })
     const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as unknown[]
     assert.equal(listed.length, 0, 'no task was recorded for this actor')
   })
@@ -310,7 +284,7 @@ describe('long-running MCP server', () => {
       params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
     }
     const post = (headers: Record<string, string>, body: string = JSON.stringify(initialize)) =>
-      fetch(server.url, {
+      fetch(bed.server.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -348,7 +322,7 @@ describe('long-running MCP server', () => {
     )
     assert.equal(rejected.status, 400)
     // Checked in the database itself: no task of any owner carries this request's input.
-    const db = new DatabaseSync(join(dir.path, 'mcp-tasks.sqlite'), { readOnly: true })
+    const db = new DatabaseSync(join(bed.dataDir, 'mcp-tasks.sqlite'), { readOnly: true })
     try {
       const row = db
         .prepare("SELECT count(*) AS n FROM tasks WHERE input LIKE '%marker-rejected-header%'")
@@ -365,23 +339,23 @@ describe('long-running MCP server', () => {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     }
-    const malformed = await fetch(server.url, { method: 'POST', headers, body: '{"jsonrpc": "2.0", ' })
+    const malformed = await fetch(bed.server.url, { method: 'POST', headers, body: '{"jsonrpc": "2.0", ' })
     assert.equal(malformed.status, 400)
     const malformedText = await malformed.text()
     assert.match(malformedText, /Parse error/)
     assert.doesNotMatch(malformedText, /\n\s+at /)
-    const huge = await fetch(server.url, {
+    const huge = await fetch(bed.server.url, {
       method: 'POST',
       headers,
       body: `"${'x'.repeat(5 * 1024 * 1024)}"`,
     })
     assert.equal(huge.status, 413)
-    const notJsonRpc = await fetch(server.url, { method: 'POST', headers, body: '{"hello": 1}' })
+    const notJsonRpc = await fetch(bed.server.url, { method: 'POST', headers, body: '{"hello": 1}' })
     assert.ok(notJsonRpc.status >= 400 && notJsonRpc.status < 500)
     assert.doesNotMatch(await notJsonRpc.text(), /\n\s+at /)
-    assert.equal((await fetch(server.url, { method: 'GET', headers })).status, 405)
-    assert.equal((await fetch(new URL('/elsewhere', server.url), { headers })).status, 404)
-    const rebinding = await fetch(server.url, {
+    assert.equal((await fetch(bed.server.url, { method: 'GET', headers })).status, 405)
+    assert.equal((await fetch(new URL('/elsewhere', bed.server.url), { headers })).status, 404)
+    const rebinding = await fetch(bed.server.url, {
       method: 'POST',
       headers: { ...headers, origin: 'http://evil.example.com' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
@@ -390,7 +364,7 @@ describe('long-running MCP server', () => {
   })
 
   test('without a composite header a task runs and its status tools work, but nothing is queued for memory', async () => {
-    const client = await connect()
+    const client = await bed.connect()
     const started = await client.callTool({
       name: 'start_text_statistics',
       arguments: { text: 'a b\n\nb c c' },
@@ -406,12 +380,12 @@ describe('long-running MCP server', () => {
       { word: 'c', count: 2 },
       { word: 'a', count: 1 },
     ])
-    assert.equal((server.store as SqliteTaskStore).deliveryOf(taskId), undefined)
+    assert.equal((bed.server.store as SqliteTaskStore).deliveryOf(taskId), undefined)
   })
 
   test('GET /ping is HealthyBusy while a task runs and its time changes only with the status', async () => {
     const ping = async () =>
-      (await (await fetch(new URL('/ping', server.url))).json()) as {
+      (await (await fetch(new URL('/ping', bed.server.url))).json()) as {
         status: string
         time_of_last_update: number
       }
@@ -420,7 +394,7 @@ describe('long-running MCP server', () => {
       return report.status === 'Healthy' ? report : undefined
     })
     assert.deepEqual(await ping(), idle, 'unchanged while the status is unchanged')
-    const client = await connect()
+    const client = await bed.connect()
     const started = await client.callTool({
       name: 'start_model_training',
       arguments: { model_name: 'busy', epochs: 500 },
