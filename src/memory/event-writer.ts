@@ -63,7 +63,8 @@ export interface EventWriterConfig {
   /** Next event timestamp in ms; strictly increasing. */
   readonly nextTimestampMs: () => number
   /** Told of every event the service acknowledged (to recognise own events when reading). */
-  readonly onWritten: (eventId: string) => void
+  /** The service acknowledged an event: its id and the timestamp it was written with. */
+  readonly onWritten: (eventId: string, timestampMs: number) => void
   readonly log: (line: string) => void
 }
 
@@ -320,7 +321,7 @@ export class EventWriter {
     const eventId = output.event?.eventId
     if (!eventId) throw new MemorySessionError('WRITE_FAILED', 'CreateEvent answered without an eventId')
     this.acknowledge(event)
-    this.config.onWritten(eventId)
+    this.config.onWritten(eventId, event.timestampMs)
     const record: WrittenMessage = {
       eventId,
       timestampMs: event.timestampMs,

@@ -23,6 +23,7 @@ import {
   SessionManager,
   TextBlock,
 } from '@strands-agents/sdk'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { normalizeConverseHistory } from './converse-history.ts'
 import { errorName, MemoryConfigError, MemorySessionError, rootCause } from './errors.ts'
 import {
@@ -89,8 +90,11 @@ export interface AgentCoreMemorySessionManagerConfig {
   readonly syncExternalEvents?: ExternalEventSync
   /**
    * The session is read before a model call only when the previous read started at least this long
-   * ago (default 1000 ms; 0 reads before every model call). A skipped read only delays an event:
-   * the next read starts from where the last completed read started, so it still finds it.
+   * ago (default 10,000 ms; 0 reads before every model call). The default reads during a long
+   * invocation (a tool or model call of 10 s or more) and spares a short turn the extra call; work
+   * that reports back through memory takes minutes to hours, so 10 s of delay costs it nothing. A
+   * skipped read only delays an event: the next read starts from where the last completed read
+   * started, so it still finds it.
    */
   readonly externalSyncMinIntervalMs?: number
   /**
@@ -111,6 +115,9 @@ export interface AgentCoreMemorySessionManagerConfig {
 const RESERVED_METADATA_KEYS = new Set([STATE_TYPE_KEY, AGENT_ID_KEY])
 const CONTEXT_TAG_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
 const LIST_PAGE_SIZE = 100
+const RELEASED_EVENT = {} as NonNullable<ListEventsCommandOutput['events']>[number]
+/** A turn shorter than this reads the session once; a longer invocation reads again before model calls. */
+const DEFAULT_EXTERNAL_SYNC_MIN_INTERVAL_MS = 10_000
 /** Python's default agent id: its reader looks for this agent's state before it reads any message. */
 const DEFAULT_AGENT_ID = 'default'
 
@@ -136,8 +143,12 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   readonly #persist: boolean
   /** Names this agent's state events; fixed by the config. */
   readonly #agentId: string
-  /** Ids of every event this agent has in its history or wrote itself: never appended again. */
-  readonly #seenEventIds = new Set<string>()
+  /**
+   * Events this agent has in its history or wrote itself, by id, with their timestamps: never
+   * appended again. Only events a later read can still reach (stamped at or after its floor) are
+   * kept, so a long session costs a few entries here, not one per event.
+   */
+  readonly #seenEvents = new Map<string, number>()
   /** trackingIds of messages already buffered or written. */
   readonly #persisted = new Set<string>()
   #agent: LocalAgent | undefined
@@ -185,8 +196,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
           : undefined,
       retry: this.#retry,
       nextTimestampMs: () => this.#nextTimestampMs(),
-      onWritten: (eventId) => {
-        this.#seenEventIds.add(eventId)
+      onWritten: (eventId, timestampMs) => {
+        this.#seenEvents.set(eventId, timestampMs)
       },
       log: (line) => this.#log(line),
     })
@@ -276,15 +287,19 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   /** Reads the whole session (pages of 100, oldest first) into the agent. */
   async #restore(agent: LocalAgent): Promise<void> {
     const startedMs = this.#clock()
-    const events = await this.#listNewerThan(Number.NEGATIVE_INFINITY, (event) => this.#decode(event))
-    const restored: Message[] = []
+    let events = 0
+    let sessionStored = false
     let agentState: Record<string, unknown> | undefined
-    for (const decoded of events) {
-      if (decoded.state?.type === 'SESSION') this.#sessionStored = true
+    // Events arrive newest first: the first state of this agent met is its latest.
+    const restored = await this.#listNewerThan(Number.NEGATIVE_INFINITY, startedMs, (event) => {
+      events += 1
+      const decoded = this.#decode(event)
+      if (decoded.state?.type === 'SESSION') sessionStored = true
       if (decoded.state?.type === 'AGENT' && decoded.state.agentId === this.#agentId)
-        agentState = decoded.state.value
-      restored.push(...decoded.messages)
-    }
+        agentState ??= decoded.state.value
+      return decoded.messages
+    })
+    if (sessionStored) this.#sessionStored = true
     this.#lastLookMs = startedMs
     this.#messageCounter = restored.length
     const usable = this.#config.filterRestoredToolContext ? withoutToolBlocks(restored) : restored
@@ -309,7 +324,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
         typeof agentState.created_at === 'string' ? new Date(agentState.created_at) : undefined
       if (createdAt && !Number.isNaN(createdAt.getTime())) this.#agentStateCreatedAt = createdAt
     }
-    this.#logDebug(`events=${events.length} messages=${restored.length} | session restored`)
+    this.#logDebug(`events=${events} messages=${restored.length} | session restored`)
   }
 
   #onMessageAdded(agent: LocalAgent, message: Message): Promise<void> | undefined {
@@ -342,7 +357,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
    */
   async #onBeforeModelCall(agent: LocalAgent): Promise<void> {
     if (this.#config.syncExternalEvents === 'onInit') return
-    const minInterval = this.#config.externalSyncMinIntervalMs ?? 1_000
+    const minInterval = this.#config.externalSyncMinIntervalMs ?? DEFAULT_EXTERNAL_SYNC_MIN_INTERVAL_MS
     if (this.#clock() - this.#lastLookMs < minInterval) return
     await this.#syncExternalEvents(agent)
   }
@@ -406,11 +421,10 @@ export class AgentCoreMemorySessionManager extends SessionManager {
    * the same span: the user's turn goes on, and nothing is lost.
    */
   async #syncExternalEvents(agent: LocalAgent): Promise<void> {
-    const skewMs = this.#config.externalSyncLookbackMs ?? 10_000
     const startedMs = this.#clock()
-    let decoded: Message[][]
+    let fresh: Message[]
     try {
-      decoded = await this.#listNewerThan(this.#lastLookMs - skewMs, (event) =>
+      fresh = await this.#listNewerThan(this.#lastLookMs - this.#skewMs, startedMs, (event) =>
         this.#writer.isUnacknowledgedOwn(event.eventTimestamp?.getTime(), event.payload ?? [])
           ? []
           : this.#decode(event).messages,
@@ -423,8 +437,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     }
     this.#lastLookMs = startedMs
     // No later look reads below its floor: own unacknowledged events stamped before it are settled.
-    this.#writer.settleUnacknowledged(startedMs - skewMs)
-    const fresh = decoded.flat()
+    this.#writer.settleUnacknowledged(startedMs - this.#skewMs)
     if (fresh.length === 0) return
     // Outside events were written before the prompt that is about to be answered (which is not stored
     // yet): they go before it, as a restore orders them, and the prompt stays last, where a guardrail
@@ -436,14 +449,26 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#logDebug(`messages=${fresh.length} | added events written outside this agent`)
   }
 
+  /** Clock-skew allowance of every read: a read goes this far below where the previous one started. */
+  get #skewMs(): number {
+    return this.#config.externalSyncLookbackMs ?? 10_000
+  }
+
   /**
-   * Lists the session newest first down to `floorMs`, skipping events already seen, and returns
-   * `read(event)` for each, oldest first. Events are read page by page so a long session's raw
-   * pages are not all held at once. Events count as seen only once the whole read succeeded.
+   * Lists the session newest first down to `floorMs`, skipping events already seen, and returns the
+   * messages `read(event)` gives for each, oldest first, in one flat array (a long history keeps
+   * no per-event wrappers alive). Events are read page by page so a long session's raw pages are
+   * not all held at once. Events count as seen only once the whole read succeeded; a read that
+   * started at `startedMs` makes every later floor at least `startedMs` less the skew allowance,
+   * so events stamped before that are forgotten.
    */
-  async #listNewerThan<T>(floorMs: number, read: (event: MemoryEventLike) => T): Promise<T[]> {
-    const found: T[] = []
-    const taken = new Set<string>()
+  async #listNewerThan(
+    floorMs: number,
+    startedMs: number,
+    read: (event: MemoryEventLike) => readonly Message[],
+  ): Promise<Message[]> {
+    const newestFirst: Message[] = []
+    const taken = new Map<string, number>()
     const fullRead = floorMs === Number.NEGATIVE_INFINITY
     let pending: Promise<ListEventsCommandOutput> | undefined = this.#listPage(undefined)
     while (pending) {
@@ -453,34 +478,47 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       if (fullRead && page.nextToken) {
         pending = this.#listPage(page.nextToken)
         pending.catch(() => {})
+        // The client signs and sends over several ticks: let the request leave before decoding.
+        await yieldToEventLoop()
       }
       let reachedFloor = false
-      for (const event of page.events ?? []) {
-        if (!this.#take(event as MemoryEventLike, floorMs, read, found, taken)) {
+      const events = page.events ?? []
+      for (let index = 0; index < events.length; index += 1) {
+        if (!this.#take(events[index] as MemoryEventLike, floorMs, read, newestFirst, taken)) {
           reachedFloor = true
           break
         }
+        // Let go of each raw event once decoded: a page of large events held to the end would
+        // outlive the collections its decoding triggers and be copied into the old generation.
+        events[index] = RELEASED_EVENT
       }
       if (!fullRead && !reachedFloor && page.nextToken) pending = this.#listPage(page.nextToken)
     }
-    for (const eventId of taken) this.#seenEventIds.add(eventId)
-    return found.reverse()
+    const reachableMs = startedMs - this.#skewMs
+    for (const [eventId, timestampMs] of this.#seenEvents) {
+      if (timestampMs < reachableMs) this.#seenEvents.delete(eventId)
+    }
+    for (const [eventId, timestampMs] of taken) {
+      if (timestampMs >= reachableMs) this.#seenEvents.set(eventId, timestampMs)
+    }
+    return newestFirst.reverse()
   }
 
-  /** Reads one listed event into `found` unless already seen; false once events get older than `floorMs`. */
-  #take<T>(
+  /** Reads one listed event's messages into `newestFirst` (last first) unless already seen; false once events get older than `floorMs`. */
+  #take(
     event: MemoryEventLike,
     floorMs: number,
-    read: (event: MemoryEventLike) => T,
-    found: T[],
-    taken: Set<string>,
+    read: (event: MemoryEventLike) => readonly Message[],
+    newestFirst: Message[],
+    taken: Map<string, number>,
   ): boolean {
     const timestampMs = event.eventTimestamp?.getTime() ?? 0
     if (timestampMs < floorMs) return false
-    if (!event.eventId || this.#seenEventIds.has(event.eventId) || taken.has(event.eventId)) return true
-    taken.add(event.eventId)
+    if (!event.eventId || this.#seenEvents.has(event.eventId) || taken.has(event.eventId)) return true
+    taken.set(event.eventId, timestampMs)
     if (timestampMs > this.#lastTimestampMs) this.#lastTimestampMs = timestampMs
-    found.push(read(event))
+    const messages = read(event)
+    for (let index = messages.length - 1; index >= 0; index -= 1) newestFirst.push(messages[index] as Message)
     return true
   }
 

@@ -207,17 +207,17 @@ describe('events written outside the agent', () => {
     for (const call of model.calls) assert.deepEqual(validateConverseHistory(call), [])
   })
 
-  it('with default settings, brings an event a tool wrote while running longer than 1 s into the next model call', async () => {
+  it('with default settings, brings an event a tool wrote while running 10 s or more into the next model call', async () => {
     let offsetMs = 0
     const clock = () => Date.now() + offsetMs
     const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
     const slow = {
       name: 'slow_task',
-      description: 'Runs 1.5 s (on the manager clock) and writes its result into the session',
+      description: 'Runs 10.5 s (on the manager clock) and writes its result into the session',
       inputSchema: z.object({}),
       callback: async () => {
         await writeEvent(bed.env, target, [userTextEventPayload('slow task output: 5 rows')])
-        offsetMs += 1_500
+        offsetMs += 10_500
         return 'done'
       },
     }
@@ -230,7 +230,7 @@ describe('events written outside the agent', () => {
     assert.equal(count(textsOf(model.calls[1]), 'slow task output'), 1)
   })
 
-  it('with default settings, only delays an event the 1 s rule skipped: a later look finds it, even after a long model call', async () => {
+  it('with default settings, only delays an event the 10 s rule skipped: a later look finds it, even after a long model call', async () => {
     let offsetMs = 0
     const clock = () => Date.now() + offsetMs
     const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
@@ -247,7 +247,7 @@ describe('events written outside the agent', () => {
       [
         { toolUses: [{ name: 'fast_task', toolUseId: 'tu-f', input: {} }] },
         async () => {
-          // Model call 2 came less than 1 s after the last look (no read), and takes 11 s.
+          // Model call 2 came less than 10 s after the last look (no read), and takes 11 s.
           offsetMs += 11_000
           return { text: 'three rows?' }
         },
@@ -256,10 +256,35 @@ describe('events written outside the agent', () => {
       [fast as never],
     )
     await agent.invoke('run the fast task')
-    assert.equal(count(textsOf(model.calls[1]), 'fast task output'), 0, 'skipped by the 1 s rule')
+    assert.equal(count(textsOf(model.calls[1]), 'fast task output'), 0, 'skipped by the 10 s rule')
     await agent.invoke('so?')
     assert.equal(count(textsOf(model.calls[2]), 'fast task output'), 1, 'found by the next look')
     assert.deepEqual(validateConverseHistory(model.calls[2] ?? []), [])
+  })
+
+  it('with default settings, a turn with one tool call that ends within 10 s costs one ListEvents and two CreateEvent', async () => {
+    let offsetMs = 0
+    const clock = () => Date.now() + offsetMs
+    const { build } = setup({ externalSyncMinIntervalMs: undefined, clock })
+    const check = {
+      name: 'check',
+      description: 'Checks (9 s on the manager clock)',
+      inputSchema: z.object({}),
+      callback: () => {
+        offsetMs += 9_000
+        return 'checked'
+      },
+    }
+    const { agent } = build(
+      [{ toolUses: [{ name: 'check', toolUseId: 'tu-9', input: {} }] }, { text: 'checked' }],
+      [check as never],
+    )
+    bed.env.service.faults.resetCounts()
+    await agent.invoke('check it')
+    const counts = bed.env.service.faults.counts()
+    assert.equal(counts.ListEvents?.calls, 1, 'the restore only: the second model call is 9 s after it')
+    assert.equal(counts.CreateEvent?.calls, 2, 'before the tool and at the end of the invocation')
+    assert.equal(agent.messages.length, 4)
   })
 
   it('goes on with the turn when the read before a model call fails, warning, and picks the event up at the next look', async () => {
