@@ -200,7 +200,7 @@ function messageFromText(text: string, role: 'user' | 'assistant'): Message | un
       parsed = undefined
     }
     if (isRecord(parsed)) {
-      const message = messageFromJson(parsed, role, hasPythonForms(text))
+      const message = messageFromJson(parsed, role, () => hasPythonForms(text))
       if (message !== 'unrecognised') return message
     }
   }
@@ -215,10 +215,14 @@ function hasPythonForms(text: string): boolean {
   )
 }
 
+/**
+ * `convert` says whether Python-only forms may be present; it is asked only for a block other than
+ * plain text (most blocks are plain text, and a restore reads thousands of them).
+ */
 function messageFromJson(
   value: Record<string, unknown>,
   role: 'user' | 'assistant',
-  convert = true,
+  convert: () => boolean = () => true,
 ): Message | undefined | 'unrecognised' {
   let source: Record<string, unknown>
   if (isRecord(value.message)) {
@@ -234,8 +238,15 @@ function messageFromJson(
   if (typeof source.content === 'string') {
     if (source.content.trim() !== '') content.push(new TextBlock(source.content))
   } else if (Array.isArray(source.content)) {
+    let converting: boolean | undefined
     for (const block of source.content) {
-      const decoded = blockFromData(block, convert)
+      const text = plainText(block)
+      if (text !== undefined) {
+        if (!isBlank(text)) content.push(new TextBlock(text))
+        continue
+      }
+      converting ??= convert()
+      const decoded = blockFromData(block, converting)
       if (decoded) content.push(decoded)
     }
   } else {
@@ -254,6 +265,17 @@ function blockFromData(block: unknown, convert: boolean): ContentBlock | undefin
   } catch {
     return undefined
   }
+}
+
+/** The text of a block that is only `{ text }`, the common case; undefined for any other block. */
+function plainText(block: unknown): string | undefined {
+  if (!isRecord(block) || typeof block.text !== 'string') return undefined
+  for (const key in block) if (key !== 'text') return undefined
+  return block.text
+}
+
+function isBlank(text: string): boolean {
+  return !/\S/.test(text)
 }
 
 function parseStateBlob(blob: unknown): Record<string, unknown> | undefined {
