@@ -62,8 +62,7 @@ export interface EventWriterConfig {
   readonly retry: RetryPolicy
   /** Next event timestamp in ms; strictly increasing. */
   readonly nextTimestampMs: () => number
-  /** Told of every event the service acknowledged (to recognise own events when reading). */
-  /** The service acknowledged an event: its id and the timestamp it was written with. */
+  /** Told of every event the service acknowledged, with the timestamp it was written with (to recognise own events when reading). */
   readonly onWritten: (eventId: string, timestampMs: number) => void
   readonly log: (line: string) => void
 }

@@ -91,8 +91,8 @@ export interface AgentCoreMemorySessionManagerConfig {
   /**
    * The session is read before a model call only when the previous read started at least this long
    * ago (default 10,000 ms; 0 reads before every model call). The default reads during a long
-   * invocation (a tool or model call of 10 s or more) and spares a short turn the extra call; work
-   * that reports back through memory takes minutes to hours, so 10 s of delay costs it nothing. A
+   * invocation (once 10 s have passed since the last read) and spares a short turn the extra call;
+   * work that reports back through memory takes minutes to hours, so 10 s of delay costs it little. A
    * skipped read only delays an event: the next read starts from where the last completed read
    * started, so it still finds it.
    */
@@ -115,8 +115,7 @@ export interface AgentCoreMemorySessionManagerConfig {
 const RESERVED_METADATA_KEYS = new Set([STATE_TYPE_KEY, AGENT_ID_KEY])
 const CONTEXT_TAG_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
 const LIST_PAGE_SIZE = 100
-const RELEASED_EVENT = {} as NonNullable<ListEventsCommandOutput['events']>[number]
-/** A turn shorter than this reads the session once; a longer invocation reads again before model calls. */
+/** Reads before a model call come at least this far apart: a short turn reads the session once, at the restore. */
 const DEFAULT_EXTERNAL_SYNC_MIN_INTERVAL_MS = 10_000
 /** Python's default agent id: its reader looks for this agent's state before it reads any message. */
 const DEFAULT_AGENT_ID = 'default'
@@ -145,8 +144,9 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   readonly #agentId: string
   /**
    * Events this agent has in its history or wrote itself, by id, with their timestamps: never
-   * appended again. Only events a later read can still reach (stamped at or after its floor) are
-   * kept, so a long session costs a few entries here, not one per event.
+   * appended again. Each completed read forgets events no later read can reach (stamped before its
+   * floor), so this holds the events of the last 10 s or so, not one entry per event of the session.
+   * With `syncExternalEvents: 'onInit'` there are no later reads, and nothing is kept.
    */
   readonly #seenEvents = new Map<string, number>()
   /** trackingIds of messages already buffered or written. */
@@ -197,7 +197,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       retry: this.#retry,
       nextTimestampMs: () => this.#nextTimestampMs(),
       onWritten: (eventId, timestampMs) => {
-        this.#seenEvents.set(eventId, timestampMs)
+        if (config.syncExternalEvents !== 'onInit') this.#seenEvents.set(eventId, timestampMs)
       },
       log: (line) => this.#log(line),
     })
@@ -472,34 +472,36 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     const fullRead = floorMs === Number.NEGATIVE_INFINITY
     let pending: Promise<ListEventsCommandOutput> | undefined = this.#listPage(undefined)
     while (pending) {
-      const page: ListEventsCommandOutput = await pending
+      // Our own copy of the page's events (the client's answer is not ours to change), released
+      // one by one as decoded: a page of large events held to the end would outlive the collections
+      // its decoding triggers and be copied into the old generation.
+      const { nextToken, events } = ownPage(await pending)
       pending = undefined
       // A full read fetches the next page while this one is decoded; a sync usually stops within one page.
-      if (fullRead && page.nextToken) {
-        pending = this.#listPage(page.nextToken)
+      if (fullRead && nextToken) {
+        pending = this.#listPage(nextToken)
         pending.catch(() => {})
         // The client signs and sends over several ticks: let the request leave before decoding.
         await yieldToEventLoop()
       }
       let reachedFloor = false
-      const events = page.events ?? []
       for (let index = 0; index < events.length; index += 1) {
         if (!this.#take(events[index] as MemoryEventLike, floorMs, read, newestFirst, taken)) {
           reachedFloor = true
           break
         }
-        // Let go of each raw event once decoded: a page of large events held to the end would
-        // outlive the collections its decoding triggers and be copied into the old generation.
-        events[index] = RELEASED_EVENT
+        events[index] = undefined
       }
-      if (!fullRead && !reachedFloor && page.nextToken) pending = this.#listPage(page.nextToken)
+      if (!fullRead && !reachedFloor && nextToken) pending = this.#listPage(nextToken)
     }
     const reachableMs = startedMs - this.#skewMs
     for (const [eventId, timestampMs] of this.#seenEvents) {
       if (timestampMs < reachableMs) this.#seenEvents.delete(eventId)
     }
-    for (const [eventId, timestampMs] of taken) {
-      if (timestampMs >= reachableMs) this.#seenEvents.set(eventId, timestampMs)
+    if (this.#config.syncExternalEvents !== 'onInit') {
+      for (const [eventId, timestampMs] of taken) {
+        if (timestampMs >= reachableMs) this.#seenEvents.set(eventId, timestampMs)
+      }
     }
     return newestFirst.reverse()
   }
@@ -781,3 +783,11 @@ function checkDuration(field: string, value: number | undefined, options: { posi
 
 /** The metadata type of CreateEvent, re-exported for callers that build events themselves. */
 export type { EventMetadata }
+
+/** The page's next token and a copy of its events that the reader may clear as it goes. */
+function ownPage(page: ListEventsCommandOutput): {
+  nextToken: string | undefined
+  events: (MemoryEventLike | undefined)[]
+} {
+  return { nextToken: page.nextToken, events: [...(page.events ?? [])] as MemoryEventLike[] }
+}

@@ -163,6 +163,36 @@ describe('events written outside the agent', () => {
     assert.equal(count(textsOf(model.calls[1]), 'skewed note'), 1)
   })
 
+  it('appends an event at the very edge of the skew allowance once: restored, then reached by every later read', async () => {
+    // The manager's clock stands still, so every read's floor is the restore's start less 10 s.
+    const restoreMs = Date.now()
+    const { target, build } = setup({ clock: () => restoreMs })
+    await writeEvent(bed.env, target, [userTextEventPayload('edge note')], {
+      timestamp: new Date(restoreMs - 10_000),
+    })
+    await writeEvent(bed.env, target, [userTextEventPayload('older note')], {
+      timestamp: new Date(restoreMs - 10_001),
+    })
+    const check = {
+      name: 'check',
+      description: 'Checks',
+      inputSchema: z.object({}),
+      callback: () => 'checked',
+    }
+    const { agent, model } = build(
+      [{ toolUses: [{ name: 'check', toolUseId: 'tu-edge', input: {} }] }, { text: 'noted' }],
+      [check as never],
+    )
+    bed.env.service.faults.resetCounts()
+    await agent.invoke('any notes?')
+    // The restore and a read before each of the two model calls, both reaching down to the edge note.
+    assert.equal(bed.env.service.faults.counts().ListEvents?.calls, 3)
+    for (const call of model.calls) {
+      assert.equal(count(textsOf(call), 'edge note'), 1)
+      assert.equal(count(textsOf(call), 'older note'), 1)
+    }
+  })
+
   it('finds an event written early in a model call that takes longer than the skew allowance (default settings)', async () => {
     // The manager's clock: a model call "takes" 12 s by moving it on, more than the 10 s allowance.
     let offsetMs = 0

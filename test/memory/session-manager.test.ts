@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import {
   BatchCreateMemoryRecordsCommand,
   CreateEventCommand,
+  ListEventsCommand,
   ValidationException,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { Agent, ImageBlock, type MessageData, TextBlock, tool } from '@strands-agents/sdk'
@@ -223,6 +224,29 @@ describe('AgentCoreMemorySessionManager: restoring a whole session', () => {
       const content = (JSON.parse(text) as { message: { content: object[] } }).message.content
       return content.flatMap((block) => Object.keys(block))
     })
+
+  it("leaves the client's answers as they were: a client that caches its pages restores the same history twice", async () => {
+    const sessionId = newSessionId()
+    await agentWith(manager(sessionId), [{ text: 'first answer' }]).agent.invoke('first question')
+    const pages = new Map<string, unknown>()
+    const caching = {
+      async send(command: object) {
+        const key = JSON.stringify((command as { input: unknown }).input)
+        if (!(command instanceof ListEventsCommand)) return bed.client.send(command as never)
+        if (!pages.has(key)) pages.set(key, await bed.client.send(command))
+        return pages.get(key)
+      },
+    }
+    for (let round = 0; round < 2; round += 1) {
+      const { agent } = agentWith(manager(sessionId, { client: caching, persist: false }), [])
+      await agent.initialize()
+      assert.deepEqual(
+        agent.messages.map((message) => textOf(message.toJSON())),
+        ['first question', 'first answer'],
+        `restore ${round + 1}`,
+      )
+    }
+  })
 
   it('with filterRestoredToolContext, restores no toolUse/toolResult blocks while the stored events keep them', async () => {
     const sessionId = newSessionId()
