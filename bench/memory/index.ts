@@ -374,7 +374,7 @@ try {
   console.log(
     ' interval at 1 s the 1.1 s model passes it, and the read before the second model call happens, as it does',
   )
-  console.log(' with the defaults after a tool or model call of 10 s or more)')
+  console.log(' with the defaults once 10 s have passed since the last read)')
   console.log(
     '(the Python manager itself also reads twice more per agent build: filtered reads of SESSION and AGENT state)',
   )

@@ -136,6 +136,27 @@ describe('AgentCoreMemorySessionManager: round trips', () => {
     assert.equal(last?.payload?.length, 2)
   })
 
+  it("costs a third of the Python-default mode's calls for a turn with one tool call, with default settings", async () => {
+    const pythonDefault = {
+      batchSize: 1,
+      syncAgentStateEveryMessage: true,
+      syncExternalEvents: 'onInit',
+    } as const
+    const callsForTurn = async (config: Partial<AgentCoreMemorySessionManagerConfig>, existing: boolean) => {
+      const sessionId = newSessionId()
+      const settings = { externalSyncMinIntervalMs: undefined, ...config }
+      if (existing) await agentWith(manager(sessionId, settings), [{ text: 'earlier' }]).agent.invoke('hi')
+      bed.env.service.faults.resetCounts()
+      await agentWith(manager(sessionId, settings), [
+        { toolUses: [{ name: 'add', toolUseId: 'tu-third', input: { a: 2, b: 2 } }] },
+        { text: '4' },
+      ]).agent.invoke('2+2?')
+      return Object.values(bed.env.service.faults.counts()).reduce((sum, stats) => sum + stats.calls, 0)
+    }
+    assert.deepEqual([await callsForTurn({}, false), await callsForTurn(pythonDefault, false)], [3, 10])
+    assert.deepEqual([await callsForTurn({}, true), await callsForTurn(pythonDefault, true)], [3, 9])
+  })
+
   it('keeps the toolUse in memory before the tool runs', async () => {
     const sessionId = newSessionId()
     let storedWhileToolRan: unknown[] = []
