@@ -25,7 +25,7 @@ import {
   type CompositeSessionParts,
   isCompositeSessionHeader,
   parseCompositeSessionHeader,
-} from '../mcp/index.ts'
+} from '../mcp/composite-session-header.ts'
 import { readLimitedBody } from '../shared/read-body.ts'
 import { type AuthConfig, type Authenticator, createAuthenticator, type Principal } from './auth.ts'
 import { JsonRpcError, McpServerError } from './errors.ts'

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { setImmediate } from 'node:timers/promises'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../mcp/index.ts'
+import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
 import { userTextEventPayload } from '../memory/external-event.ts'
 import { McpServerError } from './errors.ts'
 import { HealthStatus } from './health.ts'

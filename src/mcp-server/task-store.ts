@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../mcp/index.ts'
+import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
 import { McpServerError } from './errors.ts'
 
 /** The statuses of spec 2025-11-25 tasks. */

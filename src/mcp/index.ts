@@ -7,3 +7,11 @@ export {
   isCompositeSessionHeader,
   parseCompositeSessionHeader,
 } from './composite-session-header.ts'
+export {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CALL_MS,
+  LongRunningMcpClient,
+  type LongRunningMcpClientConfig,
+  McpClientConfigError,
+  type ToolProgress,
+} from './long-running-mcp-client.ts'
