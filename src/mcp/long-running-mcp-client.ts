@@ -32,7 +32,10 @@ export interface LongRunningMcpClientConfig extends Omit<McpClientOptions, 'task
   readonly headers?: Readonly<Record<string, string>>
   /** Longest silence allowed in a call: each progress notification starts it again (default 60 s). */
   readonly idleTimeoutMs?: number
-  /** Longest a call may take in all, progress or not (default 8 h, the AgentCore Runtime session limit). */
+  /**
+   * Longest a call may take in all, progress or not (default 8 h, the AgentCore Runtime session
+   * limit). Reaching it aborts the call, which tells the server to cancel it.
+   */
   readonly maxCallMs?: number
   /** Told of every progress notification, e.g. to show it to the user. */
   readonly onProgress?: (progress: ToolProgress) => void
@@ -50,14 +53,22 @@ export class McpClientConfigError extends Error {
   }
 }
 
+/** The MCP SDK's own request timeout, kept as the idle timeout: only silence this long ends a call. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+/** An AgentCore Runtime session ends at 8 h; no call outlives it. */
 export const DEFAULT_MAX_CALL_MS = 8 * 60 * 60 * 1000
+/** Upper bound of both durations: one day. */
+const MAX_DURATION_MS = 24 * 60 * 60 * 1000
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /**
  * Pass it in an agent's tools (`new Agent({ tools: [client] })`) as any `McpClient`; its tools
  * survive long calls. OpenTelemetry trace context is not injected into tool arguments unless
  * `disableMcpInstrumentation: false` is given, since a tool that checks its arguments strictly
- * refuses the extra `_meta` field.
+ * refuses the extra `_meta` field. One client is one connection: after `disconnect()`, build a new
+ * one. The composite header replaces any session id the server issues, so the server must accept
+ * session ids it did not issue (stateless, as ours and those on AgentCore Runtime are).
  */
 export class LongRunningMcpClient extends McpClient {
   readonly #idleTimeoutMs: number
@@ -66,16 +77,29 @@ export class LongRunningMcpClient extends McpClient {
 
   constructor(config: LongRunningMcpClientConfig) {
     const { url, memory, bearerToken, headers, idleTimeoutMs, maxCallMs, onProgress, ...options } = config
+    // Strands' task path polls without a cap or progress: the type leaves it out, and so does this.
+    if ('tasksConfig' in options)
+      throw new McpClientConfigError('tasksConfig', 'not supported: calls are long-lived by progress instead')
     const endpoint = parseUrl(url)
     checkDuration('idleTimeoutMs', idleTimeoutMs)
     checkDuration('maxCallMs', maxCallMs)
     const requestHeaders: Record<string, string> = {}
     for (const [name, value] of Object.entries(headers ?? {})) {
+      const key = name.toLowerCase()
+      if (!HEADER_NAME.test(name)) throw new McpClientConfigError('headers', `not a header name: ${name}`)
+      if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+        throw new McpClientConfigError('headers', `the value of ${name} must be a single-line string`)
       // The MCP SDK merges its own lower-case `mcp-session-id` with these: another spelling would
       // be sent twice, joined by a comma.
-      if (name.toLowerCase() === 'mcp-session-id')
+      if (key === 'mcp-session-id')
         throw new McpClientConfigError('headers', 'set the session through `memory`, not a header')
-      requestHeaders[name.toLowerCase()] = value
+      if (key === 'authorization' && bearerToken !== undefined)
+        throw new McpClientConfigError(
+          'headers',
+          'authorization is set by `bearerToken`; give one of the two',
+        )
+      if (key in requestHeaders) throw new McpClientConfigError('headers', `${name} is given twice`)
+      requestHeaders[key] = value
     }
     if (bearerToken !== undefined) {
       if (bearerToken.trim() === '' || /[\r\n]/.test(bearerToken))
@@ -95,18 +119,27 @@ export class LongRunningMcpClient extends McpClient {
     this.#onProgress = onProgress
   }
 
-  /** Calls the tool asking for progress; each notification resets the idle timeout. */
+  /**
+   * Calls the tool asking for progress; each notification resets the idle timeout. The overall cap
+   * is an abort, not the SDK's `maxTotalTimeout`: that one is only checked when progress arrives
+   * and does not tell the server, whereas an abort sends `notifications/cancelled`.
+   */
   override async callTool(
     tool: Parameters<McpClient['callTool']>[0],
     args: Parameters<McpClient['callTool']>[1],
     options?: McpCallToolOptions,
   ): Promise<Awaited<ReturnType<McpClient['callTool']>>> {
     const onProgress = this.#onProgress
+    const cap = new AbortController()
+    const maxCallMs = this.#maxCallMs
+    const timer = setTimeout(
+      () => cap.abort(new Error(`the call to ${tool.name} ran longer than maxCallMs (${maxCallMs} ms)`)),
+      maxCallMs,
+    )
     const longCall = {
-      ...options,
+      signal: options?.signal ? AbortSignal.any([options.signal, cap.signal]) : cap.signal,
       timeout: this.#idleTimeoutMs,
       resetTimeoutOnProgress: true,
-      maxTotalTimeout: this.#maxCallMs,
       // A progress callback is what makes the SDK send a progress token at all.
       onprogress: (progress: Progress) => {
         try {
@@ -116,8 +149,12 @@ export class LongRunningMcpClient extends McpClient {
         }
       },
     }
-    // Strands hands these options to the MCP SDK's callTool as they are.
-    return super.callTool(tool, args, longCall as McpCallToolOptions)
+    try {
+      // Strands hands these options to the MCP SDK's callTool as they are.
+      return await super.callTool(tool, args, longCall as McpCallToolOptions)
+    } finally {
+      clearTimeout(timer)
+    }
   }
 }
 
@@ -135,6 +172,9 @@ function parseUrl(url: string | URL): URL {
 
 function checkDuration(field: string, value: number | undefined): void {
   if (value === undefined) return
-  if (!Number.isInteger(value) || value < 1 || value > DEFAULT_MAX_CALL_MS * 3)
-    throw new McpClientConfigError(field, 'must be a whole number of milliseconds from 1 to 86,400,000')
+  if (!Number.isInteger(value) || value < 1 || value > MAX_DURATION_MS)
+    throw new McpClientConfigError(
+      field,
+      `must be a whole number of milliseconds from 1 to ${MAX_DURATION_MS}`,
+    )
 }

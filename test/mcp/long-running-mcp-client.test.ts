@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import { Agent, type MessageData } from '@strands-agents/sdk'
 import {
   CompositeSessionHeaderError,
@@ -9,7 +9,7 @@ import {
   type ToolProgress,
 } from '../../src/mcp/index.ts'
 import { AgentCoreMemorySessionManager, validateConverseHistory } from '../../src/memory/index.ts'
-import { listAllEvents, TEST_TOKEN, useMcpTestBed, waitFor } from '../helpers/mcp-server.ts'
+import { listAllEvents, structured, TEST_TOKEN, useMcpTestBed, waitFor } from '../helpers/mcp-server.ts'
 import { ScriptedModel, type ScriptStep } from '../helpers/scripted-model.ts'
 
 /** The tool results in an agent's history: status and the texts of their content. */
@@ -44,6 +44,7 @@ describe('LongRunningMcpClient: a Strands agent calling the long-running MCP ser
     clients.push(built)
     return built
   }
+  after(() => Promise.all(clients.map((each) => each.disconnect())))
   const agentWith = (tools: LongRunningMcpClient, turns: ScriptStep[], sessionManager?: object) => {
     const model = new ScriptedModel(turns)
     const agent = new Agent({
@@ -58,8 +59,7 @@ describe('LongRunningMcpClient: a Strands agent calling the long-running MCP ser
     toolUses: [{ name, toolUseId, input: { model_name: `run-${toolUseId}`, epochs } }],
   })
 
-  test('a call three times longer than the idle timeout succeeds on progress, which reaches onProgress in order', async (t) => {
-    t.after(() => Promise.all(clients.map((each) => each.disconnect())))
+  test('a call three times longer than the idle timeout succeeds on progress, which reaches onProgress in order', async () => {
     const progress: ToolProgress[] = []
     const tools = client({ idleTimeoutMs: 1000, onProgress: (update) => progress.push(update) })
     const { agent, model } = agentWith(tools, [train('tu-long', 15), { text: 'trained' }])
@@ -68,9 +68,9 @@ describe('LongRunningMcpClient: a Strands agent calling the long-running MCP ser
     assert.equal(result?.status, 'success', result?.text)
     assert.match(result?.text ?? '', /"test_accuracy"/)
     assert.equal(model.calls.length, 2)
-    // The tool's own progress is whole epochs; heartbeats add values just above the last one.
+    // The tool's own progress is whole epochs; heartbeats ('still working') come in between.
     assert.deepEqual(
-      progress.filter((update) => Number.isInteger(update.progress)).map((update) => update.progress),
+      progress.filter((update) => update.message?.startsWith('epoch')).map((update) => update.progress),
       Array.from({ length: 15 }, (_, i) => i + 1),
     )
     assert.ok(progress.every((update) => update.tool === 'model_training'))
@@ -86,13 +86,23 @@ describe('LongRunningMcpClient: a Strands agent calling the long-running MCP ser
     assert.equal(model.calls.length, 2)
   })
 
-  test('maxCallMs ends a call that keeps reporting progress', async () => {
-    const tools = client({ idleTimeoutMs: 1000, maxCallMs: 700 })
+  test('maxCallMs ends a call that keeps reporting progress, and the server cancels the task', async () => {
+    // A caller of its own (the composite header names its memory), so its tasks are its alone.
+    const memory = { sessionId: 'capped-session', memoryId: bed.memoryId, actorId: 'capped-user' }
+    const tools = client({ idleTimeoutMs: 1000, maxCallMs: 700, memory })
     const { agent } = agentWith(tools, [train('tu-capped', 15), { text: 'too long' }])
     await agent.invoke('train a model')
     const [result] = toolResults(agent.messages)
     assert.equal(result?.status, 'error')
-    assert.match(result?.text ?? '', /maximum total timeout/i)
+    assert.match(result?.text ?? '', /ran longer than maxCallMs \(700 ms\)/)
+    const watcher = await bed.connect({ memory })
+    const task = await waitFor(async () => {
+      const listed = structured(await watcher.callTool({ name: 'list_tasks', arguments: {} })).tasks as {
+        status: string
+      }[]
+      return listed.length === 1 && listed[0]?.status !== 'working' ? listed[0] : undefined
+    })
+    assert.equal(task.status, 'cancelled')
   })
 
   test("the composite header names the caller's memory: a background task's result lands in the session, and the next agent sees it", async () => {
@@ -147,6 +157,10 @@ describe('LongRunningMcpClient: configuration', () => {
     refused({ maxCallMs: 1.5 }, 'maxCallMs')
     refused({ bearerToken: 'two\nlines' }, 'bearerToken')
     refused({ headers: { 'Mcp-Session-Id': 'mine' } }, 'headers')
+    refused({ headers: { 'x-trace': 'one\r\ntwo' } }, 'headers')
+    refused({ headers: { 'bad name': 'x' } }, 'headers')
+    refused({ headers: { Authorization: 'Bearer a' }, bearerToken: 'b' }, 'headers')
+    refused({ tasksConfig: {} } as Partial<LongRunningMcpClientConfig>, 'tasksConfig')
   })
 
   test('refuses memory ids that break the service rules, naming the part', () => {
