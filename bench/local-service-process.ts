@@ -4,9 +4,17 @@
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
+
+/** Static credentials: the local service checks the signature's shape, not its value. */
+const BENCH_CREDENTIALS = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 
 export interface LocalServiceProcess {
   readonly url: string
+  /** Configuration of an AWS SDK client (data or control plane) pointed at the service. */
+  readonly clientConfig: { endpoint: string; region: string; credentials: typeof BENCH_CREDENTIALS }
+  /** Creates a memory through the control plane and returns its id. */
+  createMemory(name: string): Promise<string>
   /** Stops the process and waits for it to exit. */
   stop(): Promise<void>
 }
@@ -32,5 +40,15 @@ export async function startLocalServiceProcess(): Promise<LocalServiceProcess> {
     })
     child.once('exit', (code) => reject(new Error(`the local service exited with ${code}`)))
   })
-  return { url, stop }
+  const clientConfig = { endpoint: url, region: 'us-east-1', credentials: BENCH_CREDENTIALS }
+  const createMemory = async (name: string) => {
+    const control = new BedrockAgentCoreControlClient(clientConfig)
+    try {
+      const output = await control.send(new CreateMemoryCommand({ name, eventExpiryDuration: 30 }))
+      return output.memory?.id as string
+    } finally {
+      control.destroy()
+    }
+  }
+  return { url, clientConfig, createMemory, stop }
 }

@@ -11,10 +11,12 @@ import {
   ListEventsCommand,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
+import { loadEnvironment } from '../src/config.ts'
 
-const endpoint = process.env.AGENTCORE_ENDPOINT
+// AWS_REGION defaults to us-east-1; a malformed AGENTCORE_ENDPOINT fails here, naming the variable.
+const { AGENTCORE_ENDPOINT: endpoint, AWS_REGION: region } = loadEnvironment()
 const config = {
-  region: process.env.AWS_REGION ?? 'us-east-1',
+  region,
   ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
 }
 

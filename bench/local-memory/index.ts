@@ -10,25 +10,19 @@ import {
   CreateEventCommand,
   ListEventsCommand,
 } from '@aws-sdk/client-bedrock-agentcore'
-import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
 import { startLocalServiceProcess } from '../local-service-process.ts'
 
 const quick = process.env.BENCH_QUICK === '1'
 const EVENTS = quick ? 300 : 3000
 const LISTS = quick ? 100 : 1000
 const CONCURRENCY = 8
-const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 
 const service = await startLocalServiceProcess()
-const serviceUrl = service.url
-const clientConfig = { endpoint: serviceUrl, region: 'us-east-1', credentials }
-const control = new BedrockAgentCoreControlClient(clientConfig)
-const client = new BedrockAgentCoreClient(clientConfig)
-const memoryId = (await control.send(new CreateMemoryCommand({ name: 'bench', eventExpiryDuration: 30 })))
-  .memory?.id as string
+const client = new BedrockAgentCoreClient(service.clientConfig)
+const memoryId = await service.createMemory('bench')
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
-const url = new URL(serviceUrl)
+const url = new URL(service.url)
 
 /** One raw REST-JSON call with a SigV4-shaped header (the service checks its shape, not its value). */
 function rawPost(path: string, body: unknown): Promise<unknown> {
@@ -144,6 +138,5 @@ for (const [name, sdk, raw] of rows) {
 }
 
 client.destroy()
-control.destroy()
 agent.destroy()
 await service.stop()

@@ -23,10 +23,8 @@ import {
   CreateEventCommand,
   ListEventsCommand,
 } from '@aws-sdk/client-bedrock-agentcore'
-import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
 import { Agent, Message, TextBlock, ToolResultBlock, ToolUseBlock, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
-import { LocalAgentCoreService } from '../../src/local/index.ts'
 import { startLocalServiceProcess } from '../local-service-process.ts'
 import {
   AgentCoreMemorySessionManager,
@@ -34,6 +32,7 @@ import {
   encodeMessagePayload,
   type EventPayloadItem,
 } from '../../src/memory/index.ts'
+import { startLocalAgentCore } from '../../test/helpers/local-agentcore.ts'
 import { type ScriptStep, ScriptedModel, type ScriptedTurn } from '../../test/helpers/scripted-model.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
@@ -45,17 +44,11 @@ const SLOW_MODEL_MS = 1_100
 const ACTOR = 'bench-user'
 const quiet = { warn: () => {} }
 
-const service = await LocalAgentCoreService.start({ port: 0 })
-const clientConfig = {
-  endpoint: service.url,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'AKIDLOCALBENCH', secretAccessKey: 'local-bench-secret' },
-}
-const client = new BedrockAgentCoreClient({ ...clientConfig, maxAttempts: 1 })
-const control = new BedrockAgentCoreControlClient(clientConfig)
-const memoryId = (
-  await control.send(new CreateMemoryCommand({ name: 'bench_memory', eventExpiryDuration: 30 }))
-).memory?.id as string
+const local = await startLocalAgentCore()
+const { service } = local
+// Retries are the manager's (as with a client it builds itself): the SDK client makes one attempt.
+const client = new BedrockAgentCoreClient({ ...local.clientConfig, maxAttempts: 1 })
+const memoryId = await local.createMemory('bench_memory')
 let sessions = 0
 const newSessionId = () => `bench-${++sessions}`
 
@@ -258,30 +251,20 @@ interface RestoreTarget {
 
 /** The local service in its own process, with a client and a memory for the restore comparison. */
 async function startServiceProcess() {
-  const service = await startLocalServiceProcess()
-  let remoteClient: BedrockAgentCoreClient | undefined
-  let remoteMemoryId: string
+  const remote = await startLocalServiceProcess()
+  let memoryId: string
   try {
-    const config = { ...clientConfig, endpoint: service.url }
-    remoteClient = new BedrockAgentCoreClient({ ...config, maxAttempts: 1 })
-    const remoteControl = new BedrockAgentCoreControlClient(config)
-    try {
-      remoteMemoryId = (
-        await remoteControl.send(new CreateMemoryCommand({ name: 'bench_restore', eventExpiryDuration: 30 }))
-      ).memory?.id as string
-    } finally {
-      remoteControl.destroy()
-    }
+    memoryId = await remote.createMemory('bench_restore')
   } catch (error) {
-    remoteClient?.destroy()
-    await service.stop()
+    await remote.stop()
     throw error
   }
+  const remoteClient = new BedrockAgentCoreClient({ ...remote.clientConfig, maxAttempts: 1 })
   return {
-    target: { client: remoteClient, memoryId: remoteMemoryId },
+    target: { client: remoteClient, memoryId },
     async close() {
       remoteClient.destroy()
-      await service.stop()
+      await remote.stop()
     },
   }
 }
@@ -441,6 +424,5 @@ try {
   console.log(' every event of the run inside the 10 s skew window, so a read often takes 2 pages)')
 } finally {
   client.destroy()
-  control.destroy()
-  await service.close()
+  await local.close()
 }

@@ -8,6 +8,8 @@
 import type { ContentBlock, ContentBlockData, MessageData } from '@strands-agents/sdk'
 import { contentBlockFromData, Message, TextBlock } from '@strands-agents/sdk'
 import type { ConversationalPayload } from './external-event.ts'
+import { MEMORY_LIMITS } from './limits.ts'
+import { isRecord } from '../shared/is-record.ts'
 
 /** One item of CreateEvent's `payload`: a conversational message or a JSON blob. */
 export type EventPayloadItem = ConversationalPayload | { blob: unknown }
@@ -21,7 +23,7 @@ export interface MemoryEventLike {
 }
 
 /** Conversational text limit of CreateEvent; a message this long or longer goes as a blob (as in Python). */
-export const CONVERSATIONAL_TEXT_LIMIT = 100_000
+export const CONVERSATIONAL_TEXT_LIMIT = MEMORY_LIMITS.conversationalText
 /** Metadata key telling state events apart from messages. */
 export const STATE_TYPE_KEY = 'stateType'
 /** Metadata key naming the agent of an AGENT state event. */
@@ -298,7 +300,7 @@ function parseIfString(value: unknown): unknown {
  * `reasoning` becomes `reasoningContent`, a cache point's `cacheType` becomes `type`. Tool inputs
  * and JSON results are the user's data and are left alone.
  */
-export function toPythonBlock(block: ContentBlockData | Record<string, unknown>): Record<string, unknown> {
+function toPythonBlock(block: ContentBlockData | Record<string, unknown>): Record<string, unknown> {
   const data = block as Record<string, unknown>
   if (isRecord(data.reasoning)) {
     const { text, signature, redactedContent } = data.reasoning
@@ -337,7 +339,7 @@ function encodedBytes(base64: string) {
 }
 
 /** Python JSON -> TS Strands JSON, recursively (the inverse of {@link toPythonBlock}). */
-export function fromPythonValue(value: unknown): unknown {
+function fromPythonValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromPythonValue)
   if (!isRecord(value)) return value
   if (value.__bytes_encoded__ === true && typeof value.data === 'string') return value.data
@@ -371,7 +373,4 @@ function isBlankText(block: ContentBlockData): boolean {
   return typeof text === 'string' && text.trim() === ''
 }
 
-/** A plain JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+export { isRecord }

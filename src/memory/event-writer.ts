@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { CreateEventCommand, type CreateEventCommandOutput } from '@aws-sdk/client-bedrock-agentcore'
 import { errorMessage, errorName, MemorySessionError, rootCause } from './errors.ts'
 import type { EventPayloadItem } from './event-codec.ts'
-import { type RetryPolicy, withRetry } from './retry.ts'
+import { isPermanentError, type RetryPolicy, withRetry } from './retry.ts'
 
 /** The one method of `BedrockAgentCoreClient` the manager needs; tests may wrap it to count or delay calls. */
 export interface MemoryDataClient {
@@ -28,7 +28,10 @@ interface SealedEvent {
   readonly timestampMs: number
   clientToken: string
   attempts: number
-  /** The payload as sent, serialised once on the first attempt (the payload never changes after it). */
+  /**
+   * The payload as sent, serialised once when a read first compares a listed event with it (the
+   * payload never changes once the event was sent).
+   */
   body?: string
 }
 
@@ -66,6 +69,12 @@ export interface EventWriterConfig {
   readonly onWritten: (eventId: string, timestampMs: number) => void
   readonly log: (line: string) => void
 }
+
+/**
+ * The service refused the request itself: repeating it can never succeed, and the event is set
+ * aside. Any other failure (a missing memory, a denied write) keeps it for the next flush.
+ */
+const PERMANENT_REJECTIONS = ['ValidationException']
 
 /** Batching, retrying CreateEvent writer of one session. */
 export class EventWriter {
@@ -190,7 +199,7 @@ export class EventWriter {
     const candidates = timestampMs === undefined ? undefined : this.unacknowledged.get(timestampMs)
     if (!candidates) return false
     const body = JSON.stringify(payload)
-    return candidates.some((event) => event.body === body)
+    return candidates.some((event) => (event.body ??= JSON.stringify(event.payload)) === body)
   }
 
   /**
@@ -256,7 +265,7 @@ export class EventWriter {
         await this.send(event)
       } catch (error) {
         const cause = rootCause(error)
-        if (!isPermanentRejection(cause)) throw error
+        if (!isPermanentError(cause, PERMANENT_REJECTIONS)) throw error
         this.sealed.shift()
         this.acknowledge(event)
         this.setAside(event, cause)
@@ -332,9 +341,8 @@ export class EventWriter {
     return eventId
   }
 
-  /** Seals the body of an event about to go out for the first time and counts it unacknowledged. */
+  /** Counts an event about to go out for the first time as unacknowledged; its payload is fixed from now on. */
   private markSent(event: SealedEvent): void {
-    event.body = JSON.stringify(event.payload)
     const sameTime = this.unacknowledged.get(event.timestampMs)
     if (sameTime) sameTime.push(event)
     else this.unacknowledged.set(event.timestampMs, [event])
@@ -348,9 +356,4 @@ export class EventWriter {
     if (rest.length > 0) this.unacknowledged.set(event.timestampMs, rest)
     else this.unacknowledged.delete(event.timestampMs)
   }
-}
-
-/** The service refused the request itself: repeating it can never succeed. */
-function isPermanentRejection(error: unknown): boolean {
-  return (error as { name?: unknown } | undefined)?.name === 'ValidationException'
 }

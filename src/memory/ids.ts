@@ -63,10 +63,6 @@ export function explainIdViolation(value: unknown, rule: IdRule): string | undef
   return undefined
 }
 
-export function isValidId(value: unknown, rule: IdRule): value is string {
-  return explainIdViolation(value, rule) === undefined
-}
-
 /** Why `key` cannot be an event metadata key, or undefined when it can. */
 export function explainMetadataKeyViolation(key: string): string | undefined {
   if (key.length >= 1 && key.length <= METADATA_KEY_MAX_LENGTH && METADATA_KEY_PATTERN.test(key))

@@ -22,31 +22,16 @@ export {
   type EncodeMessageOptions,
   type EventPayloadItem,
   encodeMessagePayload,
-  fromPythonValue,
   type MemoryEventLike,
   pythonIsoTimestamp,
   STATE_TYPE_KEY,
   sessionStateEvent,
-  toPythonBlock,
 } from './event-codec.ts'
 export type { EventMetadata, MemoryDataClient, RejectedWrite } from './event-writer.ts'
 export { type ConversationalPayload, userTextEventPayload } from './external-event.ts'
-export {
-  ACTOR_ID_RULE,
-  explainIdViolation,
-  type IdRule,
-  isValidId,
-  MEMORY_ID_RULE,
-  SESSION_ID_RULE,
-} from './ids.ts'
-export {
-  DEFAULT_RELEVANCE_SCORE,
-  DEFAULT_TOP_K,
-  type RetrievalConfig,
-  resolveNamespace,
-  retrieveLongTermContext,
-} from './long-term-context.ts'
-export { DEFAULT_RETRY_POLICY, isRetryableError, type RetryPolicy, withRetry } from './retry.ts'
+export { ACTOR_ID_RULE, explainIdViolation, type IdRule, MEMORY_ID_RULE, SESSION_ID_RULE } from './ids.ts'
+export { type RetrievalConfig, resolveNamespace, retrieveLongTermContext } from './long-term-context.ts'
+export { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.ts'
 export {
   AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,

@@ -8,11 +8,12 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore'
 import { errorName } from './errors.ts'
 import type { MemoryDataClient } from './event-writer.ts'
+import { MEMORY_LIMITS } from './limits.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
 
 /** How to search one namespace. */
 export interface RetrievalConfig {
-  /** Records asked for (1..100, default 10). */
+  /** Records asked for (1..100, the service's limit; default 10). */
   readonly topK?: number
   /** Records scoring below this are left out (0..1, default 0.2; 0 keeps all). */
   readonly relevanceScore?: number
@@ -20,10 +21,8 @@ export interface RetrievalConfig {
   readonly strategyId?: string
 }
 
-export const DEFAULT_TOP_K = 10
-export const DEFAULT_RELEVANCE_SCORE = 0.2
-/** The service's limit on a search query. */
-const SEARCH_QUERY_LIMIT = 10_000
+const DEFAULT_TOP_K = 10
+const DEFAULT_RELEVANCE_SCORE = 0.2
 
 /** Fills `{actorId}`, `{sessionId}` and `{memoryStrategyId}` in a namespace template. */
 export function resolveNamespace(
@@ -55,7 +54,7 @@ export interface LongTermContextRequest {
  */
 export async function retrieveLongTermContext(request: LongTermContextRequest): Promise<string[]> {
   const { client, memoryId, actorId, sessionId } = request
-  const searchQuery = request.query.slice(0, SEARCH_QUERY_LIMIT)
+  const searchQuery = request.query.slice(0, MEMORY_LIMITS.searchQuery)
   const perNamespace = await Promise.all(
     Object.entries(request.namespaces).map(async ([template, config]) => {
       const namespace = resolveNamespace(template, { actorId, sessionId, strategyId: config.strategyId })

@@ -54,6 +54,38 @@ export function isRetryableError(error: unknown): boolean {
   return status === 429 || (typeof status === 'number' && status >= 500)
 }
 
+/**
+ * True when the service answered with one of `names`: an answer repeating the same request cannot
+ * change (a refused body, a memory that does not exist). Each caller names the answers it treats
+ * so; an error {@link isRetryableError} would retry is never permanent.
+ */
+export function isPermanentError(error: unknown, names: ReadonlySet<string> | readonly string[]): boolean {
+  const name = (error as { name?: unknown } | null | undefined)?.name
+  if (typeof name !== 'string') return false
+  const named = names instanceof Set ? names.has(name) : (names as readonly string[]).includes(name)
+  return named && !isRetryableError(error)
+}
+
+/**
+ * The wait before the next attempt once attempt `attempt` (1 for the first) failed: exponential
+ * from `baseDelayMs`, capped at `maxDelayMs`, with jitter drawn from `random` (0..1). `full` jitter
+ * (what {@link withRetry} uses) waits anywhere from 0 to the cap; `equal` jitter at least half of it.
+ * Whole milliseconds.
+ */
+export function backoffDelayMs(
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+  attempt: number,
+  random: () => number = Math.random,
+  jitter: 'full' | 'equal' = 'full',
+): number {
+  // The exponent is capped so a long run of attempts never overflows to Infinity (or 0 * Infinity).
+  const ceiling = Math.min(
+    policy.maxDelayMs,
+    policy.baseDelayMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30),
+  )
+  return Math.round(jitter === 'full' ? random() * ceiling : ceiling / 2 + (ceiling / 2) * random())
+}
+
 /** Where {@link withRetry} reports each retry: one `key=value | message` line per failed attempt. */
 export interface RetryLog {
   /** The API operation, e.g. `CreateEvent`. */
@@ -69,16 +101,15 @@ export interface RetryLog {
  */
 export async function withRetry<T>(
   policy: RetryPolicy,
-  call: (attempt: number) => Promise<T>,
+  call: () => Promise<T>,
   retryLog?: RetryLog,
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await call(attempt)
+      return await call()
     } catch (error) {
       if (attempt >= policy.maxAttempts || !isRetryableError(error)) throw error
-      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
-      const waitMs = Math.round(Math.random() * ceiling)
+      const waitMs = backoffDelayMs(policy, attempt)
       retryLog?.log(
         `operation=${retryLog.operation} attempt=${attempt} wait_ms=${waitMs} error=${errorName(error)} | retrying ${retryLog.what}`,
       )

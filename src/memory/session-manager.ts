@@ -47,8 +47,9 @@ import {
   METADATA_MAX_KEYS,
   SESSION_ID_RULE,
 } from './ids.ts'
+import { MEMORY_LIMITS } from './limits.ts'
 import { type RetrievalConfig, retrieveLongTermContext } from './long-term-context.ts'
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.ts'
+import { DEFAULT_RETRY_POLICY, isPermanentError, type RetryPolicy, withRetry } from './retry.ts'
 
 /** Where log lines go (`key=value | message`). */
 export interface MemoryLogger {
@@ -114,9 +115,13 @@ export interface AgentCoreMemorySessionManagerConfig {
 
 const RESERVED_METADATA_KEYS = new Set([STATE_TYPE_KEY, AGENT_ID_KEY])
 const CONTEXT_TAG_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
-const LIST_PAGE_SIZE = 100
+const DEFAULT_CONTEXT_TAG = 'user_context'
 /** Reads before a model call come at least this far apart: a short turn reads the session once, at the restore. */
 const DEFAULT_EXTERNAL_SYNC_MIN_INTERVAL_MS = 10_000
+/** Clock-skew allowance of a read before a model call. */
+const DEFAULT_EXTERNAL_SYNC_LOOKBACK_MS = 10_000
+/** DeleteEvent answers: the event is gone already, which is what the delete was for. */
+const ALREADY_DELETED = ['ResourceNotFoundException']
 /** Python's default agent id: its reader looks for this agent's state before it reads any message. */
 const DEFAULT_AGENT_ID = 'default'
 
@@ -132,7 +137,6 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   readonly memoryId: string
   readonly actorId: string
   readonly #sessionId: string
-  readonly #config: AgentCoreMemorySessionManagerConfig
   readonly #client: MemoryDataClient
   readonly #ownsClient: boolean
   readonly #retry: RetryPolicy
@@ -142,6 +146,18 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   readonly #persist: boolean
   /** Names this agent's state events; fixed by the config. */
   readonly #agentId: string
+  /** Long-term memory to search per prompt; undefined when no namespace is configured. */
+  readonly #retrieval: Readonly<Record<string, RetrievalConfig>> | undefined
+  readonly #contextTag: string
+  readonly #flushIntervalMs: number | undefined
+  readonly #filterRestoredToolContext: boolean
+  /** Python's default writes: an agent-state event of its own after every message. */
+  readonly #stateEveryMessage: boolean
+  /** Events written by others are also read before model calls (`syncExternalEvents` not `onInit`). */
+  readonly #syncBeforeModelCall: boolean
+  readonly #syncMinIntervalMs: number
+  /** Clock-skew allowance of every read: a read goes this far below where the previous one started. */
+  readonly #skewMs: number
   /**
    * Events this agent has in its history or wrote itself, by id, with their timestamps: never
    * appended again. Each completed read forgets events no later read can reach (stamped before its
@@ -149,8 +165,16 @@ export class AgentCoreMemorySessionManager extends SessionManager {
    * With `syncExternalEvents: 'onInit'` there are no later reads, and nothing is kept.
    */
   readonly #seenEvents = new Map<string, number>()
-  /** trackingIds of messages already buffered or written. */
-  readonly #persisted = new Set<string>()
+  /**
+   * trackingId of the toolUse message written before its tools ran, until the MessageAdded that
+   * appends it after them (a resumed interrupt fires BeforeTools for it once more in between).
+   */
+  #writtenAhead: string | undefined
+  /**
+   * trackingId of the message buffered last: a continuation merged into the agent's last message
+   * fires MessageAdded again under that id, and the message is not written twice.
+   */
+  #lastBuffered: string | undefined
   #agent: LocalAgent | undefined
   #lastTimestampMs = 0
   /** Local clock when the last completed ListEvents look (restore or sync) started. */
@@ -169,7 +193,6 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     // Strands validates its own id rule here; AgentCore ids differ, so the real one is kept apart.
     super({ sessionId: 'agentcore-memory' })
     validateConfig(config)
-    this.#config = config
     this.memoryId = config.memoryId
     this.actorId = config.actorId
     this.#sessionId = config.sessionId
@@ -183,13 +206,22 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#logger = config.logger ?? { warn: (line) => console.warn(line) }
     this.#persist = config.persist ?? true
     this.#agentId = config.agentId ?? DEFAULT_AGENT_ID
+    this.#retrieval =
+      config.retrieval && Object.keys(config.retrieval).length > 0 ? config.retrieval : undefined
+    this.#contextTag = config.contextTag ?? DEFAULT_CONTEXT_TAG
+    this.#flushIntervalMs = config.flushIntervalMs
+    this.#filterRestoredToolContext = config.filterRestoredToolContext === true
+    this.#stateEveryMessage = config.syncAgentStateEveryMessage === true
+    this.#syncBeforeModelCall = config.syncExternalEvents !== 'onInit'
+    this.#syncMinIntervalMs = config.externalSyncMinIntervalMs ?? DEFAULT_EXTERNAL_SYNC_MIN_INTERVAL_MS
+    this.#skewMs = config.externalSyncLookbackMs ?? DEFAULT_EXTERNAL_SYNC_LOOKBACK_MS
     const metadata = config.defaultMetadata
     this.#writer = new EventWriter({
       client: this.#client,
       memoryId: config.memoryId,
       actorId: config.actorId,
       sessionId: config.sessionId,
-      batchSize: config.batchSize ?? 100,
+      batchSize: config.batchSize ?? MEMORY_LIMITS.payloadItems,
       messageMetadata:
         metadata && Object.keys(metadata).length > 0
           ? Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, { stringValue: value }]))
@@ -197,7 +229,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       retry: this.#retry,
       nextTimestampMs: () => this.#nextTimestampMs(),
       onWritten: (eventId, timestampMs) => {
-        if (config.syncExternalEvents !== 'onInit') this.#seenEvents.set(eventId, timestampMs)
+        if (this.#syncBeforeModelCall) this.#seenEvents.set(eventId, timestampMs)
       },
       log: (line) => this.#log(line),
     })
@@ -246,13 +278,13 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       ...context,
       messages: this.#modelView(context.messages),
     }))
-    if (this.#config.flushIntervalMs !== undefined && this.#persist) {
+    if (this.#flushIntervalMs !== undefined && this.#persist) {
       this.#timer = setInterval(() => {
         if (this.#writer.pendingCount === 0) return
         this.flush().catch((error) =>
           this.#log(`error=${errorName(error)} | timed flush failed; messages kept`),
         )
-      }, this.#config.flushIntervalMs)
+      }, this.#flushIntervalMs)
       this.#timer.unref()
     }
   }
@@ -302,7 +334,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     if (sessionStored) this.#sessionStored = true
     this.#lastLookMs = startedMs
     this.#messageCounter = restored.length
-    const usable = this.#config.filterRestoredToolContext ? withoutToolBlocks(restored) : restored
+    const usable = this.#filterRestoredToolContext ? withoutToolBlocks(restored) : restored
     const statefulModel = (agent as { model?: { stateful?: boolean } }).model?.stateful === true
     if (usable.length > 0 && !statefulModel) {
       if (agent.messages.length > 0) {
@@ -329,6 +361,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   #onMessageAdded(agent: LocalAgent, message: Message): Promise<void> | undefined {
     this.#buffer(message)
+    if (message.trackingId === this.#writtenAhead) this.#writtenAhead = undefined
     const prompt = isPrompt(message)
     if (prompt) {
       this.#promptTrackingId = message.trackingId
@@ -337,9 +370,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     }
     const retrieval = prompt ? this.#retrieveContext(message) : undefined
     if (!this.#persist) return retrieval
-    const every = this.#config.syncAgentStateEveryMessage === true
-    if (every) this.#enqueueAgentState(agent)
-    if (!every && !this.#writer.isFull) return retrieval
+    if (this.#stateEveryMessage) this.#enqueueAgentState(agent)
+    else if (!this.#writer.isFull) return retrieval
     return Promise.all([retrieval, this.flush()]).then(() => {})
   }
 
@@ -347,6 +379,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   async #onBeforeTools(message: Message): Promise<void> {
     if (!this.#persist) return
     this.#buffer(message)
+    this.#writtenAhead = message.trackingId
     await this.flush()
   }
 
@@ -356,9 +389,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
    * event to the next look, which starts its read from where the last completed one started.
    */
   async #onBeforeModelCall(agent: LocalAgent): Promise<void> {
-    if (this.#config.syncExternalEvents === 'onInit') return
-    const minInterval = this.#config.externalSyncMinIntervalMs ?? DEFAULT_EXTERNAL_SYNC_MIN_INTERVAL_MS
-    if (this.#clock() - this.#lastLookMs < minInterval) return
+    if (!this.#syncBeforeModelCall) return
+    if (this.#clock() - this.#lastLookMs < this.#syncMinIntervalMs) return
     await this.#syncExternalEvents(agent)
   }
 
@@ -372,10 +404,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   /** Encodes a message into the write buffer once, at the moment it is said: later edits stay in memory only. */
   #buffer(message: Message): void {
-    if (!this.#persist || this.#persisted.has(message.trackingId)) return
+    const id = message.trackingId
+    if (!this.#persist || id === this.#lastBuffered || id === this.#writtenAhead) return
     if (this.#closed)
       throw new MemorySessionError('CLOSED', 'the session manager was closed; build a new one')
-    this.#persisted.add(message.trackingId)
+    this.#lastBuffered = id
     const payload = encodeMessagePayload(message, {
       messageId: this.#messageCounter,
       now: new Date(this.#clock()),
@@ -409,7 +442,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   /** State rides on the next message event; in the Python-default mode it is an event of its own, as Python writes it. */
   #queueState(event: { payload: EventPayloadItem[]; metadata: EventMetadata }): void {
-    if (this.#config.syncAgentStateEveryMessage) this.#writer.enqueueEvent(event.payload, event.metadata)
+    if (this.#stateEveryMessage) this.#writer.enqueueEvent(event.payload, event.metadata)
     else this.#writer.attachState(event.payload[0] as EventPayloadItem, event.metadata)
   }
 
@@ -447,11 +480,6 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     agent.messages.splice(beforePrompt ? agent.messages.length - 1 : agent.messages.length, 0, ...fresh)
     this.#messageCounter += fresh.length
     this.#logDebug(`messages=${fresh.length} | added events written outside this agent`)
-  }
-
-  /** Clock-skew allowance of every read: a read goes this far below where the previous one started. */
-  get #skewMs(): number {
-    return this.#config.externalSyncLookbackMs ?? 10_000
   }
 
   /**
@@ -498,7 +526,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     for (const [eventId, timestampMs] of this.#seenEvents) {
       if (timestampMs < reachableMs) this.#seenEvents.delete(eventId)
     }
-    if (this.#config.syncExternalEvents !== 'onInit') {
+    if (this.#syncBeforeModelCall) {
       for (const [eventId, timestampMs] of taken) {
         if (timestampMs >= reachableMs) this.#seenEvents.set(eventId, timestampMs)
       }
@@ -530,7 +558,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       actorId: this.actorId,
       sessionId: this.#sessionId,
       includePayloads: true,
-      maxResults: LIST_PAGE_SIZE,
+      maxResults: MEMORY_LIMITS.maxResults,
       ...(nextToken ? { nextToken } : {}),
     }
     try {
@@ -555,8 +583,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   /** Searches long-term memory with the prompt's text; the result goes into the model call only. */
   async #retrieveContext(message: Message): Promise<void> {
-    const namespaces = this.#config.retrieval
-    if (!namespaces || Object.keys(namespaces).length === 0) return
+    const namespaces = this.#retrieval
+    if (!namespaces) return
     const query = message.content.find((block) => block.type === 'textBlock')?.text
     if (!query?.trim()) return
     const texts = await retrieveLongTermContext({
@@ -569,7 +597,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       retry: this.#retry,
       log: (line) => this.#log(line),
     })
-    const tag = this.#config.contextTag ?? 'user_context'
+    const tag = this.#contextTag
     this.#context =
       texts.length > 0
         ? { trackingId: message.trackingId, text: `<${tag}>${texts.join('\n')}</${tag}>` }
@@ -656,7 +684,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
         log: (line) => this.#log(line),
       })
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error
+      if (!isPermanentError(error, ALREADY_DELETED)) throw error
     }
   }
 
@@ -708,7 +736,7 @@ function validateConfig(config: AgentCoreMemorySessionManagerConfig): void {
     const problem = explainMetadataValueViolation(config.agentId)
     if (problem) throw new MemoryConfigError('agentId', problem)
   }
-  checkInteger('batchSize', config.batchSize, 1, 100)
+  checkInteger('batchSize', config.batchSize, 1, MEMORY_LIMITS.payloadItems)
   checkDuration('flushIntervalMs', config.flushIntervalMs, { positive: true })
   if (config.contextTag !== undefined && !CONTEXT_TAG_PATTERN.test(config.contextTag)) {
     throw new MemoryConfigError('contextTag', `must match ${CONTEXT_TAG_PATTERN.source}`)
@@ -731,7 +759,7 @@ function validateConfig(config: AgentCoreMemorySessionManagerConfig): void {
     const field = `retrieval[${JSON.stringify(template)}]`
     if (template.trim() === '' || template.includes('*'))
       throw new MemoryConfigError(field, 'must be a namespace without wildcards')
-    checkInteger(`${field}.topK`, retrieval.topK, 1, 100)
+    checkInteger(`${field}.topK`, retrieval.topK, 1, MEMORY_LIMITS.topK)
     const score = retrieval.relevanceScore
     if (score !== undefined && !(typeof score === 'number' && score >= 0 && score <= 1)) {
       throw new MemoryConfigError(`${field}.relevanceScore`, 'must be a number from 0 to 1')
@@ -780,9 +808,6 @@ function checkDuration(field: string, value: number | undefined, options: { posi
     )
   }
 }
-
-/** The metadata type of CreateEvent, re-exported for callers that build events themselves. */
-export type { EventMetadata }
 
 /** The page's next token and a copy of its events that the reader may clear as it goes. */
 function ownPage(page: ListEventsCommandOutput): {

@@ -1,0 +1,23 @@
+/**
+ * Limits of the AgentCore Memory data plane (FACTS section 3). Kept in one place so the session
+ * manager stays within what the service accepts and the local service enforces the same numbers.
+ */
+export const MEMORY_LIMITS = {
+  /** Payload items of one CreateEvent. */
+  payloadItems: 100,
+  /** Characters of one conversational text. */
+  conversationalText: 100_000,
+  metadataFilters: 5,
+  /** Page size of a list call (ListEvents and the like). */
+  maxResults: 100,
+  defaultMaxResults: 20,
+  /** Characters of a RetrieveMemoryRecords search query. */
+  searchQuery: 10_000,
+  /** Records a RetrieveMemoryRecords call may ask for. */
+  topK: 100,
+  recordText: 100_000,
+  batchRecords: 100,
+  recordMetadataKeys: 20,
+  /** Latest accepted event time: year 9999, so event ids stay plain digits. */
+  maxTimestampSeconds: 253_402_300_799,
+} as const
