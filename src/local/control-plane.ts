@@ -4,7 +4,7 @@ import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
 import { FieldChecker } from './field-checker.ts'
 import type { MemoryStore, StoredMemory, StoredStrategy } from './memory-store.ts'
 import { keyPaging } from './paging.ts'
-import { encodePageToken, pageOfRows } from './page-token.ts'
+import { encodePageToken, pageOfRows } from '../shared/page-token.ts'
 import { hashRequest } from './request-hash.ts'
 import type { JsonRoute } from './router.ts'
 
@@ -27,7 +27,7 @@ export interface ControlPlaneDeps {
 }
 
 /** Ten random letters and digits: the suffix AgentCore puts on memory and strategy ids. */
-export function randomSuffix(): string {
+function randomSuffix(): string {
   const bytes = randomBytes(10)
   let suffix = ''
   for (const byte of bytes) suffix += ALPHANUMERIC[byte % ALPHANUMERIC.length]
@@ -161,7 +161,7 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
           nowMs: now(),
         }
         const outcome = store.idempotent(guarded, () => {
-          if (!store.findMemory(memoryId)) throw notFound(`Memory ${memoryId}`)
+          if (!store.hasMemory(memoryId)) throw notFound(`Memory ${memoryId}`)
           store.deleteMemory(memoryId)
           return { memoryId, status: 'DELETING' }
         })

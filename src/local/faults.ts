@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { AwsServiceError } from './errors.ts'
-
-export { seededRandom } from '../shared/seeded-random.ts'
+import { isRecord } from '../shared/is-record.ts'
 
 /**
  * Faults to inject into one operation. Rates are probabilities in [0, 1]; `*Next` counts fail the
@@ -47,12 +46,12 @@ const FAULT_KEYS = new Set([
 
 /** Validates a fault configuration from an untrusted source (the admin endpoint, a config file). */
 export function parseFaultConfig(input: unknown): FaultConfig {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+  if (!isRecord(input)) {
     throw new AwsServiceError('ValidationException', 'faults must be an object keyed by operation name')
   }
   const result: Record<string, OperationFaults> = {}
   for (const [operation, faults] of Object.entries(input)) {
-    if (faults === null || typeof faults !== 'object' || Array.isArray(faults)) {
+    if (!isRecord(faults)) {
       throw new AwsServiceError('ValidationException', `faults.${operation} must be an object`)
     }
     for (const [key, value] of Object.entries(faults)) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readLimitedBody } from '../shared/read-body.ts'
 import { AwsServiceError } from './errors.ts'
+import { isRecord } from '../shared/is-record.ts'
 
 /** Reads the whole body, refusing more than `limitBytes` before buffering it. */
 export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
@@ -24,10 +25,10 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   } catch {
     throw new AwsServiceError('SerializationException', 'Request body is not valid JSON')
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isRecord(parsed)) {
     throw new AwsServiceError('SerializationException', 'Request body must be a JSON object')
   }
-  return parsed as Record<string, unknown>
+  return parsed
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown, requestId: string): void {

@@ -5,11 +5,11 @@ export {
   type OperationFaults,
   type OperationStats,
   parseFaultConfig,
-  seededRandom,
 } from './faults.ts'
 export { newRuntimeSessionId, type RuntimeTarget } from './invoke-gateway.ts'
 export { type LocalAgentCoreConfig, LocalAgentCoreService } from './local-agentcore-service.ts'
 export { MEMORY_LIMITS } from './limits.ts'
 export type { MemoryStore, StoredEvent, StoredMemory, StoredRecord } from './memory-store.ts'
 export { scoreDocuments, tokenize } from './relevance.ts'
+export { seededRandom } from '../shared/seeded-random.ts'
 export { SqliteMemoryStore, type SqliteMemoryStoreConfig } from './sqlite-memory-store.ts'

@@ -13,8 +13,8 @@ export interface RuntimeTarget {
 /** Runtimes by full ARN, by the runtime id after `runtime/`, or `*` for any runtime. */
 export type RuntimeTable = Map<string, RuntimeTarget>
 
-export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id'
-export const REQUEST_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-request-id'
+const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id'
+const REQUEST_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-request-id'
 const USER_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-user-id'
 const CUSTOM_HEADER_PREFIX = 'x-amzn-bedrock-agentcore-runtime-custom-'
 const PASSED_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', USER_ID_HEADER]
@@ -43,7 +43,7 @@ export function runtimeIdOf(arn: string): string | undefined {
 }
 
 /** Looks a runtime up by ARN, by its id (registering an ARN also registers its id), then by `*`. */
-export function resolveRuntime(runtimes: RuntimeTable, identifier: string): RuntimeTarget | undefined {
+function resolveRuntime(runtimes: RuntimeTable, identifier: string): RuntimeTarget | undefined {
   return runtimes.get(identifier) ?? runtimes.get(runtimeIdOf(identifier) ?? identifier) ?? runtimes.get('*')
 }
 

@@ -19,10 +19,9 @@ import type {
   EventPredicate,
   MemoryStore,
   StoredEvent,
-  StoredMemory,
   StoredRecord,
 } from './memory-store.ts'
-import { decodePageToken, encodePageToken, pageAfter, pageOfRows } from './page-token.ts'
+import { decodePageToken, encodePageToken, pageAfter, pageOfRows } from '../shared/page-token.ts'
 import { MEMORY_LIMITS } from './limits.ts'
 import { keyPaging, offsetPaging } from './paging.ts'
 import { scoreDocuments } from './relevance.ts'
@@ -47,11 +46,9 @@ export interface MemoryDataPlaneDeps {
 export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
   const { store, now } = deps
 
-  const requireMemory = (checker: FieldChecker, memoryId: string | undefined): StoredMemory => {
+  const requireMemory = (checker: FieldChecker, memoryId: string | undefined): void => {
     checker.throwIfInvalid()
-    const memory = store.findMemory(memoryId as string)
-    if (memory?.status !== 'ACTIVE') throw notFound(`Memory ${memoryId}`)
-    return memory
+    if (!store.hasMemory(memoryId as string)) throw notFound(`Memory ${memoryId}`)
   }
 
   const sessionPath = (request: OperationRequest, checker: FieldChecker) => ({
@@ -130,16 +127,17 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           ...(branch ? { branch } : {}),
           ...(metadata ? { metadata } : {}),
         }
+        const nowMs = now()
         const outcome = store.idempotent(
           {
             scope: `CreateEvent:${memoryId}`,
             token: clientToken,
             requestHash: hashRequest({ ...body, memoryId, clientToken: undefined }),
             memoryId: memoryId as string,
-            nowMs: now(),
+            nowMs,
           },
           () => {
-            store.insertEvent(event, now())
+            store.insertEvent(event, nowMs)
             return eventToWire(event, true)
           },
         )
@@ -198,7 +196,15 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         if (metadataFilter) predicates.push(metadataFilter)
         const predicate: EventPredicate | undefined =
           predicates.length === 0 ? undefined : (event) => predicates.every((test) => test(event))
-        const page = store.listEvents(ids.memoryId, ids.actorId, ids.sessionId, cursor, maxResults, predicate)
+        const page = store.listEvents(
+          ids.memoryId,
+          ids.actorId,
+          ids.sessionId,
+          cursor,
+          maxResults,
+          predicate,
+          includePayloads,
+        )
         return {
           status: 200,
           body: {
@@ -221,11 +227,11 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         const scope = `sessions:${memoryId}:${actorId}`
         const { after, limit } = keyPaging(checker, request.body, scope)
         requireMemory(checker, memoryId)
-        const position = after && { createdAtMs: -Number(after[0]), sessionId: String(after[1]), actorId }
+        const position = after && { createdAtMs: Number(after[0]), sessionId: String(after[1]) }
         const { page, next } = pageOfRows(
           store.listSessions(memoryId, actorId, position, limit + 1),
           limit,
-          (row) => [-row.createdAtMs, row.sessionId],
+          (row) => [row.createdAtMs, row.sessionId],
         )
         return {
           status: 200,
@@ -713,7 +719,7 @@ function recordToWire(record: StoredRecord, score?: number): Record<string, unkn
 }
 
 /** The wire form of an event; timestamps go out as epoch seconds, as the SDK expects. */
-export function eventToWire(event: StoredEvent, includePayloads: boolean): Record<string, unknown> {
+function eventToWire(event: StoredEvent, includePayloads: boolean): Record<string, unknown> {
   return {
     memoryId: event.memoryId,
     actorId: event.actorId,

@@ -71,6 +71,12 @@ export interface SessionRow {
   readonly createdAtMs: number
 }
 
+/** Where a sessions listing stands: the last session's first-event time and id. */
+export interface SessionPosition {
+  readonly createdAtMs: number
+  readonly sessionId: string
+}
+
 /** A request guarded by a client token; `memoryId` ties the kept answer to a memory's lifetime. */
 export interface IdempotentRequest {
   readonly scope: string
@@ -101,6 +107,8 @@ export interface MemoryStore {
 
   insertMemory(memory: StoredMemory): void
   findMemory(id: string): StoredMemory | undefined
+  /** Whether a memory with this id is stored (a stored memory is ACTIVE), without reading its body. */
+  hasMemory(id: string): boolean
   findMemoryByName(name: string): StoredMemory | undefined
   /** Oldest first, after the memory `after` names (created time and id), at most `limit`. */
   listMemories(after: MemoryPosition | undefined, limit: number): StoredMemory[]
@@ -108,7 +116,10 @@ export interface MemoryStore {
 
   insertEvent(event: StoredEvent, storedAtMs: number): void
   findEvent(memoryId: string, actorId: string, sessionId: string, eventId: string): StoredEvent | undefined
-  /** Newest first, starting after `after`, keeping events that pass `predicate`. */
+  /**
+   * Newest first, starting after `after`, keeping events that pass `predicate`. With
+   * `includePayloads` false (default true) payloads are not decoded and come back empty.
+   */
   listEvents(
     memoryId: string,
     actorId: string,
@@ -116,17 +127,23 @@ export interface MemoryStore {
     after: EventCursor | undefined,
     limit: number,
     predicate: EventPredicate | undefined,
+    includePayloads?: boolean,
   ): EventPage
   deleteEvent(memoryId: string, actorId: string, sessionId: string, eventId: string): boolean
-  /** The newest event of a branch in a session, to find a branch's fork point. */
+  /** The oldest event of a branch in a session (the one that names its root), to find its fork point. */
   firstEventOfBranch(
     memoryId: string,
     actorId: string,
     sessionId: string,
     branch: string,
   ): StoredEvent | undefined
-  /** Newest session first, after `after`, at most `limit`. */
-  listSessions(memoryId: string, actorId: string, after: SessionRow | undefined, limit: number): SessionRow[]
+  /** Newest session first (ties by session id), strictly after `after`, at most `limit`. */
+  listSessions(
+    memoryId: string,
+    actorId: string,
+    after: SessionPosition | undefined,
+    limit: number,
+  ): SessionRow[]
   /** In id order, after `after`, at most `limit`. */
   listActors(memoryId: string, after: string | undefined, limit: number): string[]
   /** Removes events stored longer ago than their memory's expiry; returns how many. */

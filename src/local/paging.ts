@@ -1,6 +1,6 @@
 import type { FieldChecker } from './field-checker.ts'
 import { MEMORY_LIMITS } from './limits.ts'
-import { decodePageToken, isSortKey } from './page-token.ts'
+import { decodePageToken, isSortKey } from '../shared/page-token.ts'
 
 /** maxResults and a key-based nextToken, for listings that page with {@link pageAfter}. */
 export function keyPaging(checker: FieldChecker, body: Record<string, unknown>, scope: string) {

@@ -9,6 +9,7 @@ import type {
   IdempotentResult,
   MemoryPosition,
   MemoryStore,
+  SessionPosition,
   SessionRow,
   StoredEvent,
   StoredMemory,
@@ -143,6 +144,10 @@ export class SqliteMemoryStore implements MemoryStore {
     return row ? (JSON.parse(row.body) as StoredMemory) : undefined
   }
 
+  hasMemory(id: string): boolean {
+    return this.statement('SELECT 1 FROM memories WHERE id = ?').get(id) !== undefined
+  }
+
   findMemoryByName(name: string): StoredMemory | undefined {
     const row = this.statement('SELECT body FROM memories WHERE name = ?').get(name) as
       { body: string } | undefined
@@ -201,6 +206,7 @@ export class SqliteMemoryStore implements MemoryStore {
     after: EventCursor | undefined,
     limit: number,
     predicate: EventPredicate | undefined,
+    includePayloads = true,
   ): EventPage {
     const first = this.statement(
       `SELECT * FROM events WHERE memory_id = ? AND actor_id = ? AND session_id = ?
@@ -229,7 +235,7 @@ export class SqliteMemoryStore implements MemoryStore {
           )
         : first.all(memoryId, actorId, sessionId, chunk)) as unknown as EventRow[]
       for (const row of rows) {
-        const event = toEvent(row)
+        const event = toEvent(row, includePayloads)
         if (predicate && !predicate(event)) continue
         if (events.length === limit) return { events, ...(lastKept ? { next: lastKept } : {}) }
         events.push(event)
@@ -264,21 +270,24 @@ export class SqliteMemoryStore implements MemoryStore {
   listSessions(
     memoryId: string,
     actorId: string,
-    after: SessionRow | undefined,
+    after: SessionPosition | undefined,
     limit: number,
   ): SessionRow[] {
-    // Newest first: order by (-created, session id); the page continues strictly after `after`.
-    const rows = this.statement(
-      `SELECT session_id, MIN(created_at_ms) AS created FROM events WHERE memory_id = ? AND actor_id = ?
-       GROUP BY session_id HAVING ? IS NULL OR (-created, session_id) > (?, ?)
-       ORDER BY created DESC, session_id LIMIT ?`,
-    ).all(
-      memoryId,
-      actorId,
-      after ? 1 : null,
-      after ? -after.createdAtMs : 0,
-      after?.sessionId ?? '',
-      limit,
+    // Newest first, ties by session id; the page continues strictly after `after`.
+    const sessions = `SELECT session_id, MIN(created_at_ms) AS created FROM events WHERE memory_id = ? AND actor_id = ?
+       GROUP BY session_id`
+    const order = 'ORDER BY created DESC, session_id LIMIT ?'
+    const rows = (
+      after
+        ? this.statement(`${sessions} HAVING created < ? OR (created = ? AND session_id > ?) ${order}`).all(
+            memoryId,
+            actorId,
+            after.createdAtMs,
+            after.createdAtMs,
+            after.sessionId,
+            limit,
+          )
+        : this.statement(`${sessions} ${order}`).all(memoryId, actorId, limit)
     ) as { session_id: string; created: number }[]
     return rows.map((row) => ({ sessionId: row.session_id, actorId, createdAtMs: row.created }))
   }
@@ -381,14 +390,15 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 }
 
-function toEvent(row: EventRow): StoredEvent {
+/** An event from its row; without `withPayload` the payload is left undecoded and empty. */
+function toEvent(row: EventRow, withPayload = true): StoredEvent {
   return {
     memoryId: row.memory_id,
     actorId: row.actor_id,
     sessionId: row.session_id,
     eventId: row.event_id,
     eventTimestamp: row.event_ts,
-    payload: JSON.parse(row.payload) as unknown[],
+    payload: withPayload ? (JSON.parse(row.payload) as unknown[]) : [],
     ...(row.branch_name !== null
       ? {
           branch: {
