@@ -11,6 +11,14 @@ const optionalUrl = z
   .url()
   .optional()
   .or(z.literal('').transform(() => undefined))
+/** An empty variable counts as unset (`MCP_HOST=` in a .env file). */
+const blankAsUnset = (value: unknown) => (value === '' ? undefined : value)
+const optionalText = z.preprocess(blankAsUnset, z.string().optional())
+/** Longest delay a Node timer takes; a longer one silently fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647
+/** A non-negative integer, `fallback` when unset or empty. */
+const count = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(max).default(fallback))
 
 const EnvSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
@@ -23,8 +31,34 @@ const EnvSchema = z.object({
   PORT: port(8080),
   MCP_PORT: port(8000),
   MCP_SERVER_URL: optionalUrl,
-  MCP_BEARER_TOKEN: z.string().optional(),
+  MCP_BEARER_TOKEN: optionalText,
   LONGRUN_DATA_DIR: z.string().min(1).default('.longrun'),
+  // The long-running MCP server (src/mcp-server/main.ts); its defaults for an unset MCP_HOST differ
+  // (0.0.0.0 there, loopback for `longrun dev`), so the default is applied where it is used.
+  MCP_HOST: optionalText,
+  MCP_AUTH: z.preprocess(blankAsUnset, z.enum(['none']).optional()),
+  MCP_JWT_ISSUER: optionalText,
+  /** Comma-separated audiences. */
+  MCP_JWT_AUDIENCE: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .transform((value) => value.split(',').map((each) => each.trim()))
+      .optional(),
+  ),
+  MCP_JWKS_URL: optionalUrl,
+  /** Safe by default: only `false` lets a token name another actor. */
+  MCP_JWT_SUBJECT_IS_ACTOR: z
+    .preprocess(blankAsUnset, z.enum(['true', 'false']).default('true'))
+    .transform((value) => value === 'true'),
+  MCP_JWT_SUBJECT_CLAIM: optionalText,
+  MCP_HEARTBEAT_INTERVAL_MS: count(10_000, MAX_TIMER_MS),
+  MCP_SHUTDOWN_GRACE_MS: count(10_000, MAX_TIMER_MS),
+  MCP_TASK_TTL_SECONDS: count(7 * 24 * 3600, Math.floor(Number.MAX_SAFE_INTEGER / 1000)),
+  MCP_MAX_BODY_BYTES: count(4 * 1024 * 1024),
+  MCP_DELIVERY_BASE_DELAY_MS: count(200, MAX_TIMER_MS),
+  MCP_DELIVERY_MAX_DELAY_MS: count(60_000, MAX_TIMER_MS),
+  MCP_TRAINING_EPOCH_DELAY_MS: count(0, MAX_TIMER_MS),
 })
 
 export type Environment = z.infer<typeof EnvSchema>

@@ -67,9 +67,9 @@ export async function runDevCommand(args: string[], env: Environment): Promise<v
     const token = env.MCP_BEARER_TOKEN ?? randomBytes(24).toString('base64url')
     mcp = await LongRunningMcpServer.start({
       ...configFromEnv({
-        ...process.env,
-        MCP_PORT: String(mcpPort),
-        MCP_HOST: process.env.MCP_HOST ?? '127.0.0.1',
+        ...env,
+        MCP_PORT: mcpPort,
+        MCP_HOST: env.MCP_HOST ?? '127.0.0.1',
         LONGRUN_DATA_DIR: dataDir,
         AGENTCORE_ENDPOINT: local.url,
         MCP_BEARER_TOKEN: token,

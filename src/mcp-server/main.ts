@@ -3,42 +3,43 @@
  * `node src/mcp-server/main.ts`. Prints the server URL on stdout (logs go to stderr).
  */
 import { resolve } from 'node:path'
-import { loadEnvironment } from '../config.ts'
+import { type Environment, loadEnvironment } from '../config.ts'
 import type { AuthConfig } from './auth.ts'
 import { McpServerError } from './errors.ts'
 import { stderrLogger } from './logger.ts'
 import { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
 import { modelTrainingTool, textStatisticsTool } from './tools/index.ts'
 
-/** Reads the server's configuration from environment variables (documented in the README). */
-export function configFromEnv(env: NodeJS.ProcessEnv): LongRunningMcpServerConfig {
-  // Variables the whole project shares are parsed and checked once, in src/config.ts.
-  const shared = loadEnvironment(env)
-  const dataDir = resolve(shared.LONGRUN_DATA_DIR)
+/**
+ * The server's configuration from the environment as src/config.ts parsed and checked it
+ * (`loadEnvironment()`; every variable is documented in .env.example).
+ */
+export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
+  const dataDir = resolve(env.LONGRUN_DATA_DIR)
   return {
-    port: shared.MCP_PORT,
+    port: env.MCP_PORT,
     host: env.MCP_HOST ?? '0.0.0.0',
     dataDir,
     auth: authFromEnv(env),
-    region: shared.AWS_REGION,
-    ...(shared.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: shared.AGENTCORE_ENDPOINT }),
-    heartbeatIntervalMs: integer(env, 'MCP_HEARTBEAT_INTERVAL_MS', 10_000),
-    shutdownGraceMs: integer(env, 'MCP_SHUTDOWN_GRACE_MS', 10_000),
-    taskTtlMs: integer(env, 'MCP_TASK_TTL_SECONDS', 7 * 24 * 3600) * 1000,
-    maxBodyBytes: integer(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024),
-    deliveryBaseDelayMs: integer(env, 'MCP_DELIVERY_BASE_DELAY_MS', 200),
-    deliveryMaxDelayMs: integer(env, 'MCP_DELIVERY_MAX_DELAY_MS', 60_000),
+    region: env.AWS_REGION,
+    ...(env.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
+    heartbeatIntervalMs: env.MCP_HEARTBEAT_INTERVAL_MS,
+    shutdownGraceMs: env.MCP_SHUTDOWN_GRACE_MS,
+    taskTtlMs: env.MCP_TASK_TTL_SECONDS * 1000,
+    maxBodyBytes: env.MCP_MAX_BODY_BYTES,
+    deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
+    deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
     logger: stderrLogger,
     tools: [
-      modelTrainingTool({ dataDir, epochDelayMs: integer(env, 'MCP_TRAINING_EPOCH_DELAY_MS', 0) }),
+      modelTrainingTool({ dataDir, epochDelayMs: env.MCP_TRAINING_EPOCH_DELAY_MS }),
       textStatisticsTool(),
     ],
   }
 }
 
-function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig {
-  if (env.MCP_JWT_ISSUER !== undefined && env.MCP_JWT_ISSUER !== '') {
-    if (!env.MCP_JWKS_URL || !env.MCP_JWT_AUDIENCE) {
+function authFromEnv(env: Environment): AuthConfig {
+  if (env.MCP_JWT_ISSUER !== undefined) {
+    if (env.MCP_JWKS_URL === undefined || env.MCP_JWT_AUDIENCE === undefined) {
       throw new McpServerError(
         'INVALID_CONFIG',
         'MCP_JWT_ISSUER needs MCP_JWKS_URL and MCP_JWT_AUDIENCE as well',
@@ -47,17 +48,13 @@ function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig {
     return {
       kind: 'jwt',
       issuer: env.MCP_JWT_ISSUER,
-      audience: env.MCP_JWT_AUDIENCE.split(',').map((each) => each.trim()),
+      audience: env.MCP_JWT_AUDIENCE,
       jwks: env.MCP_JWKS_URL,
-      // Safe by default: only MCP_JWT_SUBJECT_IS_ACTOR=false lets a token name another actor.
-      requireSubjectMatchesActor: env.MCP_JWT_SUBJECT_IS_ACTOR !== 'false',
-      ...(env.MCP_JWT_SUBJECT_CLAIM !== undefined &&
-        env.MCP_JWT_SUBJECT_CLAIM !== '' && { subjectClaim: env.MCP_JWT_SUBJECT_CLAIM }),
+      requireSubjectMatchesActor: env.MCP_JWT_SUBJECT_IS_ACTOR,
+      ...(env.MCP_JWT_SUBJECT_CLAIM !== undefined && { subjectClaim: env.MCP_JWT_SUBJECT_CLAIM }),
     }
   }
-  if (env.MCP_BEARER_TOKEN !== undefined && env.MCP_BEARER_TOKEN !== '') {
-    return { kind: 'bearer', token: env.MCP_BEARER_TOKEN }
-  }
+  if (env.MCP_BEARER_TOKEN !== undefined) return { kind: 'bearer', token: env.MCP_BEARER_TOKEN }
   if (env.MCP_AUTH === 'none') return { kind: 'none' }
   throw new McpServerError(
     'INVALID_CONFIG',
@@ -65,22 +62,11 @@ function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig {
   )
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 0) {
-    throw new McpServerError(
-      'INVALID_CONFIG',
-      `${name} must be a non-negative integer (got ${JSON.stringify(raw)})`,
-    )
-  }
-  return value
-}
-
 /** Starts the server and stops it cleanly on SIGTERM/SIGINT. */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<LongRunningMcpServer> {
-  const config = configFromEnv(env)
+export async function main(
+  source: Record<string, string | undefined> = process.env,
+): Promise<LongRunningMcpServer> {
+  const config = configFromEnv(loadEnvironment(source))
   const server = await LongRunningMcpServer.start(config)
   process.stdout.write(`${server.url}\n`)
   const stop = () => {

@@ -537,42 +537,50 @@ class RequestHandler {
     })
     // Set once start() returns; events come only later (the tool runs on a later turn of the loop).
     let taskId = ''
+    const log = (data: Record<string, unknown>) => {
+      send({ method: 'notifications/message', params: { level: 'info', logger: tool.name, data } })
+    }
     // The watcher goes in with the start itself: no end can happen before it is attached.
     const watch = (event: TaskEvent) => {
-      if (event.type === 'heartbeat' && token !== undefined) {
-        // Progress must increase: a heartbeat reports the last progress plus a tiny step.
-        const progress = heartbeatProgress(lastProgress)
-        lastProgress = progress
-        send({
-          method: 'notifications/progress',
-          params: {
-            progressToken: token,
-            progress,
-            ...(lastTotal !== undefined && progress <= lastTotal && { total: lastTotal }),
-            message: 'still working',
-          },
-        })
-      }
-      if (event.type === 'progress' && token !== undefined && event.progress > lastProgress) {
-        lastProgress = event.progress
-        if (event.total !== undefined) lastTotal = event.total
-        send({
-          method: 'notifications/progress',
-          params: {
-            progressToken: token,
-            progress: event.progress,
-            ...(event.total !== undefined && { total: event.total }),
-            ...(event.message !== undefined && { message: event.message }),
-          },
-        })
-      } else if (event.type === 'log' || event.type === 'heartbeat') {
-        const data =
-          event.type === 'log'
-            ? { taskId, message: event.message }
-            : { taskId, status: 'working', elapsedSeconds: Math.round(event.elapsedMs / 1000) }
-        send({ method: 'notifications/message', params: { level: 'info', logger: tool.name, data } })
-      } else if (event.type === 'end') {
-        resolveEnd(event.task)
+      switch (event.type) {
+        case 'progress':
+          if (token !== undefined && event.progress > lastProgress) {
+            lastProgress = event.progress
+            if (event.total !== undefined) lastTotal = event.total
+            send({
+              method: 'notifications/progress',
+              params: {
+                progressToken: token,
+                progress: event.progress,
+                ...(event.total !== undefined && { total: event.total }),
+                ...(event.message !== undefined && { message: event.message }),
+              },
+            })
+          }
+          break
+        case 'heartbeat':
+          if (token !== undefined) {
+            // Progress must increase: a heartbeat reports the last progress plus a tiny step.
+            const progress = heartbeatProgress(lastProgress)
+            lastProgress = progress
+            send({
+              method: 'notifications/progress',
+              params: {
+                progressToken: token,
+                progress,
+                ...(lastTotal !== undefined && progress <= lastTotal && { total: lastTotal }),
+                message: 'still working',
+              },
+            })
+          }
+          log({ taskId, status: 'working', elapsedSeconds: Math.round(event.elapsedMs / 1000) })
+          break
+        case 'log':
+          log({ taskId, message: event.message })
+          break
+        case 'end':
+          resolveEnd(event.task)
+          break
       }
     }
     const task = await runner.start({ ...start, watch })
@@ -701,7 +709,7 @@ function ownerOf(principal: Principal, actorId: string | undefined): string {
  * The progress value of a heartbeat: a step above the last value sent (0 when none was), the
  * smallest that still makes a strictly greater number, so a later real progress value stays ahead.
  */
-export function heartbeatProgress(last: number): number {
+function heartbeatProgress(last: number): number {
   if (!Number.isFinite(last)) return 0
   let step = Math.max(1e-6, Math.abs(last) * 1e-9)
   while (last + step <= last) step *= 2

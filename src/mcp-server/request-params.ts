@@ -5,6 +5,8 @@
  * nothing starts.
  */
 
+import { isRecord } from '../shared/is-record.ts'
+
 /** A request this server refuses before dispatch. */
 export interface MalformedRequest {
   /** The JSON-RPC id to answer (null when it has none). */
@@ -33,7 +35,7 @@ export function malformedRequest(
 }
 
 function checkOne(message: unknown, taskToolNames: readonly string[]): MalformedRequest | undefined {
-  if (!isObject(message) || typeof message.method !== 'string') return undefined
+  if (!isRecord(message) || typeof message.method !== 'string') return undefined
   const rawId = message.id
   // Notifications (no id) get no answer; the SDK ignores what it cannot parse.
   if (typeof rawId !== 'string' && typeof rawId !== 'number') return undefined
@@ -46,15 +48,15 @@ function checkOne(message: unknown, taskToolNames: readonly string[]): Malformed
     message: `Invalid params of ${method}: ${field} ${what}`,
   })
   if (method === 'tools/call') {
-    if (!isObject(params)) return fail('params', 'must be an object with name and arguments')
+    if (!isRecord(params)) return fail('params', 'must be an object with name and arguments')
     if (typeof params.name !== 'string' || params.name.length === 0) {
       return fail('name', 'must be a non-empty string naming the tool')
     }
-    if (params.arguments !== undefined && !isObject(params.arguments)) {
+    if (params.arguments !== undefined && !isRecord(params.arguments)) {
       return fail('arguments', 'must be an object')
     }
     if (params.task !== undefined) {
-      if (!isObject(params.task)) return fail('task', 'must be an object')
+      if (!isRecord(params.task)) return fail('task', 'must be an object')
       const ttl = params.task.ttl
       if (ttl !== undefined && ttl !== null && (typeof ttl !== 'number' || !(ttl >= 0))) {
         return fail('task.ttl', 'must be a non-negative number of milliseconds')
@@ -63,23 +65,19 @@ function checkOne(message: unknown, taskToolNames: readonly string[]): Malformed
         return fail('task', `must be absent: tool ${params.name} does not support task execution`)
       }
     }
-    if (params._meta !== undefined && !isObject(params._meta)) return fail('_meta', 'must be an object')
+    if (params._meta !== undefined && !isRecord(params._meta)) return fail('_meta', 'must be an object')
     return undefined
   }
   if (TASK_ID_METHODS.has(method)) {
-    if (!isObject(params) || typeof params.taskId !== 'string' || params.taskId.length === 0) {
+    if (!isRecord(params) || typeof params.taskId !== 'string' || params.taskId.length === 0) {
       return fail('taskId', 'must be a non-empty string')
     }
     return undefined
   }
   if (method === 'tasks/list' && params !== undefined) {
-    if (!isObject(params)) return fail('params', 'must be an object')
+    if (!isRecord(params)) return fail('params', 'must be an object')
     if (params.cursor !== undefined && typeof params.cursor !== 'string')
       return fail('cursor', 'must be a string')
   }
   return undefined
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { type BedrockAgentCoreClient, CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { userTextEventPayload } from '../memory/external-event.ts'
+import { backoffDelayMs, isPermanentError } from '../memory/retry.ts'
 import type { HealthStatus } from './health.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import type { Outbox, PendingDelivery } from './task-store.ts'
@@ -34,7 +35,7 @@ export interface ResultDeliveryConfig {
  * not write is as permanent as an invalid body. The row is marked failed with the error, and the
  * status tools report it.
  */
-export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
+const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
   'ValidationException',
   'ConflictException',
   'ResourceNotFoundException',
@@ -44,7 +45,7 @@ export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
 const FALLBACK_MARK = '[full result not in memory]'
 
 /** The summary written when the service refuses the full event: the first line (task, tool, outcome) and where to get the rest. */
-export function fallbackText(row: Pick<PendingDelivery, 'taskId' | 'text'>, error: string): string {
+function fallbackText(row: Pick<PendingDelivery, 'taskId' | 'text'>, error: string): string {
   const firstLine = row.text.split('\n', 1)[0]?.slice(0, 500) ?? ''
   const reason = error.slice(0, 300)
   return `${firstLine}\nThe result could not be written to memory (${reason}); fetch it with get_task_results with task_id ${row.taskId}. ${FALLBACK_MARK}`
@@ -162,7 +163,7 @@ export class ResultDelivery {
         })
         return
       }
-      if (PERMANENT_ERRORS.has(name)) {
+      if (isPermanentError(error, PERMANENT_ERRORS)) {
         this.#outbox.giveUp(row.taskId, message)
         this.#logger.log('error', 'memory refused a task result; not retrying', {
           taskId: row.taskId,
@@ -170,13 +171,14 @@ export class ResultDelivery {
         })
         return
       }
-      const backoff = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(row.attempts, 20))
-      const delay = backoff / 2 + (backoff / 2) * this.#random()
+      // At least half of the doubling step: a throttled service gets room to recover.
+      const policy = { baseDelayMs: this.#baseDelayMs, maxDelayMs: this.#maxDelayMs }
+      const delay = backoffDelayMs(policy, row.attempts + 1, this.#random, 'equal')
       this.#outbox.retryLater(row.taskId, this.#clock() + delay, message)
       this.#logger.log('warn', 'memory write failed; will retry', {
         taskId: row.taskId,
         attempts: row.attempts + 1,
-        retryInMs: Math.round(delay),
+        retryInMs: delay,
         error: message,
       })
     }

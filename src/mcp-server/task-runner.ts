@@ -8,6 +8,7 @@ import { setImmediate } from 'node:timers/promises'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
 import { userTextEventPayload } from '../memory/external-event.ts'
+import { MEMORY_LIMITS } from '../memory/limits.ts'
 import { McpServerError } from './errors.ts'
 import { HealthStatus } from './health.ts'
 import type { Logger } from './logger.ts'
@@ -18,6 +19,7 @@ import {
   type OutboxEntry,
   type TaskEnd,
   type TaskKind,
+  type TaskProgress,
   type TaskRecord,
   type TaskStore,
 } from './task-store.ts'
@@ -71,12 +73,7 @@ export interface StartTask {
 }
 
 /** Progress or a status message reported since the last write to the store. */
-interface PendingProgress {
-  progress?: number
-  total?: number
-  statusMessage?: string
-  updatedAt: number
-}
+type PendingProgress = TaskProgress
 
 interface ActiveTask {
   readonly controller: AbortController
@@ -89,9 +86,9 @@ interface ActiveTask {
 /**
  * Longest conversational text of one memory event, measured as the service measures it: AFTER the
  * text is wrapped in the SessionMessage JSON (which escapes quotes, newlines and backslashes). The
- * service allows 100,000 characters; a margin stays free.
+ * service's limit less a margin.
  */
-export const MAX_EVENT_PAYLOAD_CHARS = 99_000
+export const MAX_EVENT_PAYLOAD_CHARS = MEMORY_LIMITS.conversationalText - 1_000
 
 export const INTERRUPTED_MESSAGE = 'interrupted by a server restart'
 
@@ -188,12 +185,7 @@ export class TaskRunner {
     const task = await this.#store.get(taskId, owner)
     if (task === undefined) throw taskNotFound(taskId)
     if (isEnded(task.status)) throw alreadyEnded(task)
-    const ended = await this.#end(task, {
-      status: 'cancelled',
-      statusMessage: reason,
-      result: { content: [{ type: 'text', text: `Task ${taskId} was cancelled: ${reason}` }], isError: true },
-      endedAt: this.#clock(),
-    })
+    const ended = await this.#end(task, this.#failedEnd(task, 'cancelled', reason))
     this.#active.get(taskId)?.controller.abort(new Error(reason))
     if (ended === undefined) {
       const now = await this.#store.get(taskId)
@@ -222,15 +214,7 @@ export class TaskRunner {
       } else {
         const message =
           tool === undefined ? `${INTERRUPTED_MESSAGE} (tool no longer exists)` : INTERRUPTED_MESSAGE
-        await this.#end(task, {
-          status: 'failed',
-          statusMessage: message,
-          result: {
-            content: [{ type: 'text', text: `Task ${task.taskId} failed: ${message}` }],
-            isError: true,
-          },
-          endedAt: this.#clock(),
-        })
+        await this.#end(task, this.#failedEnd(task, 'failed', message))
         failed += 1
       }
       this.#logger.log('info', 'recovered an interrupted task', { taskId: task.taskId, tool: task.tool })
@@ -311,6 +295,8 @@ export class TaskRunner {
           ...(total !== undefined && { total }),
           ...(message !== undefined && { statusMessage: message }),
         })
+        // Most progress calls of a background task have no watcher: build no event for them.
+        if (active.watchers.size === 0) return
         emit({
           type: 'progress',
           progress: done,
@@ -320,7 +306,7 @@ export class TaskRunner {
       },
       log: (message) => {
         record({ statusMessage: message })
-        emit({ type: 'log', message })
+        if (active.watchers.size > 0) emit({ type: 'log', message })
       },
       signal,
       taskId: task.taskId,
@@ -340,29 +326,34 @@ export class TaskRunner {
       end = { status: 'completed', result: toCallToolResult(value), endedAt: this.#clock() }
       returned = true
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error)
-      end = {
-        status: 'failed',
-        statusMessage: message,
-        result: {
-          content: [{ type: 'text', text: `Task ${task.taskId} failed: ${message}` }],
-          isError: true,
-        },
-        endedAt: this.#clock(),
-      }
+      end = this.#failedEnd(task, 'failed', error instanceof Error ? error.message : String(error))
     }
     // The last progress goes to the store even when the task is left for recovery.
-    await this.#flush(task.taskId, active)
+    await this.#flush([[task.taskId, active]])
     // A cancel already recorded the end. A shutdown leaves the task for recovery unless the tool
     // still returned its result: finished work is kept, not thrown away.
     if (signal.aborted && !(this.#closing && returned)) return
     await this.#end(task, end)
   }
 
+  /** The end of a task that failed or was cancelled: `message` is its status message and its result. */
+  #failedEnd(task: TaskRecord, status: 'failed' | 'cancelled', message: string): TaskEnd {
+    const outcome = status === 'cancelled' ? 'was cancelled' : 'failed'
+    return {
+      status,
+      statusMessage: message,
+      result: {
+        content: [{ type: 'text', text: `Task ${task.taskId} ${outcome}: ${message}` }],
+        isError: true,
+      },
+      endedAt: this.#clock(),
+    }
+  }
+
   /** Records a task's end and tells its watchers, whatever the status and whoever ended it. */
   async #end(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined> {
     const active = this.#active.get(task.taskId)
-    if (active !== undefined) await this.#flush(task.taskId, active)
+    if (active !== undefined) await this.#flush([[task.taskId, active]])
     const delivery = this.#deliverResults && task.kind !== 'inline' ? memoryEntry(task, end) : undefined
     const ended = await this.#store.finish(task.taskId, end, delivery)
     if (ended === undefined) return undefined
@@ -372,19 +363,45 @@ export class TaskRunner {
     return ended
   }
 
-  /** Writes the progress kept in memory; a failed write is logged and kept for the next tick. */
-  async #flush(taskId: string, active: ActiveTask): Promise<void> {
-    const pending = active.pending
-    if (pending === undefined) return
-    active.pending = undefined
-    try {
-      await this.#store.update(taskId, pending)
-    } catch (error) {
-      // Newer reports (made while the write was under way) win over the failed ones.
-      const newer = active.pending as PendingProgress | undefined
-      active.pending = { ...pending, ...newer }
-      this.#logger.log('warn', 'could not record progress', { taskId, error: String(error) })
+  /**
+   * Writes the progress kept in memory of `tasks`: several at once in one store call (one
+   * transaction) when the store can. A failed write is logged and kept for the next tick.
+   */
+  async #flush(tasks: Iterable<readonly [string, ActiveTask]>): Promise<void> {
+    const writes: { taskId: string; active: ActiveTask; patch: PendingProgress }[] = []
+    for (const [taskId, active] of tasks) {
+      if (active.pending === undefined) continue
+      writes.push({ taskId, active, patch: active.pending })
+      active.pending = undefined
     }
+    const keep = (write: (typeof writes)[number]) => {
+      // Newer reports (made while the write was under way) win over the failed ones.
+      const newer = write.active.pending as PendingProgress | undefined
+      write.active.pending = { ...write.patch, ...newer }
+    }
+    if (writes.length === 0) return
+    if (writes.length > 1 && this.#store.updateMany !== undefined) {
+      try {
+        await this.#store.updateMany(writes.map(({ taskId, patch }) => ({ taskId, patch })))
+      } catch (error) {
+        for (const write of writes) keep(write)
+        this.#logger.log('warn', 'could not record progress', { tasks: writes.length, error: String(error) })
+      }
+      return
+    }
+    await Promise.all(
+      writes.map(async (write) => {
+        try {
+          await this.#store.update(write.taskId, write.patch)
+        } catch (error) {
+          keep(write)
+          this.#logger.log('warn', 'could not record progress', {
+            taskId: write.taskId,
+            error: String(error),
+          })
+        }
+      }),
+    )
   }
 
   #startHeartbeat(): void {
@@ -392,9 +409,9 @@ export class TaskRunner {
     // One timer for all tasks: 10,000 running tasks cost one tick, not 10,000 timers.
     this.#heartbeat = setInterval(() => {
       const now = this.#clock()
-      for (const [taskId, active] of this.#active) {
-        void this.#flush(taskId, active)
-        if (active.watchers.size === 0) continue
+      // Every task's progress of this tick in one write.
+      void this.#flush(this.#active)
+      for (const active of this.#active.values()) {
         for (const watcher of active.watchers)
           watcher({ type: 'heartbeat', elapsedMs: now - active.startedAt })
       }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
+import { decodePageToken, encodePageToken, isSortKey } from '../shared/page-token.ts'
 import { McpServerError } from './errors.ts'
 
 /** The statuses of spec 2025-11-25 tasks. */
@@ -76,6 +77,14 @@ export interface PendingDelivery extends OutboxEntry {
   readonly attempts: number
 }
 
+/** Progress or a status message of a running task, as {@link TaskStore.update} records it. */
+export interface TaskProgress {
+  readonly progress?: number
+  readonly total?: number
+  readonly statusMessage?: string
+  readonly updatedAt: number
+}
+
 /** A page of tasks. */
 export interface TaskPage {
   readonly tasks: TaskRecord[]
@@ -89,10 +98,13 @@ export interface TaskStore {
   get(taskId: string, owner?: string): Promise<TaskRecord | undefined>
   list(owner: string, options: { cursor?: string | undefined; limit: number }): Promise<TaskPage>
   /** Records progress or a status message of a running task; ignored once it ended. */
-  update(
-    taskId: string,
-    patch: { progress?: number; total?: number; statusMessage?: string; updatedAt: number },
-  ): Promise<void>
+  update(taskId: string, patch: TaskProgress): Promise<void>
+  /**
+   * Records the progress of several running tasks at once (one transaction: the runner's heartbeat
+   * writes every task's progress of a tick together). Optional: without it the runner calls
+   * {@link update} per task.
+   */
+  updateMany?(updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[]): Promise<void>
   /** Ends a running task (and queues its memory event, atomically); undefined when it had already ended. */
   finish(taskId: string, end: TaskEnd, delivery?: OutboxEntry): Promise<TaskRecord | undefined>
   /** Tasks not ended: after a restart these were interrupted. */
@@ -195,7 +207,25 @@ export class SqliteTaskStore implements TaskStore, Outbox {
 
   async create(task: NewTaskRecord): Promise<TaskRecord> {
     this.#durably(() => this.#insert(task))
-    return this.#read(task.taskId) as TaskRecord
+    // The row just written, as #read would return it (no outbox row can exist for a new task).
+    return {
+      taskId: task.taskId,
+      owner: task.owner,
+      tool: task.tool,
+      input: task.input ?? null,
+      kind: task.kind,
+      caller: task.caller,
+      status: 'working',
+      statusMessage: undefined,
+      progress: undefined,
+      total: undefined,
+      result: undefined,
+      createdAt: task.createdAt,
+      updatedAt: task.createdAt,
+      ttlMs: task.ttlMs,
+      pollIntervalMs: task.pollIntervalMs,
+      attempts: 1,
+    }
   }
 
   /**
@@ -204,6 +234,8 @@ export class SqliteTaskStore implements TaskStore, Outbox {
    * the cheaper NORMAL (losing one costs nothing a later update does not repeat).
    */
   #durably<T>(write: () => T): T {
+    // Not prepared once: SQLite applies this pragma when it compiles the statement (a cached one
+    // would take effect at prepare time and be recompiled on every run anyway).
     this.#db.exec('PRAGMA synchronous = FULL')
     try {
       return write()
@@ -237,7 +269,7 @@ export class SqliteTaskStore implements TaskStore, Outbox {
   }
 
   async list(owner: string, options: { cursor?: string | undefined; limit: number }): Promise<TaskPage> {
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, owner)
     const rows = (
       after === undefined
         ? this.#prepare(
@@ -253,14 +285,29 @@ export class SqliteTaskStore implements TaskStore, Outbox {
     const tasks = rows.slice(0, options.limit).map(toTask)
     const last = tasks.at(-1)
     return rows.length > options.limit && last !== undefined
-      ? { tasks, nextCursor: encodeCursor(last.createdAt, last.taskId) }
+      ? { tasks, nextCursor: encodeCursor(owner, last.createdAt, last.taskId) }
       : { tasks }
   }
 
-  async update(
-    taskId: string,
-    patch: { progress?: number; total?: number; statusMessage?: string; updatedAt: number },
+  async update(taskId: string, patch: TaskProgress): Promise<void> {
+    this.#update(taskId, patch)
+  }
+
+  async updateMany(
+    updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[],
   ): Promise<void> {
+    if (updates.length === 0) return
+    this.#db.exec('BEGIN IMMEDIATE')
+    try {
+      for (const { taskId, patch } of updates) this.#update(taskId, patch)
+      this.#db.exec('COMMIT')
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
+      throw error
+    }
+  }
+
+  #update(taskId: string, patch: TaskProgress): void {
     this.#prepare(
       `UPDATE tasks SET progress = coalesce(?, progress), total = coalesce(?, total),
            status_message = coalesce(?, status_message), updated_at = ?
@@ -446,20 +493,22 @@ function toTask(row: Row): TaskRecord {
   }
 }
 
-/** Opaque list cursor: the position after the last task of a page. */
-export function encodeCursor(createdAt: number, taskId: string): string {
-  return Buffer.from(JSON.stringify([createdAt, taskId])).toString('base64url')
+/** The paging scope of an owner's task list: a cursor pages only the listing that issued it. */
+function cursorScope(owner: string): string {
+  return `tasks:${owner}`
 }
 
-/** Reads a cursor made by {@link encodeCursor}; throws INVALID_CURSOR for anything else. */
-export function decodeCursor(cursor: string): { createdAt: number; taskId: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return { createdAt: value[0], taskId: value[1] }
-    }
-  } catch {
-    // fall through to the error below
+/** Opaque list cursor of `owner`'s listing: the position after the last task of a page. */
+function encodeCursor(owner: string, createdAt: number, taskId: string): string {
+  return encodePageToken(cursorScope(owner), [createdAt, taskId])
+}
+
+/** Reads a cursor made by {@link encodeCursor} for `owner`; throws INVALID_CURSOR for anything else. */
+function decodeCursor(cursor: string, owner: string): { createdAt: number; taskId: string } {
+  const position = decodePageToken(cursor, cursorScope(owner))
+  if (isSortKey(position) && position.length === 2) {
+    const [createdAt, taskId] = position
+    if (typeof createdAt === 'number' && typeof taskId === 'string') return { createdAt, taskId }
   }
   throw new McpServerError('INVALID_CURSOR', 'cursor is not one this server issued', { field: 'cursor' })
 }

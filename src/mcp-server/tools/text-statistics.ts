@@ -9,7 +9,7 @@ import { defineLongRunningTool, type LongRunningTool } from '../long-running-too
 import { seededRandom } from './random.ts'
 
 /** Largest generated corpus: a sane bound on the work one call can ask for. */
-export const MAX_DOCUMENTS = 500_000
+const MAX_DOCUMENTS = 500_000
 
 /** Longest stretch of work between two turns of the event loop. */
 const YIELD_AFTER_MS = 20
