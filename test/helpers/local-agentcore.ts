@@ -1,4 +1,10 @@
-import { BedrockAgentCoreClient, type Event, ListEventsCommand } from '@aws-sdk/client-bedrock-agentcore'
+import {
+  BatchCreateMemoryRecordsCommand,
+  type BatchCreateMemoryRecordsCommandOutput,
+  BedrockAgentCoreClient,
+  type Event,
+  ListEventsCommand,
+} from '@aws-sdk/client-bedrock-agentcore'
 import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
 import { type LocalAgentCoreConfig, LocalAgentCoreService } from '../../src/local/index.ts'
 
@@ -18,6 +24,21 @@ export interface LocalAgentCoreFixture extends AsyncDisposable {
   }
   /** Creates a memory through the control-plane client and returns its id. */
   createMemory(name?: string): Promise<string>
+  /**
+   * Stores long-term records in one BatchCreateMemoryRecords call with the data client, each with
+   * one namespace and the current time, and returns the service's answer.
+   */
+  seedRecords(
+    memoryId: string,
+    records: readonly SeedRecord[],
+  ): Promise<BatchCreateMemoryRecordsCommandOutput>
+}
+
+/** One long-term record for {@link LocalAgentCoreFixture.seedRecords}: request id, namespace, text. */
+export interface SeedRecord {
+  readonly id: string
+  readonly namespace: string
+  readonly text: string
 }
 
 /** Starts the local AgentCore service on port 0 with real AWS SDK clients pointed at it. */
@@ -38,6 +59,19 @@ export async function startLocalAgentCore(config: LocalAgentCoreConfig = {}): Pr
         new CreateMemoryCommand({ name: name ?? `test_memory_${counter}`, eventExpiryDuration: 30 }),
       )
       return result.memory?.id as string
+    },
+    seedRecords(memoryId, records) {
+      return data.send(
+        new BatchCreateMemoryRecordsCommand({
+          memoryId,
+          records: records.map(({ id, namespace, text }) => ({
+            requestIdentifier: id,
+            namespaces: [namespace],
+            content: { text },
+            timestamp: new Date(),
+          })),
+        }),
+      )
     },
     async close() {
       data.destroy()

@@ -7,7 +7,12 @@ import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { formatCompositeSessionHeader } from '../../src/mcp/index.ts'
-import { type LocalAgentCoreFixture, listSessionEvents, startLocalAgentCore } from './local-agentcore.ts'
+import {
+  type LocalAgentCoreFixture,
+  listSessionEvents,
+  startLocalAgentCore,
+  waitFor,
+} from './local-agentcore.ts'
 import {
   LongRunningMcpServer,
   type LongRunningMcpServerConfig,
@@ -89,6 +94,25 @@ export function structured(result: unknown): Record<string, unknown> {
     string,
     unknown
   >
+}
+
+/** Calls an async task tool (a `start_…` tool, say) with `client` and returns the task id it answers. */
+export async function startTask(
+  client: Client,
+  tool: string,
+  args: Record<string, unknown>,
+): Promise<string> {
+  const started = await client.callTool({ name: tool, arguments: args })
+  return structured(started).task_id as string
+}
+
+/** Waits until `runner` runs no task, its bookkeeping after each end included. */
+export async function waitIdle(
+  runner: { readonly running: number },
+  what = 'the runner to go idle',
+  timeoutMs = 15_000,
+): Promise<void> {
+  await waitFor(() => runner.running === 0, timeoutMs, what)
 }
 
 /** What an MCP server test file shares: the local AgentCore service, one memory, the server. */

@@ -1,5 +1,11 @@
 import { BedrockAgentCoreClient, CreateEventCommand, type Event } from '@aws-sdk/client-bedrock-agentcore'
-import type { EventPayloadItem, MemoryLogger } from '../../src/memory/index.ts'
+import type { MessageData } from '@strands-agents/sdk'
+import {
+  AgentCoreMemorySessionManager,
+  type AgentCoreMemorySessionManagerConfig,
+  type EventPayloadItem,
+  type MemoryLogger,
+} from '../../src/memory/index.ts'
 import { after, before } from 'node:test'
 import type { LocalAgentCoreConfig } from '../../src/local/index.ts'
 import { type LocalAgentCoreFixture, listSessionEvents, startLocalAgentCore } from './local-agentcore.ts'
@@ -55,11 +61,26 @@ export function captureLogger(): MemoryLogger & { lines: string[] } {
   return { lines, warn: (line) => lines.push(line), debug: (line) => lines.push(line) }
 }
 
+/** Messages as role and content only (no tracking ids, no metadata), for deep-equal assertions. */
+export const plain = (messages: readonly { toJSON(): MessageData }[]) =>
+  messages.map((message) => {
+    const { role, content } = message.toJSON()
+    return { role, content }
+  })
+
 /** What a memory test file shares: the local service, a manager client and one memory. */
 export interface MemoryTestBed {
   readonly env: LocalAgentCoreFixture
   readonly client: BedrockAgentCoreClient
   readonly memoryId: string
+  /**
+   * A session manager on the bed's memory and client with test defaults ({@link FAST_RETRY}, a read
+   * before every model call, a {@link captureLogger}); `config` names the session and overrides any.
+   */
+  manager(
+    config: Pick<AgentCoreMemorySessionManagerConfig, 'sessionId' | 'actorId'> &
+      Partial<AgentCoreMemorySessionManagerConfig>,
+  ): AgentCoreMemorySessionManager
 }
 
 /**
@@ -68,7 +89,20 @@ export interface MemoryTestBed {
  * the returned object is filled in once `before` has run.
  */
 export function useMemoryTestBed(memoryName: string, config: LocalAgentCoreConfig = {}): MemoryTestBed {
-  const bed = {} as { env: LocalAgentCoreFixture; client: BedrockAgentCoreClient; memoryId: string }
+  const bed = {
+    manager: (config) =>
+      new AgentCoreMemorySessionManager({
+        memoryId: bed.memoryId,
+        client: bed.client,
+        retry: FAST_RETRY,
+        externalSyncMinIntervalMs: 0,
+        logger: captureLogger(),
+        ...config,
+      }),
+  } as { env: LocalAgentCoreFixture; client: BedrockAgentCoreClient; memoryId: string } & Pick<
+    MemoryTestBed,
+    'manager'
+  >
   before(async () => {
     bed.env = await startLocalAgentCore(config)
     bed.client = managerClient(bed.env)

@@ -81,6 +81,23 @@ export class ScriptedModel extends Model<BaseModelConfig> {
   }
 }
 
+/** A turn that calls one tool (`input` defaults to no arguments). */
+export function toolUseTurn(name: string, toolUseId: string, input: unknown = {}): ScriptedTurn {
+  return { toolUses: [{ name, toolUseId, input }] }
+}
+
+/** Every text the model was sent in one call, in order (text blocks and text inside tool results). */
+export function textsOf(call: readonly MessageData[] | undefined): string[] {
+  return (call ?? []).flatMap((message) =>
+    message.content.flatMap((block) => {
+      if ('text' in block) return [block.text]
+      if ('toolResult' in block)
+        return block.toolResult.content.flatMap((item) => ('text' in item ? [item.text] : []))
+      return []
+    }),
+  )
+}
+
 /** The texts of a message's text blocks, joined, for short assertions. */
 export function textOf(message: MessageData | undefined): string {
   if (!message) return ''

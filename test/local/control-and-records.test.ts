@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import {
-  BatchCreateMemoryRecordsCommand,
   ResourceNotFoundException as DataNotFound,
   ValidationException as DataValidation,
   DeleteMemoryRecordCommand,
@@ -135,23 +134,20 @@ describe('long-term memory records', () => {
   before(async () => {
     env = await startLocalAgentCore()
     memoryId = await env.createMemory()
-    const records: [string, string, string][] = [
-      ['r1', '/users/alice/preferences', 'Alice prefers dark mode and concise answers'],
-      ['r2', '/users/alice/preferences', 'Alice trains image classification models with PyTorch'],
-      ['r3', '/users/alice/facts', 'Alice lives in Lisbon'],
-      ['r4', '/users/bob/preferences', 'Bob prefers dark mode too'],
-    ]
-    const result = await env.data.send(
-      new BatchCreateMemoryRecordsCommand({
-        memoryId,
-        records: records.map(([requestIdentifier, namespace, textValue]) => ({
-          requestIdentifier,
-          namespaces: [namespace],
-          content: { text: textValue },
-          timestamp: new Date(),
-        })),
-      }),
-    )
+    const result = await env.seedRecords(memoryId, [
+      {
+        id: 'r1',
+        namespace: '/users/alice/preferences',
+        text: 'Alice prefers dark mode and concise answers',
+      },
+      {
+        id: 'r2',
+        namespace: '/users/alice/preferences',
+        text: 'Alice trains image classification models with PyTorch',
+      },
+      { id: 'r3', namespace: '/users/alice/facts', text: 'Alice lives in Lisbon' },
+      { id: 'r4', namespace: '/users/bob/preferences', text: 'Bob prefers dark mode too' },
+    ])
     assert.equal(result.successfulRecords?.length, 4)
     assert.deepEqual(result.failedRecords, [])
   })
@@ -207,19 +203,9 @@ describe('long-term memory records', () => {
 
   test('BatchCreateMemoryRecords with a lost response stores each record once', async () => {
     env.service.faults.set({ BatchCreateMemoryRecords: { loseResponseNext: 1 } })
-    const result = await env.data.send(
-      new BatchCreateMemoryRecordsCommand({
-        memoryId,
-        records: [
-          {
-            requestIdentifier: 'once',
-            namespaces: ['/retry/once'],
-            content: { text: 'stored once' },
-            timestamp: new Date(),
-          },
-        ],
-      }),
-    )
+    const result = await env.seedRecords(memoryId, [
+      { id: 'once', namespace: '/retry/once', text: 'stored once' },
+    ])
     assert.equal(result.$metadata.attempts, 2)
     const listed = await env.data.send(new ListMemoryRecordsCommand({ memoryId, namespace: '/retry/once' }))
     assert.equal(listed.memoryRecordSummaries?.length, 1)
@@ -267,15 +253,10 @@ describe('long-term memory records', () => {
     const before = (await env.data.send(new ListMemoryRecordsCommand({ memoryId, maxResults: 100 })))
       .memoryRecordSummaries?.length
     await assert.rejects(
-      env.data.send(
-        new BatchCreateMemoryRecordsCommand({
-          memoryId,
-          records: [
-            { requestIdentifier: 'ok', namespaces: ['/n'], content: { text: 'fine' }, timestamp: new Date() },
-            { requestIdentifier: 'bad', namespaces: ['/n'], content: { text: '' }, timestamp: new Date() },
-          ],
-        }),
-      ),
+      env.seedRecords(memoryId, [
+        { id: 'ok', namespace: '/n', text: 'fine' },
+        { id: 'bad', namespace: '/n', text: '' },
+      ]),
       (error: unknown) =>
         error instanceof DataValidation && error.message.includes('records[1].content.text'),
     )

@@ -6,6 +6,7 @@ import {
   CallToolResultSchema,
   ErrorCode,
   LoggingMessageNotificationSchema,
+  McpError,
 } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { defineLongRunningTool, type LongRunningMcpServer } from '../../src/mcp-server/index.ts'
@@ -90,7 +91,14 @@ describe('inline calls: client cancellation and heartbeats', () => {
       signal: controller.signal,
       onprogress: () => controller.abort('the user pressed stop'),
     })
-    await assert.rejects(call)
+    // The SDK rejects the call with the abort reason, wrapped in an McpError.
+    await assert.rejects(
+      call,
+      (error: unknown) =>
+        error instanceof McpError &&
+        error.code === ErrorCode.RequestTimeout &&
+        error.message.includes('the user pressed stop'),
+    )
     const taskId = await heldTask('abort')
     const task = await ended(taskId)
     assert.equal(task.status, 'cancelled')

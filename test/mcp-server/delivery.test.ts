@@ -8,7 +8,7 @@ import {
   SqliteTaskStore,
   textStatisticsTool,
 } from '../../src/mcp-server/index.ts'
-import { listAllEvents, structured, waitFor, useMcpTestBed } from '../helpers/mcp-server.ts'
+import { listAllEvents, startTask, structured, waitFor, useMcpTestBed } from '../helpers/mcp-server.ts'
 
 /** A tool whose result, pretty-printed, is full of quotes and newlines: it grows when JSON-escaped. */
 const bigResultTool = defineLongRunningTool({
@@ -31,8 +31,7 @@ describe('memory delivery of task results', () => {
   test('a result too large for one event lands exactly once, truncated with a marker, and stays whole in get_task_results', async () => {
     const memory = { sessionId: 'session-big', memoryId: bed.memoryId, actorId: 'user-big' }
     const client = await bed.connect({ memory })
-    const started = await client.callTool({ name: 'big_result', arguments: { records: 2500 } })
-    const taskId = structured(started).task_id as string
+    const taskId = await startTask(client, 'big_result', { records: 2500 })
     const status = await waitFor(async () => {
       const view = structured(
         await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
@@ -44,6 +43,18 @@ describe('memory delivery of task results', () => {
     assert.equal(status.delivers_to_memory, true)
     const events = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
     assert.equal(events.length, 1, 'exactly one event')
+    // Once no task runs and no delivery is owed (the delivery pass that wrote it has ended too),
+    // the count is final: nothing wrote the result a second time.
+    await waitFor(
+      () => bed.server.health.report().status === 'Healthy',
+      10_000,
+      'the runner and the delivery to go idle',
+    )
+    assert.equal(
+      (await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)).length,
+      1,
+      'still exactly one event once idle',
+    )
     const stored = events[0]?.text ?? ''
     assert.ok(stored.length <= 100_000, `the stored text fits the service limit (${stored.length})`)
     const text = JSON.parse(stored).message.content[0].text as string
@@ -63,8 +74,7 @@ describe('memory delivery of task results', () => {
   test('a memory that does not exist fails delivery permanently, and the status tools say why', async () => {
     const memory = { sessionId: 'session-nomem', memoryId: 'nomemory-AbCdEf1234', actorId: 'user-nomem' }
     const client = await bed.connect({ memory })
-    const started = await client.callTool({ name: 'start_text_statistics', arguments: { text: 'a b c' } })
-    const taskId = structured(started).task_id as string
+    const taskId = await startTask(client, 'start_text_statistics', { text: 'a b c' })
     const view = await waitFor(
       async () => {
         const now = structured(
@@ -138,8 +148,7 @@ describe('memory delivery of task results', () => {
     const client = await bed.connect({ memory })
     bed.env.service.faults.set({ CreateEvent: { errorNext: 1_000_000 } })
     try {
-      const started = await client.callTool({ name: 'start_text_statistics', arguments: { text: 'a b' } })
-      const taskId = structured(started).task_id as string
+      const taskId = await startTask(client, 'start_text_statistics', { text: 'a b' })
       await waitFor(async () => {
         const view = structured(
           await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),

@@ -9,7 +9,14 @@ import {
   ErrorCode,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
-import { listAllEvents, structured, TEST_TOKEN, waitFor, useMcpTestBed } from '../helpers/mcp-server.ts'
+import {
+  listAllEvents,
+  startTask,
+  structured,
+  TEST_TOKEN,
+  waitFor,
+  useMcpTestBed,
+} from '../helpers/mcp-server.ts'
 import type { SqliteTaskStore } from '../../src/mcp-server/index.ts'
 
 /** The JSON-RPC error a rejected promise carries. */
@@ -75,11 +82,7 @@ describe('long-running MCP server', () => {
   test('async task tools: start, status, result, list, and the result lands once in memory', async () => {
     const memory = { sessionId: 'session-async', memoryId: bed.memoryId, actorId: 'user-async' }
     const client = await bed.connect({ memory })
-    const started = await client.callTool({
-      name: 'start_model_training',
-      arguments: { model_name: 'bg', epochs: 5 },
-    })
-    const taskId = structured(started).task_id as string
+    const taskId = await startTask(client, 'start_model_training', { model_name: 'bg', epochs: 5 })
     assert.match(taskId, /^[A-Za-z0-9_-]{24}$/)
     const status = structured(
       await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
@@ -114,11 +117,7 @@ describe('long-running MCP server', () => {
   test('cancel_task cancels a running task, writes a cancelled event, and cancelling again is invalid params', async () => {
     const memory = { sessionId: 'session-cancel', memoryId: bed.memoryId, actorId: 'user-cancel' }
     const client = await bed.connect({ memory })
-    const started = await client.callTool({
-      name: 'start_model_training',
-      arguments: { model_name: 'c', epochs: 500 },
-    })
-    const taskId = structured(started).task_id as string
+    const taskId = await startTask(client, 'start_model_training', { model_name: 'c', epochs: 500 })
     const cancelled = structured(
       await client.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }),
     )
@@ -182,8 +181,7 @@ describe('long-running MCP server', () => {
     const other = await bed.connect({
       memory: { sessionId: 's1', memoryId: bed.memoryId, actorId: 'other-actor' },
     })
-    const started = await owner.callTool({ name: 'start_text_statistics', arguments: { documents: 50 } })
-    const taskId = structured(started).task_id as string
+    const taskId = await startTask(owner, 'start_text_statistics', { documents: 50 })
     const foreign = await rpcError(
       other.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
     )
@@ -395,16 +393,13 @@ describe('long-running MCP server', () => {
     })
     assert.deepEqual(await ping(), idle, 'unchanged while the status is unchanged')
     const client = await bed.connect()
-    const started = await client.callTool({
-      name: 'start_model_training',
-      arguments: { model_name: 'busy', epochs: 500 },
-    })
+    const taskId = await startTask(client, 'start_model_training', { model_name: 'busy', epochs: 500 })
     const busy = await ping()
     assert.equal(busy.status, 'HealthyBusy')
     // Every status change moves the time by at least one second, even within the same second.
     assert.ok(busy.time_of_last_update > idle.time_of_last_update)
     assert.deepEqual(await ping(), busy)
-    await client.callTool({ name: 'cancel_task', arguments: { task_id: structured(started).task_id } })
+    await client.callTool({ name: 'cancel_task', arguments: { task_id: taskId } })
     const after = await waitFor(async () => {
       const report = await ping()
       return report.status === 'Healthy' ? report : undefined

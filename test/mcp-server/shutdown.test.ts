@@ -8,7 +8,14 @@ import {
   SqliteTaskStore,
   type TaskRecord,
 } from '../../src/mcp-server/index.ts'
-import { connectClient, startTestServer, structured, tempDir, waitFor } from '../helpers/mcp-server.ts'
+import {
+  connectClient,
+  startTask,
+  startTestServer,
+  tempDir,
+  waitFor,
+  waitIdle,
+} from '../helpers/mcp-server.ts'
 
 /** Gates the tests open by label; a gated tool ignores its AbortSignal (say, a fetch without `signal`). */
 const gates = new Map<string, { open(): void; opened: Promise<void> }>()
@@ -43,16 +50,6 @@ function gatedTool(name: string, onRestart: 'rerun' | 'fail'): LongRunningTool {
 }
 const tools = [gatedTool('gated', 'fail'), gatedTool('gated_rerun', 'rerun')]
 
-async function startTask(url: string, tool: string, label: string): Promise<string> {
-  const client = await connectClient(url)
-  try {
-    const started = await client.callTool({ name: tool, arguments: { label } })
-    return structured(started).task_id as string
-  } finally {
-    await client.close()
-  }
-}
-
 async function storedTask(dataDir: string, taskId: string): Promise<TaskRecord | undefined> {
   const store = new SqliteTaskStore({ dataDir })
   try {
@@ -67,7 +64,9 @@ describe('shutdown (SIGTERM / close())', () => {
     const dir = await tempDir()
     try {
       const server = await startTestServer(dir.path, { tools, shutdownGraceMs: 30_000 })
-      const taskId = await startTask(server.url, 'gated', 'finishes')
+      const client = await connectClient(server.url)
+      const taskId = await startTask(client, 'gated', { label: 'finishes' })
+      await client.close()
       await waitFor(async () => signals.get('finishes'))
       const closing = server.close()
       await waitFor(async () => (signals.get('finishes')?.aborted === true ? true : undefined))
@@ -94,12 +93,20 @@ describe('shutdown (SIGTERM / close())', () => {
   test('close() waits at most the grace period; what it leaves is re-run or failed at the next start', async () => {
     const dir = await tempDir()
     try {
-      const server = await startTestServer(dir.path, { tools, shutdownGraceMs: 200 })
-      const failId = await startTask(server.url, 'gated', 'hangs')
-      const rerunId = await startTask(server.url, 'gated_rerun', 'hangs-rerun')
+      const graceMs = 500
+      const server = await startTestServer(dir.path, { tools, shutdownGraceMs: graceMs })
+      const client = await connectClient(server.url)
+      const failId = await startTask(client, 'gated', { label: 'hangs' })
+      const rerunId = await startTask(client, 'gated_rerun', { label: 'hangs-rerun' })
+      await client.close()
       await waitFor(async () => (signals.has('hangs') && signals.has('hangs-rerun') ? true : undefined))
-      // Resolves although both tools ignore their signal and never finish by themselves.
+      // Resolves although both tools ignore their signal and never finish by themselves: after the
+      // grace period (a timer, never early), not at once and not after the default 10 s.
+      const closeStarted = performance.now()
       await server.close()
+      const closeMs = performance.now() - closeStarted
+      assert.ok(closeMs >= graceMs - 50, `close() waited for the grace period (${closeMs} ms)`)
+      assert.ok(closeMs < graceMs + 5_000, `close() waited at most about the grace period (${closeMs} ms)`)
       assert.equal((await storedTask(dir.path, failId))?.status, 'working')
       const again = await startTestServer(dir.path, { tools })
       try {
@@ -118,7 +125,7 @@ describe('shutdown (SIGTERM / close())', () => {
       // nor overwrite what the recovery of the second server recorded.
       gate('hangs').open()
       gate('hangs-rerun').open()
-      await waitFor(async () => (server.runner.running === 0 ? true : undefined), 15_000, 'the late ends')
+      await waitIdle(server.runner, 'the late ends')
       assert.equal((await storedTask(dir.path, failId))?.status, 'failed')
       assert.equal((await storedTask(dir.path, failId))?.statusMessage, INTERRUPTED_MESSAGE)
       assert.equal((await storedTask(dir.path, rerunId))?.result?.structuredContent?.attempt, 2)

@@ -10,7 +10,7 @@ import {
   type TaskRecord,
   TaskRunner,
 } from '../../src/mcp-server/index.ts'
-import { waitFor } from '../helpers/mcp-server.ts'
+import { waitFor, waitIdle } from '../helpers/mcp-server.ts'
 
 const rerunTool = defineLongRunningTool({
   name: 'sum_to',
@@ -103,7 +103,7 @@ describe('task runner recovery', () => {
     release()
     await waitForEnd(store, task.taskId)
     // The runner is idle once its bookkeeping after the end ran (the store shows the end before that).
-    await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
+    await waitIdle(runner)
     assert.deepEqual(runner.health.report(), { status: 'Healthy', time_of_last_update: 3000 })
     await runner.close()
     store.close()
@@ -131,13 +131,16 @@ describe('task runner recovery', () => {
   })
 })
 
-async function waitForEnd(store: SqliteTaskStore, taskId: string) {
-  for (let i = 0; i < 2000; i += 1) {
-    const task = await store.get(taskId)
-    if (task !== undefined && task.status !== 'working') return task
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error(`task ${taskId} did not end`)
+/** The task once the store shows it ended. */
+function waitForEnd(store: SqliteTaskStore, taskId: string): Promise<TaskRecord> {
+  return waitFor(
+    async () => {
+      const task = await store.get(taskId)
+      return task !== undefined && task.status !== 'working' ? task : undefined
+    },
+    10_000,
+    `the end of task ${taskId}`,
+  )
 }
 
 /** A tool that waits for the test to open its gate; it reports `reports` progress steps first. */
@@ -164,6 +167,23 @@ function gatedTool(reports: number) {
   return { tool, open, running }
 }
 
+/** Starts `gated`'s tool on `runner` as owner 'a' with no caller. */
+function startGated(
+  runner: TaskRunner,
+  gated: ReturnType<typeof gatedTool>,
+  kind: NewTaskRecord['kind'],
+  watch?: Parameters<TaskRunner['start']>[0]['watch'],
+) {
+  return runner.start({
+    tool: gated.tool,
+    input: {},
+    owner: 'a',
+    caller: null,
+    kind,
+    ...(watch && { watch }),
+  })
+}
+
 /** Counts the progress writes that reach the store. */
 class CountingStore extends SqliteTaskStore {
   updates = 0
@@ -181,21 +201,14 @@ describe('task runner events and progress', () => {
       const gated = gatedTool(1)
       const ends: string[] = []
       try {
-        const task = await runner.start({
-          tool: gated.tool,
-          input: {},
-          owner: 'a',
-          caller: null,
-          kind: 'inline',
-          watch: (event) => {
-            if (event.type === 'end') ends.push(event.task.status)
-          },
+        const task = await startGated(runner, gated, 'inline', (event) => {
+          if (event.type === 'end') ends.push(event.task.status)
         })
         await gated.running
         if (outcome === 'cancel') await runner.cancel(task.taskId, 'a')
         // After a cancel the tool still returns (it ignores its signal): that must not end it twice.
         gated.open(outcome === 'throw' ? 'throw' : 'return')
-        await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
+        await waitIdle(runner)
         const expected = { return: 'completed', throw: 'failed', cancel: 'cancelled' }[outcome]
         assert.deepEqual(ends, [expected])
         assert.equal((await store.get(task.taskId))?.status, expected)
@@ -212,13 +225,7 @@ describe('task runner events and progress', () => {
     const runner = new TaskRunner({ store, tools: [], heartbeatIntervalMs: 3_600_000 })
     const gated = gatedTool(10_000)
     try {
-      const task = await runner.start({
-        tool: gated.tool,
-        input: {},
-        owner: 'a',
-        caller: null,
-        kind: 'async',
-      })
+      const task = await startGated(runner, gated, 'async')
       await gated.running
       assert.equal(store.updates, 0, '10,000 progress calls made no write')
       const stored = await store.get(task.taskId)
@@ -228,7 +235,7 @@ describe('task runner events and progress', () => {
       assert.equal(current.total, 10_000)
       assert.equal(current.statusMessage, 'step 10000')
       gated.open('return')
-      await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
+      await waitIdle(runner)
       const ended = await store.get(task.taskId)
       assert.equal(ended?.status, 'completed')
       assert.equal(ended?.progress, 10_000, 'the last progress was written before the end')
@@ -245,13 +252,7 @@ describe('task runner events and progress', () => {
     const runner = new TaskRunner({ store, tools: [], heartbeatIntervalMs: 20 })
     const gated = gatedTool(500)
     try {
-      const task = await runner.start({
-        tool: gated.tool,
-        input: {},
-        owner: 'a',
-        caller: null,
-        kind: 'async',
-      })
+      const task = await startGated(runner, gated, 'async')
       await gated.running
       const written = await waitFor(
         async () => {
@@ -265,7 +266,7 @@ describe('task runner events and progress', () => {
       assert.equal(written.statusMessage, 'step 500')
       assert.equal(store.updates, 1, 'one write for 500 progress calls')
       gated.open('return')
-      await waitFor(async () => (runner.running === 0 ? true : undefined), 15_000, 'the runner to go idle')
+      await waitIdle(runner)
       assert.equal(store.updates, 1, 'nothing new to write at the end')
     } finally {
       await runner.close()

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Agent, type MessageData, tool } from '@strands-agents/sdk'
+import { Agent, tool, type ToolList } from '@strands-agents/sdk'
 import { z } from 'zod'
 import {
   AgentCoreMemorySessionManager,
@@ -17,46 +17,53 @@ import {
   writeEvent,
   useMemoryTestBed,
 } from '../helpers/memory-session.ts'
-import { type ScriptStep, ScriptedModel } from '../helpers/scripted-model.ts'
+import { type ScriptStep, ScriptedModel, textsOf, toolUseTurn } from '../helpers/scripted-model.ts'
 
 const ACTOR = 'actor:tenant/alice'
 
 const bed = useMemoryTestBed('external_event_tests')
 let counter = 0
 
-function setup(extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
+/**
+ * A session of its own; with `fakeClock` the manager's clock is real time plus what
+ * `clock.advance` added, so a test can make a model call or a tool "take" seconds.
+ */
+function setup({
+  fakeClock = false,
+  ...extra
+}: Partial<AgentCoreMemorySessionManagerConfig> & { fakeClock?: boolean } = {}) {
   const sessionId = `ext-${process.pid}-${++counter}`
   const target = { memoryId: bed.memoryId, actorId: ACTOR, sessionId }
-  const build = (turns: ScriptStep[], tools: Parameters<typeof tool>[0][] = []) => {
+  let offsetMs = 0
+  const clock = {
+    now: () => Date.now() + offsetMs,
+    advance: (ms: number) => {
+      offsetMs += ms
+    },
+  }
+  const build = (turns: ScriptStep[], tools: ToolList = []) => {
     const sessionManager = new AgentCoreMemorySessionManager({
       ...target,
       client: bed.client,
       retry: FAST_RETRY,
       externalSyncMinIntervalMs: 0,
       logger: captureLogger(),
+      ...(fakeClock ? { clock: clock.now } : {}),
       ...extra,
     })
     const model = new ScriptedModel(turns)
     return {
       model,
       sessionManager,
-      agent: new Agent({ model, tools: tools.map((spec) => tool(spec)), sessionManager, printer: false }),
+      agent: new Agent({ model, tools, sessionManager, printer: false }),
     }
   }
-  return { sessionId, target, build }
+  return { sessionId, target, clock, build }
 }
 
-/** Every text the model was sent in one call, in order (text blocks and text inside tool results). */
-function textsOf(call: MessageData[] | undefined): string[] {
-  return (call ?? []).flatMap((message) =>
-    message.content.flatMap((block) => {
-      if ('text' in block) return [block.text]
-      if ('toolResult' in block)
-        return block.toolResult.content.flatMap((item) => ('text' in item ? [item.text] : []))
-      return []
-    }),
-  )
-}
+/** A tool without arguments. */
+const noArgTool = (name: string, callback: () => string | Promise<string>, description = 'Checks') =>
+  tool({ name, description, inputSchema: z.object({}), callback })
 
 const count = (texts: readonly string[], needle: string) =>
   texts.filter((text) => text.includes(needle)).length
@@ -95,29 +102,23 @@ describe('events written outside the agent', () => {
 
     it(`reach the next model call within the same long invocation, once, when a tool writes them (${format})`, async () => {
       const { target, sessionId, build } = setup()
-      const startTask = {
+      const startTask = tool({
         name: 'start_task',
         description: 'Starts a task whose result arrives as a USER event in the session',
         inputSchema: z.object({ id: z.string() }),
-        callback: async (input: { id: string }) => {
+        callback: async (input) => {
           // The task "finishes" while the tool is still running: its result is written into the session.
           await writeEvent(bed.env, target, [payloadOf(`Result of ${input.id}: 42 rows`)])
           return `started ${input.id}`
         },
-      }
-      const check = {
-        name: 'check',
-        description: 'Checks',
-        inputSchema: z.object({}),
-        callback: () => 'checked',
-      }
+      })
       const { agent, model } = build(
         [
-          { toolUses: [{ name: 'start_task', toolUseId: 'tu-1', input: { id: 'job-1' } }] },
-          { toolUses: [{ name: 'check', toolUseId: 'tu-2', input: {} }] },
+          toolUseTurn('start_task', 'tu-1', { id: 'job-1' }),
+          toolUseTurn('check', 'tu-2'),
           { text: 'job-1 produced 42 rows' },
         ],
-        [startTask as never, check as never],
+        [startTask, noArgTool('check', () => 'checked')],
       )
       await agent.invoke('run job-1 and tell me the result')
       assert.equal(model.calls.length, 3)
@@ -144,21 +145,17 @@ describe('events written outside the agent', () => {
 
   it('picks up an event whose timestamp is a little older than the newest one seen (writer clock skew)', async () => {
     const { target, build } = setup()
-    const late = {
-      name: 'late',
-      description: 'Writes an event stamped in the past',
-      inputSchema: z.object({}),
-      callback: async () => {
+    const late = noArgTool(
+      'late',
+      async () => {
         await writeEvent(bed.env, target, [userTextEventPayload('skewed note')], {
           timestamp: new Date(Date.now() - 3_000),
         })
         return 'written'
       },
-    }
-    const { agent, model } = build(
-      [{ toolUses: [{ name: 'late', toolUseId: 'tu-l', input: {} }] }, { text: 'seen' }],
-      [late as never],
+      'Writes an event stamped in the past',
     )
+    const { agent, model } = build([toolUseTurn('late', 'tu-l'), { text: 'seen' }], [late])
     await agent.invoke('write a late note')
     assert.equal(count(textsOf(model.calls[1]), 'skewed note'), 1)
   })
@@ -173,15 +170,9 @@ describe('events written outside the agent', () => {
     await writeEvent(bed.env, target, [userTextEventPayload('older note')], {
       timestamp: new Date(restoreMs - 10_001),
     })
-    const check = {
-      name: 'check',
-      description: 'Checks',
-      inputSchema: z.object({}),
-      callback: () => 'checked',
-    }
     const { agent, model } = build(
-      [{ toolUses: [{ name: 'check', toolUseId: 'tu-edge', input: {} }] }, { text: 'noted' }],
-      [check as never],
+      [toolUseTurn('check', 'tu-edge'), { text: 'noted' }],
+      [noArgTool('check', () => 'checked')],
     )
     bed.env.service.faults.resetCounts()
     await agent.invoke('any notes?')
@@ -195,30 +186,22 @@ describe('events written outside the agent', () => {
 
   it('finds an event written early in a model call that takes longer than the skew allowance (default settings)', async () => {
     // The manager's clock: a model call "takes" 12 s by moving it on, more than the 10 s allowance.
-    let offsetMs = 0
-    const clock = () => Date.now() + offsetMs
-    const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
-    const check = {
-      name: 'check',
-      description: 'Checks',
-      inputSchema: z.object({}),
-      callback: () => 'checked',
-    }
+    const { target, clock, build } = setup({ externalSyncMinIntervalMs: undefined, fakeClock: true })
     const { agent, model } = build(
       [
         async () => {
           // An MCP task result arrives 1 s into the model call (its writer's clock agrees with ours)...
-          offsetMs += 1_000
+          clock.advance(1_000)
           await writeEvent(bed.env, target, [userTextEventPayload('task result: 17 files')], {
-            timestamp: new Date(clock()),
+            timestamp: new Date(clock.now()),
           })
           // ...and the call goes on for 11 s more, then asks for a tool (whose message is written first).
-          offsetMs += 11_000
-          return { toolUses: [{ name: 'check', toolUseId: 'tu-slow', input: {} }] }
+          clock.advance(11_000)
+          return toolUseTurn('check', 'tu-slow')
         },
         { text: 'seen' },
       ],
-      [check as never],
+      [noArgTool('check', () => 'checked')],
     )
     await agent.invoke('start the task')
     assert.equal(count(textsOf(model.calls[0]), 'task result'), 0)
@@ -231,59 +214,50 @@ describe('events written outside the agent', () => {
       1,
     )
     model.push({ text: 'still seen' })
-    offsetMs += 30_000
+    clock.advance(30_000)
     await agent.invoke('and?')
     assert.equal(count(textsOf(model.calls[2]), 'task result'), 1)
     for (const call of model.calls) assert.deepEqual(validateConverseHistory(call), [])
   })
 
   it('with default settings, brings an event a tool wrote while running 10 s or more into the next model call', async () => {
-    let offsetMs = 0
-    const clock = () => Date.now() + offsetMs
-    const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
-    const slow = {
-      name: 'slow_task',
-      description: 'Runs 10.5 s (on the manager clock) and writes its result into the session',
-      inputSchema: z.object({}),
-      callback: async () => {
+    const { target, clock, build } = setup({ externalSyncMinIntervalMs: undefined, fakeClock: true })
+    const slow = noArgTool(
+      'slow_task',
+      async () => {
         await writeEvent(bed.env, target, [userTextEventPayload('slow task output: 5 rows')])
-        offsetMs += 10_500
+        clock.advance(10_500)
         return 'done'
       },
-    }
-    const { agent, model } = build(
-      [{ toolUses: [{ name: 'slow_task', toolUseId: 'tu-s', input: {} }] }, { text: 'five rows' }],
-      [slow as never],
+      'Runs 10.5 s (on the manager clock) and writes its result into the session',
     )
+    const { agent, model } = build([toolUseTurn('slow_task', 'tu-s'), { text: 'five rows' }], [slow])
     await agent.invoke('run the slow task')
     assert.equal(model.calls.length, 2)
     assert.equal(count(textsOf(model.calls[1]), 'slow task output'), 1)
   })
 
   it('with default settings, only delays an event the 10 s rule skipped: a later look finds it, even after a long model call', async () => {
-    let offsetMs = 0
-    const clock = () => Date.now() + offsetMs
-    const { target, build } = setup({ externalSyncMinIntervalMs: undefined, clock })
-    const fast = {
-      name: 'fast_task',
-      description: 'Writes its result at once',
-      inputSchema: z.object({}),
-      callback: async () => {
+    const { target, clock, build } = setup({ externalSyncMinIntervalMs: undefined, fakeClock: true })
+    const fast = noArgTool(
+      'fast_task',
+      async () => {
         await writeEvent(bed.env, target, [userTextEventPayload('fast task output: 3 rows')])
         return 'done'
       },
-    }
+      'Writes its result at once',
+    )
     const { agent, model } = build(
       [
-        { toolUses: [{ name: 'fast_task', toolUseId: 'tu-f', input: {} }] },
+        toolUseTurn('fast_task', 'tu-f'),
         async () => {
           // Model call 2 came less than 10 s after the last look (no read), and takes 11 s.
-          offsetMs += 11_000
+          clock.advance(11_000)
           return { text: 'three rows?' }
         },
         { text: 'three rows' },
       ],
-      [fast as never],
+      [fast],
     )
     await agent.invoke('run the fast task')
     assert.equal(count(textsOf(model.calls[1]), 'fast task output'), 0, 'skipped by the 10 s rule')
@@ -293,22 +267,16 @@ describe('events written outside the agent', () => {
   })
 
   it('with default settings, a turn with one tool call that ends within 10 s costs one ListEvents and two CreateEvent', async () => {
-    let offsetMs = 0
-    const clock = () => Date.now() + offsetMs
-    const { build } = setup({ externalSyncMinIntervalMs: undefined, clock })
-    const check = {
-      name: 'check',
-      description: 'Checks (9 s on the manager clock)',
-      inputSchema: z.object({}),
-      callback: () => {
-        offsetMs += 9_000
+    const { clock, build } = setup({ externalSyncMinIntervalMs: undefined, fakeClock: true })
+    const check = noArgTool(
+      'check',
+      () => {
+        clock.advance(9_000)
         return 'checked'
       },
-    }
-    const { agent } = build(
-      [{ toolUses: [{ name: 'check', toolUseId: 'tu-9', input: {} }] }, { text: 'checked' }],
-      [check as never],
+      'Checks (9 s on the manager clock)',
     )
+    const { agent } = build([toolUseTurn('check', 'tu-9'), { text: 'checked' }], [check])
     bed.env.service.faults.resetCounts()
     await agent.invoke('check it')
     const counts = bed.env.service.faults.counts()
@@ -320,15 +288,9 @@ describe('events written outside the agent', () => {
   it('goes on with the turn when the read before a model call fails, warning, and picks the event up at the next look', async () => {
     const logger = captureLogger()
     const { target, build } = setup({ logger, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } })
-    const check = {
-      name: 'check',
-      description: 'Checks',
-      inputSchema: z.object({}),
-      callback: () => 'checked',
-    }
     const { agent, model } = build(
-      [{ toolUses: [{ name: 'check', toolUseId: 'tu-c', input: {} }] }, { text: 'fine' }],
-      [check as never],
+      [toolUseTurn('check', 'tu-c'), { text: 'fine' }],
+      [noArgTool('check', () => 'checked')],
     )
     await agent.initialize()
     await writeEvent(bed.env, target, [userTextEventPayload('note during outage')])
@@ -348,19 +310,15 @@ describe('events written outside the agent', () => {
 
   it('reads outside events only when the agent is built when configured so, with no reads before model calls', async () => {
     const { target, build } = setup({ syncExternalEvents: 'onInit' })
-    const writer = {
-      name: 'writer',
-      description: 'Writes',
-      inputSchema: z.object({}),
-      callback: async () => {
+    const writer = noArgTool(
+      'writer',
+      async () => {
         await writeEvent(bed.env, target, [userTextEventPayload('later news')])
         return 'done'
       },
-    }
-    const { agent, model } = build(
-      [{ toolUses: [{ name: 'writer', toolUseId: 'tu-w', input: {} }] }, { text: 'ok' }],
-      [writer as never],
+      'Writes',
     )
+    const { agent, model } = build([toolUseTurn('writer', 'tu-w'), { text: 'ok' }], [writer])
     bed.env.service.faults.resetCounts()
     await agent.invoke('go')
     assert.equal(bed.env.service.faults.counts().ListEvents?.calls, 1)

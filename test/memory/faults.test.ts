@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Agent, type MessageData, tool } from '@strands-agents/sdk'
+import { Agent, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
 import {
-  AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,
   decodeMemoryEvent,
   MemorySessionError,
 } from '../../src/memory/index.ts'
-import { captureLogger, FAST_RETRY, listAllEvents, useMemoryTestBed } from '../helpers/memory-session.ts'
+import { captureLogger, listAllEvents, plain, useMemoryTestBed } from '../helpers/memory-session.ts'
 import { ScriptedModel, type ScriptedTurn } from '../helpers/scripted-model.ts'
 import { seededRandom } from '../../src/shared/seeded-random.ts'
 
@@ -29,16 +28,7 @@ function setup(extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
   const sessionId = `faults-${process.pid}-${++counter}`
   const logger = captureLogger()
   const build = (turns: ScriptedTurn[]) => {
-    const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId: bed.memoryId,
-      sessionId,
-      actorId: ACTOR,
-      client: bed.client,
-      retry: FAST_RETRY,
-      externalSyncMinIntervalMs: 0,
-      logger,
-      ...extra,
-    })
+    const sessionManager = bed.manager({ sessionId, actorId: ACTOR, logger, ...extra })
     const model = new ScriptedModel(turns)
     return {
       model,
@@ -54,12 +44,6 @@ const toolTurn = (n: number): ScriptedTurn[] => [
   { toolUses: [{ name: 'echo', toolUseId: `tu-${n}`, input: { say: `echo ${n}` } }] },
   { text: `answer ${n}` },
 ]
-
-const plain = (messages: readonly { toJSON(): MessageData }[]) =>
-  messages.map((message) => {
-    const { role, content } = message.toJSON()
-    return { role, content }
-  })
 
 /** The messages stored in the session, decoded, in order. */
 async function storedMessages(sessionId: string) {

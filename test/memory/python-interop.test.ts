@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Event } from '@aws-sdk/client-bedrock-agentcore'
-import { Agent, ImageBlock, type MessageData, TextBlock, tool } from '@strands-agents/sdk'
+import { Agent, ImageBlock, TextBlock, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
-import { AgentCoreMemorySessionManager, validateConverseHistory } from '../../src/memory/index.ts'
+import { validateConverseHistory } from '../../src/memory/index.ts'
 import {
   captureLogger,
-  FAST_RETRY,
   listAllEvents,
+  plain,
   writeEvent,
   useMemoryTestBed,
 } from '../helpers/memory-session.ts'
@@ -187,25 +187,12 @@ function pythonStrictRestore(events: readonly Event[]) {
   return { messages, session, agent }
 }
 
-const plain = (messages: readonly { toJSON(): MessageData }[]) =>
-  messages.map((message) => {
-    const { role, content } = message.toJSON()
-    return { role, content }
-  })
-
 describe('Python interop', () => {
   it('restores a session written by the Python manager into the same messages and its newest agent state', async () => {
     const sessionId = 'python-written-1'
     await writePythonSession(sessionId)
     const logger = captureLogger()
-    const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId: bed.memoryId,
-      sessionId,
-      actorId: ACTOR,
-      client: bed.client,
-      agentId: 'default',
-      logger,
-    })
+    const sessionManager = bed.manager({ sessionId, actorId: ACTOR, agentId: 'default', logger })
     const agent = new Agent({ model: new ScriptedModel(), sessionManager, printer: false })
     await agent.initialize()
     assert.deepEqual(plain(agent.messages), EXPECTED_TS)
@@ -231,14 +218,7 @@ describe('Python interop', () => {
       { toolUses: [{ name: 'lookup', toolUseId: 'tooluse_ts1', input: { query: 'jpeg' } }] },
       { text: 'JPEG is lossy. Ünïcode ok.' },
     ])
-    const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId: bed.memoryId,
-      sessionId,
-      actorId: ACTOR,
-      client: bed.client,
-      agentId: 'default',
-      retry: FAST_RETRY,
-    })
+    const sessionManager = bed.manager({ sessionId, actorId: ACTOR, agentId: 'default' })
     const agent = new Agent({ model, tools: [lookup], sessionManager, printer: false })
     agent.appState.set('ignored-before-restore', true)
     await agent.invoke([
@@ -299,13 +279,7 @@ describe('Python interop', () => {
 
   it('starts a new session that the Python manager recognises (SESSION and AGENT state events)', async () => {
     const sessionId = 'ts-written-1'
-    const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId: bed.memoryId,
-      sessionId,
-      actorId: ACTOR,
-      client: bed.client,
-      agentId: 'default',
-    })
+    const sessionManager = bed.manager({ sessionId, actorId: ACTOR, agentId: 'default' })
     const agent = new Agent({
       model: new ScriptedModel([{ text: 'hello Zoë' }]),
       sessionManager,
@@ -323,12 +297,8 @@ describe('Python interop', () => {
 
   it("with the default config (no agentId) writes the agent state under Python's default id, so a Python agent restores the conversation", async () => {
     const sessionId = 'ts-default-agent-id-1'
-    const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId: bed.memoryId,
-      sessionId,
-      actorId: ACTOR,
-      client: bed.client,
-    })
+    // No agentId: the point of this test (the bed's other test defaults do not touch it).
+    const sessionManager = bed.manager({ sessionId, actorId: ACTOR })
     const agent = new Agent({ model: new ScriptedModel([{ text: 'hello' }]), sessionManager, printer: false })
     agent.appState.set('topic', 'tea')
     await agent.invoke('hi')
@@ -345,11 +315,9 @@ describe('Python interop', () => {
 
   it('in Python-default mode writes one event per message and an agent-state event after each, as the Python manager does', async () => {
     const sessionId = 'ts-python-mode-1'
-    const sessionManager = new AgentCoreMemorySessionManager({
-      memoryId: bed.memoryId,
+    const sessionManager = bed.manager({
       sessionId,
       actorId: ACTOR,
-      client: bed.client,
       agentId: 'default',
       batchSize: 1,
       syncAgentStateEveryMessage: true,

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import {
-  BatchCreateMemoryRecordsCommand,
-  CreateEventCommand,
-  ListEventsCommand,
-  ValidationException,
-} from '@aws-sdk/client-bedrock-agentcore'
-import { Agent, ImageBlock, type MessageData, TextBlock, tool } from '@strands-agents/sdk'
+import { CreateEventCommand, ListEventsCommand, ValidationException } from '@aws-sdk/client-bedrock-agentcore'
+import { Agent, ImageBlock, TextBlock, tool } from '@strands-agents/sdk'
 import { z } from 'zod'
 import {
   AgentCoreMemorySessionManager,
@@ -18,9 +13,9 @@ import {
 } from '../../src/memory/index.ts'
 import {
   captureLogger,
-  FAST_RETRY,
   listAllEvents,
   messagePayloads,
+  plain,
   waitFor,
   writeEvent,
   useMemoryTestBed,
@@ -35,18 +30,8 @@ let sessionCounter = 0
 
 const newSessionId = () => `session-${process.pid}-${++sessionCounter}`
 
-function manager(sessionId: string, extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) {
-  return new AgentCoreMemorySessionManager({
-    memoryId: bed.memoryId,
-    sessionId,
-    actorId: ACTOR,
-    client: bed.client,
-    retry: FAST_RETRY,
-    externalSyncMinIntervalMs: 0,
-    logger: captureLogger(),
-    ...extra,
-  })
-}
+const manager = (sessionId: string, extra: Partial<AgentCoreMemorySessionManagerConfig> = {}) =>
+  bed.manager({ sessionId, actorId: ACTOR, ...extra })
 
 const addTool = tool({
   name: 'add',
@@ -67,12 +52,6 @@ function agentWith(
   const model = new ScriptedModel(turns)
   return { model, agent: new Agent({ model, tools: tools as never, sessionManager, printer: false }) }
 }
-
-const plain = (messages: readonly { toJSON(): MessageData }[]) =>
-  messages.map((message) => {
-    const { role, content } = message.toJSON()
-    return { role, content }
-  })
 
 describe('AgentCoreMemorySessionManager: round trips', () => {
   it('restores text, toolUse/toolResult, image bytes, a 100k+ message and agent state into a new agent', async () => {
@@ -430,31 +409,11 @@ describe('AgentCoreMemorySessionManager: configuration', () => {
 describe('AgentCoreMemorySessionManager: long-term memory', () => {
   it('prepends relevant records in the context tag to the model call only', async () => {
     const sessionId = newSessionId()
-    await bed.env.data.send(
-      new BatchCreateMemoryRecordsCommand({
-        memoryId: bed.memoryId,
-        records: [
-          {
-            requestIdentifier: 'r1',
-            namespaces: [`/users/${ACTOR}/facts`],
-            content: { text: 'The user prefers metric units' },
-            timestamp: new Date(),
-          },
-          {
-            requestIdentifier: 'r2',
-            namespaces: [`/users/${ACTOR}/facts`],
-            content: { text: 'The user lives in Lyon' },
-            timestamp: new Date(),
-          },
-          {
-            requestIdentifier: 'r3',
-            namespaces: ['/users/someone-else/facts'],
-            content: { text: 'Other user prefers units' },
-            timestamp: new Date(),
-          },
-        ],
-      }),
-    )
+    await bed.env.seedRecords(bed.memoryId, [
+      { id: 'r1', namespace: `/users/${ACTOR}/facts`, text: 'The user prefers metric units' },
+      { id: 'r2', namespace: `/users/${ACTOR}/facts`, text: 'The user lives in Lyon' },
+      { id: 'r3', namespace: '/users/someone-else/facts', text: 'Other user prefers units' },
+    ])
     const sessionManager = manager(sessionId, {
       retrieval: { '/users/{actorId}/facts': { topK: 5, relevanceScore: 0.01 } },
       contextTag: 'memory',
@@ -476,25 +435,18 @@ describe('AgentCoreMemorySessionManager: long-term memory', () => {
 
   it('searches the namespace as a subtree, as the Python manager does, so records stored deeper are found', async () => {
     const sessionId = newSessionId()
-    await bed.env.data.send(
-      new BatchCreateMemoryRecordsCommand({
-        memoryId: bed.memoryId,
-        records: [
-          {
-            requestIdentifier: 'deep-1',
-            namespaces: [`/strategies/pref1/actors/${ACTOR}/sessions/s0`],
-            content: { text: 'The user takes tea without sugar' },
-            timestamp: new Date(),
-          },
-          {
-            requestIdentifier: 'deep-2',
-            namespaces: ['/strategies/pref1/actors/someone-else/sessions/s0'],
-            content: { text: 'Another user takes tea with sugar' },
-            timestamp: new Date(),
-          },
-        ],
-      }),
-    )
+    await bed.env.seedRecords(bed.memoryId, [
+      {
+        id: 'deep-1',
+        namespace: `/strategies/pref1/actors/${ACTOR}/sessions/s0`,
+        text: 'The user takes tea without sugar',
+      },
+      {
+        id: 'deep-2',
+        namespace: '/strategies/pref1/actors/someone-else/sessions/s0',
+        text: 'Another user takes tea with sugar',
+      },
+    ])
     const sessionManager = manager(sessionId, {
       retrieval: {
         '/strategies/{memoryStrategyId}/actors/{actorId}/': { strategyId: 'pref1', relevanceScore: 0.01 },
