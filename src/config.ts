@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { z } from 'zod'
 
 /**
@@ -20,14 +21,26 @@ const MAX_TIMER_MS = 2_147_483_647
 const count = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(max).default(fallback))
 
+/** Comma-separated values (audiences), undefined when unset or empty. */
+const commaList = z.preprocess(
+  blankAsUnset,
+  z
+    .string()
+    .transform((value) => value.split(',').map((each) => each.trim()))
+    .optional(),
+)
+
 const EnvSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** Read only to tell whether credentials of one's own are configured (the AWS SDK reads them itself). */
+  AWS_ACCESS_KEY_ID: optionalText,
+  AWS_PROFILE: optionalText,
   AGENTCORE_ENDPOINT: optionalUrl,
   AGENTCORE_LOCAL_PORT: port(8090),
   AGENTCORE_LOCAL_HOST: z.string().min(1).default('127.0.0.1'),
   AGENTCORE_LOCAL_ADMIN_TOKEN: z.string().min(16).optional(),
   AGENTCORE_LOCAL_RUNTIMES: z.string().optional(),
-  MEMORY_ID: z.string().optional(),
+  MEMORY_ID: optionalText,
   PORT: port(8080),
   MCP_PORT: port(8000),
   MCP_SERVER_URL: optionalUrl,
@@ -39,13 +52,7 @@ const EnvSchema = z.object({
   MCP_AUTH: z.preprocess(blankAsUnset, z.enum(['none']).optional()),
   MCP_JWT_ISSUER: optionalText,
   /** Comma-separated audiences. */
-  MCP_JWT_AUDIENCE: z.preprocess(
-    blankAsUnset,
-    z
-      .string()
-      .transform((value) => value.split(',').map((each) => each.trim()))
-      .optional(),
-  ),
+  MCP_JWT_AUDIENCE: commaList,
   MCP_JWKS_URL: optionalUrl,
   /** Safe by default: only `false` lets a token name another actor. */
   MCP_JWT_SUBJECT_IS_ACTOR: z
@@ -58,7 +65,43 @@ const EnvSchema = z.object({
   MCP_MAX_BODY_BYTES: count(4 * 1024 * 1024),
   MCP_DELIVERY_BASE_DELAY_MS: count(200, MAX_TIMER_MS),
   MCP_DELIVERY_MAX_DELAY_MS: count(60_000, MAX_TIMER_MS),
-  MCP_TRAINING_EPOCH_DELAY_MS: count(0, MAX_TIMER_MS),
+  /** Unset: none for the MCP server alone, paced in `longrun dev` (see its --help). */
+  MCP_TRAINING_EPOCH_DELAY_MS: z.preprocess(
+    blankAsUnset,
+    z.coerce.number().int().min(0).max(MAX_TIMER_MS).optional(),
+  ),
+  // The agent runtime (src/entrypoint.ts, `longrun runtime`, `longrun dev`).
+  /** Listen address of the runtime; the AgentCore container contract is 0.0.0.0:8080. */
+  RUNTIME_HOST: optionalText,
+  /** bedrock | openai | demo. Unset: `longrun dev` uses demo; the entrypoint refuses to start. */
+  MODEL_PROVIDER: z.preprocess(blankAsUnset, z.enum(['bedrock', 'openai', 'demo']).optional()),
+  BEDROCK_MODEL_ID: optionalText,
+  /** A Bedrock Runtime endpoint other than AWS's (the local service's Converse endpoint). */
+  BEDROCK_ENDPOINT: optionalUrl,
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_API_KEY: optionalText,
+  OPENAI_MODEL: optionalText,
+  /** Messages the agent keeps in its context (Strands' sliding window). */
+  AGENT_CONVERSATION_WINDOW: z.preprocess(
+    blankAsUnset,
+    z.coerce.number().int().min(2).max(10_000).default(40),
+  ),
+  /** What a caller that goes away mid-invocation costs: `finish` the turn (stored in memory) or `abort` it. */
+  RUNTIME_ON_DISCONNECT: z.preprocess(blankAsUnset, z.enum(['finish', 'abort']).default('finish')),
+  /** Longest one turn may run (AgentCore's synchronous request limit: 15 min). */
+  RUNTIME_TURN_TIMEOUT_MS: count(15 * 60_000, MAX_TIMER_MS),
+  /** How long SIGTERM waits for running invocations before aborting them. */
+  RUNTIME_SHUTDOWN_GRACE_MS: count(30_000, MAX_TIMER_MS),
+  /** Largest accepted invocation payload, and longest prompt. */
+  RUNTIME_MAX_PAYLOAD_BYTES: count(1024 * 1024),
+  RUNTIME_MAX_PROMPT_CHARS: count(100_000),
+  /** Callers authenticate with JWTs (the Runtime's inbound JWT authorizer): the actor is the token's subject. */
+  RUNTIME_JWT_ISSUER: optionalText,
+  RUNTIME_JWT_AUDIENCE: commaList,
+  RUNTIME_JWKS_URL: optionalUrl,
+  RUNTIME_JWT_SUBJECT_CLAIM: optionalText,
+  /** A deployed runtime the CLI invokes instead of the local stack. */
+  AGENT_RUNTIME_ARN: optionalText,
 })
 
 export type Environment = z.infer<typeof EnvSchema>
@@ -72,6 +115,14 @@ export class ConfigError extends Error {
     this.name = 'ConfigError'
     this.variables = variables
   }
+}
+
+/**
+ * Loads `.env` from the working directory into the environment when the file exists (variables
+ * already set win). Node's own `--env-file-if-exists` prints a notice when the file is missing.
+ */
+export function loadDotEnvFile(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path)
 }
 
 /** Parses the environment (by default `process.env`), throwing a {@link ConfigError} naming bad variables. */

@@ -1,55 +1,79 @@
+/**
+ * `longrun dev` (`npm start`): the whole local stack, wired together: the local AgentCore service
+ * (Memory, control plane, invoke gateway, local model endpoints), the long-running MCP server
+ * delivering into that memory, and the agent runtime, registered with the gateway so
+ * `longrun invoke` (or boto3 pointed at the gateway) reaches it through InvokeAgentRuntime.
+ */
 import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
+import { mkdir } from 'node:fs/promises'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
-import { type Environment, parseRuntimeTable } from '../config.ts'
+import { Command, Option } from 'commander'
+import { type Environment, loadEnvironment, parseRuntimeTable } from '../config.ts'
+import { type StartedRuntime, startRuntimeFromEnv } from '../entrypoint.ts'
 import { LocalAgentCoreService } from '../local/index.ts'
 import { configFromEnv, LongRunningMcpServer } from '../mcp-server/index.ts'
+import { LOCAL_CREDENTIALS, parseDuration, parsePort } from './cli-target.ts'
+import { removeDevStack, writeDevStack } from './dev-stack-file.ts'
 import { waitForShutdownSignal } from './shutdown-signal.ts'
 
-export const DEV_HELP = `Usage: longrun dev [options]
-
-Starts the development stack on this machine, wired together:
-  - the local AgentCore service (Memory, control plane, invoke gateway)
-  - the long-running MCP server, delivering task results into the local memory
-and creates (or reuses) a memory named longrun_dev.
-
-Options:
-  --port <n>       local AgentCore service port (default AGENTCORE_LOCAL_PORT or 8090; 0 picks one)
-  --mcp-port <n>   MCP server port (default MCP_PORT or 8000; 0 picks one)
-  --data-dir <dir> where SQLite files and model artifacts live (default LONGRUN_DATA_DIR or .longrun)
-  -h, --help       show this help
-
-The MCP server's bearer token is MCP_BEARER_TOKEN, or a fresh random one printed at start.`
-
 const DEV_MEMORY_NAME = 'longrun_dev'
-/** The local service checks a signature's shape, not its secret: any static pair will do. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'longrun-dev', secretAccessKey: 'longrun-dev' }
+/** The ARN the local runtime is registered under (any ARN reaches it too, through `*`). */
+export const DEV_RUNTIME_ARN =
+  'arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/longrun_dev-0000000000'
+/** A training epoch takes milliseconds; in the dev stack each is paced so a run can be watched. */
+const DEV_EPOCH_DELAY_MS = 1000
+const DEFAULT_BEDROCK_MODEL_ID = 'global.anthropic.claude-sonnet-4-6'
 
-function portOption(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new Error(`--${name} must be 0..65535, got ${value}`)
-  return port
+interface DevOptions {
+  port?: number
+  mcpPort?: number
+  runtimePort?: number
+  dataDir?: string
+  epochDelayMs?: number
 }
 
-/** `longrun dev` (and `npm start`): the whole local stack until SIGINT or SIGTERM. */
-export async function runDevCommand(args: string[], env: Environment): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string' },
-      'mcp-port': { type: 'string' },
-      'data-dir': { type: 'string' },
-    },
-    strict: true,
-  })
-  const localPort = portOption(values.port, env.AGENTCORE_LOCAL_PORT, 'port')
-  const mcpPort = portOption(values['mcp-port'], env.MCP_PORT, 'mcp-port')
-  const dataDir = values['data-dir'] ?? env.LONGRUN_DATA_DIR
+export function devCommand(): Command {
+  return new Command('dev')
+    .description(
+      'start the local stack: AgentCore service (Memory, control plane, invoke gateway, local model endpoints), ' +
+        'the long-running MCP server and the agent runtime, wired together (npm start)',
+    )
+    .option(
+      '--port <n>',
+      'local AgentCore service port (default AGENTCORE_LOCAL_PORT or 8090; 0 picks one)',
+      (v) => parsePort(v, 'port'),
+    )
+    .option('--mcp-port <n>', 'MCP server port (default MCP_PORT or 8000; 0 picks one)', (v) =>
+      parsePort(v, 'mcp-port'),
+    )
+    .option('--runtime-port <n>', 'agent runtime port (default PORT or 8080; 0 picks one)', (v) =>
+      parsePort(v, 'runtime-port'),
+    )
+    .option(
+      '--data-dir <dir>',
+      'where SQLite files and model artifacts live (default LONGRUN_DATA_DIR or .longrun)',
+    )
+    .addOption(
+      new Option(
+        '--epoch-delay-ms <n>',
+        `pause after each training epoch, so a run can be watched (default MCP_TRAINING_EPOCH_DELAY_MS or ${DEV_EPOCH_DELAY_MS})`,
+      ).argParser((v) => parseDuration(v, 'epoch-delay-ms')),
+    )
+    .addHelpText(
+      'after',
+      '\nThe model is MODEL_PROVIDER (default here: demo, the offline demo model). bedrock and openai point at the\n' +
+        "local service's Converse and /v1/chat/completions endpoints unless BEDROCK_ENDPOINT / OPENAI_BASE_URL are set.\n" +
+        "The MCP server's bearer token is MCP_BEARER_TOKEN, or a fresh random one.",
+    )
+    .action(async (options: DevOptions) => runDev(loadEnvironment(), options))
+}
+
+async function runDev(env: Environment, options: DevOptions): Promise<void> {
+  const dataDir = options.dataDir ?? env.LONGRUN_DATA_DIR
+  await mkdir(dataDir, { recursive: true })
   const local = await LocalAgentCoreService.start({
-    port: localPort,
+    port: options.port ?? env.AGENTCORE_LOCAL_PORT,
     host: env.AGENTCORE_LOCAL_HOST,
     region: env.AWS_REGION,
     dataDir,
@@ -57,6 +81,7 @@ export async function runDevCommand(args: string[], env: Environment): Promise<v
     ...(env.AGENTCORE_LOCAL_ADMIN_TOKEN ? { adminToken: env.AGENTCORE_LOCAL_ADMIN_TOKEN } : {}),
   })
   let mcp: LongRunningMcpServer | undefined
+  let runtime: StartedRuntime | undefined
   const memoryClient = new BedrockAgentCoreClient({
     endpoint: local.url,
     region: env.AWS_REGION,
@@ -65,32 +90,92 @@ export async function runDevCommand(args: string[], env: Environment): Promise<v
   try {
     const memoryId = await ensureDevMemory(local, env.AWS_REGION)
     const token = env.MCP_BEARER_TOKEN ?? randomBytes(24).toString('base64url')
-    mcp = await LongRunningMcpServer.start({
-      ...configFromEnv({
-        ...env,
-        MCP_PORT: mcpPort,
-        MCP_HOST: env.MCP_HOST ?? '127.0.0.1',
-        LONGRUN_DATA_DIR: dataDir,
-        AGENTCORE_ENDPOINT: local.url,
-        MCP_BEARER_TOKEN: token,
-      }),
-      memoryClient,
+    const mcpEnv: Environment = {
+      ...env,
+      MCP_PORT: options.mcpPort ?? env.MCP_PORT,
+      MCP_HOST: env.MCP_HOST ?? '127.0.0.1',
+      LONGRUN_DATA_DIR: dataDir,
+      AGENTCORE_ENDPOINT: local.url,
+      MCP_BEARER_TOKEN: token,
+      MCP_TRAINING_EPOCH_DELAY_MS:
+        options.epochDelayMs ?? env.MCP_TRAINING_EPOCH_DELAY_MS ?? DEV_EPOCH_DELAY_MS,
+    }
+    mcp = await LongRunningMcpServer.start({ ...configFromEnv(mcpEnv), memoryClient })
+    const runtimeEnv = devRuntimeEnv(env, {
+      port: options.runtimePort ?? env.PORT,
+      localUrl: local.url,
+      memoryId,
+      mcpUrl: mcp.url,
+      token,
     })
+    const provider = runtimeEnv.MODEL_PROVIDER ?? 'demo'
+    runtime = await startRuntimeFromEnv(runtimeEnv, {
+      modelFallback: 'demo',
+      memoryCredentials: LOCAL_CREDENTIALS,
+      ...(runtimeEnv.BEDROCK_ENDPOINT === local.url && { modelCredentials: LOCAL_CREDENTIALS }),
+    })
+    local.registerRuntime(DEV_RUNTIME_ARN, runtime.server.url)
+    local.registerRuntime('*', runtime.server.url)
+    await writeDevStack(dataDir, {
+      agentCoreEndpoint: local.url,
+      mcpUrl: mcp.url,
+      mcpBearerToken: token,
+      memoryId,
+      runtimeArn: DEV_RUNTIME_ARN,
+      runtimeUrl: runtime.server.url,
+      pid: process.pid,
+    })
+    const defaultEndpoint = `http://127.0.0.1:8090`
+    const endpointFlag = local.url === defaultEndpoint ? '' : ` --endpoint ${local.url}`
     console.log(`longrun local AgentCore service listening on ${local.url}`)
     console.log(`longrun MCP server listening on ${mcp.url}`)
+    console.log(`longrun agent runtime listening on ${runtime.server.url}`)
+    console.log(
+      `  model:            ${provider === 'demo' ? 'demo (the offline demo model; set MODEL_PROVIDER for a real one)' : provider}`,
+    )
     console.log(`  memory id:        ${memoryId}`)
+    console.log(`  runtime ARN:      ${DEV_RUNTIME_ARN}`)
     console.log(`  MCP bearer token: ${env.MCP_BEARER_TOKEN ? '(MCP_BEARER_TOKEN)' : token}`)
     console.log(`  data:             ${dataDir}`)
-    console.log(`  use it: AGENTCORE_ENDPOINT=${local.url} MEMORY_ID=${memoryId} MCP_SERVER_URL=${mcp.url}`)
+    console.log(
+      `  try it:           npx longrun invoke${endpointFlag} "train a model called fraud-v1 for 30 epochs"`,
+    )
     console.log('  (Ctrl-C to stop)')
     const signal = await waitForShutdownSignal()
     console.log(`signal=${signal} | stopping`)
   } finally {
+    await removeDevStack(dataDir)
+    await runtime?.close()
     await mcp?.close()
     memoryClient.destroy()
     await local.close()
   }
   console.log('stopped')
+}
+
+/**
+ * The runtime's environment in the dev stack: the local service for memory, the dev memory as
+ * default, the MCP server with its token, and the local model endpoints for bedrock and openai
+ * unless the user pointed them elsewhere.
+ */
+function devRuntimeEnv(
+  env: Environment,
+  stack: { port: number; localUrl: string; memoryId: string; mcpUrl: string; token: string },
+): Environment {
+  return {
+    ...env,
+    PORT: stack.port,
+    RUNTIME_HOST: env.RUNTIME_HOST ?? '127.0.0.1',
+    AGENTCORE_ENDPOINT: stack.localUrl,
+    MEMORY_ID: env.MEMORY_ID ?? stack.memoryId,
+    MCP_SERVER_URL: stack.mcpUrl,
+    MCP_BEARER_TOKEN: stack.token,
+    BEDROCK_ENDPOINT: env.BEDROCK_ENDPOINT ?? stack.localUrl,
+    BEDROCK_MODEL_ID: env.BEDROCK_MODEL_ID ?? DEFAULT_BEDROCK_MODEL_ID,
+    OPENAI_BASE_URL: env.OPENAI_BASE_URL ?? `${stack.localUrl}/v1`,
+    OPENAI_API_KEY: env.OPENAI_API_KEY ?? 'local',
+    OPENAI_MODEL: env.OPENAI_MODEL ?? 'longrun-demo',
+  }
 }
 
 /** Finds the development memory by name, or creates it, through the real control-plane client. */

@@ -6,7 +6,8 @@ export {
   type OperationStats,
   parseFaultConfig,
 } from './faults.ts'
-export { newRuntimeSessionId, type RuntimeTarget } from './invoke-gateway.ts'
+export { type RuntimeTarget } from './invoke-gateway.ts'
+export { newRuntimeSessionId } from '../shared/runtime-session-id.ts'
 export { type LocalAgentCoreConfig, LocalAgentCoreService } from './local-agentcore-service.ts'
 export { MEMORY_LIMITS } from './limits.ts'
 export type { MemoryStore, StoredEvent, StoredMemory, StoredRecord } from './memory-store.ts'

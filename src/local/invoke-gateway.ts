@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newRuntimeSessionId } from '../shared/runtime-session-id.ts'
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { AwsServiceError } from './errors.ts'
@@ -30,11 +30,6 @@ export interface InvokeGatewayConfig {
   /** How long a JSON answer may take (AgentCore: 15 min) and a stream may last (60 min). */
   readonly requestTimeoutMs: number
   readonly streamTimeoutMs: number
-}
-
-/** A fresh runtime session id: 33 to 256 characters, as AgentCore requires. */
-export function newRuntimeSessionId(): string {
-  return `${randomUUID()}-${Date.now().toString(36)}`
 }
 
 /** The runtime id inside a runtime ARN, or undefined for anything else. */

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { bedrockModelRoutes } from './bedrock-model-endpoint.ts'
 import { controlPlaneRoutes } from './control-plane.ts'
+import { DualProtocolListener } from './dual-protocol-listener.ts'
 import { AwsServiceError } from './errors.ts'
 import { type FaultConfig, FaultInjector, parseFaultConfig } from './faults.ts'
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io.ts'
 import { invokeGatewayRoute, type RuntimeTable, type RuntimeTarget, runtimeIdOf } from './invoke-gateway.ts'
 import { memoryDataPlaneRoutes } from './memory-data-plane.ts'
 import type { MemoryStore } from './memory-store.ts'
+import { openAiModelRoutes } from './openai-model-endpoint.ts'
 import { Router } from './router.ts'
 import { SqliteMemoryStore } from './sqlite-memory-store.ts'
 
@@ -47,7 +50,9 @@ const SIGV4_PREFIX = 'AWS4-HMAC-SHA256 Credential='
 
 /**
  * The local AgentCore service: Memory data plane, control plane and the runtime invoke gateway on
- * one port, speaking the REST-JSON protocol of the AWS SDK v3 clients.
+ * one port, speaking the REST-JSON protocol of the AWS SDK v3 clients; beside them, a Bedrock
+ * Converse / ConverseStream endpoint (HTTP/2, as the Bedrock Runtime client speaks it) and an
+ * OpenAI-compatible `/v1/chat/completions`, both answering with the offline demo model.
  *
  * Signatures are checked for presence and access key id, not verified: this is a development and
  * test service, bound to loopback by default.
@@ -56,7 +61,7 @@ export class LocalAgentCoreService {
   /** Injected faults and per-operation call counts. */
   readonly faults: FaultInjector
   readonly store: MemoryStore
-  private readonly server: Server
+  private listener: DualProtocolListener | undefined
   private readonly router = new Router()
   private readonly runtimes: RuntimeTable = new Map()
   private readonly config: LocalAgentCoreConfig
@@ -92,29 +97,28 @@ export class LocalAgentCoreService {
         requestTimeoutMs: config.requestTimeoutMs ?? 15 * 60_000,
         streamTimeoutMs: config.streamTimeoutMs ?? 60 * 60_000,
       }),
+      ...bedrockModelRoutes(),
+      ...openAiModelRoutes(),
     )
-    this.server = createServer((request, response) => {
-      this.handle(request, response).catch(() => response.destroy())
-    })
-    this.server.keepAliveTimeout = 65_000
   }
 
   /** Starts the service and resolves once it listens. */
   static async start(config: LocalAgentCoreConfig = {}): Promise<LocalAgentCoreService> {
     const service = new LocalAgentCoreService(config)
     try {
-      await new Promise<void>((resolve, reject) => {
-        service.server.once('error', reject)
-        service.server.listen(config.port ?? 8090, config.host ?? '127.0.0.1', () => {
-          service.server.off('error', reject)
-          resolve()
-        })
-      })
+      // HTTP/2 requests go through Node's compatibility API, which offers the same members used here.
+      service.listener = await DualProtocolListener.listen(
+        (request, response) => {
+          const http1Response = response as ServerResponse
+          service.handle(request as IncomingMessage, http1Response).catch(() => http1Response.destroy())
+        },
+        { port: config.port ?? 8090, host: config.host ?? '127.0.0.1', keepAliveTimeoutMs: 65_000 },
+      )
     } catch (error) {
       if (service.ownsStore) service.store.close()
       throw error
     }
-    service.address = service.server.address() as AddressInfo
+    service.address = service.listener.address()
     service.store.purgeExpiredEvents((config.now ?? Date.now)())
     service.purgeTimer = setInterval(
       () => service.store.purgeExpiredEvents((config.now ?? Date.now)()),
@@ -148,10 +152,7 @@ export class LocalAgentCoreService {
 
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer)
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve())
-      this.server.closeAllConnections()
-    })
+    await this.listener?.close()
     if (this.ownsStore) this.store.close()
   }
 

@@ -1,7 +1,7 @@
 export { type AuthConfig, type Authenticator, createAuthenticator, type Principal } from './auth.ts'
 export { JsonRpcError, McpServerError, type McpServerErrorCode } from './errors.ts'
-export { type HealthReport, HealthStatus } from './health.ts'
-export { formatLogLine, type Logger, type LogLevel, silentLogger, stderrLogger } from './logger.ts'
+export { type HealthReport, HealthStatus } from '../shared/health-status.ts'
+export { formatLogLine, type Logger, type LogLevel, silentLogger, stderrLogger } from '../shared/logger.ts'
 export {
   defineLongRunningTool,
   type LongRunningTool,

@@ -6,7 +6,7 @@ import { resolve } from 'node:path'
 import { type Environment, loadEnvironment } from '../config.ts'
 import type { AuthConfig } from './auth.ts'
 import { McpServerError } from './errors.ts'
-import { stderrLogger } from './logger.ts'
+import { stderrLogger } from '../shared/logger.ts'
 import { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
 import { modelTrainingTool, textStatisticsTool } from './tools/index.ts'
 
@@ -31,7 +31,12 @@ export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
     deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
     logger: stderrLogger,
     tools: [
-      modelTrainingTool({ dataDir, epochDelayMs: env.MCP_TRAINING_EPOCH_DELAY_MS }),
+      modelTrainingTool({
+        dataDir,
+        ...(env.MCP_TRAINING_EPOCH_DELAY_MS !== undefined && {
+          epochDelayMs: env.MCP_TRAINING_EPOCH_DELAY_MS,
+        }),
+      }),
       textStatisticsTool(),
     ],
   }

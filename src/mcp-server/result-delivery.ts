@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto'
 import { type BedrockAgentCoreClient, CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { userTextEventPayload } from '../memory/external-event.ts'
 import { backoffDelayMs, isPermanentError } from '../memory/retry.ts'
-import type { HealthStatus } from './health.ts'
-import { type Logger, silentLogger } from './logger.ts'
+import type { HealthStatus } from '../shared/health-status.ts'
+import { type Logger, silentLogger } from '../shared/logger.ts'
 import type { Outbox, PendingDelivery } from './task-store.ts'
 
 /** Configuration of {@link ResultDelivery}. */

@@ -10,9 +10,9 @@ import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
 import { userTextEventPayload } from '../memory/external-event.ts'
 import { MEMORY_LIMITS } from '../memory/limits.ts'
 import { McpServerError } from './errors.ts'
-import { HealthStatus } from './health.ts'
-import type { Logger } from './logger.ts'
-import { silentLogger } from './logger.ts'
+import { HealthStatus } from '../shared/health-status.ts'
+import type { Logger } from '../shared/logger.ts'
+import { silentLogger } from '../shared/logger.ts'
 import type { LongRunningTool, ToolContext } from './long-running-tool.ts'
 import {
   isEnded,

@@ -13,5 +13,6 @@ export {
   LongRunningMcpClient,
   type LongRunningMcpClientConfig,
   McpClientConfigError,
+  type StartedToolTask,
   type ToolProgress,
 } from './long-running-mcp-client.ts'

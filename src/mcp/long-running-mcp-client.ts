@@ -9,6 +9,7 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Progress } from '@modelcontextprotocol/sdk/types.js'
 import { McpClient, type McpCallToolOptions, type McpClientOptions } from '@strands-agents/sdk'
+import { isRecord } from '../shared/is-record.ts'
 import { type CompositeSessionParts, formatCompositeSessionHeader } from './composite-session-header.ts'
 
 /** One progress notification of a running tool call. */
@@ -39,6 +40,18 @@ export interface LongRunningMcpClientConfig extends Omit<McpClientOptions, 'task
   readonly maxCallMs?: number
   /** Told of every progress notification, e.g. to show it to the user. */
   readonly onProgress?: (progress: ToolProgress) => void
+  /**
+   * Told when a call started a background task: a `start_<tool>` call whose structured answer
+   * names a `task_id` (the long-running server's convention). Its result arrives later in memory.
+   */
+  readonly onTaskStarted?: (task: StartedToolTask) => void
+}
+
+/** A background task a tool call started. */
+export interface StartedToolTask {
+  readonly taskId: string
+  /** The tool that was called (`start_model_training`, say). */
+  readonly tool: string
 }
 
 /** A bad {@link LongRunningMcpClientConfig} field, named. */
@@ -74,9 +87,20 @@ export class LongRunningMcpClient extends McpClient {
   readonly #idleTimeoutMs: number
   readonly #maxCallMs: number
   readonly #onProgress: ((progress: ToolProgress) => void) | undefined
+  readonly #onTaskStarted: ((task: StartedToolTask) => void) | undefined
 
   constructor(config: LongRunningMcpClientConfig) {
-    const { url, memory, bearerToken, headers, idleTimeoutMs, maxCallMs, onProgress, ...options } = config
+    const {
+      url,
+      memory,
+      bearerToken,
+      headers,
+      idleTimeoutMs,
+      maxCallMs,
+      onProgress,
+      onTaskStarted,
+      ...options
+    } = config
     // Strands' task path polls without a cap or progress: the type leaves it out, and so does this.
     if ('tasksConfig' in options)
       throw new McpClientConfigError('tasksConfig', 'not supported: calls are long-lived by progress instead')
@@ -117,6 +141,7 @@ export class LongRunningMcpClient extends McpClient {
     this.#idleTimeoutMs = idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
     this.#maxCallMs = maxCallMs ?? DEFAULT_MAX_CALL_MS
     this.#onProgress = onProgress
+    this.#onTaskStarted = onTaskStarted
   }
 
   /**
@@ -151,9 +176,23 @@ export class LongRunningMcpClient extends McpClient {
     }
     try {
       // Strands hands these options to the MCP SDK's callTool as they are.
-      return await super.callTool(tool, args, longCall as McpCallToolOptions)
+      const result = await super.callTool(tool, args, longCall as McpCallToolOptions)
+      this.#noticeStartedTask(tool.name, result)
+      return result
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  #noticeStartedTask(tool: string, result: unknown): void {
+    if (this.#onTaskStarted === undefined || !tool.startsWith('start_')) return
+    const structured = (result as { structuredContent?: unknown; isError?: unknown }).structuredContent
+    if ((result as { isError?: unknown }).isError === true || !isRecord(structured)) return
+    if (typeof structured.task_id !== 'string') return
+    try {
+      this.#onTaskStarted({ taskId: structured.task_id, tool })
+    } catch {
+      // A failing observer must not fail the call it observes.
     }
   }
 }

@@ -1,31 +1,42 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { test } from 'node:test'
-import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
-import { TEST_CREDENTIALS } from '../helpers/local-agentcore.ts'
-import { connectClient, listAllEvents, structured, tempDir, waitFor } from '../helpers/mcp-server.ts'
+import { promisify } from 'node:util'
+import { NODE } from '../helpers/child-process.ts'
+import { tempDir, waitFor } from '../helpers/mcp-server.ts'
 
-const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname
+const CLI = new URL('../../bin/longrun.js', import.meta.url).pathname
+const run = promisify(execFile)
 
-test('longrun dev wires the MCP server to the local memory: a finished task lands as a USER event', async (t) => {
+test("longrun dev runs the whole stack, and the README's walkthrough with longrun invoke, tasks and memory works", async (t) => {
   const dir = await tempDir('longrun-dev-')
   t.after(() => dir.remove())
+  const env = {
+    ...process.env,
+    LONGRUN_DATA_DIR: dir.path,
+    MCP_BEARER_TOKEN: '',
+    MEMORY_ID: '',
+    AGENTCORE_ENDPOINT: '',
+  }
   const child = spawn(
-    process.execPath,
+    NODE,
     [
-      '--disable-warning=ExperimentalWarning',
       CLI,
       'dev',
       '--port',
       '0',
       '--mcp-port',
       '0',
+      '--runtime-port',
+      '0',
       '--data-dir',
       dir.path,
+      '--epoch-delay-ms',
+      '100',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCP_BEARER_TOKEN: 'dev-test-token' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
   )
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL')
@@ -33,43 +44,55 @@ test('longrun dev wires the MCP server to the local memory: a finished task land
   const printed = new Map<string, string>()
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
-      const local = /AgentCore service listening on (\S+)/.exec(line)
-      const mcp = /MCP server listening on (\S+)/.exec(line)
-      const memory = /memory id:\s+(\S+)/.exec(line)
-      if (local?.[1]) printed.set('local', local[1])
-      if (mcp?.[1]) printed.set('mcp', mcp[1])
-      if (memory?.[1]) printed.set('memory', memory[1])
+      for (const [key, pattern] of [
+        ['runtime', /agent runtime listening on (\S+)/],
+        ['memory', /memory id:\s+(\S+)/],
+        ['try', /try it:\s+(.+)$/],
+      ] as const) {
+        const match = pattern.exec(line)
+        if (match?.[1]) printed.set(key, match[1])
+      }
       if (line.includes('Ctrl-C')) resolve()
     })
     child.once('exit', (code) => reject(new Error(`longrun dev exited early with ${code}`)))
   })
-  const memoryId = printed.get('memory') as string
-  const caller = { sessionId: 'dev-session', memoryId, actorId: 'dev-user' }
-  const client = await connectClient(printed.get('mcp') as string, {
-    token: 'dev-test-token',
-    memory: caller,
-  })
-  const data = new BedrockAgentCoreClient({
-    endpoint: printed.get('local') as string,
-    region: 'us-east-1',
-    credentials: TEST_CREDENTIALS,
-  })
-  try {
-    const started = await client.callTool({
-      name: 'start_text_statistics',
-      arguments: { text: 'one two two three three three' },
-    })
-    const taskId = structured(started).task_id as string
-    const events = await waitFor(async () => {
-      const all = await listAllEvents(data, memoryId, caller.actorId, caller.sessionId)
-      return all.length > 0 ? all : undefined
-    })
-    assert.equal(events.length, 1)
-    assert.ok(events[0]?.text.includes(taskId), 'the event names the task')
-  } finally {
-    await client.close()
-    data.destroy()
-  }
+  assert.match(
+    printed.get('try') ?? '',
+    /^npx longrun invoke --endpoint http:\/\/127\.0\.0\.1:\d+ "train a model called fraud-v1 for 30 epochs"$/,
+  )
+  const ping = (await (await fetch(`${printed.get('runtime')}/ping`)).json()) as { status: string }
+  assert.equal(ping.status, 'Healthy')
+
+  // The client commands find the stack through the data directory: no URL, token or memory id given.
+  const longrun = (...args: string[]) => run(NODE, [CLI, ...args], { env, cwd: dir.path })
+  const started = await longrun('invoke', 'train a model called fraud-v1 for 10 epochs')
+  const taskId = /task:\s+(\S+) \(start_model_training\)/.exec(started.stderr)?.[1]
+  assert.ok(taskId, started.stderr)
+  assert.match(started.stdout, /^\[demo model\] Started task \S+ \(model_training\)/)
+  const session = /session: (\S+)/.exec(started.stderr)?.[1] as string
+
+  const tasks = await longrun('tasks')
+  assert.match(tasks.stdout, new RegExp(`${taskId}\\s+model_training\\s+(working|completed)`))
+
+  await waitFor(
+    async () => (await longrun('tasks')).stdout.includes('delivered'),
+    30_000,
+    'the result to be delivered into memory',
+  )
+  const timeline = await longrun('memory', 'events', '--session', session)
+  assert.match(timeline.stdout, /user\s+train a model called fraud-v1 for 10 epochs/)
+  assert.match(
+    timeline.stdout,
+    new RegExp(`task result\\s+Long-running task ${taskId} \\(tool model_training\\) completed`),
+  )
+
+  const back = await longrun('invoke', 'what happened to my training?')
+  assert.match(back.stderr, new RegExp(`session: ${session}`), 'the second invoke continues the session')
+  assert.match(
+    back.stdout,
+    new RegExp(`Your task ${taskId} \\(model_training\\) completed.*test accuracy \\d`),
+  )
+
   child.kill('SIGINT')
   const [code] = await once(child, 'exit')
   assert.equal(code, 0)

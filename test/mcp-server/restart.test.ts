@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
 import { SqliteTaskStore } from '../../src/mcp-server/index.ts'
+import { type ServiceProcess, startServiceProcess, stopServiceProcess } from '../helpers/child-process.ts'
 import {
   type LocalAgentCoreFixture,
   startLocalAgentCore,
@@ -18,37 +16,12 @@ import {
   waitFor,
 } from '../helpers/mcp-server.ts'
 
-const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname
 const MAIN = new URL('../../src/mcp-server/main.ts', import.meta.url).pathname
 
-interface Child {
-  readonly process: ChildProcess
-  readonly url: string
-}
-
-/** Starts `src/mcp-server/main.ts` as its own process and reads the URL it prints. */
-async function startChild(env: Record<string, string>): Promise<Child> {
-  const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', MAIN], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const exited = once(child, 'exit').then(() => {
-    throw new Error(`server exited early: ${stderr}`)
-  })
-  const [url] = (await Promise.race([once(lines, 'line'), exited])) as [string]
-  return { process: child, url }
-}
-
-async function kill(child: Child, signal: NodeJS.Signals): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return
-  const exited = once(child.process, 'exit')
-  child.process.kill(signal)
-  await exited
+type Child = ServiceProcess
+const startChild = (env: Record<string, string>) => startServiceProcess(MAIN, env)
+const kill = async (child: Child, signal: NodeJS.Signals) => {
+  await stopServiceProcess(child, signal)
 }
 
 describe('server process killed with SIGKILL mid-task', () => {

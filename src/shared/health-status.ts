@@ -1,5 +1,6 @@
 /**
- * The AgentCore Runtime health contract: HealthyBusy while any task runs, and a
+ * The AgentCore Runtime health contract, for both containers (the agent runtime and the MCP server):
+ * HealthyBusy while work runs (an invocation, a task, a result still owed to memory), and a
  * `time_of_last_update` that moves only when the status changes (else the platform reaps the session).
  */
 

@@ -1,9 +1,9 @@
-/** A minimal logger so the server can be run quietly in tests and loudly in production. */
+/** A minimal logger so servers run quietly in tests and loudly in production: `key=value | message` lines. */
 
-/** Log levels the server uses. */
+/** Log levels. */
 export type LogLevel = 'info' | 'warn' | 'error'
 
-/** Receives the server's log lines. */
+/** Receives log lines. */
 export interface Logger {
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void
 }

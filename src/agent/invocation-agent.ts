@@ -1,0 +1,131 @@
+/**
+ * The agent of one invocation: a Strands agent whose conversation lives in AgentCore Memory (the
+ * session manager restores it and writes the turn back) and whose tools are the long-running MCP
+ * server's, called with the composite session header so background results land in this session.
+ * The runtime builds one per invocation; users embed the same wiring in runtimes of their own.
+ */
+import {
+  Agent,
+  type ConversationManager,
+  type Model,
+  SlidingWindowConversationManager,
+  type Tool,
+} from '@strands-agents/sdk'
+import {
+  AgentCoreMemorySessionManager,
+  type AgentCoreMemorySessionManagerConfig,
+  type MemoryDataClient,
+  type MemoryLogger,
+} from '../memory/index.ts'
+import type { StartedToolTask, ToolProgress } from '../mcp/index.ts'
+import { listMcpTools, type McpToolCatalog } from './mcp-tools.ts'
+import { LONG_RUNNING_SYSTEM_PROMPT, systemPromptFor } from './system-prompt.ts'
+
+/** Messages the agent keeps in its context by default (Strands' own default window). */
+export const DEFAULT_CONVERSATION_WINDOW = 40
+
+/** Everything one invocation's agent is built from. */
+export interface InvocationAgentConfig {
+  /** Shared by the process's invocations. */
+  readonly model: Model
+  /** Whose conversation this is. */
+  readonly memory: {
+    readonly memoryId: string
+    readonly actorId: string
+    readonly sessionId: string
+    readonly client: MemoryDataClient
+  }
+  /** The long-running MCP server; no MCP tools without it. */
+  readonly mcp?: {
+    readonly url: string
+    readonly bearerToken?: string | undefined
+    /** Tools listed by earlier invocations, offered as errors while the server is down. */
+    readonly catalog?: McpToolCatalog | undefined
+  }
+  /** Told of each progress notification of a running MCP tool. */
+  readonly onToolProgress?: (progress: ToolProgress) => void
+  /** Told when a tool started a background task. */
+  readonly onTaskStarted?: (task: StartedToolTask) => void
+  /** Tools of your own besides the MCP server's. */
+  readonly tools?: readonly Tool[]
+  /** Default {@link LONG_RUNNING_SYSTEM_PROMPT}. */
+  readonly systemPrompt?: string
+  /** Messages kept in the model's context (default 40): a sliding window, applied to the restored history too. */
+  readonly conversationWindow?: number
+  /** Another conversation manager instead of the sliding window (then applied by Strands' own rules only). */
+  readonly conversationManager?: ConversationManager
+  /** More settings of the session manager (batching, retrieval, retry, ...). */
+  readonly sessionManager?: Partial<
+    Omit<AgentCoreMemorySessionManagerConfig, 'memoryId' | 'actorId' | 'sessionId' | 'client'>
+  >
+  readonly logger?: MemoryLogger
+}
+
+/** A built agent, its history restored; `close()` writes what is buffered and disconnects. */
+export interface InvocationAgent {
+  readonly agent: Agent
+  readonly sessionManager: AgentCoreMemorySessionManager
+  /** Why the MCP tools are not usable in this invocation, undefined when they are. */
+  readonly toolProblem: string | undefined
+  close(): Promise<void>
+}
+
+/**
+ * Builds the agent of one invocation and restores its conversation from memory, bounded to the
+ * conversation window. Throws the session manager's `READ_FAILED` when the session cannot be read;
+ * an MCP server that is down does not throw (see {@link InvocationAgent.toolProblem}).
+ */
+export async function buildInvocationAgent(config: InvocationAgentConfig): Promise<InvocationAgent> {
+  const { memory } = config
+  const sessionManager = new AgentCoreMemorySessionManager({
+    ...config.sessionManager,
+    memoryId: memory.memoryId,
+    actorId: memory.actorId,
+    sessionId: memory.sessionId,
+    client: memory.client,
+    ...(config.logger !== undefined && { logger: config.logger }),
+  })
+  const mcp =
+    config.mcp === undefined
+      ? undefined
+      : await listMcpTools({
+          url: config.mcp.url,
+          bearerToken: config.mcp.bearerToken,
+          memory: { sessionId: memory.sessionId, memoryId: memory.memoryId, actorId: memory.actorId },
+          onProgress: config.onToolProgress,
+          onTaskStarted: config.onTaskStarted,
+          catalog: config.mcp.catalog,
+        })
+  const window = config.conversationWindow ?? DEFAULT_CONVERSATION_WINDOW
+  const slidingWindow =
+    config.conversationManager === undefined
+      ? new SlidingWindowConversationManager({ windowSize: window })
+      : undefined
+  const agent = new Agent({
+    model: config.model,
+    tools: [...(mcp?.tools ?? []), ...(config.tools ?? [])],
+    systemPrompt: systemPromptFor(config.systemPrompt ?? LONG_RUNNING_SYSTEM_PROMPT, mcp?.problem),
+    sessionManager,
+    conversationManager: config.conversationManager ?? (slidingWindow as ConversationManager),
+    printer: false,
+  })
+  const close = async () => {
+    try {
+      await sessionManager.close()
+    } finally {
+      await mcp?.disconnect()
+    }
+  }
+  try {
+    // Restores the session now, so a session that cannot be read fails before any model call.
+    await agent.initialize()
+  } catch (error) {
+    await mcp?.disconnect()
+    throw error
+  }
+  // Strands applies its window only after an invocation: the first model call would otherwise be
+  // sent the whole restored session. Trimming here keeps toolUse/toolResult pairs together.
+  if (slidingWindow !== undefined && agent.messages.length > window)
+    slidingWindow.reduce({ agent, model: config.model })
+  return { agent, sessionManager, toolProblem: mcp?.problem, close }
+}

@@ -1,0 +1,62 @@
+/**
+ * What `longrun dev` leaves in the data directory while it runs, so `longrun invoke`, `tasks` and
+ * `memory` in another terminal find the local stack (its URLs, the memory, the MCP token) with no
+ * variables set. Written with owner-only permissions, since it holds the MCP bearer token, and
+ * removed when the stack stops.
+ */
+import { readFileSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+
+const DevStackSchema = z.object({
+  agentCoreEndpoint: z.string(),
+  mcpUrl: z.string(),
+  mcpBearerToken: z.string(),
+  memoryId: z.string(),
+  runtimeArn: z.string(),
+  runtimeUrl: z.string(),
+  pid: z.number(),
+})
+
+/** The running local stack, as `longrun dev` describes it. */
+export type DevStack = z.infer<typeof DevStackSchema>
+
+const FILE_NAME = 'dev-stack.json'
+
+export async function writeDevStack(dataDir: string, stack: DevStack): Promise<void> {
+  await writeFile(join(dataDir, FILE_NAME), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 })
+}
+
+export async function removeDevStack(dataDir: string): Promise<void> {
+  await rm(join(dataDir, FILE_NAME), { force: true })
+}
+
+/** The stack `longrun dev` runs from this data directory, or undefined when none runs. */
+export function readDevStack(dataDir: string): DevStack | undefined {
+  let text: string
+  try {
+    text = readFileSync(join(dataDir, FILE_NAME), 'utf8')
+  } catch {
+    return undefined
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const parsed = DevStackSchema.safeParse(value)
+  if (!parsed.success || !processAlive(parsed.data.pid)) return undefined
+  return parsed.data
+}
+
+/** A file left by a stack that was killed names a process that is gone. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `longrun invoke "prompt"`: one invocation through the real InvokeAgentRuntime call (the local
+ * gateway, or AgentCore on AWS with --arn), streamed as it happens, continuing the session of the
+ * previous invoke unless told otherwise.
+ */
+import {
+  BedrockAgentCoreClient,
+  InvokeAgentRuntimeCommand,
+  type InvokeAgentRuntimeCommandOutput,
+} from '@aws-sdk/client-bedrock-agentcore'
+import { Command } from 'commander'
+import { type Environment, loadEnvironment } from '../config.ts'
+import { type InvocationAnswer, InvocationAnswerSchema, parseRuntimeStream } from '../runtime/index.ts'
+import { CliUsageError, requireRuntimeArn, resolveTarget, type CliTarget } from './cli-target.ts'
+import { InvocationDisplay } from './invocation-display.ts'
+import { newCliSessionId, recallSession, rememberSession } from './remembered-sessions.ts'
+
+interface InvokeOptions {
+  session?: string
+  newSession?: boolean
+  actor?: string
+  memory?: string
+  json?: boolean
+  arn?: string
+  endpoint?: string
+  region?: string
+}
+
+export function invokeCommand(): Command {
+  return new Command('invoke')
+    .description(
+      'invoke the agent runtime through InvokeAgentRuntime (the local stack of `npm start`, or a deployed runtime ' +
+        'with --arn / AGENT_RUNTIME_ARN), streaming the answer; the next invoke continues the same session',
+    )
+    .argument('<prompt>', 'what to ask the agent')
+    .option(
+      '--session <id>',
+      'runtime session id to use (33-256 characters); default: the last one used here',
+    )
+    .option('--new-session', 'start a new session instead of continuing the last one')
+    .option(
+      '--actor <id>',
+      'actor id (default: the session\'s, else "default"; ignored when the runtime authenticates callers)',
+    )
+    .option('--memory <id>', "memory id (default: the runtime's MEMORY_ID)")
+    .option('--json', 'ask for the JSON answer instead of a stream, and print it')
+    .option('--arn <arn>', 'agent runtime ARN (default AGENT_RUNTIME_ARN, else the local stack)')
+    .option(
+      '--endpoint <url>',
+      'AgentCore endpoint (default AGENTCORE_ENDPOINT, else the local stack, else AWS)',
+    )
+    .option('--region <region>', 'AWS region (default AWS_REGION)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  longrun invoke "train a model called fraud-v1 for 30 epochs"\n  longrun invoke "what happened to my training?"',
+    )
+    .action(async (prompt: string, options: InvokeOptions) => {
+      const code = await runInvoke(loadEnvironment(), prompt, options)
+      process.exitCode = code
+    })
+}
+
+/** Runs one invocation; resolves with the exit code (0 answered, 1 failed). */
+async function runInvoke(env: Environment, prompt: string, options: InvokeOptions): Promise<number> {
+  const target = resolveTarget(env, options)
+  const arn = requireRuntimeArn(target)
+  const key = `${target.endpoint ?? `aws:${target.region}`} ${arn}`
+  const remembered = options.newSession ? undefined : await recallSession(env.LONGRUN_DATA_DIR, key)
+  const sessionId = options.session ?? remembered?.sessionId ?? newCliSessionId()
+  if (sessionId.length < 33 || sessionId.length > 256)
+    throw new CliUsageError(`--session must be 33 to 256 characters long (got ${sessionId.length})`)
+  const actorId = options.actor ?? (sessionId === remembered?.sessionId ? remembered.actorId : undefined)
+  const payload = {
+    prompt,
+    ...(actorId !== undefined && { actor_id: actorId }),
+    ...(options.memory !== undefined && { memory_id: options.memory }),
+  }
+  const client = clientFor(target)
+  try {
+    const output = await client.send(
+      new InvokeAgentRuntimeCommand({
+        agentRuntimeArn: arn,
+        qualifier: 'DEFAULT',
+        runtimeSessionId: sessionId,
+        contentType: 'application/json',
+        accept: options.json ? 'application/json' : 'text/event-stream',
+        payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }),
+    )
+    await rememberSession(env.LONGRUN_DATA_DIR, key, { sessionId, actorId })
+    const answer = options.json ? await printJson(output) : await streamAnswer(output)
+    if (answer === undefined) return 1
+    process.stderr.write(`session: ${answer.session_id}\n`)
+    for (const task of answer.tasks) process.stderr.write(`task:    ${task.task_id} (${task.tool})\n`)
+    return 0
+  } catch (error) {
+    process.stderr.write(`longrun invoke: ${describeInvokeError(error)}\n`)
+    return 1
+  } finally {
+    client.destroy()
+  }
+}
+
+/** The AgentCore data-plane client of a target. */
+export function clientFor(target: CliTarget): BedrockAgentCoreClient {
+  return new BedrockAgentCoreClient({
+    region: target.region,
+    ...(target.endpoint !== undefined && { endpoint: target.endpoint }),
+    ...(target.credentials !== undefined && { credentials: target.credentials }),
+  })
+}
+
+async function streamAnswer(output: InvokeAgentRuntimeCommandOutput): Promise<InvocationAnswer | undefined> {
+  const body = output.response as AsyncIterable<Uint8Array> | undefined
+  if (body === undefined) throw new Error('the runtime sent no answer')
+  if (!(output.contentType ?? '').includes('text/event-stream')) {
+    // A runtime that answered JSON although a stream was asked for.
+    return printJson(output)
+  }
+  const display = new InvocationDisplay({ out: process.stdout, err: process.stderr })
+  let answer: InvocationAnswer | undefined
+  try {
+    for await (const event of parseRuntimeStream(body)) {
+      display.show(event)
+      if (event.type === 'done')
+        answer = { response: event.response, session_id: event.session_id, tasks: event.tasks }
+    }
+  } finally {
+    display.close()
+  }
+  if (answer === undefined) process.stderr.write('longrun invoke: the stream ended without an answer\n')
+  return answer
+}
+
+async function printJson(output: InvokeAgentRuntimeCommandOutput): Promise<InvocationAnswer | undefined> {
+  const text = (await output.response?.transformToString()) ?? ''
+  process.stdout.write(`${text}\n`)
+  const parsed = InvocationAnswerSchema.safeParse(JSON.parse(text))
+  return parsed.success ? parsed.data : undefined
+}
+
+/**
+ * A failed call in the runtime's own words where it gave them: the gateway reports a runtime's
+ * error answer as `RuntimeClientError: Runtime answered 400: {"error":{...}}`.
+ */
+function describeInvokeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  const name = error instanceof Error ? error.name : 'Error'
+  const body = /Runtime answered (\d+): (\{[\s\S]*\})$/.exec(message)
+  if (body?.[2]) {
+    try {
+      const parsed = JSON.parse(body[2]) as { error?: { code?: string; message?: string } }
+      if (parsed.error?.code) return `${parsed.error.code}: ${parsed.error.message ?? ''} (HTTP ${body[1]})`
+    } catch {
+      // Not the runtime's JSON error: fall through to the raw message.
+    }
+  }
+  return `${name}: ${message}`
+}

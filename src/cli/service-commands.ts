@@ -1,0 +1,32 @@
+/** `longrun mcp-server` and `longrun runtime`: one service each, configured by the environment. */
+import { Command } from 'commander'
+import { main as runRuntime } from '../entrypoint.ts'
+import { main as runMcpServer } from '../mcp-server/index.ts'
+
+export function mcpServerCommand(): Command {
+  return new Command('mcp-server')
+    .description(
+      'start the long-running MCP server only (Streamable HTTP at /mcp, port MCP_PORT or 8000) and print its URL; ' +
+        'it needs MCP_BEARER_TOKEN, or MCP_JWT_ISSUER + MCP_JWT_AUDIENCE + MCP_JWKS_URL, or MCP_AUTH=none',
+    )
+    .addHelpText('after', '\nEvery variable is listed in .env.example; SIGINT or SIGTERM stops it cleanly.')
+    .action(async () => {
+      // The listening server keeps the process alive; its own signal handler closes it and exits.
+      await runMcpServer()
+    })
+}
+
+export function runtimeCommand(): Command {
+  return new Command('runtime')
+    .description(
+      'start the agent runtime only (POST /invocations, GET /ping on PORT or 8080: the AgentCore Runtime entrypoint) ' +
+        'and print its URL; it needs MODEL_PROVIDER and, for memory, MEMORY_ID or memory_id in each payload',
+    )
+    .addHelpText(
+      'after',
+      '\nEvery variable is listed in .env.example; SIGTERM drains it (RUNTIME_SHUTDOWN_GRACE_MS).',
+    )
+    .action(async () => {
+      await runRuntime()
+    })
+}

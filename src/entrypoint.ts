@@ -1,0 +1,168 @@
+/**
+ * The AgentCore Runtime entrypoint: `node src/entrypoint.ts` (or `longrun runtime`) serves
+ * `POST /invocations` and `GET /ping` on PORT (8080), building a Strands agent per invocation whose
+ * conversation lives in AgentCore Memory and whose tools come from the long-running MCP server.
+ * Configured by the environment (see .env.example); SIGTERM drains it.
+ */
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import {
+  createModel,
+  type ModelProvider,
+  modelProviderFromEnv,
+  type StaticCredentials,
+} from './agent/index.ts'
+import { ConfigError, type Environment, loadEnvironment } from './config.ts'
+import { explainIdViolation, MEMORY_ID_RULE } from './memory/index.ts'
+import {
+  AgentRuntimeServer,
+  createAgentInvocationHandler,
+  createCallerResolver,
+  PendingWrites,
+} from './runtime/index.ts'
+import type { JwtVerifierConfig } from './shared/bearer-token.ts'
+import { HealthStatus } from './shared/health-status.ts'
+import { type Logger, stderrLogger } from './shared/logger.ts'
+
+/** Choices the environment does not make (`longrun dev` passes some). */
+export interface RuntimeStartOptions {
+  /** The provider when MODEL_PROVIDER is unset; without it, unset is an error naming the variable. */
+  readonly modelFallback?: ModelProvider
+  /** Credentials of the memory client (the default AWS chain when absent). */
+  readonly memoryCredentials?: StaticCredentials
+  /** Credentials of the Bedrock client (the default AWS chain when absent). */
+  readonly modelCredentials?: StaticCredentials
+  readonly logger?: Logger
+}
+
+/** A started runtime and how to stop it (drain, flush what memory is still owed, release clients). */
+export interface StartedRuntime {
+  readonly server: AgentRuntimeServer
+  close(): Promise<void>
+}
+
+/** Starts the runtime the environment describes. Bad configuration throws before anything listens. */
+export async function startRuntimeFromEnv(
+  env: Environment,
+  options: RuntimeStartOptions = {},
+): Promise<StartedRuntime> {
+  const logger = options.logger ?? stderrLogger
+  const modelConfig = modelProviderFromEnv(env, options.modelFallback)
+  const model = await createModel(
+    modelConfig.provider === 'bedrock' && options.modelCredentials !== undefined
+      ? { ...modelConfig, credentials: options.modelCredentials }
+      : modelConfig,
+  )
+  const callers = createCallerResolver(jwtFromEnv(env))
+  const memoryIdProblem =
+    env.MEMORY_ID === undefined ? undefined : explainIdViolation(env.MEMORY_ID, MEMORY_ID_RULE)
+  if (memoryIdProblem !== undefined) throw new ConfigError(`MEMORY_ID ${memoryIdProblem}`, ['MEMORY_ID'])
+  if (env.MCP_SERVER_URL === undefined)
+    logger.log('warn', 'MCP_SERVER_URL is not set: the agent has no long-running tools')
+  // The session manager retries with the same clientToken itself, so the client does not retry on its own.
+  const memoryClient = new BedrockAgentCoreClient({
+    region: env.AWS_REGION,
+    maxAttempts: 1,
+    ...(env.AGENTCORE_ENDPOINT !== undefined && { endpoint: env.AGENTCORE_ENDPOINT }),
+    ...(options.memoryCredentials !== undefined && { credentials: options.memoryCredentials }),
+  })
+  const memoryLogger = { warn: (line: string) => logger.log('warn', line) }
+  const health = new HealthStatus()
+  const pendingWrites = new PendingWrites({
+    onOwedChange: (owed) => health.setDeliveryOwed(owed),
+    logger: memoryLogger,
+  })
+  const handler = createAgentInvocationHandler({
+    model,
+    memoryClient,
+    mcp:
+      env.MCP_SERVER_URL === undefined
+        ? undefined
+        : { url: env.MCP_SERVER_URL, bearerToken: env.MCP_BEARER_TOKEN },
+    conversationWindow: env.AGENT_CONVERSATION_WINDOW,
+    pendingWrites,
+    logger: memoryLogger,
+  })
+  let server: AgentRuntimeServer
+  try {
+    server = await AgentRuntimeServer.start({
+      handler,
+      port: env.PORT,
+      host: env.RUNTIME_HOST ?? '0.0.0.0',
+      defaultMemoryId: env.MEMORY_ID,
+      callers,
+      onDisconnect: env.RUNTIME_ON_DISCONNECT,
+      turnTimeoutMs: env.RUNTIME_TURN_TIMEOUT_MS,
+      shutdownGraceMs: env.RUNTIME_SHUTDOWN_GRACE_MS,
+      maxPayloadBytes: env.RUNTIME_MAX_PAYLOAD_BYTES,
+      maxPromptChars: env.RUNTIME_MAX_PROMPT_CHARS,
+      health,
+      logger,
+    })
+  } catch (error) {
+    memoryClient.destroy()
+    throw error
+  }
+  logger.log('info', 'agent runtime listening', {
+    url: server.url,
+    model: modelConfig.provider,
+    memory_id: env.MEMORY_ID,
+    mcp: env.MCP_SERVER_URL,
+  })
+  return {
+    server,
+    async close() {
+      await server.close()
+      await pendingWrites.flushAll()
+      memoryClient.destroy()
+    },
+  }
+}
+
+/** JWT settings of callers: all three variables, or none. */
+function jwtFromEnv(env: Environment): JwtVerifierConfig | undefined {
+  const given = {
+    RUNTIME_JWT_ISSUER: env.RUNTIME_JWT_ISSUER,
+    RUNTIME_JWT_AUDIENCE: env.RUNTIME_JWT_AUDIENCE,
+    RUNTIME_JWKS_URL: env.RUNTIME_JWKS_URL,
+  }
+  const missing = Object.entries(given).flatMap(([name, value]) => (value === undefined ? [name] : []))
+  if (missing.length === 3) return undefined
+  if (missing.length > 0)
+    throw new ConfigError(`caller authentication needs ${missing.join(', ')} as well`, missing)
+  return {
+    issuer: env.RUNTIME_JWT_ISSUER as string,
+    audience: env.RUNTIME_JWT_AUDIENCE as string[],
+    jwks: env.RUNTIME_JWKS_URL as string,
+    ...(env.RUNTIME_JWT_SUBJECT_CLAIM !== undefined && { subjectClaim: env.RUNTIME_JWT_SUBJECT_CLAIM }),
+  }
+}
+
+/**
+ * Runs the runtime until SIGTERM or SIGINT: prints its URL on stdout, then drains (running turns
+ * get RUNTIME_SHUTDOWN_GRACE_MS to finish, memory is flushed) and exits.
+ */
+export async function main(
+  source: Record<string, string | undefined> = process.env,
+): Promise<StartedRuntime> {
+  const env = loadEnvironment(source)
+  const runtime = await startRuntimeFromEnv(env)
+  process.stdout.write(`${runtime.server.url}\n`)
+  const stop = () => {
+    // close() bounds its wait by the grace period; this backstop covers a stuck close itself.
+    setTimeout(() => process.exit(1), env.RUNTIME_SHUTDOWN_GRACE_MS + 15_000).unref()
+    runtime.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  return runtime
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`level=error | ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  })
+}

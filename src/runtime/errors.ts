@@ -1,0 +1,78 @@
+/**
+ * Errors of the agent runtime, each with a stable `code`; {@link httpStatusOf} is the one place a
+ * code becomes an HTTP status. A client sees `{ "error": { "code", "message", "field"? } }` (or an
+ * `error` stream event), never a stack or an internal message.
+ */
+
+/** Stable codes of {@link RuntimeError}. */
+export type RuntimeErrorCode =
+  /** A field of the request is missing or invalid (`field` names it). */
+  | 'INVALID_REQUEST'
+  /** Neither the payload's `memory_id` nor `MEMORY_ID` names a memory. */
+  | 'MEMORY_ID_MISSING'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  /** The caller may not act as the actor it named. */
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  /** The memory named does not exist. */
+  | 'MEMORY_NOT_FOUND'
+  /** AgentCore Memory could not be read or written. */
+  | 'MEMORY_UNAVAILABLE'
+  /** The model (Bedrock, the OpenAI endpoint) failed. */
+  | 'MODEL_ERROR'
+  /** The turn ran past its time limit and was stopped. */
+  | 'TURN_TIMEOUT'
+  | 'SHUTTING_DOWN'
+  /** The caller went away and the runtime is set to abort such turns. */
+  | 'CANCELLED'
+  | 'INTERNAL'
+
+const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
+  INVALID_REQUEST: 400,
+  MEMORY_ID_MISSING: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  MEMORY_NOT_FOUND: 404,
+  MEMORY_UNAVAILABLE: 502,
+  MODEL_ERROR: 502,
+  TURN_TIMEOUT: 504,
+  SHUTTING_DOWN: 503,
+  // "Client closed request": nobody reads it, but logs and the stream's last event say why.
+  CANCELLED: 499,
+  INTERNAL: 500,
+}
+
+/** A failure the runtime reports to its caller with a clear message. */
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode
+  /** The offending request field or header, when there is one. */
+  readonly field: string | undefined
+
+  constructor(code: RuntimeErrorCode, message: string, options?: ErrorOptions & { field?: string }) {
+    super(message, options)
+    this.name = 'RuntimeError'
+    this.code = code
+    this.field = options?.field
+  }
+}
+
+/** The HTTP status of a code. */
+export function httpStatusOf(code: RuntimeErrorCode): number {
+  return HTTP_STATUS[code]
+}
+
+/** The body a client receives for `error`. */
+export function errorBody(error: RuntimeError): { error: { code: string; message: string; field?: string } } {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.field !== undefined && { field: error.field }),
+    },
+  }
+}

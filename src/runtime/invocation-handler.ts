@@ -1,0 +1,211 @@
+/**
+ * What the runtime does with a checked invocation: builds the agent of the session, streams the
+ * turn as runtime events, and answers `{ response, session_id, tasks }`. Failures become
+ * {@link RuntimeError}s with a code; the conversation stored in memory stays valid for the next turn.
+ */
+import {
+  type AgentStreamEvent,
+  type ContentBlock,
+  type Model,
+  ModelError,
+  TextBlock,
+} from '@strands-agents/sdk'
+import { buildInvocationAgent, type InvocationAgent, McpToolCatalog } from '../agent/index.ts'
+import { type MemoryDataClient, type MemoryLogger, MemorySessionError } from '../memory/index.ts'
+import { RuntimeError } from './errors.ts'
+import type { PendingWrites } from './pending-writes.ts'
+import type { InvocationAnswer, RuntimeStreamEvent, StartedTask } from './stream-events.ts'
+
+/** One invocation, checked and resolved: who, which memory session, what to say. */
+export interface ResolvedInvocation {
+  readonly prompt: string
+  /** The runtime session id the answer names (the caller's, or one made for it). */
+  readonly runtimeSessionId: string
+  readonly memoryId: string
+  readonly actorId: string
+  /** The AgentCore Memory session id (the runtime id, or its mapping). */
+  readonly memorySessionId: string
+  /** The caller's verified bearer token, when callers authenticate with JWTs. */
+  readonly callerToken: string | undefined
+  /** Aborted when the turn must stop: its reason is the {@link RuntimeError} to report. */
+  readonly signal: AbortSignal
+}
+
+/** Runs one invocation, telling `emit` what happens, and resolves with the answer. */
+export type InvocationHandler = (
+  invocation: ResolvedInvocation,
+  emit: (event: RuntimeStreamEvent) => void,
+) => Promise<InvocationAnswer>
+
+/** Configuration of {@link createAgentInvocationHandler}. */
+export interface AgentInvocationHandlerConfig {
+  readonly model: Model
+  readonly memoryClient: MemoryDataClient
+  /** The long-running MCP server; without a bearer token the caller's verified token is passed on. */
+  readonly mcp?: { readonly url: string; readonly bearerToken?: string | undefined } | undefined
+  readonly conversationWindow?: number | undefined
+  readonly systemPrompt?: string | undefined
+  /** Where turns whose final write failed are kept and retried. */
+  readonly pendingWrites: PendingWrites
+  readonly logger: MemoryLogger
+}
+
+/** The handler that answers with a Strands agent built for each invocation. */
+export function createAgentInvocationHandler(config: AgentInvocationHandlerConfig): InvocationHandler {
+  const catalog = new McpToolCatalog()
+  return async (invocation, emit) => {
+    const tasks: StartedTask[] = []
+    /** Tool use ids running now, by tool name: where a progress notification belongs. */
+    const running = new Map<string, Set<string>>()
+    let built: InvocationAgent
+    try {
+      built = await buildInvocationAgent({
+        model: config.model,
+        memory: {
+          memoryId: invocation.memoryId,
+          actorId: invocation.actorId,
+          sessionId: invocation.memorySessionId,
+          client: config.memoryClient,
+        },
+        ...(config.mcp !== undefined && {
+          mcp: {
+            url: config.mcp.url,
+            bearerToken: config.mcp.bearerToken ?? invocation.callerToken,
+            catalog,
+          },
+        }),
+        onToolProgress: (progress) => {
+          const ids = running.get(progress.tool)
+          const only = ids?.size === 1 ? [...ids][0] : undefined
+          emit({
+            type: 'tool_progress',
+            tool: progress.tool,
+            ...(only !== undefined && { tool_use_id: only }),
+            progress: progress.progress,
+            ...(progress.total !== undefined && { total: progress.total }),
+            ...(progress.message !== undefined && { message: progress.message }),
+          })
+        },
+        onTaskStarted: (task) => {
+          const started = { task_id: task.taskId, tool: task.tool }
+          tasks.push(started)
+          emit({ type: 'task_started', ...started })
+        },
+        ...(config.conversationWindow !== undefined && { conversationWindow: config.conversationWindow }),
+        ...(config.systemPrompt !== undefined && { systemPrompt: config.systemPrompt }),
+        logger: config.logger,
+      })
+    } catch (error) {
+      throw translate(error)
+    }
+    if (built.toolProblem !== undefined)
+      config.logger.warn(`reason=${JSON.stringify(built.toolProblem)} | tools unavailable`)
+    let response: string | undefined
+    /** The text of the last assistant message, kept in case the final memory write fails after it. */
+    let lastText = ''
+    try {
+      for await (const event of built.agent.stream(invocation.prompt, { cancelSignal: invocation.signal })) {
+        const update = streamEventOf(event, running)
+        if (update !== undefined) emit(update)
+        if (event.type === 'modelMessageEvent') lastText = textOf(event.message.content)
+        if (event.type === 'agentResultEvent') {
+          if (event.result.stopReason === 'cancelled' && invocation.signal.aborted)
+            throw stopReason(invocation.signal)
+          response = event.result.toString()
+        }
+      }
+    } catch (error) {
+      if (invocation.signal.aborted) throw stopReason(invocation.signal)
+      // The model answered but the turn's last write failed: the answer stands, the write is retried.
+      if (error instanceof MemorySessionError && error.code === 'WRITE_FAILED' && lastText !== '') {
+        await closeQuietly(built, config)
+        return { response: lastText, session_id: invocation.runtimeSessionId, tasks }
+      }
+      await closeQuietly(built, config)
+      throw translate(error)
+    }
+    await closeQuietly(built, config)
+    return { response: response ?? lastText, session_id: invocation.runtimeSessionId, tasks }
+  }
+}
+
+/** Closes the agent; a final write that fails is handed to the background retries, not dropped. */
+async function closeQuietly(built: InvocationAgent, config: AgentInvocationHandlerConfig): Promise<void> {
+  try {
+    await built.close()
+  } catch (error) {
+    config.logger.warn(
+      `error=${(error as Error).message} | final memory write failed; retried in the background`,
+    )
+    config.pendingWrites.keep(built.sessionManager)
+  }
+}
+
+/** The runtime event of one agent event, if it has one. */
+function streamEventOf(
+  event: AgentStreamEvent,
+  running: Map<string, Set<string>>,
+): RuntimeStreamEvent | undefined {
+  switch (event.type) {
+    case 'modelStreamUpdateEvent': {
+      const update = event.event
+      if (update.type === 'modelContentBlockDeltaEvent' && update.delta.type === 'textDelta')
+        return { type: 'text', text: update.delta.text }
+      return undefined
+    }
+    case 'beforeToolCallEvent': {
+      const { name, toolUseId, input } = event.toolUse
+      const ids = running.get(name) ?? new Set<string>()
+      ids.add(toolUseId)
+      running.set(name, ids)
+      return { type: 'tool_start', tool: name, tool_use_id: toolUseId, input }
+    }
+    case 'toolResultEvent': {
+      const { toolUseId, status } = event.result
+      let tool = 'unknown'
+      for (const [name, ids] of running) {
+        if (ids.delete(toolUseId)) tool = name
+      }
+      return { type: 'tool_end', tool, tool_use_id: toolUseId, status }
+    }
+    default:
+      return undefined
+  }
+}
+
+function textOf(content: readonly ContentBlock[]): string {
+  return content.flatMap((block) => (block instanceof TextBlock ? [block.text] : [])).join('\n')
+}
+
+/** Why the turn was stopped: the reason the runtime aborted it with. */
+function stopReason(signal: AbortSignal): RuntimeError {
+  const reason: unknown = signal.reason
+  return reason instanceof RuntimeError ? reason : new RuntimeError('INTERNAL', 'the turn was stopped')
+}
+
+/** A build or turn failure as the caller sees it. */
+function translate(error: unknown): RuntimeError {
+  if (error instanceof RuntimeError) return error
+  if (error instanceof MemorySessionError) {
+    const name = (error.cause as { name?: string } | undefined)?.name
+    if (name === 'ResourceNotFoundException')
+      return new RuntimeError(
+        'MEMORY_NOT_FOUND',
+        'the memory does not exist (check memory_id or MEMORY_ID)',
+        { cause: error },
+      )
+    if (name === 'ValidationException' || name === 'AccessDeniedException')
+      return new RuntimeError('MEMORY_UNAVAILABLE', `AgentCore Memory refused the request (${name})`, {
+        cause: error,
+      })
+    return new RuntimeError('MEMORY_UNAVAILABLE', `AgentCore Memory could not be reached (${error.code})`, {
+      cause: error,
+    })
+  }
+  // Strands wraps model failures in ModelError; Bedrock's stream exceptions arrive as AWS errors.
+  if (error instanceof ModelError || (error instanceof Error && '$fault' in error)) {
+    const detail = `${error.name}: ${error.message}`.slice(0, 300)
+    return new RuntimeError('MODEL_ERROR', `the model failed (${detail})`, { cause: error })
+  }
+  return new RuntimeError('INTERNAL', 'the invocation failed', { cause: error })
+}

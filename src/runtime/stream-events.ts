@@ -1,0 +1,104 @@
+/**
+ * The events an invocation streams when the caller accepts `text/event-stream`: one JSON object per
+ * SSE `data:` line, told apart by `type`. The types and the zod schema are exported so every client
+ * (the CLI, tests, a user's own code) parses the stream the same way instead of guessing.
+ */
+import { createParser } from 'eventsource-parser'
+import { z } from 'zod'
+
+/** A task a tool started in the background during the invocation. */
+export const StartedTaskSchema = z.object({ task_id: z.string(), tool: z.string() })
+
+/** The answer of an invocation: the JSON body, and the `done` event's fields. */
+export const InvocationAnswerSchema = z.object({
+  /** The agent's reply. */
+  response: z.string(),
+  /** The runtime session id: send it again to continue the conversation. */
+  session_id: z.string(),
+  /** Background tasks started during this invocation. */
+  tasks: z.array(StartedTaskSchema),
+})
+
+/** One streamed event. */
+export const RuntimeStreamEventSchema = z.discriminatedUnion('type', [
+  /** A piece of the agent's reply, as the model produces it. */
+  z.object({ type: z.literal('text'), text: z.string() }),
+  /** A tool call begins. */
+  z.object({ type: z.literal('tool_start'), tool: z.string(), tool_use_id: z.string(), input: z.unknown() }),
+  /** A running tool reported progress (from the MCP server's notifications; heartbeats included). */
+  z.object({
+    type: z.literal('tool_progress'),
+    tool: z.string(),
+    tool_use_id: z.string().optional(),
+    progress: z.number(),
+    total: z.number().optional(),
+    message: z.string().optional(),
+  }),
+  /** A tool call ended. */
+  z.object({
+    type: z.literal('tool_end'),
+    tool: z.string(),
+    tool_use_id: z.string(),
+    status: z.enum(['success', 'error']),
+  }),
+  /** A tool started a background task; its result arrives later in the session's memory. */
+  z.object({ type: z.literal('task_started'), task_id: z.string(), tool: z.string() }),
+  /** The invocation ended: the same body a JSON request gets. */
+  InvocationAnswerSchema.extend({ type: z.literal('done') }),
+  /** The invocation failed; nothing else follows. */
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+])
+
+export type StartedTask = z.infer<typeof StartedTaskSchema>
+export type InvocationAnswer = z.infer<typeof InvocationAnswerSchema>
+export type RuntimeStreamEvent = z.infer<typeof RuntimeStreamEventSchema>
+export type RuntimeStreamEventType = RuntimeStreamEvent['type']
+
+/** One event as an SSE frame. */
+export function formatSseEvent(event: RuntimeStreamEvent): string {
+  return `data: ${JSON.stringify(event)}\n\n`
+}
+
+/** A frame that is not a valid event: the stream is not one of ours, or it was cut. */
+export class StreamEventError extends Error {
+  readonly code = 'INVALID_STREAM_EVENT'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'StreamEventError'
+  }
+}
+
+/**
+ * Parses an invocation's SSE stream (bytes or text, chunked anyhow) into typed events as they
+ * arrive. A frame that fails the schema throws {@link StreamEventError}.
+ */
+export async function* parseRuntimeStream(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+): AsyncGenerator<RuntimeStreamEvent> {
+  const ready: RuntimeStreamEvent[] = []
+  let failure: StreamEventError | undefined
+  const parser = createParser({
+    onEvent(message) {
+      if (failure) return
+      let value: unknown
+      try {
+        value = JSON.parse(message.data)
+      } catch (error) {
+        failure = new StreamEventError(`not JSON: ${message.data.slice(0, 200)}`, { cause: error })
+        return
+      }
+      const parsed = RuntimeStreamEventSchema.safeParse(value)
+      if (parsed.success) ready.push(parsed.data)
+      else failure = new StreamEventError(`not a runtime event: ${message.data.slice(0, 200)}`)
+    },
+  })
+  const decoder = new TextDecoder()
+  for await (const chunk of chunks) {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))
+    while (ready.length > 0) yield ready.shift() as RuntimeStreamEvent
+    if (failure) throw failure
+  }
+  parser.feed(decoder.decode())
+  while (ready.length > 0) yield ready.shift() as RuntimeStreamEvent
+  if (failure) throw failure
+}

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { stopServiceProcess } from '../helpers/child-process.ts'
+import { connectClient, listAllEvents, structured, waitFor } from '../helpers/mcp-server.ts'
+import { responseOf, sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
+
+describe("the seed's story through InvokeAgentRuntime, the runtime stopped in between", () => {
+  // 20 epochs of 100 ms: the task outlives the first runtime process by about two seconds.
+  const stack = useRuntimeStack({ epochDelayMs: 100 })
+
+  test('a training started in one runtime process ends while none runs, lands in memory once, and a fresh process reports its real scores', async () => {
+    const sessionId = sessionIdFor('seed-story')
+    const first = await stack.startRuntimeProcess()
+    const started = await stack.invoke('Train a model called churn-v1 for 20 epochs', { sessionId })
+    const [task] = started.answer?.tasks ?? []
+    assert.ok(task, 'the answer names the background task')
+    assert.equal(task.tool, 'start_model_training')
+    assert.match(responseOf(started), new RegExp(task.task_id))
+    assert.ok(started.events.some((event) => event.type === 'task_started' && event.task_id === task.task_id))
+
+    // The user leaves: the runtime process goes away while the task still runs.
+    assert.equal(await stopServiceProcess(first, 'SIGTERM'), 0)
+    const mcp = await connectClient(stack.mcp.url, {
+      memory: { sessionId, memoryId: stack.memoryId, actorId: 'default' },
+    })
+    try {
+      const running = structured(
+        await mcp.callTool({ name: 'check_task_status', arguments: { task_id: task.task_id } }),
+      )
+      assert.equal(running.status, 'working', 'the task outlived the runtime process')
+      const delivered = await waitFor(
+        async () => {
+          const status = structured(
+            await mcp.callTool({ name: 'check_task_status', arguments: { task_id: task.task_id } }),
+          )
+          return (status.delivery as { state: string }).state === 'delivered' ? status : undefined
+        },
+        30_000,
+        'the result to be delivered into memory',
+      )
+      assert.equal(delivered.status, 'completed')
+      const results = structured(
+        await mcp.callTool({ name: 'get_task_results', arguments: { task_id: task.task_id } }),
+      )
+      const scores = results.result as { test_accuracy: number; train_accuracy: number; final_loss: number }
+
+      const events = await listAllEvents(stack.env.data, stack.memoryId, 'default', sessionId)
+      const resultEvents = events.filter((event) => event.text.includes(`Long-running task ${task.task_id}`))
+      assert.equal(resultEvents.length, 1, 'the result is written into the session exactly once')
+
+      // Days later: a new runtime process, the same session, boto3-style JSON call.
+      await stack.startRuntimeProcess()
+      const back = await stack.invoke('What happened to my training?', {
+        sessionId,
+        stream: false,
+        asBoto3: true,
+      })
+      const answer = responseOf(back)
+      assert.match(answer, /^\[demo model\]/)
+      assert.ok(answer.includes(task.task_id), answer)
+      assert.ok(answer.includes(`test accuracy ${scores.test_accuracy}`), answer)
+      assert.ok(answer.includes(`train accuracy ${scores.train_accuracy}`), answer)
+      assert.ok(answer.includes(`final loss ${scores.final_loss}`), answer)
+      assert.equal(back.answer?.session_id, sessionId)
+      assert.deepEqual(back.answer?.tasks, [])
+    } finally {
+      await mcp.close()
+    }
+  })
+})
