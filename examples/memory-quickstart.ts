@@ -3,7 +3,9 @@
  * client. Against AWS, leave AGENTCORE_ENDPOINT unset; locally, set it to the local service's URL:
  *
  *   npm start                      # in one terminal
- *   AGENTCORE_ENDPOINT=http://127.0.0.1:8090 node examples/memory-quickstart.ts
+ *   AGENTCORE_ENDPOINT=http://127.0.0.1:8090 npx node examples/memory-quickstart.ts
+ *
+ * (`npx node` runs the project's own Node 22, whatever Node the machine has.)
  */
 import {
   BedrockAgentCoreClient,

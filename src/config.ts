@@ -106,6 +106,9 @@ const EnvSchema = z.object({
 
 export type Environment = z.infer<typeof EnvSchema>
 
+/** Every variable the project reads (each documented in .env.example). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape)
+
 /** A configuration variable that failed validation; `variables` names every one of them. */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'

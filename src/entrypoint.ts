@@ -22,6 +22,7 @@ import {
 import type { JwtVerifierConfig } from './shared/bearer-token.ts'
 import { HealthStatus } from './shared/health-status.ts'
 import { type Logger, stderrLogger } from './shared/logger.ts'
+import { exitOnStopSignal } from './shared/stop-signal.ts'
 
 /** Choices the environment does not make (`longrun dev` passes some). */
 export interface RuntimeStartOptions {
@@ -147,16 +148,8 @@ export async function main(
   const env = loadEnvironment(source)
   const runtime = await startRuntimeFromEnv(env)
   process.stdout.write(`${runtime.server.url}\n`)
-  const stop = () => {
-    // close() bounds its wait by the grace period; this backstop covers a stuck close itself.
-    setTimeout(() => process.exit(1), env.RUNTIME_SHUTDOWN_GRACE_MS + 15_000).unref()
-    runtime.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
-  }
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
+  // close() bounds its wait by the grace period; the backstop covers a stuck close itself.
+  exitOnStopSignal(() => runtime.close(), env.RUNTIME_SHUTDOWN_GRACE_MS + 15_000)
   return runtime
 }
 

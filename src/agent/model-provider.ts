@@ -3,6 +3,7 @@
  * `@aws-sdk/client-bedrock-runtime`), any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp,
  * OpenAI itself), or the offline demo model. Built once per process and shared by its invocations.
  */
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import type { Model } from '@strands-agents/sdk'
 import { BedrockModel } from '@strands-agents/sdk'
 import { ConfigError, type Environment } from '../config.ts'
@@ -81,15 +82,40 @@ export function modelProviderFromEnv(env: Environment, fallback?: ModelProvider)
   }
 }
 
+/** Resolves the credentials a Bedrock client of `config` would use; throws a ConfigError when there are none. */
+async function resolveAwsCredentials(
+  config: Extract<ModelProviderConfig, { provider: 'bedrock' }>,
+): Promise<void> {
+  const client = new BedrockRuntimeClient({
+    region: config.region,
+    ...(config.credentials !== undefined && { credentials: config.credentials }),
+  })
+  try {
+    await client.config.credentials()
+  } catch (error) {
+    throw new ConfigError(
+      `no AWS credentials for Bedrock (${(error as Error).name}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role`,
+      ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE'],
+    )
+  } finally {
+    client.destroy()
+  }
+}
+
 function required(value: string | undefined, name: string, what: string): string {
   if (value === undefined) throw new ConfigError(`${name} is not set: give ${what}`, [name])
   return value
 }
 
-/** Builds the model. The OpenAI client is loaded only when that provider is chosen. */
+/**
+ * Builds the model. For Bedrock the AWS credential chain is resolved first, so missing credentials
+ * fail at start (naming the variables) instead of at the first model call. The OpenAI client is
+ * loaded only when that provider is chosen.
+ */
 export async function createModel(config: ModelProviderConfig): Promise<Model> {
   if (config.provider === 'demo') return new DemoModel()
   if (config.provider === 'bedrock') {
+    await resolveAwsCredentials(config)
     return new BedrockModel({
       modelId: config.modelId,
       region: config.region,

@@ -82,6 +82,8 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
   })
   let mcp: LongRunningMcpServer | undefined
   let runtime: StartedRuntime | undefined
+  /** Only the stack that wrote the file removes it (a second `longrun dev` that fails must not). */
+  let wroteStack = false
   const memoryClient = new BedrockAgentCoreClient({
     endpoint: local.url,
     region: env.AWS_REGION,
@@ -125,14 +127,13 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
       runtimeUrl: runtime.server.url,
       pid: process.pid,
     })
+    wroteStack = true
     const defaultEndpoint = `http://127.0.0.1:8090`
     const endpointFlag = local.url === defaultEndpoint ? '' : ` --endpoint ${local.url}`
     console.log(`longrun local AgentCore service listening on ${local.url}`)
     console.log(`longrun MCP server listening on ${mcp.url}`)
     console.log(`longrun agent runtime listening on ${runtime.server.url}`)
-    console.log(
-      `  model:            ${provider === 'demo' ? 'demo (the offline demo model; set MODEL_PROVIDER for a real one)' : provider}`,
-    )
+    console.log(`  model:            ${describeModel(provider, runtimeEnv, local.url)}`)
     console.log(`  memory id:        ${memoryId}`)
     console.log(`  runtime ARN:      ${DEV_RUNTIME_ARN}`)
     console.log(`  MCP bearer token: ${env.MCP_BEARER_TOKEN ? '(MCP_BEARER_TOKEN)' : token}`)
@@ -144,13 +145,22 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
     const signal = await waitForShutdownSignal()
     console.log(`signal=${signal} | stopping`)
   } finally {
-    await removeDevStack(dataDir)
+    if (wroteStack) await removeDevStack(dataDir)
     await runtime?.close()
     await mcp?.close()
     memoryClient.destroy()
     await local.close()
   }
   console.log('stopped')
+}
+
+/** The model line of the banner: which provider, and whether it is the local stand-in. */
+function describeModel(provider: string, env: Environment, localUrl: string): string {
+  if (provider === 'demo') return 'demo (the offline demo model; set MODEL_PROVIDER for a real one)'
+  const local =
+    (provider === 'bedrock' && env.BEDROCK_ENDPOINT === localUrl) ||
+    (provider === 'openai' && env.OPENAI_BASE_URL === `${localUrl}/v1`)
+  return local ? `${provider} (the local endpoint, answering with the demo model)` : provider
 }
 
 /**

@@ -3,11 +3,11 @@
  * first, saying who wrote each: the user, the agent (its answers and tool calls), a tool's result
  * within a turn, a background task's result delivered by the MCP server, or the agent's state.
  */
-import { type Event, ListEventsCommand } from '@aws-sdk/client-bedrock-agentcore'
+import type { Event } from '@aws-sdk/client-bedrock-agentcore'
 import type { Message } from '@strands-agents/sdk'
 import { Command } from 'commander'
 import { loadEnvironment } from '../config.ts'
-import { decodeMemoryEvent } from '../memory/index.ts'
+import { decodeMemoryEvent, listSessionEvents } from '../memory/index.ts'
 import { DEFAULT_ACTOR_ID, memorySessionIdFor } from '../runtime/index.ts'
 import { requireMemoryId, resolveTarget } from './cli-target.ts'
 import { clientFor } from './invoke-command.ts'
@@ -61,7 +61,7 @@ export function memoryCommand(): Command {
       const sessionId = memorySessionIdFor(options.session)
       const client = clientFor(target)
       try {
-        const events = await listAll(client, memoryId, options.actor, sessionId)
+        const events = await listSessionEvents(client, { memoryId, actorId: options.actor, sessionId })
         if (options.json) {
           console.log(JSON.stringify(events, null, 2))
           return
@@ -74,32 +74,6 @@ export function memoryCommand(): Command {
       }
     })
   return memory
-}
-
-/** Every event of the session, oldest first. */
-async function listAll(
-  client: ReturnType<typeof clientFor>,
-  memoryId: string,
-  actorId: string,
-  sessionId: string,
-): Promise<Event[]> {
-  const events: Event[] = []
-  let nextToken: string | undefined
-  do {
-    const page = await client.send(
-      new ListEventsCommand({
-        memoryId,
-        actorId,
-        sessionId,
-        includePayloads: true,
-        maxResults: 100,
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    )
-    events.push(...(page.events ?? []))
-    nextToken = page.nextToken
-  } while (nextToken)
-  return events.reverse()
 }
 
 /** The timeline entries of one event: its state, then each message it holds. */

@@ -7,6 +7,7 @@ import { type Environment, loadEnvironment } from '../config.ts'
 import type { AuthConfig } from './auth.ts'
 import { McpServerError } from './errors.ts'
 import { stderrLogger } from '../shared/logger.ts'
+import { exitOnStopSignal } from '../shared/stop-signal.ts'
 import { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
 import { modelTrainingTool, textStatisticsTool } from './tools/index.ts'
 
@@ -74,16 +75,8 @@ export async function main(
   const config = configFromEnv(loadEnvironment(source))
   const server = await LongRunningMcpServer.start(config)
   process.stdout.write(`${server.url}\n`)
-  const stop = () => {
-    // close() bounds its wait by the grace period; this backstop covers a stuck close itself.
-    setTimeout(() => process.exit(1), (config.shutdownGraceMs ?? 10_000) + 5_000).unref()
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
-  }
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
+  // close() bounds its wait by the grace period; the backstop covers a stuck close itself.
+  exitOnStopSignal(() => server.close(), (config.shutdownGraceMs ?? 10_000) + 5_000)
   return server
 }
 

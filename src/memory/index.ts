@@ -32,6 +32,7 @@ export { type ConversationalPayload, userTextEventPayload } from './external-eve
 export { ACTOR_ID_RULE, explainIdViolation, type IdRule, MEMORY_ID_RULE, SESSION_ID_RULE } from './ids.ts'
 export { type RetrievalConfig, resolveNamespace, retrieveLongTermContext } from './long-term-context.ts'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.ts'
+export { listSessionEvents } from './session-events.ts'
 export {
   AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,

@@ -10,7 +10,12 @@ import {
   ModelError,
   TextBlock,
 } from '@strands-agents/sdk'
-import { buildInvocationAgent, type InvocationAgent, McpToolCatalog } from '../agent/index.ts'
+import {
+  buildInvocationAgent,
+  type InvocationAgent,
+  type InvocationAgentConfig,
+  McpToolCatalog,
+} from '../agent/index.ts'
 import { type MemoryDataClient, type MemoryLogger, MemorySessionError } from '../memory/index.ts'
 import { RuntimeError } from './errors.ts'
 import type { PendingWrites } from './pending-writes.ts'
@@ -45,6 +50,8 @@ export interface AgentInvocationHandlerConfig {
   readonly mcp?: { readonly url: string; readonly bearerToken?: string | undefined } | undefined
   readonly conversationWindow?: number | undefined
   readonly systemPrompt?: string | undefined
+  /** More settings of each invocation's session manager (retry policy, batching, retrieval). */
+  readonly sessionManager?: InvocationAgentConfig['sessionManager']
   /** Where turns whose final write failed are kept and retried. */
   readonly pendingWrites: PendingWrites
   readonly logger: MemoryLogger
@@ -93,6 +100,7 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
         },
         ...(config.conversationWindow !== undefined && { conversationWindow: config.conversationWindow }),
         ...(config.systemPrompt !== undefined && { systemPrompt: config.systemPrompt }),
+        ...(config.sessionManager !== undefined && { sessionManager: config.sessionManager }),
         logger: config.logger,
       })
     } catch (error) {

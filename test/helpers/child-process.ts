@@ -14,14 +14,19 @@ export interface ServiceProcess {
   stderr(): string
 }
 
-/** Starts `script` with `env` added to this process's environment and waits for its first stdout line. */
+/**
+ * Starts `script` with `env` added to this process's environment (in `cwd`, default this process's)
+ * and waits for its first stdout line.
+ */
 export async function startServiceProcess(
   script: string,
   env: Record<string, string>,
+  cwd?: string,
 ): Promise<ServiceProcess> {
   const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd !== undefined && { cwd }),
   })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -3,10 +3,10 @@ import {
   type BatchCreateMemoryRecordsCommandOutput,
   BedrockAgentCoreClient,
   type Event,
-  ListEventsCommand,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/client-bedrock-agentcore-control'
 import { type LocalAgentCoreConfig, LocalAgentCoreService } from '../../src/local/index.ts'
+import { listSessionEvents as listEventsOldestFirst } from '../../src/memory/index.ts'
 
 /** Static test credentials: the local service checks the signature's shape, not its value. */
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' }
@@ -86,29 +86,13 @@ export async function startLocalAgentCore(config: LocalAgentCoreConfig = {}): Pr
 }
 
 /** Every event of one actor's session, oldest first, read page by page with `client`. */
-export async function listSessionEvents(
+export function listSessionEvents(
   client: BedrockAgentCoreClient,
   memoryId: string,
   actorId: string,
   sessionId: string,
 ): Promise<Event[]> {
-  const events: Event[] = []
-  let nextToken: string | undefined
-  do {
-    const page = await client.send(
-      new ListEventsCommand({
-        memoryId,
-        actorId,
-        sessionId,
-        includePayloads: true,
-        maxResults: 100,
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    )
-    events.push(...(page.events ?? []))
-    nextToken = page.nextToken
-  } while (nextToken)
-  return events.reverse()
+  return listEventsOldestFirst(client, { memoryId, actorId, sessionId })
 }
 
 /**

@@ -160,3 +160,13 @@ export function useMcpTestBed(
   })
   return bed
 }
+
+/** The /mcp URL of a port that was free a moment ago: nothing listens there (connection refused). */
+export async function unreachableMcpUrl(): Promise<string> {
+  const { createServer } = await import('node:net')
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return `http://127.0.0.1:${port}/mcp`
+}

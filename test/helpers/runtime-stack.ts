@@ -9,15 +9,23 @@ import { InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { loadEnvironment } from '../../src/config.ts'
 import { type StartedRuntime, startRuntimeFromEnv } from '../../src/entrypoint.ts'
 import type { LongRunningMcpServer } from '../../src/mcp-server/index.ts'
+import type { Message } from '@strands-agents/sdk'
+import { decodeMemoryEvent } from '../../src/memory/index.ts'
 import {
   type InvocationAnswer,
   InvocationAnswerSchema,
   parseRuntimeStream,
   type RuntimeStreamEvent,
+  SESSION_ID_HEADER,
 } from '../../src/runtime/index.ts'
 import { silentLogger } from '../../src/shared/logger.ts'
 import { type ServiceProcess, startServiceProcess, stopServiceProcess } from './child-process.ts'
-import { type LocalAgentCoreFixture, startLocalAgentCore, TEST_CREDENTIALS } from './local-agentcore.ts'
+import {
+  type LocalAgentCoreFixture,
+  listSessionEvents,
+  startLocalAgentCore,
+  TEST_CREDENTIALS,
+} from './local-agentcore.ts'
 import { startTestServer, TEST_TOKEN, tempDir } from './mcp-server.ts'
 
 export const TEST_RUNTIME_ARN =
@@ -168,4 +176,53 @@ export function useRuntimeStack(
 /** The text of an event list: `done`'s response, for assertions. */
 export function responseOf(outcome: InvokeOutcome): string {
   return outcome.answer?.response ?? ''
+}
+
+/** A streamed turn sent straight to a runtime, read in the background. */
+export interface StreamedTurn {
+  /** Resolves once the running tool has reported progress: the turn is then mid-tool. */
+  readonly midTool: Promise<void>
+  /** Every event, once the stream ends (rejects if the caller aborts it). */
+  readonly ended: Promise<RuntimeStreamEvent[]>
+}
+
+/** POSTs `prompt` to `runtimeUrl` asking for a stream, and reads it as it comes. */
+export function streamTurn(
+  runtimeUrl: string,
+  sessionId: string,
+  prompt: string,
+  signal?: AbortSignal,
+): StreamedTurn {
+  let progressed: () => void = () => {}
+  const midTool = new Promise<void>((resolve) => {
+    progressed = resolve
+  })
+  const ended = (async () => {
+    const response = await fetch(`${runtimeUrl}/invocations`, {
+      method: 'POST',
+      headers: { [SESSION_ID_HEADER]: sessionId, accept: 'text/event-stream' },
+      body: JSON.stringify({ prompt }),
+      ...(signal !== undefined && { signal }),
+    })
+    const events: RuntimeStreamEvent[] = []
+    for await (const event of parseRuntimeStream(response.body as AsyncIterable<Uint8Array>)) {
+      events.push(event)
+      if (event.type === 'tool_progress') progressed()
+    }
+    return events
+  })()
+  // An aborted or failed stream must not go unhandled before a test awaits it.
+  ended.catch(() => {})
+  return { midTool, ended }
+}
+
+/** The messages stored in a session, oldest first. */
+export async function storedMessages(
+  stack: RuntimeStack,
+  actorId: string,
+  sessionId: string,
+): Promise<Message[]> {
+  return (await listSessionEvents(stack.env.data, stack.memoryId, actorId, sessionId)).flatMap(
+    (event) => decodeMemoryEvent(event).messages,
+  )
 }

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import { SESSION_ID_HEADER } from '../../src/runtime/index.ts'
 import { listSessionEvents } from '../helpers/local-agentcore.ts'
-import { responseOf, sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
+import { startTestServer, tempDir } from '../helpers/mcp-server.ts'
+import { responseOf, sessionIdFor, TEST_RUNTIME_ARN, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
 const ISSUER = 'https://issuer.runtime.test'
 const AUDIENCE = 'longrun-runtime'
@@ -34,9 +35,15 @@ describe('callers: each actor sees only its own conversation and tasks', () => {
   describe('with JWT caller authentication', () => {
     let jwksServer: Server
     let sign: (subject: string) => Promise<string>
+    let jwk: JWK
+    const jwtVariables = () => ({
+      RUNTIME_JWT_ISSUER: ISSUER,
+      RUNTIME_JWT_AUDIENCE: AUDIENCE,
+      RUNTIME_JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`,
+    })
     before(async () => {
       const { publicKey, privateKey } = await generateKeyPair('ES256')
-      const jwk = { ...(await exportJWK(publicKey)), kid: 'runtime-key', alg: 'ES256' }
+      jwk = { ...(await exportJWK(publicKey)), kid: 'runtime-key', alg: 'ES256' }
       sign = (subject) =>
         new SignJWT({})
           .setProtectedHeader({ alg: 'ES256', kid: 'runtime-key' })
@@ -54,12 +61,7 @@ describe('callers: each actor sees only its own conversation and tasks', () => {
     after(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())))
 
     test('the token subject is the actor; another actor_id is 403, a missing or forged token 401', async () => {
-      const port = (jwksServer.address() as AddressInfo).port
-      const runtime = await stack.startRuntime({
-        RUNTIME_JWT_ISSUER: ISSUER,
-        RUNTIME_JWT_AUDIENCE: AUDIENCE,
-        RUNTIME_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
-      })
+      const runtime = await stack.startRuntime(jwtVariables())
       const sessionId = sessionIdFor('jwt-callers')
       const call = async (body: Record<string, unknown>, token?: string) => {
         const response = await fetch(`${runtime.server.url}/invocations`, {
@@ -92,6 +94,35 @@ describe('callers: each actor sees only its own conversation and tasks', () => {
       const stored = await listSessionEvents(stack.env.data, stack.memoryId, 'carol', sessionId)
       assert.ok(stored.length > 0, "the conversation is kept under the token's subject")
       assert.deepEqual(await listSessionEvents(stack.env.data, stack.memoryId, 'default', sessionId), [])
+    })
+
+    test("without MCP_BEARER_TOKEN the caller's token goes on to an MCP server that checks the same tokens", async () => {
+      const dir = await tempDir('longrun-jwt-mcp-')
+      const mcp = await startTestServer(dir.path, {
+        memoryClient: stack.env.data,
+        auth: { kind: 'jwt', issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [jwk] } },
+      })
+      try {
+        await stack.startRuntime({ ...jwtVariables(), MCP_SERVER_URL: mcp.url, MCP_BEARER_TOKEN: '' })
+        const erin = await sign('erin')
+        const response = await fetch(
+          `${stack.env.service.url.replace(/\/$/, '')}/runtimes/${encodeURIComponent(TEST_RUNTIME_ARN)}/invocations`,
+          {
+            method: 'POST',
+            headers: { authorization: `Bearer ${erin}`, [SESSION_ID_HEADER]: sessionIdFor('jwt-mcp') },
+            body: JSON.stringify({ prompt: 'Train a model called erin-model for 2 epochs' }),
+          },
+        )
+        const body = (await response.json()) as { response: string; tasks: { task_id: string }[] }
+        assert.equal(response.status, 200)
+        const taskId = body.tasks[0]?.task_id
+        assert.ok(taskId, body.response)
+        const stored = await mcp.store.get(taskId, 'erin')
+        assert.equal(stored?.caller?.actorId, 'erin', "the task is owned by the token's subject")
+      } finally {
+        await mcp.close()
+        await dir.remove()
+      }
     })
   })
 })

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import {
-  decodeMemoryEvent,
-  normalizeConverseHistory,
-  validateConverseHistory,
-} from '../../src/memory/index.ts'
+import { normalizeConverseHistory, validateConverseHistory } from '../../src/memory/index.ts'
 import { parseRuntimeStream, type RuntimeStreamEvent, SESSION_ID_HEADER } from '../../src/runtime/index.ts'
 import { stopServiceProcess } from '../helpers/child-process.ts'
-import { listSessionEvents, waitFor } from '../helpers/local-agentcore.ts'
-import { startTestServer, tempDir } from '../helpers/mcp-server.ts'
-import { responseOf, sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
+import { waitFor } from '../helpers/local-agentcore.ts'
+import { startTestServer, tempDir, unreachableMcpUrl } from '../helpers/mcp-server.ts'
+import {
+  responseOf,
+  sessionIdFor,
+  storedMessages,
+  streamTurn,
+  useRuntimeStack,
+} from '../helpers/runtime-stack.ts'
 
 describe('faults at the runtime: the invocation goes on or fails clearly, and memory stays usable', () => {
   // Epochs of 150 ms: a 40-epoch inline run lasts about 6 s, long enough to interrupt.
@@ -19,10 +21,7 @@ describe('faults at the runtime: the invocation goes on or fails clearly, and me
     BEDROCK_MODEL_ID: 'global.anthropic.claude-sonnet-4-6',
     BEDROCK_ENDPOINT: stack.env.service.url,
   })
-  const storedHistory = async (actorId: string, sessionId: string) =>
-    (await listSessionEvents(stack.env.data, stack.memoryId, actorId, sessionId)).flatMap(
-      (event) => decodeMemoryEvent(event).messages,
-    )
+  const storedHistory = (actorId: string, sessionId: string) => storedMessages(stack, actorId, sessionId)
 
   test('an MCP server that is down gives the model a clear tool error and the invocation answers', async () => {
     const dir = await tempDir('longrun-flaky-mcp-')
@@ -49,7 +48,7 @@ describe('faults at the runtime: the invocation goes on or fails clearly, and me
   })
 
   test('with no MCP server ever reached, the agent says the tools are unavailable', async () => {
-    await stack.startRuntime({ MCP_SERVER_URL: 'http://127.0.0.1:9/mcp' })
+    await stack.startRuntime({ MCP_SERVER_URL: await unreachableMcpUrl() })
     const outcome = await stack.invoke('Train a model called nowhere for 3 epochs', {
       sessionId: sessionIdFor('mcp-never'),
     })
@@ -96,14 +95,8 @@ describe('faults at the runtime: the invocation goes on or fails clearly, and me
   test('a runtime killed mid-tool leaves a history the next process restores and Converse accepts', async () => {
     const first = await stack.startRuntimeProcess(bedrock())
     const sessionId = sessionIdFor('killed-mid-tool')
-    const response = await fetch(`${first.url}/invocations`, {
-      method: 'POST',
-      headers: { [SESSION_ID_HEADER]: sessionId, accept: 'text/event-stream' },
-      body: JSON.stringify({ prompt: 'Train a model called doomed for 40 epochs and wait for it' }),
-    })
-    for await (const event of parseRuntimeStream(response.body as AsyncIterable<Uint8Array>)) {
-      if (event.type === 'tool_progress') break
-    }
+    await streamTurn(first.url, sessionId, 'Train a model called doomed for 40 epochs and wait for it')
+      .midTool
     await stopServiceProcess(first, 'SIGKILL')
     const stored = await storedHistory('default', sessionId)
     assert.ok(
@@ -119,14 +112,8 @@ describe('faults at the runtime: the invocation goes on or fails clearly, and me
     const runtime = await stack.startRuntime()
     const sessionId = sessionIdFor('caller-leaves')
     const leave = new AbortController()
-    const response = await fetch(`${runtime.server.url}/invocations`, {
-      method: 'POST',
-      headers: { [SESSION_ID_HEADER]: sessionId, accept: 'text/event-stream' },
-      body: JSON.stringify({ prompt: 'Train a model called unwatched for 6 epochs and wait for it' }),
-      signal: leave.signal,
-    })
-    const reader = parseRuntimeStream(response.body as AsyncIterable<Uint8Array>)
-    for await (const event of reader) if (event.type === 'tool_progress') break
+    const prompt = 'Train a model called unwatched for 6 epochs and wait for it'
+    await streamTurn(runtime.server.url, sessionId, prompt, leave.signal).midTool
     leave.abort()
     assert.ok(runtime.server.running > 0, 'the turn still runs')
     await waitFor(() => runtime.server.running === 0, 15_000, 'the turn to finish')
@@ -143,15 +130,8 @@ describe('faults at the runtime: the invocation goes on or fails clearly, and me
     const runtime = await stack.startRuntime({ RUNTIME_ON_DISCONNECT: 'abort' })
     const sessionId = sessionIdFor('caller-aborts')
     const leave = new AbortController()
-    const response = await fetch(`${runtime.server.url}/invocations`, {
-      method: 'POST',
-      headers: { [SESSION_ID_HEADER]: sessionId, accept: 'text/event-stream' },
-      body: JSON.stringify({ prompt: 'Train a model called abandoned for 40 epochs and wait for it' }),
-      signal: leave.signal,
-    })
-    for await (const event of parseRuntimeStream(response.body as AsyncIterable<Uint8Array>)) {
-      if (event.type === 'tool_progress') break
-    }
+    const prompt = 'Train a model called abandoned for 40 epochs and wait for it'
+    await streamTurn(runtime.server.url, sessionId, prompt, leave.signal).midTool
     leave.abort()
     await waitFor(() => runtime.server.running === 0, 15_000, 'the turn to stop')
     const stored = await storedHistory('default', sessionId)

@@ -121,7 +121,7 @@ describe('MODEL_PROVIDER=bedrock and openai through their real clients, against 
     assert.ok((completion.usage?.total_tokens ?? 0) > 0)
   })
 
-  test('a missing provider variable is a ConfigError naming it, and the entrypoint refuses to start', async () => {
+  test('a missing provider variable or credential is an error naming it, and the entrypoint refuses to start', async () => {
     const missing = (variables: Record<string, string>) => {
       try {
         modelProviderFromEnv(loadEnvironment(variables))
@@ -148,6 +148,21 @@ describe('MODEL_PROVIDER=bedrock and openai through their real clients, against 
         OPENAI_MODEL: '',
       }),
       /OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL/,
+    )
+    // No credentials anywhere in the AWS chain: Bedrock is refused at start, not at the first call.
+    await assert.rejects(
+      startServiceProcess(entrypoint, {
+        PORT: '0',
+        MODEL_PROVIDER: 'bedrock',
+        BEDROCK_MODEL_ID: 'global.anthropic.claude-sonnet-4-6',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+        AWS_CONFIG_FILE: '/nonexistent/config',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      }),
+      /no AWS credentials for Bedrock .*AWS_ACCESS_KEY_ID/,
     )
   })
 })

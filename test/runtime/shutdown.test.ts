@@ -1,49 +1,22 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, test } from 'node:test'
-import {
-  decodeMemoryEvent,
-  normalizeConverseHistory,
-  validateConverseHistory,
-} from '../../src/memory/index.ts'
-import { parseRuntimeStream, type RuntimeStreamEvent, SESSION_ID_HEADER } from '../../src/runtime/index.ts'
-import { listSessionEvents } from '../helpers/local-agentcore.ts'
-import { sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
+import { normalizeConverseHistory, validateConverseHistory } from '../../src/memory/index.ts'
+import { sessionIdFor, storedMessages, streamTurn, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
 describe('SIGTERM: the runtime stops taking invocations, lets running ones finish, and flushes memory', () => {
   // Epochs of 100 ms.
   const stack = useRuntimeStack({ epochDelayMs: 100 })
 
-  const startTurn = async (url: string, sessionId: string, prompt: string) => {
-    const response = await fetch(`${url}/invocations`, {
-      method: 'POST',
-      headers: { [SESSION_ID_HEADER]: sessionId, accept: 'text/event-stream' },
-      body: JSON.stringify({ prompt }),
-    })
-    const events: RuntimeStreamEvent[] = []
-    const stream = parseRuntimeStream(response.body as AsyncIterable<Uint8Array>)
-    // Read until the tool reports progress (the turn is then mid-tool), without closing the stream.
-    for (let next = await stream.next(); !next.done; next = await stream.next()) {
-      events.push(next.value)
-      if (next.value.type === 'tool_progress') break
-    }
-    // Wrapped, or awaiting startTurn would wait for the whole stream.
-    return {
-      rest: (async () => {
-        for await (const event of stream) events.push(event)
-        return events
-      })(),
-    }
-  }
-
   test('a running turn finishes within the grace period, new ones are refused, and the process exits 0', async () => {
     const child = await stack.startRuntimeProcess()
     const sessionId = sessionIdFor('drain-finishes')
-    const turn = await startTurn(
+    const turn = streamTurn(
       child.url,
       sessionId,
       'Train a model called draining for 12 epochs and wait for it',
     )
+    await turn.midTool
     const exited = once(child.process, 'exit') as Promise<[number | null]>
     child.process.kill('SIGTERM')
     // Give the signal a moment to reach the process.
@@ -56,36 +29,31 @@ describe('SIGTERM: the runtime stops taking invocations, lets running ones finis
       (error: Error & { cause?: { code?: string } }) => error.cause?.code,
     )
     assert.ok(late === 'SHUTTING_DOWN' || late === 'ECONNREFUSED', `a new invocation is refused (${late})`)
-    const events = await turn.rest
-    const done = events.at(-1)
+    const done = (await turn.ended).at(-1)
     assert.equal(done?.type, 'done')
     assert.match(done?.type === 'done' ? done.response : '', /Training finished\. Model draining/)
     const [code] = await exited
     assert.equal(code, 0)
-    const stored = (await listSessionEvents(stack.env.data, stack.memoryId, 'default', sessionId)).flatMap(
-      (event) => decodeMemoryEvent(event).messages,
-    )
+    const stored = await storedMessages(stack, 'default', sessionId)
     assert.equal(stored.at(-1)?.role, 'assistant', 'the answer was flushed to memory before exit')
   })
 
   test('past the grace period the turn is stopped with a SHUTTING_DOWN event, and what was said is stored validly', async () => {
     const child = await stack.startRuntimeProcess({ RUNTIME_SHUTDOWN_GRACE_MS: '300' })
     const sessionId = sessionIdFor('drain-aborts')
-    const turn = await startTurn(
+    const turn = streamTurn(
       child.url,
       sessionId,
       'Train a model called too-long for 100 epochs and wait for it',
     )
+    await turn.midTool
     const exited = once(child.process, 'exit') as Promise<[number | null]>
     child.process.kill('SIGTERM')
-    const events = await turn.rest
-    const last = events.at(-1)
-    assert.equal(last?.type === 'error' && last.code, 'SHUTTING_DOWN', JSON.stringify(events.slice(-3)))
+    const last = (await turn.ended).at(-1)
+    assert.equal(last?.type === 'error' && last.code, 'SHUTTING_DOWN')
     const [code] = await exited
     assert.equal(code, 0)
-    const stored = (await listSessionEvents(stack.env.data, stack.memoryId, 'default', sessionId)).flatMap(
-      (event) => decodeMemoryEvent(event).messages,
-    )
+    const stored = await storedMessages(stack, 'default', sessionId)
     assert.ok(stored.length >= 2, 'the prompt and the tool call are stored')
     assert.deepEqual(validateConverseHistory(normalizeConverseHistory(stored)), [])
   })
