@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs'
 import { z } from 'zod'
+import { DEFAULT_CONVERSATION_WINDOW } from './agent/agent-defaults.ts'
+import { RUNTIME_DEFAULTS } from './runtime/runtime-defaults.ts'
 
 /**
  * The one place that reads `process.env`. Every variable is parsed and validated once, so a typo
@@ -30,6 +32,10 @@ const commaList = z.preprocess(
     .optional(),
 )
 
+/** A whole number of at least 1, `fallback` when unset or empty. */
+const positive = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(max).default(fallback))
+
 const EnvSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Read only to tell whether credentials of one's own are configured (the AWS SDK reads them itself). */
@@ -41,7 +47,7 @@ const EnvSchema = z.object({
   AGENTCORE_LOCAL_ADMIN_TOKEN: z.string().min(16).optional(),
   AGENTCORE_LOCAL_RUNTIMES: z.string().optional(),
   MEMORY_ID: optionalText,
-  PORT: port(8080),
+  PORT: port(RUNTIME_DEFAULTS.port),
   MCP_PORT: port(8000),
   MCP_SERVER_URL: optionalUrl,
   MCP_BEARER_TOKEN: optionalText,
@@ -84,20 +90,25 @@ const EnvSchema = z.object({
   /** Messages the agent keeps in its context (Strands' sliding window). */
   AGENT_CONVERSATION_WINDOW: z.preprocess(
     blankAsUnset,
-    z.coerce.number().int().min(2).max(10_000).default(40),
+    z.coerce.number().int().min(2).max(10_000).default(DEFAULT_CONVERSATION_WINDOW),
   ),
   /** What a caller that goes away mid-invocation costs: `finish` the turn (stored in memory) or `abort` it. */
-  RUNTIME_ON_DISCONNECT: z.preprocess(blankAsUnset, z.enum(['finish', 'abort']).default('finish')),
+  RUNTIME_ON_DISCONNECT: z.preprocess(
+    blankAsUnset,
+    z.enum(['finish', 'abort']).default(RUNTIME_DEFAULTS.onDisconnect),
+  ),
   /** Longest one turn may run (AgentCore's synchronous request limit: 15 min). */
-  RUNTIME_TURN_TIMEOUT_MS: count(15 * 60_000, MAX_TIMER_MS),
+  RUNTIME_TURN_TIMEOUT_MS: positive(RUNTIME_DEFAULTS.turnTimeoutMs, MAX_TIMER_MS),
   /** How long SIGTERM waits for running invocations before aborting them. */
-  RUNTIME_SHUTDOWN_GRACE_MS: count(30_000, MAX_TIMER_MS),
+  RUNTIME_SHUTDOWN_GRACE_MS: count(RUNTIME_DEFAULTS.shutdownGraceMs, MAX_TIMER_MS),
   /** Largest accepted invocation payload, and longest prompt. */
-  RUNTIME_MAX_PAYLOAD_BYTES: count(1024 * 1024),
-  RUNTIME_MAX_PROMPT_CHARS: count(100_000),
+  RUNTIME_MAX_PAYLOAD_BYTES: positive(RUNTIME_DEFAULTS.maxPayloadBytes),
+  RUNTIME_MAX_PROMPT_CHARS: positive(RUNTIME_DEFAULTS.maxPromptChars),
   /** Callers authenticate with JWTs (the Runtime's inbound JWT authorizer): the actor is the token's subject. */
   RUNTIME_JWT_ISSUER: optionalText,
   RUNTIME_JWT_AUDIENCE: commaList,
+  /** Allowed `client_id` values (Cognito access tokens carry no audience). */
+  RUNTIME_JWT_CLIENT_IDS: commaList,
   RUNTIME_JWKS_URL: optionalUrl,
   RUNTIME_JWT_SUBJECT_CLAIM: optionalText,
   /** A deployed runtime the CLI invokes instead of the local stack. */

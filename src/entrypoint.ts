@@ -88,7 +88,7 @@ export async function startRuntimeFromEnv(
     server = await AgentRuntimeServer.start({
       handler,
       port: env.PORT,
-      host: env.RUNTIME_HOST ?? '0.0.0.0',
+      ...(env.RUNTIME_HOST !== undefined && { host: env.RUNTIME_HOST }),
       defaultMemoryId: env.MEMORY_ID,
       callers,
       onDisconnect: env.RUNTIME_ON_DISCONNECT,
@@ -119,22 +119,33 @@ export async function startRuntimeFromEnv(
   }
 }
 
-/** JWT settings of callers: all three variables, or none. */
+/**
+ * JWT settings of callers: the issuer and the JWKS, with an audience or allowed client ids (or
+ * both); none of them for trusted callers. Anything in between is a ConfigError naming what is missing.
+ */
 function jwtFromEnv(env: Environment): JwtVerifierConfig | undefined {
-  const given = {
-    RUNTIME_JWT_ISSUER: env.RUNTIME_JWT_ISSUER,
-    RUNTIME_JWT_AUDIENCE: env.RUNTIME_JWT_AUDIENCE,
-    RUNTIME_JWKS_URL: env.RUNTIME_JWKS_URL,
-  }
-  const missing = Object.entries(given).flatMap(([name, value]) => (value === undefined ? [name] : []))
-  if (missing.length === 3) return undefined
+  const any =
+    env.RUNTIME_JWT_ISSUER ??
+    env.RUNTIME_JWKS_URL ??
+    env.RUNTIME_JWT_AUDIENCE ??
+    env.RUNTIME_JWT_CLIENT_IDS ??
+    env.RUNTIME_JWT_SUBJECT_CLAIM
+  if (any === undefined) return undefined
+  const missing = [
+    ...(env.RUNTIME_JWT_ISSUER === undefined ? ['RUNTIME_JWT_ISSUER'] : []),
+    ...(env.RUNTIME_JWKS_URL === undefined ? ['RUNTIME_JWKS_URL'] : []),
+    ...(env.RUNTIME_JWT_AUDIENCE === undefined && env.RUNTIME_JWT_CLIENT_IDS === undefined
+      ? ['RUNTIME_JWT_AUDIENCE or RUNTIME_JWT_CLIENT_IDS']
+      : []),
+  ]
   if (missing.length > 0)
     throw new ConfigError(`caller authentication needs ${missing.join(', ')} as well`, missing)
   return {
     issuer: env.RUNTIME_JWT_ISSUER as string,
-    audience: env.RUNTIME_JWT_AUDIENCE as string[],
     jwks: env.RUNTIME_JWKS_URL as string,
-    ...(env.RUNTIME_JWT_SUBJECT_CLAIM !== undefined && { subjectClaim: env.RUNTIME_JWT_SUBJECT_CLAIM }),
+    audience: env.RUNTIME_JWT_AUDIENCE,
+    clientIds: env.RUNTIME_JWT_CLIENT_IDS,
+    subjectClaim: env.RUNTIME_JWT_SUBJECT_CLAIM,
   }
 }
 

@@ -3,12 +3,8 @@
  * embed the runtime's wiring (memory-backed session, long-running MCP tools, the system prompt and
  * a bounded context) in a runtime of your own.
  */
-export {
-  buildInvocationAgent,
-  DEFAULT_CONVERSATION_WINDOW,
-  type InvocationAgent,
-  type InvocationAgentConfig,
-} from './invocation-agent.ts'
+export { DEFAULT_CONVERSATION_WINDOW } from './agent-defaults.ts'
+export { buildInvocationAgent, type InvocationAgent, type InvocationAgentConfig } from './invocation-agent.ts'
 export { listMcpTools, McpToolCatalog, type McpTools, type McpToolsConfig } from './mcp-tools.ts'
 export {
   createModel,

@@ -18,11 +18,9 @@ import {
   type MemoryLogger,
 } from '../memory/index.ts'
 import type { StartedToolTask, ToolProgress } from '../mcp/index.ts'
+import { DEFAULT_CONVERSATION_WINDOW } from './agent-defaults.ts'
 import { listMcpTools, type McpToolCatalog } from './mcp-tools.ts'
 import { LONG_RUNNING_SYSTEM_PROMPT, systemPromptFor } from './system-prompt.ts'
-
-/** Messages the agent keeps in its context by default (Strands' own default window). */
-export const DEFAULT_CONVERSATION_WINDOW = 40
 
 /** Everything one invocation's agent is built from. */
 export interface InvocationAgentConfig {

@@ -3,9 +3,11 @@
  * environment, then the local stack `longrun dev` runs from this data directory. Without an ARN
  * and a running stack there is nothing to talk to, and the error says how to get one.
  */
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { InvalidArgumentError } from 'commander'
 import type { StaticCredentials } from '../agent/index.ts'
 import type { Environment } from '../config.ts'
+import { CliUsageError } from './cli-errors.ts'
 import { type DevStack, readDevStack } from './dev-stack-file.ts'
 
 /** The local service checks a signature's shape, not its secret: any static pair will do. */
@@ -82,13 +84,13 @@ export function requireMemoryId(target: CliTarget): string {
   )
 }
 
-/** A command used wrongly or without what it needs; printed without a stack. */
-export class CliUsageError extends Error {
-  readonly code = 'CLI_USAGE'
-  constructor(message: string) {
-    super(message)
-    this.name = 'CliUsageError'
-  }
+/** The AgentCore data-plane client of a target (invocations and memory alike). */
+export function clientFor(target: CliTarget): BedrockAgentCoreClient {
+  return new BedrockAgentCoreClient({
+    region: target.region,
+    ...(target.endpoint !== undefined && { endpoint: target.endpoint }),
+    ...(target.credentials !== undefined && { credentials: target.credentials }),
+  })
 }
 
 /** Parses a port option: 0..65535. */

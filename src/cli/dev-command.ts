@@ -13,8 +13,9 @@ import { type Environment, loadEnvironment, parseRuntimeTable } from '../config.
 import { type StartedRuntime, startRuntimeFromEnv } from '../entrypoint.ts'
 import { LocalAgentCoreService } from '../local/index.ts'
 import { configFromEnv, LongRunningMcpServer } from '../mcp-server/index.ts'
+import { CliUsageError } from './cli-errors.ts'
 import { LOCAL_CREDENTIALS, parseDuration, parsePort } from './cli-target.ts'
-import { removeDevStack, writeDevStack } from './dev-stack-file.ts'
+import { readDevStack, removeDevStack, writeDevStack } from './dev-stack-file.ts'
 import { waitForShutdownSignal } from './shutdown-signal.ts'
 
 const DEV_MEMORY_NAME = 'longrun_dev'
@@ -72,6 +73,13 @@ export function devCommand(): Command {
 async function runDev(env: Environment, options: DevOptions): Promise<void> {
   const dataDir = options.dataDir ?? env.LONGRUN_DATA_DIR
   await mkdir(dataDir, { recursive: true })
+  // Two stacks on one data directory would share its databases and its dev-stack file.
+  const running = readDevStack(dataDir)
+  if (running !== undefined) {
+    throw new CliUsageError(
+      `a longrun dev stack (process ${running.pid}) already runs from ${dataDir}: stop it first, or give another --data-dir`,
+    )
+  }
   const local = await LocalAgentCoreService.start({
     port: options.port ?? env.AGENTCORE_LOCAL_PORT,
     host: env.AGENTCORE_LOCAL_HOST,
@@ -128,8 +136,6 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
       pid: process.pid,
     })
     wroteStack = true
-    const defaultEndpoint = `http://127.0.0.1:8090`
-    const endpointFlag = local.url === defaultEndpoint ? '' : ` --endpoint ${local.url}`
     console.log(`longrun local AgentCore service listening on ${local.url}`)
     console.log(`longrun MCP server listening on ${mcp.url}`)
     console.log(`longrun agent runtime listening on ${runtime.server.url}`)
@@ -139,7 +145,7 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
     console.log(`  MCP bearer token: ${env.MCP_BEARER_TOKEN ? '(MCP_BEARER_TOKEN)' : token}`)
     console.log(`  data:             ${dataDir}`)
     console.log(
-      `  try it:           npx longrun invoke${endpointFlag} "train a model called fraud-v1 for 30 epochs"`,
+      `  try it:           npx longrun invoke "train a model called fraud-v1 for 30 epochs"   (from this directory)`,
     )
     console.log('  (Ctrl-C to stop)')
     const signal = await waitForShutdownSignal()
@@ -177,7 +183,8 @@ function devRuntimeEnv(
     PORT: stack.port,
     RUNTIME_HOST: env.RUNTIME_HOST ?? '127.0.0.1',
     AGENTCORE_ENDPOINT: stack.localUrl,
-    MEMORY_ID: env.MEMORY_ID ?? stack.memoryId,
+    // The local memory: a MEMORY_ID meant for AWS does not exist here.
+    MEMORY_ID: stack.memoryId,
     MCP_SERVER_URL: stack.mcpUrl,
     MCP_BEARER_TOKEN: stack.token,
     BEDROCK_ENDPOINT: env.BEDROCK_ENDPOINT ?? stack.localUrl,

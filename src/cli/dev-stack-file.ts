@@ -5,7 +5,7 @@
  * removed when the stack stops.
  */
 import { readFileSync } from 'node:fs'
-import { rm, writeFile } from 'node:fs/promises'
+import { rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 
@@ -24,8 +24,13 @@ export type DevStack = z.infer<typeof DevStackSchema>
 
 const FILE_NAME = 'dev-stack.json'
 
+/** Writes the file whole and owner-only: a new file renamed into place, never an old one (or a link) reused. */
 export async function writeDevStack(dataDir: string, stack: DevStack): Promise<void> {
-  await writeFile(join(dataDir, FILE_NAME), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 })
+  const path = join(dataDir, FILE_NAME)
+  const fresh = `${path}.${process.pid}.tmp`
+  await rm(fresh, { force: true })
+  await writeFile(fresh, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+  await rename(fresh, path)
 }
 
 export async function removeDevStack(dataDir: string): Promise<void> {

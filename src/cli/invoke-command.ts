@@ -4,14 +4,14 @@
  * previous invoke unless told otherwise.
  */
 import {
-  BedrockAgentCoreClient,
   InvokeAgentRuntimeCommand,
   type InvokeAgentRuntimeCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore'
 import { Command } from 'commander'
 import { type Environment, loadEnvironment } from '../config.ts'
 import { type InvocationAnswer, InvocationAnswerSchema, parseRuntimeStream } from '../runtime/index.ts'
-import { CliUsageError, requireRuntimeArn, resolveTarget, type CliTarget } from './cli-target.ts'
+import { CliUsageError, UnexpectedAnswerError } from './cli-errors.ts'
+import { clientFor, requireRuntimeArn, resolveTarget } from './cli-target.ts'
 import { InvocationDisplay } from './invocation-display.ts'
 import { newCliSessionId, recallSession, rememberSession } from './remembered-sessions.ts'
 
@@ -101,18 +101,9 @@ async function runInvoke(env: Environment, prompt: string, options: InvokeOption
   }
 }
 
-/** The AgentCore data-plane client of a target. */
-export function clientFor(target: CliTarget): BedrockAgentCoreClient {
-  return new BedrockAgentCoreClient({
-    region: target.region,
-    ...(target.endpoint !== undefined && { endpoint: target.endpoint }),
-    ...(target.credentials !== undefined && { credentials: target.credentials }),
-  })
-}
-
 async function streamAnswer(output: InvokeAgentRuntimeCommandOutput): Promise<InvocationAnswer | undefined> {
   const body = output.response as AsyncIterable<Uint8Array> | undefined
-  if (body === undefined) throw new Error('the runtime sent no answer')
+  if (body === undefined) throw new UnexpectedAnswerError('the runtime sent no answer')
   if (!(output.contentType ?? '').includes('text/event-stream')) {
     // A runtime that answered JSON although a stream was asked for.
     return printJson(output)

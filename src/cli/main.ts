@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { ConfigError, loadDotEnvFile } from '../config.ts'
-import { CliUsageError } from './cli-target.ts'
+import { CliUsageError, UnexpectedAnswerError } from './cli-errors.ts'
 import { devCommand } from './dev-command.ts'
 import { invokeCommand } from './invoke-command.ts'
 import { localCommand } from './local-command.ts'
@@ -52,7 +52,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await buildProgram().parseAsync([...argv], { from: 'user' })
     return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (error) {
-    const known = error instanceof ConfigError || error instanceof CliUsageError
+    const known =
+      error instanceof ConfigError || error instanceof CliUsageError || error instanceof UnexpectedAnswerError
     console.error(
       `longrun: ${error instanceof Error && (known || error.message) ? error.message : String(error)}`,
     )

@@ -9,8 +9,7 @@ import { Command } from 'commander'
 import { loadEnvironment } from '../config.ts'
 import { decodeMemoryEvent, listSessionEvents } from '../memory/index.ts'
 import { DEFAULT_ACTOR_ID, memorySessionIdFor } from '../runtime/index.ts'
-import { requireMemoryId, resolveTarget } from './cli-target.ts'
-import { clientFor } from './invoke-command.ts'
+import { clientFor, requireMemoryId, resolveTarget } from './cli-target.ts'
 
 interface EventsOptions {
   session: string

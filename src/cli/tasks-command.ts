@@ -5,10 +5,12 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { Command } from 'commander'
+import { z } from 'zod'
 import { loadEnvironment } from '../config.ts'
 import { formatCompositeSessionHeader } from '../mcp/index.ts'
 import { DEFAULT_ACTOR_ID } from '../runtime/index.ts'
-import { CliUsageError, requireMemoryId, resolveTarget } from './cli-target.ts'
+import { CliUsageError, UnexpectedAnswerError } from './cli-errors.ts'
+import { requireMemoryId, resolveTarget } from './cli-target.ts'
 
 interface TasksOptions {
   actor: string
@@ -18,17 +20,19 @@ interface TasksOptions {
 }
 
 /** A task as `list_tasks` reports it (the fields shown). */
-interface TaskView {
-  task_id: string
-  tool: string
-  status: string
-  status_message: string | null
-  progress: number | null
-  total: number | null
-  created_at: string
-  updated_at: string
-  delivery?: { state: string }
-}
+const TaskViewSchema = z.object({
+  task_id: z.string(),
+  tool: z.string(),
+  status: z.string(),
+  status_message: z.string().nullable(),
+  progress: z.number().nullable(),
+  total: z.number().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  delivery: z.object({ state: z.string() }).optional(),
+})
+const TaskPageSchema = z.object({ tasks: z.array(TaskViewSchema), next_cursor: z.string().nullable() })
+type TaskView = z.infer<typeof TaskViewSchema>
 
 /** The session named in the header of a listing: it starts nothing, so any valid id does. */
 const LISTING_SESSION_ID = 'longrun-cli-tasks'
@@ -77,10 +81,13 @@ async function listTasks(
     let cursor: string | undefined
     do {
       const result = await client.callTool({ name: 'list_tasks', arguments: cursor ? { cursor } : {} })
-      if (result.isError) throw new Error(`list_tasks failed: ${JSON.stringify(result.content)}`)
-      const page = result.structuredContent as { tasks: TaskView[]; next_cursor: string | null }
-      tasks.push(...page.tasks)
-      cursor = page.next_cursor ?? undefined
+      const page = TaskPageSchema.safeParse(result.structuredContent)
+      if (result.isError || !page.success)
+        throw new UnexpectedAnswerError(
+          `list_tasks did not list tasks: ${JSON.stringify(result.content).slice(0, 300)}`,
+        )
+      tasks.push(...page.data.tasks)
+      cursor = page.data.next_cursor ?? undefined
     } while (cursor)
     return tasks
   } finally {

@@ -18,10 +18,10 @@ import type { MessageData } from '@strands-agents/sdk'
 import { validateConverseHistory } from '../memory/converse-history.ts'
 import { AwsServiceError } from './errors.ts'
 import { parseJsonObject, readBody } from './http-io.ts'
+import { MAX_REQUEST_BODY_BYTES } from './limits.ts'
 import type { JsonRoute, RawRoute } from './router.ts'
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8)
-const MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
 /** The Converse request fields the demo reads. */
 interface ConverseRequest {
@@ -58,7 +58,7 @@ export function bedrockModelRoutes(): [JsonRoute, RawRoute] {
       path: '/model/{modelId}/converse-stream',
       operation: 'ConverseStream',
       async handle(request, response, _params, requestId) {
-        const converse = converseRequest(parseJsonObject(await readBody(request, MAX_REQUEST_BYTES)))
+        const converse = converseRequest(parseJsonObject(await readBody(request, MAX_REQUEST_BODY_BYTES)))
         const decision = decideDemoTurn(converse.messages, converse.toolNames)
         streamDecision(response, requestId, converse, decision)
       },

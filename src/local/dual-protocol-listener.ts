@@ -18,6 +18,8 @@ export type DualRequestHandler = (
 ) => void
 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+/** A connection that says nothing for this long is closed before it holds a socket for good. */
+const SNIFF_TIMEOUT_MS = 10_000
 
 /** A listening dual-protocol server. */
 export class DualProtocolListener {
@@ -71,12 +73,18 @@ export class DualProtocolListener {
  */
 function sniff(socket: Socket, decide: (isHttp2: boolean) => void): void {
   let seen = Buffer.alloc(0)
+  // Until a server owns the socket, its errors (a reset mid-preface) are ours to absorb.
+  const onError = () => socket.destroy()
+  socket.on('error', onError)
+  socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy())
   const onData = (chunk: Buffer) => {
     seen = Buffer.concat([seen, chunk])
     const length = Math.min(seen.length, HTTP2_PREFACE.length)
     const isPrefix = seen.subarray(0, length).equals(HTTP2_PREFACE.subarray(0, length))
     if (isPrefix && seen.length < HTTP2_PREFACE.length) return
     socket.off('data', onData)
+    socket.off('error', onError)
+    socket.setTimeout(0)
     socket.pause()
     socket.unshift(seen)
     decide(isPrefix)

@@ -8,6 +8,7 @@ import { DualProtocolListener } from './dual-protocol-listener.ts'
 import { AwsServiceError } from './errors.ts'
 import { type FaultConfig, FaultInjector, parseFaultConfig } from './faults.ts'
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io.ts'
+import { MAX_REQUEST_BODY_BYTES } from './limits.ts'
 import { invokeGatewayRoute, type RuntimeTable, type RuntimeTarget, runtimeIdOf } from './invoke-gateway.ts'
 import { memoryDataPlaneRoutes } from './memory-data-plane.ts'
 import type { MemoryStore } from './memory-store.ts'
@@ -183,7 +184,9 @@ export class LocalAgentCoreService {
         await matched.route.handle(request, response, matched.params, requestId)
         return
       }
-      const body = parseJsonObject(await readBody(request, this.config.maxBodyBytes ?? 32 * 1024 * 1024))
+      const body = parseJsonObject(
+        await readBody(request, this.config.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES),
+      )
       const result = await matched.route.handle({
         params: matched.params,
         query: url.searchParams,

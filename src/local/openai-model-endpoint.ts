@@ -14,9 +14,9 @@ import {
 import { isRecord } from '../shared/is-record.ts'
 import { AwsServiceError } from './errors.ts'
 import { parseJsonObject, readBody } from './http-io.ts'
+import { MAX_REQUEST_BODY_BYTES } from './limits.ts'
 import type { RawRoute } from './router.ts'
 
-const MAX_REQUEST_BYTES = 32 * 1024 * 1024
 /** How Strands marks a failed tool result in the chat format. */
 const ERROR_PREFIX = '[ERROR] '
 
@@ -31,8 +31,17 @@ export function openAiModelRoutes(): [RawRoute] {
       path: '/v1/chat/completions',
       operation: 'ChatCompletions',
       async handle(request, response, _params, requestId) {
-        const body = parseJsonObject(await readBody(request, MAX_REQUEST_BYTES))
-        const messages = demoMessagesOf(body.messages)
+        let body: Record<string, unknown>
+        let messages: DemoMessage[]
+        try {
+          body = parseJsonObject(await readBody(request, MAX_REQUEST_BODY_BYTES))
+          messages = demoMessagesOf(body.messages)
+        } catch (error) {
+          // An OpenAI client reads OpenAI's error shape; the service's other errors keep AWS's.
+          if (!(error instanceof AwsServiceError)) throw error
+          sendOpenAiError(response, error)
+          return
+        }
         const tools = Array.isArray(body.tools) ? body.tools : []
         const toolNames = tools.flatMap((tool) =>
           isRecord(tool) && isRecord(tool.function) && typeof tool.function.name === 'string'
@@ -71,6 +80,22 @@ export function openAiModelRoutes(): [RawRoute] {
       },
     },
   ]
+}
+
+function sendOpenAiError(response: ServerResponse, error: AwsServiceError): void {
+  const text = JSON.stringify({
+    error: {
+      message: error.message,
+      type: 'invalid_request_error',
+      param: error.fieldList?.[0]?.name ?? null,
+      code: error.code,
+    },
+  })
+  response.writeHead(error.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  })
+  response.end(text)
 }
 
 /** Chat messages as Converse-style messages: tool calls as toolUse, tool replies as toolResult. */

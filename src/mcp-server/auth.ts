@@ -4,7 +4,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { JSONWebKeySet } from 'jose'
-import { bearerToken, createJwtVerifier, TokenRejectedError } from '../shared/bearer-token.ts'
+import {
+  bearerToken,
+  createJwtVerifier,
+  KeySetUnavailableError,
+  TokenRejectedError,
+} from '../shared/bearer-token.ts'
 import { McpServerError } from './errors.ts'
 
 /** How callers prove who they are. */
@@ -80,6 +85,8 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       return { subject, principalId: `jwt:${subject}`, requireSubjectMatchesActor }
     } catch (error) {
       if (error instanceof TokenRejectedError) throw unauthenticated(error.message, error.cause)
+      if (error instanceof KeySetUnavailableError)
+        throw new McpServerError('AUTH_UNAVAILABLE', error.message, { cause: error.cause })
       throw error
     }
   }

@@ -3,6 +3,8 @@
 /** Stable codes of {@link McpServerError}. */
 export type McpServerErrorCode =
   | 'UNAUTHENTICATED'
+  /** Tokens cannot be checked right now (the JWKS is out of reach). */
+  | 'AUTH_UNAVAILABLE'
   | 'FORBIDDEN'
   | 'TASK_NOT_FOUND'
   | 'TASK_ALREADY_ENDED'

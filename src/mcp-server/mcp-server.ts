@@ -82,6 +82,13 @@ export interface LongRunningMcpServerConfig {
   readonly serverInfo?: { name: string; version: string }
 }
 
+/** HTTP status of a request refused while deciding who asks (anything else there is a 400). */
+const SCOPE_ERROR_STATUS: Partial<Record<McpServerError['code'], number>> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  AUTH_UNAVAILABLE: 503,
+}
+
 /** Names of the async task tools every client can use. */
 export const TASK_TOOL_NAMES = ['check_task_status', 'get_task_results', 'cancel_task', 'list_tasks'] as const
 
@@ -370,7 +377,7 @@ class RequestHandler {
       scope = await this.#scope(req)
     } catch (error) {
       if (!(error instanceof McpServerError)) throw error
-      const status = error.code === 'UNAUTHENTICATED' ? 401 : error.code === 'FORBIDDEN' ? 403 : 400
+      const status = SCOPE_ERROR_STATUS[error.code] ?? 400
       const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : undefined
       return sendJsonRpcError(res, status, ErrorCode.InvalidRequest, error.message, headers)
     }

@@ -1,6 +1,7 @@
 /**
  * Message <-> Memory event codec in the format the Python AgentCoreMemorySessionManager uses
- * (shared/FACTS.md section 4), so a Python agent and a TypeScript agent can share one session.
+ * (its SessionMessage JSON in conversational payloads), so a Python agent and a TypeScript agent
+ * can share one session.
  * Writing follows Python exactly; reading also accepts the TypeScript Strands forms, bare
  * message JSON and plain text, because anything may have written an event into a session.
  */

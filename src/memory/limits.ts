@@ -1,5 +1,5 @@
 /**
- * Limits of the AgentCore Memory data plane (FACTS section 3). Kept in one place so the session
+ * Limits of the AgentCore Memory data plane (the service's published API model). Kept in one place so the session
  * manager stays within what the service accepts and the local service enforces the same numbers.
  */
 export const MEMORY_LIMITS = {

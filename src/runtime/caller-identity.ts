@@ -6,7 +6,13 @@
  * the actor is the token's subject, and a payload naming any other actor is refused.
  */
 import { ACTOR_ID_RULE, explainIdViolation } from '../memory/ids.ts'
-import { createJwtVerifier, type JwtVerifierConfig, TokenRejectedError } from '../shared/bearer-token.ts'
+import {
+  bearerToken,
+  createJwtVerifier,
+  type JwtVerifierConfig,
+  KeySetUnavailableError,
+  TokenRejectedError,
+} from '../shared/bearer-token.ts'
 import { RuntimeError } from './errors.ts'
 
 /** The actor used when neither a token nor the payload names one. */
@@ -15,7 +21,7 @@ export const DEFAULT_ACTOR_ID = 'default'
 /** Who is calling: the actor whose memory is used, and the caller's token to pass on (if any). */
 export interface Caller {
   readonly actorId: string
-  /** The verified bearer token, for a downstream server that checks the same tokens. */
+  /** The verified bearer token, for a downstream server that checks the same tokens; undefined when callers are trusted. */
   readonly token: string | undefined
 }
 
@@ -41,6 +47,10 @@ export function createCallerResolver(jwt: JwtVerifierConfig | undefined): Caller
     } catch (error) {
       if (error instanceof TokenRejectedError)
         throw new RuntimeError('UNAUTHENTICATED', error.message, { cause: error })
+      if (error instanceof KeySetUnavailableError)
+        throw new RuntimeError('AUTH_UNAVAILABLE', 'tokens cannot be checked right now; try again', {
+          cause: error,
+        })
       throw error
     }
     if (explainIdViolation(subject, ACTOR_ID_RULE) !== undefined) {
@@ -57,6 +67,6 @@ export function createCallerResolver(jwt: JwtVerifierConfig | undefined): Caller
         },
       )
     }
-    return { actorId: subject, token: authorization?.replace(/^Bearer\s+/i, '').trim() }
+    return { actorId: subject, token: bearerToken(authorization) }
   }
 }

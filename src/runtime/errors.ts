@@ -12,7 +12,9 @@ export type RuntimeErrorCode =
   | 'MEMORY_ID_MISSING'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAUTHENTICATED'
-  /** The caller may not act as the actor it named. */
+  /** Tokens cannot be checked right now (the key set is out of reach). */
+  | 'AUTH_UNAVAILABLE'
+  /** The caller may not act as the actor, or use the memory, it named. */
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
@@ -34,6 +36,7 @@ const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
   MEMORY_ID_MISSING: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHENTICATED: 401,
+  AUTH_UNAVAILABLE: 503,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

@@ -18,12 +18,8 @@ export {
 } from './invocation-handler.ts'
 export { type InvocationPayload, SESSION_ID_HEADER } from './invocation-request.ts'
 export { PendingWrites, type PendingWritesConfig } from './pending-writes.ts'
-export {
-  AgentRuntimeServer,
-  type AgentRuntimeServerConfig,
-  type DisconnectPolicy,
-  RUNTIME_DEFAULTS,
-} from './runtime-server.ts'
+export { type DisconnectPolicy, RUNTIME_DEFAULTS } from './runtime-defaults.ts'
+export { AgentRuntimeServer, type AgentRuntimeServerConfig } from './runtime-server.ts'
 export { memorySessionIdFor } from './session-ids.ts'
 export {
   formatSseEvent,

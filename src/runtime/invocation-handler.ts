@@ -61,80 +61,129 @@ export interface AgentInvocationHandlerConfig {
 export function createAgentInvocationHandler(config: AgentInvocationHandlerConfig): InvocationHandler {
   const catalog = new McpToolCatalog()
   return async (invocation, emit) => {
-    const tasks: StartedTask[] = []
-    /** Tool use ids running now, by tool name: where a progress notification belongs. */
-    const running = new Map<string, Set<string>>()
-    let built: InvocationAgent
-    try {
-      built = await buildInvocationAgent({
-        model: config.model,
-        memory: {
-          memoryId: invocation.memoryId,
-          actorId: invocation.actorId,
-          sessionId: invocation.memorySessionId,
-          client: config.memoryClient,
+    const turn: TurnState = { tasks: [], running: new Map() }
+    const building = buildInvocationAgent({
+      model: config.model,
+      memory: {
+        memoryId: invocation.memoryId,
+        actorId: invocation.actorId,
+        sessionId: invocation.memorySessionId,
+        client: config.memoryClient,
+      },
+      ...(config.mcp !== undefined && {
+        mcp: {
+          url: config.mcp.url,
+          bearerToken: config.mcp.bearerToken ?? invocation.callerToken,
+          catalog,
         },
-        ...(config.mcp !== undefined && {
-          mcp: {
-            url: config.mcp.url,
-            bearerToken: config.mcp.bearerToken ?? invocation.callerToken,
-            catalog,
-          },
-        }),
-        onToolProgress: (progress) => {
-          const ids = running.get(progress.tool)
-          const only = ids?.size === 1 ? [...ids][0] : undefined
-          emit({
-            type: 'tool_progress',
-            tool: progress.tool,
-            ...(only !== undefined && { tool_use_id: only }),
-            progress: progress.progress,
-            ...(progress.total !== undefined && { total: progress.total }),
-            ...(progress.message !== undefined && { message: progress.message }),
-          })
-        },
-        onTaskStarted: (task) => {
-          const started = { task_id: task.taskId, tool: task.tool }
-          tasks.push(started)
-          emit({ type: 'task_started', ...started })
-        },
-        ...(config.conversationWindow !== undefined && { conversationWindow: config.conversationWindow }),
-        ...(config.systemPrompt !== undefined && { systemPrompt: config.systemPrompt }),
-        ...(config.sessionManager !== undefined && { sessionManager: config.sessionManager }),
-        logger: config.logger,
-      })
-    } catch (error) {
-      throw translate(error)
-    }
+      }),
+      onToolProgress: (progress) => {
+        const ids = turn.running.get(progress.tool)
+        const only = ids?.size === 1 ? [...ids][0] : undefined
+        emit({
+          type: 'tool_progress',
+          tool: progress.tool,
+          ...(only !== undefined && { tool_use_id: only }),
+          progress: progress.progress,
+          ...(progress.total !== undefined && { total: progress.total }),
+          ...(progress.message !== undefined && { message: progress.message }),
+        })
+      },
+      onTaskStarted: (task) => {
+        const started = { task_id: task.taskId, tool: task.tool }
+        turn.tasks.push(started)
+        emit({ type: 'task_started', ...started })
+      },
+      ...(config.conversationWindow !== undefined && { conversationWindow: config.conversationWindow }),
+      ...(config.systemPrompt !== undefined && { systemPrompt: config.systemPrompt }),
+      ...(config.sessionManager !== undefined && { sessionManager: config.sessionManager }),
+      logger: config.logger,
+    })
+    const built = await unlessStopped(building, invocation.signal, config)
     if (built.toolProblem !== undefined)
       config.logger.warn(`reason=${JSON.stringify(built.toolProblem)} | tools unavailable`)
-    let response: string | undefined
-    /** The text of the last assistant message, kept in case the final memory write fails after it. */
-    let lastText = ''
     try {
-      for await (const event of built.agent.stream(invocation.prompt, { cancelSignal: invocation.signal })) {
-        const update = streamEventOf(event, running)
-        if (update !== undefined) emit(update)
-        if (event.type === 'modelMessageEvent') lastText = textOf(event.message.content)
-        if (event.type === 'agentResultEvent') {
-          if (event.result.stopReason === 'cancelled' && invocation.signal.aborted)
-            throw stopReason(invocation.signal)
-          response = event.result.toString()
-        }
-      }
-    } catch (error) {
-      if (invocation.signal.aborted) throw stopReason(invocation.signal)
-      // The model answered but the turn's last write failed: the answer stands, the write is retried.
-      if (error instanceof MemorySessionError && error.code === 'WRITE_FAILED' && lastText !== '') {
-        await closeQuietly(built, config)
-        return { response: lastText, session_id: invocation.runtimeSessionId, tasks }
-      }
+      return await runTurn(built, invocation, emit, turn, config)
+    } finally {
+      // Every way out (answer, failure, stop) writes what is buffered and disconnects from the MCP server.
       await closeQuietly(built, config)
-      throw translate(error)
     }
-    await closeQuietly(built, config)
-    return { response: response ?? lastText, session_id: invocation.runtimeSessionId, tasks }
   }
+}
+
+/** What a turn collects as it runs. */
+interface TurnState {
+  readonly tasks: StartedTask[]
+  /** Tool use ids running now, by tool name: where a progress notification belongs. */
+  readonly running: Map<string, Set<string>>
+}
+
+/**
+ * Waits for the agent to be built, unless the turn is stopped first (a timeout, a shutdown): the
+ * stop is reported at once, and the agent, once built, is closed.
+ */
+async function unlessStopped(
+  building: Promise<InvocationAgent>,
+  signal: AbortSignal,
+  config: AgentInvocationHandlerConfig,
+): Promise<InvocationAgent> {
+  let onAbort: () => void = () => {}
+  const stopped = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(stopReason(signal))
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([
+      building.catch((error: unknown) => Promise.reject(translate(error, config))),
+      stopped,
+    ])
+  } catch (error) {
+    if (signal.aborted) building.then((built) => closeQuietly(built, config)).catch(() => {})
+    throw error
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Streams the turn as runtime events and resolves with its answer. */
+async function runTurn(
+  built: InvocationAgent,
+  invocation: ResolvedInvocation,
+  emit: (event: RuntimeStreamEvent) => void,
+  turn: TurnState,
+  config: AgentInvocationHandlerConfig,
+): Promise<InvocationAnswer> {
+  const answer = (response: string) => ({
+    response,
+    session_id: invocation.runtimeSessionId,
+    tasks: turn.tasks,
+  })
+  let response: string | undefined
+  /** The text of the model's last message when it ended the turn: the answer, even if its write fails. */
+  let finalText: string | undefined
+  try {
+    for await (const event of built.agent.stream(invocation.prompt, { cancelSignal: invocation.signal })) {
+      const update = streamEventOf(event, turn.running)
+      if (update !== undefined) emit(update)
+      if (event.type === 'modelMessageEvent')
+        finalText = event.stopReason === 'endTurn' ? textOf(event.message.content) : undefined
+      if (event.type === 'agentResultEvent') {
+        if (event.result.stopReason === 'cancelled' && invocation.signal.aborted)
+          throw stopReason(invocation.signal)
+        response = event.result.toString()
+      }
+    }
+  } catch (error) {
+    if (invocation.signal.aborted) throw stopReason(invocation.signal)
+    // The model had answered when the turn's last write failed: the answer stands, and closing hands
+    // the unwritten messages to the background retries. A write that fails before a tool runs is a
+    // failed turn (the tool never ran), not an answer.
+    if (error instanceof MemorySessionError && error.code === 'WRITE_FAILED' && finalText !== undefined)
+      return answer(finalText)
+    throw translate(error, config)
+  }
+  return answer(response ?? finalText ?? '')
 }
 
 /** Closes the agent; a final write that fails is handed to the background retries, not dropped. */
@@ -191,17 +240,21 @@ function stopReason(signal: AbortSignal): RuntimeError {
   return reason instanceof RuntimeError ? reason : new RuntimeError('INTERNAL', 'the turn was stopped')
 }
 
-/** A build or turn failure as the caller sees it. */
-function translate(error: unknown): RuntimeError {
+/** A build or turn failure as the caller sees it; the details go to the log, not to the caller. */
+function translate(error: unknown, config: AgentInvocationHandlerConfig): RuntimeError {
   if (error instanceof RuntimeError) return error
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   if (error instanceof MemorySessionError) {
     const name = (error.cause as { name?: string } | undefined)?.name
     if (name === 'ResourceNotFoundException')
       return new RuntimeError(
         'MEMORY_NOT_FOUND',
         'the memory does not exist (check memory_id or MEMORY_ID)',
-        { cause: error },
+        {
+          cause: error,
+        },
       )
+    config.logger.warn(`error=${JSON.stringify(detail)} | memory failed`)
     if (name === 'ValidationException' || name === 'AccessDeniedException')
       return new RuntimeError('MEMORY_UNAVAILABLE', `AgentCore Memory refused the request (${name})`, {
         cause: error,
@@ -212,8 +265,9 @@ function translate(error: unknown): RuntimeError {
   }
   // Strands wraps model failures in ModelError; Bedrock's stream exceptions arrive as AWS errors.
   if (error instanceof ModelError || (error instanceof Error && '$fault' in error)) {
-    const detail = `${error.name}: ${error.message}`.slice(0, 300)
-    return new RuntimeError('MODEL_ERROR', `the model failed (${detail})`, { cause: error })
+    // The provider's message can name accounts and roles: the caller gets the error's name only.
+    config.logger.warn(`error=${JSON.stringify(detail)} | model failed`)
+    return new RuntimeError('MODEL_ERROR', `the model failed (${error.name})`, { cause: error })
   }
   return new RuntimeError('INTERNAL', 'the invocation failed', { cause: error })
 }

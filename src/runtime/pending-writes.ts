@@ -6,6 +6,10 @@
  */
 import type { AgentCoreMemorySessionManager, MemoryLogger } from '../memory/index.ts'
 
+/** First pause before a failed write is tried again, and the longest pause it doubles up to. */
+const DEFAULT_BASE_DELAY_MS = 5_000
+const DEFAULT_MAX_DELAY_MS = 300_000
+
 /** Configuration of {@link PendingWrites}. */
 export interface PendingWritesConfig {
   /** Told whether anything is owed (for the health report). */
@@ -20,6 +24,8 @@ export interface PendingWritesConfig {
 export class PendingWrites {
   readonly #config: PendingWritesConfig
   readonly #owed = new Map<AgentCoreMemorySessionManager, NodeJS.Timeout | undefined>()
+  /** Set by flushAll(): no retry is scheduled after the last attempt. */
+  #closing = false
 
   constructor(config: PendingWritesConfig) {
     this.#config = config
@@ -33,13 +39,21 @@ export class PendingWrites {
   /** Takes over a manager whose close() failed: its buffered messages are written later. */
   keep(manager: AgentCoreMemorySessionManager): void {
     if (this.#owed.has(manager)) return
+    if (this.#closing) {
+      // After the last attempt nothing is retried: said, not dropped silently.
+      this.#config.logger.warn(
+        `pending_items=${manager.pendingWrites} session_id=${manager.sessionId} | shutting down with writes still owed to memory`,
+      )
+      return
+    }
     this.#owed.set(manager, undefined)
     this.#config.onOwedChange(true)
-    this.#schedule(manager, this.#config.baseDelayMs ?? 5_000)
+    this.#schedule(manager, this.#config.baseDelayMs ?? DEFAULT_BASE_DELAY_MS)
   }
 
   /** One last attempt for each (at shutdown); what still fails is logged with its size. */
   async flushAll(): Promise<void> {
+    this.#closing = true
     await Promise.all(
       [...this.#owed.keys()].map(async (manager) => {
         clearTimeout(this.#owed.get(manager))
@@ -55,8 +69,8 @@ export class PendingWrites {
 
   #schedule(manager: AgentCoreMemorySessionManager, delayMs: number): void {
     const timer = setTimeout(async () => {
-      if (await this.#tryFlush(manager)) return
-      this.#schedule(manager, Math.min(delayMs * 2, this.#config.maxDelayMs ?? 300_000))
+      if ((await this.#tryFlush(manager)) || this.#closing) return
+      this.#schedule(manager, Math.min(delayMs * 2, this.#config.maxDelayMs ?? DEFAULT_MAX_DELAY_MS))
     }, delayMs)
     timer.unref()
     this.#owed.set(manager, timer)

@@ -13,26 +13,15 @@ import { type Logger, silentLogger } from '../shared/logger.ts'
 import { readLimitedBody } from '../shared/read-body.ts'
 import { newRuntimeSessionId } from '../shared/runtime-session-id.ts'
 import { type CallerResolver, createCallerResolver } from './caller-identity.ts'
+import { type DisconnectPolicy, RUNTIME_DEFAULTS } from './runtime-defaults.ts'
 import { errorBody, httpStatusOf, RuntimeError } from './errors.ts'
 import type { InvocationHandler, ResolvedInvocation } from './invocation-handler.ts'
 import { parseInvocationPayload, runtimeSessionIdOf, SESSION_ID_HEADER } from './invocation-request.ts'
 import { memorySessionIdFor } from './session-ids.ts'
 import { formatSseEvent, type InvocationAnswer, type RuntimeStreamEvent } from './stream-events.ts'
 
-/** What a caller that goes away mid-turn costs: the turn runs to its end (stored), or it is aborted. */
-export type DisconnectPolicy = 'finish' | 'abort'
-
-/** Defaults of the runtime, defined once. */
-export const RUNTIME_DEFAULTS = {
-  port: 8080,
-  host: '0.0.0.0',
-  onDisconnect: 'finish' as DisconnectPolicy,
-  /** AgentCore's limit of a synchronous request. */
-  turnTimeoutMs: 15 * 60_000,
-  shutdownGraceMs: 30_000,
-  maxPayloadBytes: 1024 * 1024,
-  maxPromptChars: 100_000,
-} as const
+/** How long /ping stays HealthyBusy after the last turn: two status changes a cycle, a second each. */
+const HEALTHY_AFTER_IDLE_MS = 2_000
 
 /** Configuration of {@link AgentRuntimeServer}. */
 export interface AgentRuntimeServerConfig {
@@ -70,6 +59,10 @@ export class AgentRuntimeServer {
   readonly #callers: CallerResolver
   readonly #logger: Logger
   readonly #turns = new Set<RunningTurn>()
+  /** Accepted turns running now: what makes /ping report HealthyBusy. */
+  #busyTurns = 0
+  /** Reports Healthy once no turn has run for a while. */
+  #idleTimer: NodeJS.Timeout | undefined
   #address: AddressInfo | undefined
   #closing = false
 
@@ -146,8 +139,22 @@ export class AgentRuntimeServer {
       await Promise.all([...this.#turns].map((turn) => turn.done))
     }
     clearTimeout(timer)
+    clearTimeout(this.#idleTimer)
     this.#http.closeAllConnections()
     await closed
+  }
+
+  /**
+   * Healthy again only after no turn ran for HEALTHY_AFTER_IDLE_MS: every status change moves
+   * `time_of_last_update` on by at least a second, so short turns in a row must not flip it faster
+   * than that, or the time would run ahead of the clock.
+   */
+  #reportIdleSoon(): void {
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => {
+      if (this.#busyTurns === 0) this.health.setBusy(false)
+    }, HEALTHY_AFTER_IDLE_MS)
+    this.#idleTimer.unref()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -171,14 +178,23 @@ export class AgentRuntimeServer {
         finish = resolve
       }),
     }
-    // Busy from the moment the request is taken, so /ping never reports Healthy mid-turn.
+    // Counted from the moment the request is taken, so close() waits for it even while it is checked.
     this.#turns.add(turn)
-    this.health.setBusy(true)
+    let busy = false
     try {
-      await this.#invoke(request, response, turn.controller)
+      await this.#invoke(request, response, turn.controller, () => {
+        // Busy once the request is accepted (a refused one never flips /ping), until the turn ends.
+        busy = true
+        this.#busyTurns += 1
+        clearTimeout(this.#idleTimer)
+        this.health.setBusy(true)
+      })
     } finally {
       this.#turns.delete(turn)
-      this.health.setBusy(this.#turns.size > 0)
+      if (busy) {
+        this.#busyTurns -= 1
+        if (this.#busyTurns === 0) this.#reportIdleSoon()
+      }
       finish()
     }
   }
@@ -187,8 +203,18 @@ export class AgentRuntimeServer {
     request: IncomingMessage,
     response: ServerResponse,
     controller: AbortController,
+    accepted: () => void,
   ): Promise<void> {
     const started = performance.now()
+    // Watched from the start: a caller may leave while its request is still being read and checked.
+    let callerGone = false
+    const policy = this.#config.onDisconnect ?? RUNTIME_DEFAULTS.onDisconnect
+    response.on('close', () => {
+      if (response.writableFinished) return
+      callerGone = true
+      if (policy === 'abort')
+        controller.abort(new RuntimeError('CANCELLED', 'the caller went away and the turn was aborted'))
+    })
     let invocation: ResolvedInvocation
     try {
       invocation = await this.#resolve(request, controller.signal)
@@ -198,15 +224,22 @@ export class AgentRuntimeServer {
       // A body refused unread is not drained: close the connection rather than reuse it.
       return sendError(response, error, error.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : {})
     }
+    if (controller.signal.aborted) {
+      this.#logger.log(
+        'info',
+        'caller went away before the turn began; nothing was run',
+        logFields(invocation),
+      )
+      return
+    }
+    if (callerGone)
+      this.#logger.log('info', 'caller went away; the turn runs to its end', logFields(invocation))
+    accepted()
     const streaming = String(request.headers.accept ?? '').includes('text/event-stream')
     const sessionHeader = { [SESSION_ID_HEADER]: invocation.runtimeSessionId }
-    let callerGone = false
     response.on('close', () => {
-      if (response.writableFinished) return
-      callerGone = true
-      if ((this.#config.onDisconnect ?? RUNTIME_DEFAULTS.onDisconnect) === 'abort')
-        controller.abort(new RuntimeError('CANCELLED', 'the caller went away and the turn was aborted'))
-      else this.#logger.log('info', 'caller went away; the turn runs to its end', logFields(invocation))
+      if (!response.writableFinished && policy === 'finish')
+        this.#logger.log('info', 'caller went away; the turn runs to its end', logFields(invocation))
     })
     const timeoutMs = this.#config.turnTimeoutMs ?? RUNTIME_DEFAULTS.turnTimeoutMs
     const timer = setTimeout(
@@ -281,6 +314,21 @@ export class AgentRuntimeServer {
     )
     const givenSession = runtimeSessionIdOf(request.headers[SESSION_ID_HEADER])
     const caller = await this.#callers(request.headers.authorization, payload.actorId)
+    // An authenticated caller keeps to the runtime's memory: a payload may not point its conversation
+    // (and the MCP server's deliveries) at any other memory the runtime's role can reach.
+    if (
+      caller.token !== undefined &&
+      payload.memoryId !== undefined &&
+      payload.memoryId !== this.#config.defaultMemoryId
+    ) {
+      throw new RuntimeError(
+        'FORBIDDEN',
+        "with caller authentication, memory_id may only name the runtime's MEMORY_ID",
+        {
+          field: 'memory_id',
+        },
+      )
+    }
     const memoryId = payload.memoryId ?? this.#config.defaultMemoryId
     if (memoryId === undefined) {
       throw new RuntimeError(

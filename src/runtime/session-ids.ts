@@ -8,7 +8,11 @@ import { explainIdViolation, SESSION_ID_RULE } from '../memory/ids.ts'
 
 /** Characters of the readable part kept in a mapped id. */
 const READABLE_PREFIX_LENGTH = 40
-/** Hex characters of the digest: 128 bits, so two runtime sessions never share a memory session. */
+/**
+ * Hex characters of the digest: 128 bits, so two runtime ids that need mapping never share a memory
+ * session. (A caller that sends a mapped id itself as its runtime id reaches that same session; the
+ * actor still scopes it, so it is only ever the caller's own.)
+ */
 const DIGEST_LENGTH = 32
 
 /**

@@ -56,10 +56,7 @@ test("longrun dev runs the whole stack, and the README's walkthrough with longru
     })
     child.once('exit', (code) => reject(new Error(`longrun dev exited early with ${code}`)))
   })
-  assert.match(
-    printed.get('try') ?? '',
-    /^npx longrun invoke --endpoint http:\/\/127\.0\.0\.1:\d+ "train a model called fraud-v1 for 30 epochs"$/,
-  )
+  assert.match(printed.get('try') ?? '', /^npx longrun invoke "train a model called fraud-v1 for 30 epochs"/)
   const ping = (await (await fetch(`${printed.get('runtime')}/ping`)).json()) as { status: string }
   assert.equal(ping.status, 'Healthy')
 
@@ -92,6 +89,15 @@ test("longrun dev runs the whole stack, and the README's walkthrough with longru
     back.stdout,
     new RegExp(`Your task ${taskId} \\(model_training\\) completed.*test accuracy \\d`),
   )
+
+  // A second stack on the same data directory is refused and leaves the first one's file alone.
+  const second = await longrun('dev', '--port', '0', '--mcp-port', '0', '--runtime-port', '0').then(
+    () => undefined,
+    (error: { code?: number; stderr?: string }) => error,
+  )
+  assert.equal(second?.code, 1)
+  assert.match(second?.stderr ?? '', /already runs from/)
+  assert.match((await longrun('tasks')).stdout, new RegExp(taskId), 'the first stack is still found')
 
   child.kill('SIGINT')
   const [code] = await once(child, 'exit')

@@ -156,7 +156,7 @@ async function writePythonSession(sessionId: string): Promise<void> {
 }
 
 /**
- * Python's restore, strictly as the Python manager does it (FACTS section 4): every event, newest
+ * Python's restore, strictly as the Python manager does it: every event, newest
  * first reversed, json.loads of each conversational text into a SessionMessage, `[text, role]`
  * blobs, dict blobs skipped. Any error fails it (Python would return an empty history).
  */

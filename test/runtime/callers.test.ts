@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test'
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import { SESSION_ID_HEADER } from '../../src/runtime/index.ts'
 import { listSessionEvents } from '../helpers/local-agentcore.ts'
-import { startTestServer, tempDir } from '../helpers/mcp-server.ts'
+import { startTestServer, tempDir, unreachableMcpUrl } from '../helpers/mcp-server.ts'
 import { responseOf, sessionIdFor, TEST_RUNTIME_ARN, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
 const ISSUER = 'https://issuer.runtime.test'
@@ -36,6 +36,7 @@ describe('callers: each actor sees only its own conversation and tasks', () => {
     let jwksServer: Server
     let sign: (subject: string) => Promise<string>
     let jwk: JWK
+    let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
     const jwtVariables = () => ({
       RUNTIME_JWT_ISSUER: ISSUER,
       RUNTIME_JWT_AUDIENCE: AUDIENCE,
@@ -43,6 +44,7 @@ describe('callers: each actor sees only its own conversation and tasks', () => {
     })
     before(async () => {
       const { publicKey, privateKey } = await generateKeyPair('ES256')
+      signingKey = privateKey
       jwk = { ...(await exportJWK(publicKey)), kid: 'runtime-key', alg: 'ES256' }
       sign = (subject) =>
         new SignJWT({})
@@ -94,6 +96,59 @@ describe('callers: each actor sees only its own conversation and tasks', () => {
       const stored = await listSessionEvents(stack.env.data, stack.memoryId, 'carol', sessionId)
       assert.ok(stored.length > 0, "the conversation is kept under the token's subject")
       assert.deepEqual(await listSessionEvents(stack.env.data, stack.memoryId, 'default', sessionId), [])
+    })
+
+    test('tokens without an expiry, for another client or for another memory are refused; an unreachable key set is a 503', async () => {
+      const runtime = await stack.startRuntime({
+        RUNTIME_JWT_ISSUER: ISSUER,
+        RUNTIME_JWT_CLIENT_IDS: 'allowed-client',
+        RUNTIME_JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`,
+      })
+      const call = async (token: string, body: Record<string, unknown> = { prompt: 'list my tasks' }) => {
+        const response = await fetch(`${runtime.server.url}/invocations`, {
+          method: 'POST',
+          headers: { [SESSION_ID_HEADER]: sessionIdFor('jwt-rules'), authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        })
+        const parsed = (await response.json()) as { error?: { code: string; field?: string } }
+        return [response.status, parsed.error?.code ?? 'ok', parsed.error?.field] as const
+      }
+      const accessToken = (claims: Record<string, unknown>, expires = true) => {
+        const jwt = new SignJWT(claims)
+          .setProtectedHeader({ alg: 'ES256', kid: 'runtime-key' })
+          .setSubject('frank')
+          .setIssuer(ISSUER)
+        return (expires ? jwt.setExpirationTime('5m') : jwt).sign(signingKey)
+      }
+      assert.deepEqual(await call(await accessToken({ client_id: 'allowed-client' })), [200, 'ok', undefined])
+      assert.deepEqual(await call(await accessToken({ client_id: 'other-client' })), [
+        401,
+        'UNAUTHENTICATED',
+        undefined,
+      ])
+      assert.deepEqual(await call(await accessToken({ client_id: 'allowed-client' }, false)), [
+        401,
+        'UNAUTHENTICATED',
+        undefined,
+      ])
+      const otherMemory = { prompt: 'list my tasks', memory_id: 'elsewhere_memory-AbCdEf1234' }
+      assert.deepEqual(await call(await accessToken({ client_id: 'allowed-client' }), otherMemory), [
+        403,
+        'FORBIDDEN',
+        'memory_id',
+      ])
+      const unreachable = await stack.startRuntime({
+        RUNTIME_JWT_ISSUER: ISSUER,
+        RUNTIME_JWT_AUDIENCE: AUDIENCE,
+        RUNTIME_JWKS_URL: (await unreachableMcpUrl()).replace('/mcp', '/jwks.json'),
+      })
+      const response = await fetch(`${unreachable.server.url}/invocations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await sign('frank')}` },
+        body: JSON.stringify({ prompt: 'list my tasks' }),
+      })
+      assert.equal(response.status, 503)
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'AUTH_UNAVAILABLE')
     })
 
     test("without MCP_BEARER_TOKEN the caller's token goes on to an MCP server that checks the same tokens", async () => {

@@ -21,7 +21,10 @@ const CONVERSATION = [
 
 /** An answer with the parts that differ between runs (task ids, file paths) blanked. */
 function comparable(text: string): string {
-  return text.replace(/\b[A-Za-z0-9_-]{24}\b/g, '<task>').replace(/Saved at \S+/g, 'Saved at <path>')
+  // Task ids are 24 base64url characters, which may begin or end with '-': matched after "task ".
+  return text
+    .replace(/([Tt]ask )[A-Za-z0-9_-]{24}(?![A-Za-z0-9_-])/g, '$1<task>')
+    .replace(/Saved at \S+/g, 'Saved at <path>')
 }
 
 describe('MODEL_PROVIDER=bedrock and openai through their real clients, against the local endpoints', () => {
@@ -119,6 +122,12 @@ describe('MODEL_PROVIDER=bedrock and openai through their real clients, against 
     const call = choice?.message.tool_calls?.[0]
     assert.equal(call?.type === 'function' && call.function.name, 'list_tasks')
     assert.ok((completion.usage?.total_tokens ?? 0) > 0)
+    // A bad request is answered in OpenAI's error shape, which the client turns into an APIError.
+    await assert.rejects(
+      client.chat.completions.create({ model: 'longrun-demo', messages: [] }),
+      (error: unknown) =>
+        error instanceof OpenAI.APIError && error.status === 400 && error.code === 'ValidationException',
+    )
   })
 
   test('a missing provider variable or credential is an error naming it, and the entrypoint refuses to start', async () => {

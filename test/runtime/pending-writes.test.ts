@@ -51,12 +51,15 @@ describe('a turn whose memory write keeps failing is answered, and its messages 
         /^\[demo model\] I am the offline demo model/,
       )
       assert.equal(pendingWrites.size, 1)
+      // Past the 2 s a finished turn keeps /ping busy, the owed writes still do.
+      await new Promise((resolve) => setTimeout(resolve, 2_500))
+      assert.equal(pendingWrites.size, 1)
       assert.equal(health.report().status, 'HealthyBusy')
       assert.deepEqual(await listSessionEvents(bed.env.data, bed.memoryId, 'default', sessionId), [])
 
       bed.env.service.faults.set({})
       await waitFor(() => pendingWrites.size === 0, 10_000, 'the owed writes to land')
-      assert.equal(health.report().status, 'Healthy')
+      await waitFor(() => health.report().status === 'Healthy', 10_000, '/ping to report Healthy again')
       const messages = (await listSessionEvents(bed.env.data, bed.memoryId, 'default', sessionId)).flatMap(
         (event) => decodeMemoryEvent(event).messages,
       )

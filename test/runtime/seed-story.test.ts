@@ -5,13 +5,13 @@ import { connectClient, listAllEvents, structured, waitFor } from '../helpers/mc
 import { responseOf, sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
 describe("the seed's story through InvokeAgentRuntime, the runtime stopped in between", () => {
-  // 20 epochs of 100 ms: the task outlives the first runtime process by about two seconds.
+  // 40 epochs of 100 ms: the task outlives the first runtime process by a few seconds.
   const stack = useRuntimeStack({ epochDelayMs: 100 })
 
   test('a training started in one runtime process ends while none runs, lands in memory once, and a fresh process reports its real scores', async () => {
     const sessionId = sessionIdFor('seed-story')
     const first = await stack.startRuntimeProcess()
-    const started = await stack.invoke('Train a model called churn-v1 for 20 epochs', { sessionId })
+    const started = await stack.invoke('Train a model called churn-v1 for 40 epochs', { sessionId })
     const [task] = started.answer?.tasks ?? []
     assert.ok(task, 'the answer names the background task')
     assert.equal(task.tool, 'start_model_training')

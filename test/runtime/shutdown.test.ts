@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, test } from 'node:test'
 import { normalizeConverseHistory, validateConverseHistory } from '../../src/memory/index.ts'
+import { waitFor } from '../helpers/local-agentcore.ts'
 import { sessionIdFor, storedMessages, streamTurn, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
 describe('SIGTERM: the runtime stops taking invocations, lets running ones finish, and flushes memory', () => {
@@ -19,14 +20,19 @@ describe('SIGTERM: the runtime stops taking invocations, lets running ones finis
     await turn.midTool
     const exited = once(child.process, 'exit') as Promise<[number | null]>
     child.process.kill('SIGTERM')
-    // Give the signal a moment to reach the process.
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    const late = await fetch(`${child.url}/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({ prompt: 'hi' }),
-    }).then(
-      async (response) => ((await response.json()) as { error: { code: string } }).error.code,
-      (error: Error & { cause?: { code?: string } }) => error.cause?.code,
+    // Once the signal has reached the process, a new invocation is refused (asked until it is).
+    const attempt = () =>
+      fetch(`${child.url}/invocations`, { method: 'POST', body: JSON.stringify({ prompt: 'hi' }) }).then(
+        async (response) => ((await response.json()) as { error?: { code: string } }).error?.code,
+        (error: Error & { cause?: { code?: string } }) => error.cause?.code,
+      )
+    const late = await waitFor(
+      async () => {
+        const code = await attempt()
+        return code === 'SHUTTING_DOWN' || code === 'ECONNREFUSED' ? code : undefined
+      },
+      10_000,
+      'a new invocation to be refused',
     )
     assert.ok(late === 'SHUTTING_DOWN' || late === 'ECONNREFUSED', `a new invocation is refused (${late})`)
     const done = (await turn.ended).at(-1)
