@@ -52,7 +52,7 @@ export interface InvocationAgentConfig {
   readonly conversationWindow?: number
   /** Another conversation manager instead of the sliding window (then applied by Strands' own rules only). */
   readonly conversationManager?: ConversationManager
-  /** More settings of the session manager (batching, retrieval, retry, ...). */
+  /** More settings of the session manager (batching, retrieval, retry, a warm-session cache, ...). */
   readonly sessionManager?: Partial<
     Omit<AgentCoreMemorySessionManagerConfig, 'memoryId' | 'actorId' | 'sessionId' | 'client'>
   >
@@ -75,7 +75,10 @@ export interface InvocationAgent {
  */
 export async function buildInvocationAgent(config: InvocationAgentConfig): Promise<InvocationAgent> {
   const { memory } = config
+  const window = config.conversationWindow ?? DEFAULT_CONVERSATION_WINDOW
   const sessionManager = new AgentCoreMemorySessionManager({
+    // The restore reads the window the agent keeps; another conversation manager's is not known.
+    restoreWindow: config.conversationManager === undefined ? window : 'full',
     ...config.sessionManager,
     memoryId: memory.memoryId,
     actorId: memory.actorId,
@@ -94,7 +97,6 @@ export async function buildInvocationAgent(config: InvocationAgentConfig): Promi
           onTaskStarted: config.onTaskStarted,
           catalog: config.mcp.catalog,
         })
-  const window = config.conversationWindow ?? DEFAULT_CONVERSATION_WINDOW
   const slidingWindow =
     config.conversationManager === undefined
       ? new SlidingWindowConversationManager({ windowSize: window })

@@ -92,6 +92,8 @@ export interface AgentStateInput {
   readonly state: Record<string, unknown>
   readonly createdAt?: Date
   readonly now?: Date
+  /** Messages of the session before the agent's window (Python's sliding window restores from there). */
+  readonly removedMessageCount?: number
 }
 
 /**
@@ -105,7 +107,7 @@ export function agentStateEvent(input: AgentStateInput) {
     state: input.state,
     conversation_manager_state: {
       __name__: 'SlidingWindowConversationManager',
-      removed_message_count: 0,
+      removed_message_count: input.removedMessageCount ?? 0,
       model_call_count: 0,
     },
     _internal_state: { interrupt_state: { interrupts: {}, context: {}, activated: false }, model_state: {} },
@@ -128,6 +130,11 @@ export interface DecodedState {
 /** What one event holds: messages in payload order and, in a state event, the state. */
 export interface DecodedEvent {
   readonly messages: Message[]
+  /**
+   * The `message_id` of each message (its index in the writing agent's conversation), undefined
+   * where the event gave none or a writer outside any agent gave 0.
+   */
+  readonly messageIds: (number | undefined)[]
   readonly state?: DecodedState
 }
 
@@ -157,21 +164,30 @@ export function decodeMemoryEvent(
     }
   }
   const messages: Message[] = []
+  const messageIds: (number | undefined)[] = []
   payload.forEach((item, index) => {
     if (index < firstMessage) return
     try {
-      const message = decodePayloadItem(item)
-      if (message === 'not-a-message') return
-      if (message) messages.push(message)
-      else onProblem({ eventId, index, reason: 'payload item holds no readable content' })
+      const decoded = decodePayloadItem(item)
+      if (decoded === 'not-a-message') return
+      if (decoded) {
+        messages.push(decoded.message)
+        messageIds.push(decoded.messageId)
+      } else onProblem({ eventId, index, reason: 'payload item holds no readable content' })
     } catch (error) {
       onProblem({ eventId, index, reason: error instanceof Error ? error.message : String(error) })
     }
   })
-  return state ? { messages, state } : { messages }
+  return state ? { messages, messageIds, state } : { messages, messageIds }
 }
 
-function decodePayloadItem(item: unknown): Message | undefined | 'not-a-message' {
+/** A decoded message and the `message_id` it was written with (undefined when none, or 0). */
+interface DecodedMessage {
+  readonly message: Message
+  readonly messageId: number | undefined
+}
+
+function decodePayloadItem(item: unknown): DecodedMessage | undefined | 'not-a-message' {
   if (!isRecord(item)) return undefined
   if (isRecord(item.conversational)) {
     const text = isRecord(item.conversational.content) ? item.conversational.content.text : undefined
@@ -187,14 +203,17 @@ function decodePayloadItem(item: unknown): Message | undefined | 'not-a-message'
       return messageFromText(blob[0], blob[1] === 'assistant' ? 'assistant' : 'user')
     }
     if (isRecord(blob) && ('agent_id' in blob || 'session_id' in blob)) return 'not-a-message'
-    const message = isRecord(blob) ? messageFromJson(blob, 'user') : undefined
-    return message === 'unrecognised' ? undefined : message
+    if (!isRecord(blob)) return undefined
+    const message = messageFromJson(blob, 'user')
+    return message === 'unrecognised' || message === undefined
+      ? undefined
+      : { message, messageId: idOf(blob) }
   }
   return undefined
 }
 
 /** A conversational text: SessionMessage JSON, bare message JSON, or plain text of the event's role. */
-function messageFromText(text: string, role: 'user' | 'assistant'): Message | undefined {
+function messageFromText(text: string, role: 'user' | 'assistant'): DecodedMessage | undefined {
   if (firstNonSpace(text) === '{') {
     let parsed: unknown
     try {
@@ -204,11 +223,18 @@ function messageFromText(text: string, role: 'user' | 'assistant'): Message | un
     }
     if (isRecord(parsed)) {
       const message = messageFromJson(parsed, role, () => hasPythonForms(text))
-      if (message !== 'unrecognised') return message
+      if (message === undefined) return undefined
+      if (message !== 'unrecognised') return { message, messageId: idOf(parsed) }
     }
   }
   if (text.trim() === '') return undefined
-  return new Message({ role, content: [new TextBlock(text)] })
+  return { message: new Message({ role, content: [new TextBlock(text)] }), messageId: undefined }
+}
+
+/** A SessionMessage's `message_id`; 0, what writers outside an agent give, counts as none. */
+function idOf(value: Record<string, unknown>): number | undefined {
+  const id = value.message_id
+  return typeof id === 'number' && Number.isInteger(id) && id > 0 ? id : undefined
 }
 
 /** Python-only forms are rare (bytes, reasoning, cache points): convert only texts that hold one. */

@@ -5,7 +5,11 @@
  * write it twice, and a failure never drops it.
  */
 import { randomUUID } from 'node:crypto'
-import { CreateEventCommand, type CreateEventCommandOutput } from '@aws-sdk/client-bedrock-agentcore'
+import {
+  CreateEventCommand,
+  type CreateEventCommandOutput,
+  DeleteEventCommand,
+} from '@aws-sdk/client-bedrock-agentcore'
 import { errorMessage, errorName, MemorySessionError, rootCause } from './errors.ts'
 import type { EventPayloadItem } from './event-codec.ts'
 import { isPermanentError, type RetryPolicy, withRetry } from './retry.ts'
@@ -62,6 +66,8 @@ export interface EventWriterConfig {
   readonly batchSize: number
   /** Metadata put on every message event. */
   readonly messageMetadata: EventMetadata | undefined
+  /** More metadata for the events sealed by one flush, asked for then; may throw to refuse the flush. */
+  readonly eventMetadata?: (() => EventMetadata | undefined) | undefined
   readonly retry: RetryPolicy
   /** Next event timestamp in ms; strictly increasing. */
   readonly nextTimestampMs: () => number
@@ -75,6 +81,8 @@ export interface EventWriterConfig {
  * aside. Any other failure (a missing memory, a denied write) keeps it for the next flush.
  */
 const PERMANENT_REJECTIONS = ['ValidationException']
+/** DeleteEvent answers: the event is gone already, which is what the delete was for. */
+const ALREADY_DELETED = ['ResourceNotFoundException']
 
 /** Batching, retrying CreateEvent writer of one session. */
 export class EventWriter {
@@ -212,6 +220,21 @@ export class EventWriter {
     }
   }
 
+  /** DeleteEvent with retries; an event already gone counts as deleted. */
+  async deleteEvent(eventId: string): Promise<void> {
+    const { client, memoryId, actorId, sessionId, retry, log } = this.config
+    const input = { memoryId, actorId, sessionId, eventId }
+    try {
+      await withRetry(retry, () => client.send(new DeleteEventCommand(input)), {
+        operation: 'DeleteEvent',
+        what: 'delete',
+        log,
+      })
+    } catch (error) {
+      if (!isPermanentError(error, ALREADY_DELETED)) throw error
+    }
+  }
+
   /** Writes `payload` as a new event at the same timestamp as `original`, which it is meant to replace. */
   async writeReplacement(original: WrittenMessage, payload: EventPayloadItem[]): Promise<string> {
     const event: SealedEvent = {
@@ -234,7 +257,12 @@ export class EventWriter {
   }
 
   private sealOpen(): void {
-    const { batchSize, messageMetadata } = this.config
+    const { batchSize } = this.config
+    if (this.open.length === 0 && this.states.length === 0) return
+    // Asked once per flush, before anything is sealed: a provider that throws leaves the buffer as it was.
+    const extra = this.config.eventMetadata?.()
+    const messageMetadata =
+      extra === undefined ? this.config.messageMetadata : { ...this.config.messageMetadata, ...extra }
     while (this.open.length > 0 || this.states.length > 0) {
       const state = this.states.shift()
       const chunk = this.open.splice(0, state ? batchSize - 1 : batchSize)

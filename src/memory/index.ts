@@ -33,9 +33,18 @@ export { ACTOR_ID_RULE, explainIdViolation, type IdRule, MEMORY_ID_RULE, SESSION
 export { type RetrievalConfig, resolveNamespace, retrieveLongTermContext } from './long-term-context.ts'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.ts'
 export { listSessionEvents } from './session-events.ts'
+export { AgentCoreMemorySessionManager } from './session-manager.ts'
 export {
-  AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,
   type ExternalEventSync,
   type MemoryLogger,
-} from './session-manager.ts'
+  SESSION_MANAGER_DEFAULTS,
+} from './session-manager-config.ts'
+export { type HistoryHead, isPrompt, windowStart } from './history-window.ts'
+export {
+  type CachedSession,
+  SESSION_CACHE_DEFAULTS,
+  SessionCache,
+  type SessionCacheConfig,
+} from './session-cache.ts'
+export type { RestoreReport, RestoreScope } from './session-reader.ts'

@@ -16,7 +16,12 @@ import {
   type InvocationAgentConfig,
   McpToolCatalog,
 } from '../agent/index.ts'
-import { type MemoryDataClient, type MemoryLogger, MemorySessionError } from '../memory/index.ts'
+import {
+  type MemoryDataClient,
+  type MemoryLogger,
+  MemorySessionError,
+  SessionCache,
+} from '../memory/index.ts'
 import { RuntimeError } from './errors.ts'
 import type { PendingWrites } from './pending-writes.ts'
 import type { InvocationAnswer, RuntimeStreamEvent, StartedTask } from './stream-events.ts'
@@ -50,6 +55,11 @@ export interface AgentInvocationHandlerConfig {
   readonly mcp?: { readonly url: string; readonly bearerToken?: string | undefined } | undefined
   readonly conversationWindow?: number | undefined
   readonly systemPrompt?: string | undefined
+  /**
+   * Warm sessions: the windows restored by this process, reused by the next invocation of the same
+   * session (default: a cache with the default limits); `false` restores every invocation cold.
+   */
+  readonly sessionCache?: SessionCache | false
   /** More settings of each invocation's session manager (retry policy, batching, retrieval). */
   readonly sessionManager?: InvocationAgentConfig['sessionManager']
   /** Where turns whose final write failed are kept and retried. */
@@ -60,6 +70,8 @@ export interface AgentInvocationHandlerConfig {
 /** The handler that answers with a Strands agent built for each invocation. */
 export function createAgentInvocationHandler(config: AgentInvocationHandlerConfig): InvocationHandler {
   const catalog = new McpToolCatalog()
+  // Windows restored by this process: the next invocation of a session reads only what is new.
+  const sessionCache = config.sessionCache === false ? undefined : (config.sessionCache ?? new SessionCache())
   return async (invocation, emit) => {
     const turn: TurnState = { tasks: [], running: new Map() }
     const building = buildInvocationAgent({
@@ -96,7 +108,10 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
       },
       ...(config.conversationWindow !== undefined && { conversationWindow: config.conversationWindow }),
       ...(config.systemPrompt !== undefined && { systemPrompt: config.systemPrompt }),
-      ...(config.sessionManager !== undefined && { sessionManager: config.sessionManager }),
+      sessionManager: {
+        ...(sessionCache !== undefined && { sessionCache }),
+        ...config.sessionManager,
+      },
       logger: config.logger,
     })
     const built = await unlessStopped(building, invocation.signal, config)

@@ -1,0 +1,516 @@
+/**
+ * Everything the session manager reads from AgentCore Memory, and the bookkeeping reading needs:
+ * the restore when the agent is built (the whole session, or only the conversation window, cold or
+ * warm from a {@link SessionCache}), and the catch-up read before model calls that brings in what
+ * others wrote meanwhile, from where the previous read started less the lookback allowance,
+ * skipping the events already in the history.
+ */
+import { ListEventsCommand, type ListEventsCommandOutput } from '@aws-sdk/client-bedrock-agentcore'
+import { Message } from '@strands-agents/sdk'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { errorName, MemorySessionError, rootCause } from './errors.ts'
+import { AGENT_ID_KEY, decodeMemoryEvent, type MemoryEventLike, STATE_TYPE_KEY } from './event-codec.ts'
+import { windowStart } from './history-window.ts'
+import { MEMORY_LIMITS } from './limits.ts'
+import { type RetryPolicy, withRetry } from './retry.ts'
+import type { MemoryDataClient } from './event-writer.ts'
+import { type CachedSession, SessionCache } from './session-cache.ts'
+
+/** How much of the session a restore reads. */
+export type RestoreScope = { readonly kind: 'window'; readonly messages: number } | { readonly kind: 'full' }
+
+/** How a restore went: for logs, tests and benchmarks. */
+export interface RestoreReport {
+  /** `warm` used a cached window; `cold` read the window afresh; `full` read the whole session. */
+  readonly kind: 'full' | 'cold' | 'warm'
+  /** ListEvents calls made (pages of the session, and the agent-state lookup if one was needed). */
+  readonly listCalls: number
+  /** Why a cached window could not be used, when it could not. */
+  readonly fallback?: string
+}
+
+/** What a restore found. */
+export interface RestoredSession {
+  /** The messages to restore, oldest first, as stored (not yet normalised for the model). */
+  readonly messages: Message[]
+  /** The newest state this agent stored, if any. */
+  readonly agentState: Record<string, unknown> | undefined
+  /** Whether the session already holds a SESSION state (so none is written again). */
+  readonly sessionStored: boolean
+  /** The message_id to give the next message written. */
+  readonly nextMessageId: number
+  /** Messages of the session before the restored ones, where known (Python's `removed_message_count`). */
+  readonly removedMessageCount: number | undefined
+  readonly report: RestoreReport
+}
+
+/** Collaborators and settings of {@link SessionReader}. */
+export interface SessionReaderConfig {
+  readonly client: MemoryDataClient
+  readonly memoryId: string
+  readonly actorId: string
+  readonly sessionId: string
+  /** Names this agent's state events. */
+  readonly agentId: string
+  readonly scope: RestoreScope
+  /** Windows restored by earlier invocations in this process (window scope only). */
+  readonly cache: SessionCache | undefined
+  readonly retry: RetryPolicy
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number
+  /** Clock-skew allowance of the catch-up read. */
+  readonly lookbackMs: number
+  /** Catch-up reads follow the restore: remember the events read, so none is added twice. */
+  readonly catchUps: boolean
+  /** True for an event this agent sent whose acknowledgement was lost: it is not someone else's. */
+  readonly isOwnUnacknowledged: (timestampMs: number | undefined, payload: readonly unknown[]) => boolean
+  /** A read that will never look below `floorMs` again: own unacknowledged events before it are settled. */
+  readonly settleOwnBefore: (floorMs: number) => void
+  readonly log: (line: string) => void
+  readonly logDebug: (line: string) => void
+}
+
+/** One listed event, decoded. */
+interface ReadEvent {
+  readonly eventId: string
+  readonly timestampMs: number
+  readonly messages: Message[]
+  readonly messageIds: (number | undefined)[]
+  readonly agentState: Record<string, unknown> | undefined
+  readonly sessionState: boolean
+}
+
+/** A listing of the session newest first, page by page, kept for reuse (a failed warm check continues it cold). */
+interface Listing {
+  /** Events read so far, newest first. */
+  readonly events: ReadEvent[]
+  nextToken: string | undefined
+  /** No page was read yet. */
+  started: boolean
+  calls: number
+}
+
+/** Reads one session of one actor. */
+export class SessionReader {
+  readonly #config: SessionReaderConfig
+  /**
+   * Events in the history or written by this agent, by id, with their timestamps: never added
+   * again. Each completed read forgets those no later read can reach (stamped before its floor).
+   */
+  readonly #seen = new Map<string, number>()
+  /** Local clock when the last completed read (restore or catch-up) started. */
+  #lastReadStartedMs = Number.NEGATIVE_INFINITY
+  /** The oldest event of the restored window: older events are history outside it, never new. */
+  #windowFloorMs = Number.NEGATIVE_INFINITY
+  /** The newest event timestamp met: written events are stamped after it. */
+  #newestTimestampMs = 0
+
+  constructor(config: SessionReaderConfig) {
+    this.#config = config
+  }
+
+  /** When the last completed read started (the catch-up interval counts from it). */
+  get lastReadStartedMs(): number {
+    return this.#lastReadStartedMs
+  }
+
+  /** The newest event timestamp seen in the session. */
+  get newestTimestampMs(): number {
+    return this.#newestTimestampMs
+  }
+
+  /** Records an event this agent wrote: a later read skips it. */
+  noteWritten(eventId: string, timestampMs: number): void {
+    if (timestampMs > this.#newestTimestampMs) this.#newestTimestampMs = timestampMs
+    if (this.#config.catchUps) this.#seen.set(eventId, timestampMs)
+  }
+
+  /** Restores the session: the window (warm when the cache holds it) or, by the scope, all of it. */
+  async restore(): Promise<RestoredSession> {
+    const startedMs = this.#config.clock()
+    const listing: Listing = { events: [], nextToken: undefined, started: false, calls: 0 }
+    const { scope } = this.#config
+    let restored: RestoredSession
+    if (scope.kind === 'full') restored = await this.#restoreFull(listing)
+    else {
+      const key = this.#cacheKey(scope.messages)
+      const cached = key === undefined ? undefined : this.#config.cache?.get(key)
+      const warm = cached === undefined ? undefined : await this.#restoreWarm(listing, cached, scope.messages)
+      restored =
+        warm !== undefined && typeof warm !== 'string'
+          ? warm
+          : await this.#restoreWindow(
+              listing,
+              scope.messages,
+              cached === undefined ? undefined : String(warm),
+            )
+    }
+    this.#finishRead(startedMs, listing.events)
+    this.#config.logDebug(
+      `kind=${restored.report.kind} list_calls=${restored.report.listCalls} messages=${restored.messages.length}${restored.report.fallback ? ` fallback=${JSON.stringify(restored.report.fallback)}` : ''} | session restored`,
+    )
+    return restored
+  }
+
+  /**
+   * Reads what others wrote since the last read: newest first down to where the previous completed
+   * read started less the lookback allowance, skipping events already seen and this agent's own.
+   * Returns the new messages oldest first; a failed read is logged and returns nothing, so the next
+   * catch-up covers the same span.
+   */
+  async catchUp(): Promise<Message[]> {
+    const startedMs = this.#config.clock()
+    const floorMs = Math.max(this.#lastReadStartedMs - this.#config.lookbackMs, this.#windowFloorMs)
+    const listing: Listing = { events: [], nextToken: undefined, started: false, calls: 0 }
+    const fresh: Message[] = []
+    try {
+      for (;;) {
+        const page = await this.#readPage(listing, (event) => event)
+        let reachedFloor = false
+        for (const event of page) {
+          const timestampMs = event.eventTimestamp?.getTime() ?? 0
+          if (timestampMs < floorMs) {
+            reachedFloor = true
+            break
+          }
+          if (!event.eventId || this.#seen.has(event.eventId)) continue
+          if (this.#config.isOwnUnacknowledged(timestampMs, event.payload ?? [])) continue
+          const decoded = this.#decodeEvent(event)
+          listing.events.push(decoded)
+          fresh.unshift(...decoded.messages)
+        }
+        if (reachedFloor || listing.nextToken === undefined) break
+      }
+    } catch (error) {
+      this.#config.log(
+        `error=${errorName(rootCause(error))} | reading events written outside this agent failed; the next model call tries again`,
+      )
+      return []
+    }
+    this.#finishRead(startedMs, listing.events)
+    // No later read goes below this floor: own unacknowledged events stamped before it are settled.
+    this.#config.settleOwnBefore(startedMs - this.#config.lookbackMs)
+    return fresh
+  }
+
+  /** Forgets the cached window of this session (the session was deleted or rewritten). */
+  forgetCached(): void {
+    const { scope, cache } = this.#config
+    const key = scope.kind === 'window' ? this.#cacheKey(scope.messages) : undefined
+    if (key !== undefined) cache?.delete(key)
+  }
+
+  /** The whole session, every page, the next one fetched while the last is decoded. */
+  async #restoreFull(listing: Listing): Promise<RestoredSession> {
+    let pending: Promise<MemoryEventLike[]> | undefined = this.#readPage(listing, (event) => event)
+    while (pending) {
+      const page = await pending
+      pending = undefined
+      if (listing.nextToken !== undefined) {
+        pending = this.#readPage(listing, (event) => event)
+        pending.catch(() => {})
+        // The client signs and sends over several ticks: let the request leave before decoding.
+        await yieldToEventLoop()
+      }
+      for (let index = 0; index < page.length; index += 1) {
+        listing.events.push(this.#decodeEvent(page[index] as MemoryEventLike))
+        // Released as decoded: a page of large events held to the end outlives its collections.
+        page[index] = undefined as unknown as MemoryEventLike
+      }
+    }
+    const oldestFirst = [...listing.events].reverse()
+    const messages = oldestFirst.flatMap((event) => event.messages)
+    return {
+      messages,
+      ...stateOf(listing.events),
+      nextMessageId: Math.max(messages.length, nextIdAfter(oldestFirst)),
+      removedMessageCount: 0,
+      report: { kind: 'full', listCalls: listing.calls },
+    }
+  }
+
+  /**
+   * The conversation window, read newest first page by page until it is known where it begins
+   * (see {@link windowStart}); the agent's state, when the window holds none, by one filtered read.
+   */
+  async #restoreWindow(
+    listing: Listing,
+    window: number,
+    fallback: string | undefined,
+  ): Promise<RestoredSession> {
+    for (;;) {
+      const complete = listing.started && listing.nextToken === undefined
+      if (listing.started) {
+        const oldestFirst = [...listing.events].reverse()
+        const flat = flatten(oldestFirst)
+        const head = complete ? 'session-start' : 'unknown'
+        const start = windowStart(
+          flat.map((entry) => entry.message),
+          window,
+          head,
+        )
+        if (start !== undefined)
+          return this.#windowed(listing, oldestFirst, flat, start, complete, 'cold', fallback)
+      }
+      const page = await this.#readPage(listing, (event) => event)
+      for (const event of page) listing.events.push(this.#decodeEvent(event))
+    }
+  }
+
+  /**
+   * The cached window brought up to date: the session read newest first down to the window's
+   * oldest event, which must still hold every cached event and nothing new older than the newest
+   * of them (a deletion, a replacement, another writer's late event would make the window differ
+   * from a fresh restore). Returns why not when it cannot be used; what was read stays in the
+   * listing for the cold restore to go on from.
+   */
+  async #restoreWarm(
+    listing: Listing,
+    cached: CachedSession,
+    window: number,
+  ): Promise<RestoredSession | string> {
+    const oldestMs = cached.events[0]?.timestampMs
+    const newestMs = cached.events.at(-1)?.timestampMs
+    if (oldestMs === undefined || newestMs === undefined) return 'the cached window holds no event'
+    const read: MemoryEventLike[] = []
+    while (
+      read.at(-1) === undefined ||
+      ((read.at(-1) as MemoryEventLike).eventTimestamp?.getTime() ?? 0) >= oldestMs
+    ) {
+      const page = await this.#readPage(listing, (event) => event)
+      read.push(...page)
+      if (listing.nextToken === undefined) break
+    }
+    const inWindow = read.filter((event) => (event.eventTimestamp?.getTime() ?? 0) >= oldestMs)
+    const cachedIds = new Set(cached.events.map((event) => event.eventId))
+    const listedIds = new Set(inWindow.map((event) => event.eventId))
+    const missing = cached.events.find((event) => !listedIds.has(event.eventId))
+    const intruder = inWindow.find(
+      (event) => !cachedIds.has(event.eventId ?? '') && (event.eventTimestamp?.getTime() ?? 0) <= newestMs,
+    )
+    if (missing !== undefined || intruder !== undefined) {
+      for (const event of read) listing.events.push(this.#decodeEvent(event))
+      return missing !== undefined
+        ? `event ${missing.eventId} of the cached window is gone`
+        : `event ${intruder?.eventId} was written inside the cached window`
+    }
+    // Only what was written since the window was cached is decoded; the window comes from the cache.
+    const fresh = inWindow
+      .filter((event) => !cachedIds.has(event.eventId ?? ''))
+      .map((event) => this.#decodeEvent(event))
+    const cachedEvents: ReadEvent[] = cached.events.map((event, index) => {
+      const messages = cached.messages.filter((message) => message.event === index)
+      return {
+        eventId: event.eventId,
+        timestampMs: event.timestampMs,
+        messages: messages.map((message) => Message.fromMessageData(message.data)),
+        messageIds: messages.map((message) => message.messageId),
+        agentState: undefined,
+        sessionState: false,
+      }
+    })
+    listing.events.push(...fresh, ...[...cachedEvents].reverse())
+    const oldestFirst = [...cachedEvents, ...[...fresh].reverse()]
+    const flat = flatten(oldestFirst)
+    const head = cached.complete ? 'session-start' : 'turn-start'
+    const start = windowStart(
+      flat.map((entry) => entry.message),
+      window,
+      head,
+    ) as number
+    const state = stateOf(fresh)
+    return this.#windowed(listing, oldestFirst, flat, start, cached.complete, 'warm', undefined, {
+      agentState: state.agentState ?? cached.agentState,
+      sessionStored: state.sessionStored || cached.sessionStored,
+      nextMessageId: Math.max(cached.nextMessageId, nextIdAfter(oldestFirst)),
+    })
+  }
+
+  /** The window from `start`, its state, and the cache entry the next invocation starts from. */
+  async #windowed(
+    listing: Listing,
+    oldestFirst: readonly ReadEvent[],
+    flat: readonly FlatMessage[],
+    start: number,
+    complete: boolean,
+    kind: 'cold' | 'warm',
+    fallback: string | undefined,
+    known?: {
+      agentState: Record<string, unknown> | undefined
+      sessionStored: boolean
+      nextMessageId: number
+    },
+  ): Promise<RestoredSession> {
+    const kept = flat.slice(start)
+    let state = known ?? { ...stateOf(listing.events), nextMessageId: nextIdAfter(oldestFirst) }
+    if (known === undefined && state.agentState === undefined && !complete) {
+      state = { ...state, agentState: await this.#findAgentState(listing) }
+    }
+    // An assistant message or agent state means an agent wrote here, and an agent writes the
+    // SESSION state first (this manager and Python's alike): it exists even if not read.
+    const sessionStored =
+      state.sessionStored ||
+      state.agentState !== undefined ||
+      kept.some((entry) => entry.message.role === 'assistant')
+    const firstEvent = kept[0]?.event ?? oldestFirst.length
+    const events = oldestFirst.slice(firstEvent)
+    const firstMessageId = kept.find((entry) => entry.messageId !== undefined)?.messageId
+    const nextMessageId = Math.max(state.nextMessageId, complete ? flat.length : 0)
+    this.#windowFloorMs = events[0]?.timestampMs ?? Number.NEGATIVE_INFINITY
+    const key = this.#cacheKey((this.#config.scope as { messages: number }).messages)
+    if (key !== undefined && events.length > 0) {
+      this.#config.cache?.set(key, {
+        events: events.map((event) => ({ eventId: event.eventId, timestampMs: event.timestampMs })),
+        messages: kept.map((entry) => ({
+          data: entry.message.toJSON(),
+          event: entry.event - firstEvent,
+          ...(entry.messageId !== undefined && { messageId: entry.messageId }),
+        })),
+        agentState: state.agentState,
+        sessionStored,
+        nextMessageId,
+        complete: complete && start === 0,
+      })
+    }
+    return {
+      messages: kept.map((entry) => entry.message),
+      agentState: state.agentState,
+      sessionStored,
+      nextMessageId,
+      removedMessageCount: complete ? start : firstMessageId,
+      report: { kind, listCalls: listing.calls, ...(fallback !== undefined && { fallback }) },
+    }
+  }
+
+  /** This agent's newest state, by one ListEvents filtered on its metadata. */
+  async #findAgentState(listing: Listing): Promise<Record<string, unknown> | undefined> {
+    const filter = {
+      eventMetadata: [
+        {
+          left: { metadataKey: STATE_TYPE_KEY },
+          operator: 'EQUALS_TO',
+          right: { metadataValue: { stringValue: 'AGENT' } },
+        },
+        {
+          left: { metadataKey: AGENT_ID_KEY },
+          operator: 'EQUALS_TO',
+          right: { metadataValue: { stringValue: this.#config.agentId } },
+        },
+      ],
+    }
+    listing.calls += 1
+    const page = await this.#list(undefined, { filter, maxResults: 1 })
+    const [event] = page.events ?? []
+    return event === undefined ? undefined : this.#decodeEvent(event as MemoryEventLike).agentState
+  }
+
+  /** The next page of `listing`, newest first; `listing.nextToken` says whether more follow. */
+  async #readPage<T>(listing: Listing, map: (event: MemoryEventLike) => T): Promise<T[]> {
+    if (listing.started && listing.nextToken === undefined) return []
+    const token = listing.nextToken
+    listing.started = true
+    listing.calls += 1
+    const page = await this.#list(token)
+    listing.nextToken = page.nextToken
+    // Our own copy: the client's answer is not ours to change.
+    return (page.events ?? []).map((event) => map(event as MemoryEventLike))
+  }
+
+  async #list(
+    nextToken: string | undefined,
+    extra: { filter?: object; maxResults?: number } = {},
+  ): Promise<ListEventsCommandOutput> {
+    const input = {
+      memoryId: this.#config.memoryId,
+      actorId: this.#config.actorId,
+      sessionId: this.#config.sessionId,
+      includePayloads: true,
+      maxResults: extra.maxResults ?? MEMORY_LIMITS.maxResults,
+      ...(extra.filter !== undefined && { filter: extra.filter }),
+      ...(nextToken ? { nextToken } : {}),
+    }
+    try {
+      return (await withRetry(
+        this.#config.retry,
+        () =>
+          this.#config.client.send(
+            new ListEventsCommand(input as ConstructorParameters<typeof ListEventsCommand>[0]),
+          ),
+        { operation: 'ListEvents', what: 'read', log: this.#config.log },
+      )) as ListEventsCommandOutput
+    } catch (error) {
+      throw new MemorySessionError('READ_FAILED', `ListEvents failed (${errorName(error)})`, { cause: error })
+    }
+  }
+
+  #decodeEvent(event: MemoryEventLike): ReadEvent {
+    const timestampMs = event.eventTimestamp?.getTime() ?? 0
+    if (timestampMs > this.#newestTimestampMs) this.#newestTimestampMs = timestampMs
+    const decoded = decodeMemoryEvent(event, this.#onDecodeProblem)
+    const state = decoded.state
+    return {
+      eventId: event.eventId ?? '',
+      timestampMs,
+      messages: decoded.messages,
+      messageIds: decoded.messageIds,
+      agentState: state?.type === 'AGENT' && state.agentId === this.#config.agentId ? state.value : undefined,
+      sessionState: state?.type === 'SESSION',
+    }
+  }
+
+  readonly #onDecodeProblem = (problem: { eventId: string; index?: number; reason: string }): void =>
+    this.#config.log(
+      `event_id=${problem.eventId}${problem.index !== undefined ? ` payload_index=${problem.index}` : ''} reason=${JSON.stringify(problem.reason)} | unreadable event part skipped`,
+    )
+
+  /**
+   * A read that started at `startedMs` completed: every later read goes back to it less the
+   * lookback, so events stamped before that are forgotten and those read are remembered.
+   */
+  #finishRead(startedMs: number, events: readonly ReadEvent[]): void {
+    this.#lastReadStartedMs = startedMs
+    if (!this.#config.catchUps) return
+    const reachableMs = startedMs - this.#config.lookbackMs
+    for (const [eventId, timestampMs] of this.#seen) if (timestampMs < reachableMs) this.#seen.delete(eventId)
+    for (const event of events)
+      if (event.timestampMs >= reachableMs) this.#seen.set(event.eventId, event.timestampMs)
+  }
+
+  #cacheKey(window: number): string | undefined {
+    if (this.#config.cache === undefined) return undefined
+    const { memoryId, actorId, sessionId, agentId } = this.#config
+    return SessionCache.keyOf({ memoryId, actorId, sessionId, agentId, window })
+  }
+}
+
+/** One message of the read events, with the index of its event (oldest first) and its message_id. */
+interface FlatMessage {
+  readonly message: Message
+  readonly event: number
+  readonly messageId: number | undefined
+}
+
+function flatten(oldestFirst: readonly ReadEvent[]): FlatMessage[] {
+  return oldestFirst.flatMap((event, index) =>
+    event.messages.map((message, at) => ({ message, event: index, messageId: event.messageIds[at] })),
+  )
+}
+
+/** The newest agent state and whether a SESSION state was met, in events listed newest first. */
+function stateOf(newestFirst: readonly ReadEvent[]): {
+  agentState: Record<string, unknown> | undefined
+  sessionStored: boolean
+} {
+  return {
+    agentState: newestFirst.find((event) => event.agentState !== undefined)?.agentState,
+    sessionStored: newestFirst.some((event) => event.sessionState),
+  }
+}
+
+/** One past the highest message_id among the events. */
+function nextIdAfter(events: readonly ReadEvent[]): number {
+  let next = 0
+  for (const event of events)
+    for (const id of event.messageIds) if (id !== undefined && id + 1 > next) next = id + 1
+  return next
+}
