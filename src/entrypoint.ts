@@ -66,7 +66,11 @@ export async function startRuntimeFromEnv(
     ...(env.AGENTCORE_ENDPOINT !== undefined && { endpoint: env.AGENTCORE_ENDPOINT }),
     ...(options.memoryCredentials !== undefined && { credentials: options.memoryCredentials }),
   })
-  const memoryLogger = { warn: (line: string) => logger.log('warn', line) }
+  // The session manager's notes (how each restore went, events added from elsewhere) are info lines.
+  const memoryLogger = {
+    warn: (line: string) => logger.log('warn', line),
+    debug: (line: string) => logger.log('info', line),
+  }
   const health = new HealthStatus()
   const pendingWrites = new PendingWrites({
     onOwedChange: (owed) => health.setDeliveryOwed(owed),

@@ -17,6 +17,14 @@ export interface CachedEvent {
 export interface CachedSession {
   /** The events the window's messages come from, oldest first (the first may hold older messages too). */
   readonly events: readonly CachedEvent[]
+  /**
+   * Events older than the window that were listed with it, down to `floorMs`: the one just before
+   * it (whose role decides where the window may begin) and those within the lookback allowance.
+   * They must still be there, and nothing unknown may appear among them, for the window to hold.
+   */
+  readonly before: readonly CachedEvent[]
+  /** How far back a warm read checks the session. */
+  readonly floorMs: number
   /** The window's messages, oldest first, each with the index of its event in `events`. */
   readonly messages: readonly {
     readonly data: MessageData
@@ -133,7 +141,7 @@ export class SessionCache {
 
 /** Twice the JSON length (strings are UTF-16 in memory), plus a little per event and message. */
 function estimateBytes(session: CachedSession): number {
-  let bytes = 256 + session.events.length * 96
+  let bytes = 256 + (session.events.length + session.before.length) * 96
   for (const message of session.messages) bytes += 64 + JSON.stringify(message.data).length * 2
   if (session.agentState !== undefined) bytes += JSON.stringify(session.agentState).length * 2
   return bytes

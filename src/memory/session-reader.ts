@@ -14,7 +14,7 @@ import { windowStart } from './history-window.ts'
 import { MEMORY_LIMITS } from './limits.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
 import type { MemoryDataClient } from './event-writer.ts'
-import { type CachedSession, SessionCache } from './session-cache.ts'
+import { type CachedEvent, type CachedSession, SessionCache } from './session-cache.ts'
 
 /** How much of the session a restore reads. */
 export type RestoreScope = { readonly kind: 'window'; readonly messages: number } | { readonly kind: 'full' }
@@ -249,8 +249,16 @@ export class SessionReader {
           window,
           head,
         )
-        if (start !== undefined)
-          return this.#windowed(listing, oldestFirst, flat, start, complete, 'cold', fallback)
+        if (start !== undefined) {
+          const listed = listing.events.map((event) => ({
+            eventId: event.eventId,
+            timestampMs: event.timestampMs,
+          }))
+          return this.#windowed(listing, oldestFirst, flat, start, complete, listed, {
+            kind: 'cold',
+            fallback,
+          })
+        }
       }
       const page = await this.#readPage(listing, (event) => event)
       for (const event of page) listing.events.push(this.#decodeEvent(event))
@@ -269,34 +277,31 @@ export class SessionReader {
     cached: CachedSession,
     window: number,
   ): Promise<RestoredSession | string> {
-    const oldestMs = cached.events[0]?.timestampMs
-    const newestMs = cached.events.at(-1)?.timestampMs
-    if (oldestMs === undefined || newestMs === undefined) return 'the cached window holds no event'
+    // An empty cached window (a new session): everything in the session now is new.
+    const newestMs = cached.events.at(-1)?.timestampMs ?? Number.NEGATIVE_INFINITY
     const read: MemoryEventLike[] = []
-    while (
-      read.at(-1) === undefined ||
-      ((read.at(-1) as MemoryEventLike).eventTimestamp?.getTime() ?? 0) >= oldestMs
-    ) {
+    while (read.length === 0 || timestampOf(read.at(-1) as MemoryEventLike) >= cached.floorMs) {
       const page = await this.#readPage(listing, (event) => event)
       read.push(...page)
       if (listing.nextToken === undefined) break
     }
-    const inWindow = read.filter((event) => (event.eventTimestamp?.getTime() ?? 0) >= oldestMs)
-    const cachedIds = new Set(cached.events.map((event) => event.eventId))
-    const listedIds = new Set(inWindow.map((event) => event.eventId))
-    const missing = cached.events.find((event) => !listedIds.has(event.eventId))
-    const intruder = inWindow.find(
-      (event) => !cachedIds.has(event.eventId ?? '') && (event.eventTimestamp?.getTime() ?? 0) <= newestMs,
+    const checked = read.filter((event) => timestampOf(event) >= cached.floorMs)
+    const known = new Set([...cached.events, ...cached.before].map((event) => event.eventId))
+    const listed = new Set(checked.map((event) => event.eventId))
+    const missing = [...cached.before, ...cached.events].find((event) => !listed.has(event.eventId))
+    const intruder = checked.find(
+      (event) => !known.has(event.eventId ?? '') && timestampOf(event) <= newestMs,
     )
     if (missing !== undefined || intruder !== undefined) {
+      // What was read stays for the cold restore to go on from.
       for (const event of read) listing.events.push(this.#decodeEvent(event))
       return missing !== undefined
         ? `event ${missing.eventId} of the cached window is gone`
         : `event ${intruder?.eventId} was written inside the cached window`
     }
-    // Only what was written since the window was cached is decoded; the window comes from the cache.
-    const fresh = inWindow
-      .filter((event) => !cachedIds.has(event.eventId ?? ''))
+    // Only what was written since is decoded; the window itself comes from the cache.
+    const fresh = checked
+      .filter((event) => !known.has(event.eventId ?? ''))
       .map((event) => this.#decodeEvent(event))
     const cachedEvents: ReadEvent[] = cached.events.map((event, index) => {
       const messages = cached.messages.filter((message) => message.event === index)
@@ -319,31 +324,45 @@ export class SessionReader {
       head,
     ) as number
     const state = stateOf(fresh)
-    return this.#windowed(listing, oldestFirst, flat, start, cached.complete, 'warm', undefined, {
-      agentState: state.agentState ?? cached.agentState,
-      sessionStored: state.sessionStored || cached.sessionStored,
-      nextMessageId: Math.max(cached.nextMessageId, nextIdAfter(oldestFirst)),
+    const listedEvents = checked.map((event) => ({
+      eventId: event.eventId ?? '',
+      timestampMs: timestampOf(event),
+    }))
+    return this.#windowed(listing, oldestFirst, flat, start, cached.complete, listedEvents, {
+      kind: 'warm',
+      known: {
+        agentState: state.agentState ?? cached.agentState,
+        sessionStored: state.sessionStored || cached.sessionStored,
+        nextMessageId: Math.max(cached.nextMessageId, nextIdAfter(oldestFirst)),
+      },
     })
   }
 
-  /** The window from `start`, its state, and the cache entry the next invocation starts from. */
+  /**
+   * The window from `start` (an index into `flat`), its state, and the cache entry the next
+   * invocation starts from. `listed` is every event the read listed (for the events just before
+   * the window, which a warm read must find again).
+   */
   async #windowed(
     listing: Listing,
     oldestFirst: readonly ReadEvent[],
     flat: readonly FlatMessage[],
     start: number,
     complete: boolean,
-    kind: 'cold' | 'warm',
-    fallback: string | undefined,
-    known?: {
-      agentState: Record<string, unknown> | undefined
-      sessionStored: boolean
-      nextMessageId: number
+    listed: readonly CachedEvent[],
+    how: {
+      kind: 'cold' | 'warm'
+      fallback?: string | undefined
+      known?: {
+        agentState: Record<string, unknown> | undefined
+        sessionStored: boolean
+        nextMessageId: number
+      }
     },
   ): Promise<RestoredSession> {
     const kept = flat.slice(start)
-    let state = known ?? { ...stateOf(listing.events), nextMessageId: nextIdAfter(oldestFirst) }
-    if (known === undefined && state.agentState === undefined && !complete) {
+    let state = how.known ?? { ...stateOf(listing.events), nextMessageId: nextIdAfter(oldestFirst) }
+    if (how.known === undefined && state.agentState === undefined && !complete) {
       state = { ...state, agentState: await this.#findAgentState(listing) }
     }
     // An assistant message or agent state means an agent wrote here, and an agent writes the
@@ -357,29 +376,71 @@ export class SessionReader {
     const firstMessageId = kept.find((entry) => entry.messageId !== undefined)?.messageId
     const nextMessageId = Math.max(state.nextMessageId, complete ? flat.length : 0)
     this.#windowFloorMs = events[0]?.timestampMs ?? Number.NEGATIVE_INFINITY
-    const key = this.#cacheKey((this.#config.scope as { messages: number }).messages)
-    if (key !== undefined && events.length > 0) {
-      this.#config.cache?.set(key, {
-        events: events.map((event) => ({ eventId: event.eventId, timestampMs: event.timestampMs })),
-        messages: kept.map((entry) => ({
-          data: entry.message.toJSON(),
-          event: entry.event - firstEvent,
-          ...(entry.messageId !== undefined && { messageId: entry.messageId }),
-        })),
-        agentState: state.agentState,
-        sessionStored,
-        nextMessageId,
-        complete: complete && start === 0,
-      })
-    }
+    this.#cacheWindow(events, kept, firstEvent, listed, {
+      agentState: state.agentState,
+      sessionStored,
+      nextMessageId,
+      complete: complete && start === 0,
+    })
     return {
       messages: kept.map((entry) => entry.message),
       agentState: state.agentState,
       sessionStored,
       nextMessageId,
       removedMessageCount: complete ? start : firstMessageId,
-      report: { kind, listCalls: listing.calls, ...(fallback !== undefined && { fallback }) },
+      report: {
+        kind: how.kind,
+        listCalls: listing.calls,
+        ...(how.fallback !== undefined && { fallback: how.fallback }),
+      },
     }
+  }
+
+  /**
+   * Keeps the window for the next invocation, with the events just before it down to a floor: the
+   * one before it (its role decides where a window may begin) and those within the lookback
+   * allowance (where another writer's late event would land), as far as the read listed them.
+   */
+  #cacheWindow(
+    events: readonly ReadEvent[],
+    kept: readonly FlatMessage[],
+    firstEvent: number,
+    listed: readonly CachedEvent[],
+    rest: Pick<CachedSession, 'agentState' | 'sessionStored' | 'nextMessageId' | 'complete'>,
+  ): void {
+    const { cache, scope } = this.#config
+    const first = events[0]
+    if (cache === undefined || scope.kind !== 'window') return
+    const key = this.#cacheKey(scope.messages) as string
+    if (first === undefined) {
+      // Nothing stored yet (a new session): the next restore reads all there is then.
+      if (rest.complete) {
+        cache.set(key, { ...rest, events: [], before: [], floorMs: Number.NEGATIVE_INFINITY, messages: [] })
+      }
+      return
+    }
+    const inWindow = new Set(events.map((event) => event.eventId))
+    const older = listed.filter(
+      (event) => !inWindow.has(event.eventId) && event.timestampMs <= first.timestampMs,
+    )
+    const anchorMs = Math.max(...older.map((event) => event.timestampMs), Number.NEGATIVE_INFINITY)
+    const oldestListedMs = Math.min(...listed.map((event) => event.timestampMs), first.timestampMs)
+    const wantedMs = Math.min(
+      Number.isFinite(anchorMs) ? anchorMs : first.timestampMs,
+      first.timestampMs - this.#config.lookbackMs,
+    )
+    const floorMs = Math.max(wantedMs, oldestListedMs)
+    cache.set(key, {
+      ...rest,
+      events: events.map((event) => ({ eventId: event.eventId, timestampMs: event.timestampMs })),
+      before: older.filter((event) => event.timestampMs >= floorMs),
+      floorMs,
+      messages: kept.map((entry) => ({
+        data: entry.message.toJSON(),
+        event: entry.event - firstEvent,
+        ...(entry.messageId !== undefined && { messageId: entry.messageId }),
+      })),
+    })
   }
 
   /** This agent's newest state, by one ListEvents filtered on its metadata. */
@@ -488,6 +549,10 @@ interface FlatMessage {
   readonly message: Message
   readonly event: number
   readonly messageId: number | undefined
+}
+
+function timestampOf(event: MemoryEventLike): number {
+  return event.eventTimestamp?.getTime() ?? 0
 }
 
 function flatten(oldestFirst: readonly ReadEvent[]): FlatMessage[] {

@@ -3,9 +3,13 @@ import type { MessageData } from '@strands-agents/sdk'
 import {
   AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,
+  encodeMessagePayload,
   type EventPayloadItem,
+  type MemoryDataClient,
   type MemoryLogger,
+  userTextEventPayload,
 } from '../../src/memory/index.ts'
+import { seededRandom } from '../../src/shared/seeded-random.ts'
 import { after, before } from 'node:test'
 import type { LocalAgentCoreConfig } from '../../src/local/index.ts'
 import { type LocalAgentCoreFixture, listSessionEvents, startLocalAgentCore } from './local-agentcore.ts'
@@ -113,4 +117,74 @@ export function useMemoryTestBed(memoryName: string, config: LocalAgentCoreConfi
     await bed.env.close()
   })
   return bed
+}
+
+/**
+ * The payload items of a conversation of `turns` turns, oldest first, decided by `seed`: plain
+ * answers, turns with a tool call (toolUse, toolResult, answer), and now and then a task result
+ * written by a tool outside the agent just before the next prompt.
+ */
+export function conversationPayloads(turns: number, seed: number): EventPayloadItem[] {
+  const random = seededRandom(seed)
+  const items: EventPayloadItem[] = []
+  let id = 0
+  const message = (role: 'user' | 'assistant', content: MessageData['content']) =>
+    encodeMessagePayload({ role, content }, { messageId: id++ }) as EventPayloadItem
+  for (let turn = 0; turn < turns; turn += 1) {
+    if (turn > 0 && random() < 0.15)
+      items.push(
+        userTextEventPayload(`Long-running task t${turn} (tool work) completed.\nResult:\n{"n": ${turn}}`),
+      )
+    items.push(message('user', [{ text: `question ${turn}` }]))
+    if (random() < 0.4) {
+      const toolUseId = `tu-${turn}`
+      items.push(message('assistant', [{ toolUse: { toolUseId, name: 'work', input: { turn } } }]))
+      items.push(
+        message('user', [
+          { toolResult: { toolUseId, status: 'success', content: [{ text: `worked ${turn}` }] } },
+        ]),
+      )
+    }
+    items.push(message('assistant', [{ text: `answer ${turn}` }]))
+  }
+  return items
+}
+
+/** Stores `items` in the session, `perEvent` to an event, 1 ms apart from `startMs`, 8 writes in flight. */
+export async function seedSession(
+  env: LocalAgentCoreFixture,
+  target: { memoryId: string; actorId: string; sessionId: string },
+  items: readonly EventPayloadItem[],
+  perEvent: number,
+  startMs = Date.now() - items.length - 60_000,
+): Promise<void> {
+  const batches: EventPayloadItem[][] = []
+  for (let index = 0; index < items.length; index += perEvent)
+    batches.push(items.slice(index, index + perEvent))
+  let next = 0
+  const worker = async () => {
+    while (next < batches.length) {
+      const index = next++
+      await writeEvent(env, target, batches[index] as EventPayloadItem[], {
+        timestamp: new Date(startMs + index),
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+}
+
+/** Wraps a client to count its calls by command name (ListEventsCommand, CreateEventCommand, ...). */
+export function countingClient(
+  inner: MemoryDataClient,
+): MemoryDataClient & { counts: Map<string, number>; reset(): void } {
+  const counts = new Map<string, number>()
+  return {
+    counts,
+    reset: () => counts.clear(),
+    send(command, options) {
+      const name = command.constructor.name
+      counts.set(name, (counts.get(name) ?? 0) + 1)
+      return inner.send(command, options)
+    },
+  }
 }

@@ -18,7 +18,7 @@ import {
   type RuntimeStreamEvent,
   SESSION_ID_HEADER,
 } from '../../src/runtime/index.ts'
-import { silentLogger } from '../../src/shared/logger.ts'
+import { type Logger, silentLogger } from '../../src/shared/logger.ts'
 import { type ServiceProcess, startServiceProcess, stopServiceProcess } from './child-process.ts'
 import {
   type LocalAgentCoreFixture,
@@ -64,8 +64,8 @@ export interface RuntimeStack {
   readonly dataDir: string
   /** The runtime's environment for this stack, with `overrides`. */
   runtimeVariables(overrides?: Record<string, string>): Record<string, string>
-  /** Starts a runtime in this process and routes the gateway to it. */
-  startRuntime(overrides?: Record<string, string>): Promise<StartedRuntime>
+  /** Starts a runtime in this process (logging to `logger`, default nowhere) and routes the gateway to it. */
+  startRuntime(overrides?: Record<string, string>, logger?: Logger): Promise<StartedRuntime>
   /** Starts `src/entrypoint.ts` as its own process and routes the gateway to it. */
   startRuntimeProcess(overrides?: Record<string, string>): Promise<ServiceProcess>
   /** One invocation through the real InvokeAgentRuntimeCommand. */
@@ -100,11 +100,11 @@ export function useRuntimeStack(
         ...overrides,
       }
     },
-    async startRuntime(overrides: Record<string, string> = {}) {
+    async startRuntime(overrides: Record<string, string> = {}, logger: Logger = silentLogger) {
       const runtime = await startRuntimeFromEnv(loadEnvironment(stack.runtimeVariables(overrides)), {
         memoryCredentials: TEST_CREDENTIALS,
         modelCredentials: TEST_CREDENTIALS,
-        logger: silentLogger,
+        logger,
       })
       runtimes.push(runtime)
       stack.env.service.registerRuntime('*', runtime.server.url)

@@ -7,6 +7,34 @@ import { responseOf, sessionIdFor, useRuntimeStack } from '../helpers/runtime-st
 describe("the seed's story through InvokeAgentRuntime, the runtime stopped in between", () => {
   // 40 epochs of 100 ms: the task outlives the first runtime process by a few seconds.
   const stack = useRuntimeStack({ epochDelayMs: 100 })
+  /** The answers of the story told with the runtime restarted, for the warm telling to match. */
+  const restartedAnswers: string[] = []
+  /** An answer with what differs between two tellings (task ids, file paths) blanked. */
+  const comparable = (text: string) =>
+    text
+      .replace(/([Tt]ask )[A-Za-z0-9_-]{24}(?![A-Za-z0-9_-])/g, '$1<task>')
+      .replace(/Saved at \S+/g, 'Saved at <path>')
+
+  /** Waits until the task's result is delivered into memory, and returns its scores. */
+  const awaitDelivery = async (sessionId: string, taskId: string) => {
+    const mcp = await connectClient(stack.mcp.url, {
+      memory: { sessionId, memoryId: stack.memoryId, actorId: 'default' },
+    })
+    try {
+      await waitFor(
+        async () => {
+          const status = structured(
+            await mcp.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+          )
+          return (status.delivery as { state: string }).state === 'delivered'
+        },
+        30_000,
+        'the result to be delivered into memory',
+      )
+    } finally {
+      await mcp.close()
+    }
+  }
 
   test('a training started in one runtime process ends while none runs, lands in memory once, and a fresh process reports its real scores', async () => {
     const sessionId = sessionIdFor('seed-story')
@@ -63,8 +91,34 @@ describe("the seed's story through InvokeAgentRuntime, the runtime stopped in be
       assert.ok(answer.includes(`final loss ${scores.final_loss}`), answer)
       assert.equal(back.answer?.session_id, sessionId)
       assert.deepEqual(back.answer?.tasks, [])
+      restartedAnswers.push(responseOf(started), answer)
     } finally {
       await mcp.close()
     }
+  })
+
+  test('told again with the runtime kept warm (one process, the session read warm), the story gives the same answers', async () => {
+    assert.equal(restartedAnswers.length, 2, 'the restarted telling ran first')
+    const sessionId = sessionIdFor('seed-story-warm')
+    const lines: string[] = []
+    await stack.startRuntime({}, { log: (_level, message) => lines.push(message) })
+    const started = await stack.invoke('Train a model called churn-v1 for 40 epochs', { sessionId })
+    const taskId = started.answer?.tasks[0]?.task_id as string
+    await awaitDelivery(sessionId, taskId)
+    const back = await stack.invoke('What happened to my training?', {
+      sessionId,
+      stream: false,
+      asBoto3: true,
+    })
+    assert.deepEqual(
+      [responseOf(started), responseOf(back)].map(comparable),
+      restartedAnswers.map(comparable),
+    )
+    const restores = lines.filter((line) => line.includes('session restored'))
+    assert.match(
+      restores.at(-1) ?? '',
+      /kind=warm list_calls=1 /,
+      'the second invocation read only what was new',
+    )
   })
 })
