@@ -1,21 +1,26 @@
 /**
  * Benchmark of the AgentCore Memory session manager against the local AgentCore service, all
  * figures measured side by side in one run:
- *  1. Memory API calls for one turn with one tool call: this manager vs the Python default
+ *  1. Restoring a 10,000-message session whole vs a bare ListEvents paging loop, same client, same
+ *     service, in three layouts: Python's (one event per message), this manager's for turns with a
+ *     tool call (two messages per event), and full batches (100 messages per event). The service
+ *     runs in its own process (as a remote AgentCore Memory would); runs alternate bare, manager,
+ *     bare, ... Parts 1 and 2 run first, on a fresh heap: the later parts fill this process.
+ *  2. An invocation's restore on sessions of 10, 1,000 and 10,000 messages: ListEvents calls, pages
+ *     and time for the whole session in the Python manager's layout, this manager's cold window and
+ *     its warm window (the cache filled by the invocation before), and the memory calls of a warm
+ *     invocation with one tool call.
+ *  3. Memory API calls for one turn with one tool call: this manager vs the Python default
  *     behaviour (one CreateEvent per message plus an agent-state event each time), run as a
  *     mode of this manager; with an instant model and with one that takes 1.1 s per call (real
  *     latency). The defaults read again before a model call 10 s after the last read; a last pair
  *     of rows sets that interval to 1 s, so the 1.1 s model shows the cost of the read during a
  *     long invocation.
- *  2. Restoring a 10,000-message session vs a bare ListEvents paging loop, same client, same service,
- *     in three layouts: Python's (one event per message), this manager's for turns with a tool call
- *     (two messages per event), and full batches (100 messages per event).
- *     For this part the service runs in its own process (as a remote AgentCore Memory would), so the
- *     service's work does not share the manager's event loop; runs alternate bare, manager, bare, ...
- *  3. Time the manager adds to a turn vs an agent with no session manager, with default settings
+ *  4. Time the manager adds to a turn vs an agent with no session manager, with default settings
  *     and with a read before every model call (`externalSyncMinIntervalMs: 0`).
  * BENCH_QUICK=1 shrinks the sizes for a smoke run.
  */
+import { spawnSync } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as delay } from 'node:timers/promises'
 import {
@@ -31,26 +36,48 @@ import {
   type AgentCoreMemorySessionManagerConfig,
   encodeMessagePayload,
   type EventPayloadItem,
+  type RestoreReport,
+  SessionCache,
 } from '../../src/memory/index.ts'
 import { startLocalAgentCore } from '../../test/helpers/local-agentcore.ts'
+import { countingClient } from '../../test/helpers/memory-session.ts'
 import { type ScriptStep, ScriptedModel, type ScriptedTurn } from '../../test/helpers/scripted-model.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const RESTORE_MESSAGES = QUICK ? 1_000 : 10_000
 const RESTORE_RUNS = QUICK ? 3 : 15
+/** Part 2: session lengths, and runs per cell. */
+const SESSION_SIZES = QUICK ? [10, 1_000] : [10, 1_000, 10_000]
+const RUNS_PER_SIZE = QUICK ? 3 : 7
 const TURNS = QUICK ? 10 : 60
 /** Per-call latency of the "realistic" scripted model in part 1. */
 const SLOW_MODEL_MS = 1_100
 const ACTOR = 'bench-user'
 const quiet = { warn: () => {} }
 
+/**
+ * Part 1 measures each layout in a process of its own (this file, with BENCH_RESTORE_LAYOUT set to
+ * the messages per event): one layout's garbage does not slow the next one's collections.
+ */
+let sessions = 0
+const newSessionId = () => `bench-${++sessions}`
+const RESTORE_LAYOUT = process.env.BENCH_RESTORE_LAYOUT
+if (RESTORE_LAYOUT !== undefined) {
+  const remote = await startServiceProcess()
+  try {
+    const result = await compareRestore(remote.target, 'layout', Number(RESTORE_LAYOUT))
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+  } finally {
+    await remote.close()
+  }
+  process.exit(0)
+}
+
 const local = await startLocalAgentCore()
 const { service } = local
 // Retries are the manager's (as with a client it builds itself): the SDK client makes one attempt.
 const client = new BedrockAgentCoreClient({ ...local.clientConfig, maxAttempts: 1 })
 const memoryId = await local.createMemory('bench_memory')
-let sessions = 0
-const newSessionId = () => `bench-${++sessions}`
 
 const echo = tool({
   name: 'echo',
@@ -227,20 +254,32 @@ async function bareListLoop(target: RestoreTarget, sessionId: string): Promise<n
   return events
 }
 
-async function managerRestore(target: RestoreTarget, sessionId: string): Promise<number> {
-  const agent = new Agent({
-    model: new ScriptedModel([]),
-    printer: false,
-    sessionManager: new AgentCoreMemorySessionManager({
-      memoryId: target.memoryId,
-      sessionId,
-      actorId: ACTOR,
-      client: target.client,
-      logger: quiet,
-    }),
+/** Builds an agent on the session and restores it; resolves with the messages and how the restore went. */
+async function restoreOnce(
+  target: RestoreTarget,
+  sessionId: string,
+  config: Partial<AgentCoreMemorySessionManagerConfig>,
+): Promise<{ messages: number; report: RestoreReport }> {
+  const sessionManager = new AgentCoreMemorySessionManager({
+    memoryId: target.memoryId,
+    sessionId,
+    actorId: ACTOR,
+    client: target.client,
+    logger: quiet,
+    ...config,
   })
+  const agent = new Agent({ model: new ScriptedModel([]), printer: false, sessionManager })
   await agent.initialize()
-  return agent.messages.length
+  return { messages: agent.messages.length, report: sessionManager.restoreReport as RestoreReport }
+}
+
+/** The whole-session restore (what the Python manager reads), timed against the bare paging loop. */
+async function managerRestore(
+  target: RestoreTarget,
+  sessionId: string,
+): Promise<{ messages: number; readMs: number }> {
+  const { messages, report } = await restoreOnce(target, sessionId, { restoreWindow: 'full' })
+  return { messages, readMs: report.durationMs }
 }
 
 /** A memory on a service in its own process, and the one client both restore paths use. */
@@ -276,6 +315,7 @@ async function compareRestore(target: RestoreTarget, label: string, perEvent: nu
   await managerRestore(target, sessionId)
   const bare: number[] = []
   const managed: number[] = []
+  const reads: number[] = []
   let restored = 0
   // Interleaved: bare, manager, bare, manager, ... so that load drift hits both alike.
   for (let run = 0; run < RESTORE_RUNS; run += 1) {
@@ -283,10 +323,45 @@ async function compareRestore(target: RestoreTarget, label: string, perEvent: nu
     await bareListLoop(target, sessionId)
     bare.push(performance.now() - start)
     start = performance.now()
-    restored = await managerRestore(target, sessionId)
+    const result = await managerRestore(target, sessionId)
     managed.push(performance.now() - start)
+    reads.push(result.readMs)
+    restored = result.messages
   }
-  return { label, events, restored, bare, managed, bareMs: median(bare), managerMs: median(managed) }
+  return {
+    label,
+    events,
+    restored,
+    bare,
+    managed,
+    bareMs: median(bare),
+    managerMs: median(managed),
+    readMs: median(reads),
+  }
+}
+
+/** One row of part 2: ListEvents calls, session pages and time of a restore, median of `RUNS_PER_SIZE`. */
+async function restoreCosts(
+  target: RestoreTarget,
+  sessionId: string,
+  config: Partial<AgentCoreMemorySessionManagerConfig>,
+  before?: () => Promise<unknown>,
+): Promise<{ calls: number; pages: number; ms: number; kind: string }> {
+  const times: number[] = []
+  let last: RestoreReport | undefined
+  for (let run = 0; run < RUNS_PER_SIZE; run += 1) {
+    await before?.()
+    const start = performance.now()
+    last = (await restoreOnce(target, sessionId, config)).report
+    times.push(performance.now() - start)
+  }
+  const report = last as RestoreReport
+  return {
+    calls: report.listCalls,
+    pages: report.listCalls - (report.stateLookup ? 1 : 0),
+    ms: median(times),
+    kind: report.kind,
+  }
 }
 
 async function turnTimes(
@@ -308,11 +383,109 @@ async function turnTimes(
 
 try {
   console.log(
-    `# Memory session manager benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — local AgentCore service (parts 1 and 3 in-process, part 2 in its own process)`,
+    `# Memory session manager benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — local AgentCore service (parts 1 and 2 in its own process, run first on a fresh heap; parts 3 and 4 in-process)`,
   )
 
   console.log(
-    '\n## 1. Memory API calls for one turn with one tool call (agent built on the session, then one invoke)',
+    `\n## 1. Restoring a ${RESTORE_MESSAGES}-message session, service in its own process (median of ${RESTORE_RUNS} interleaved runs each)`,
+  )
+  const ranges: string[] = []
+  {
+    console.log(
+      "| layout | events | messages restored | bare ListEvents loop | agent built and restored | ratio | the manager's restore (reads + decoding) | ratio |",
+    )
+    console.log('|---|---|---|---|---|---|---|---|')
+    for (const [label, perEvent] of [
+      ['one event per message (Python default)', 1],
+      ['2 messages per event (this manager: one event per flush of a turn)', 2],
+      ['100 messages per event (this manager, one full batch per event)', 100],
+    ] as const) {
+      const child = spawnSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname], {
+        env: { ...process.env, BENCH_RESTORE_LAYOUT: String(perEvent) },
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      })
+      if (child.status !== 0) throw new Error(`the restore comparison of ${label} failed: ${child.stderr}`)
+      const result = {
+        ...(JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as Awaited<
+          ReturnType<typeof compareRestore>
+        >),
+        label,
+      }
+      console.log(
+        `| ${result.label} | ${result.events} | ${result.restored} | ${result.bareMs.toFixed(1)} ms | ${result.managerMs.toFixed(1)} ms | ${(result.managerMs / result.bareMs).toFixed(2)} | ${result.readMs.toFixed(1)} ms | ${(result.readMs / result.bareMs).toFixed(2)} |`,
+      )
+      const span = (values: number[]) =>
+        `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)} ms`
+      ranges.push(`${label}: bare ${span(result.bare)}, manager ${span(result.managed)}`)
+    }
+  }
+  console.log('(range over the runs, min-max)')
+  for (const range of ranges) console.log(`  ${range}`)
+  console.log(
+    '(the manager decodes each page while the next one is fetched; with 100 messages per event one page holds',
+  )
+  console.log(
+    ' the whole session, so its decoding - a JSON.parse of every stored SessionMessage text - adds to the fetch;',
+  )
+  console.log(
+    " 'agent built and restored' also holds Strands' own agent initialisation, a few ms whatever the session)",
+  )
+
+  console.log(
+    `\n## 2. An invocation's restore by session length: whole session, cold window, warm window (service in its own process, median of ${RUNS_PER_SIZE})`,
+  )
+  const costs = await startServiceProcess()
+  try {
+    console.log(
+      '| messages | whole session, one event per message (Python) | cold window (40) | warm window (40) | warm turn with one tool call: memory calls |',
+    )
+    console.log('|---|---|---|---|---|')
+    for (const size of SESSION_SIZES) {
+      const pythonSession = newSessionId()
+      await seedSession(costs.target, pythonSession, conversation(size), 1)
+      const ourSession = newSessionId()
+      await seedSession(costs.target, ourSession, conversation(size), 2)
+      const whole = await restoreCosts(costs.target, pythonSession, { restoreWindow: 'full' })
+      const cold = await restoreCosts(costs.target, ourSession, {})
+      const cache = new SessionCache()
+      // Each warm restore follows one that filled the cache, as a warm runtime's invocations do.
+      const warm = await restoreCosts(costs.target, ourSession, { sessionCache: cache }, () =>
+        restoreOnce(costs.target, ourSession, { sessionCache: cache }),
+      )
+      const counting = countingClient(costs.target.client)
+      const agent = new Agent({
+        model: new ScriptedModel(toolTurn(0)),
+        tools: [echo],
+        printer: false,
+        sessionManager: new AgentCoreMemorySessionManager({
+          memoryId: costs.target.memoryId,
+          sessionId: ourSession,
+          actorId: ACTOR,
+          client: counting,
+          logger: quiet,
+          sessionCache: cache,
+        }),
+      })
+      await agent.invoke('one more turn')
+      const cell = (row: { calls: number; pages: number; ms: number }) =>
+        `${row.calls} calls, ${row.pages} pages, ${row.ms.toFixed(1)} ms`
+      console.log(
+        `| ${size} | ${cell(whole)} | ${cell(cold)} | ${cell(warm)} (${warm.kind}) | ${[...counting.counts].map(([name, calls]) => `${name.replace('Command', '')}=${calls}`).join(' ')} |`,
+      )
+    }
+  } finally {
+    await costs.close()
+  }
+  console.log(
+    '(pages are ListEvents pages of the session; a cold window that holds no state of the agent adds one',
+  )
+  console.log(
+    ' filtered ListEvents for it; the Python manager itself adds two such reads to every whole-session restore)',
+  )
+
+  console.log(
+    '\n## 3. Memory API calls for one turn with one tool call (agent built on the session, then one invoke)',
   )
   // The Python manager reads outside events only when an agent is built; the first two manager
   // rows read as it does (so only the write behaviour differs). The defaults also read before a
@@ -362,40 +535,7 @@ try {
     '(the Python manager itself also reads twice more per agent build: filtered reads of SESSION and AGENT state)',
   )
 
-  console.log(
-    `\n## 2. Restoring a ${RESTORE_MESSAGES}-message session, service in its own process (median of ${RESTORE_RUNS} interleaved runs each)`,
-  )
-  const remote = await startServiceProcess()
-  const ranges: string[] = []
-  try {
-    console.log('| layout | events | messages restored | bare ListEvents loop | manager restore | ratio |')
-    console.log('|---|---|---|---|---|---|')
-    for (const [label, perEvent] of [
-      ['one event per message (Python default)', 1],
-      ['2 messages per event (this manager: one event per flush of a turn)', 2],
-      ['100 messages per event (this manager, one full batch per event)', 100],
-    ] as const) {
-      const result = await compareRestore(remote.target, label, perEvent)
-      console.log(
-        `| ${result.label} | ${result.events} | ${result.restored} | ${result.bareMs.toFixed(1)} ms | ${result.managerMs.toFixed(1)} ms | ${(result.managerMs / result.bareMs).toFixed(2)} |`,
-      )
-      const span = (values: number[]) =>
-        `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)} ms`
-      ranges.push(`${label}: bare ${span(result.bare)}, manager ${span(result.managed)}`)
-    }
-  } finally {
-    await remote.close()
-  }
-  console.log('(range over the runs, min-max)')
-  for (const range of ranges) console.log(`  ${range}`)
-  console.log(
-    '(the manager decodes each page while the next one is fetched; with 100 messages per event one page holds',
-  )
-  console.log(
-    ' the whole session, so its decoding - a JSON.parse of every stored SessionMessage text - adds to the fetch)',
-  )
-
-  console.log(`\n## 3. Time per turn with one tool call (${TURNS - 1} turns on one agent, median)`)
+  console.log(`\n## 4. Time per turn with one tool call (${TURNS - 1} turns on one agent, median)`)
   const without = await turnTimes(undefined)
   const defaults = await turnTimes(newSessionId())
   const everyCall = await turnTimes(newSessionId(), { externalSyncMinIntervalMs: 0 })

@@ -165,11 +165,11 @@ export function decodeMemoryEvent(
   }
   const messages: Message[] = []
   const messageIds: (number | undefined)[] = []
-  payload.forEach((item, index) => {
-    if (index < firstMessage) return
+  // A plain loop: a restore decodes thousands of items, and a closure per event adds up.
+  for (let index = firstMessage; index < payload.length; index += 1) {
     try {
-      const decoded = decodePayloadItem(item)
-      if (decoded === 'not-a-message') return
+      const decoded = decodePayloadItem(payload[index])
+      if (decoded === 'not-a-message') continue
       if (decoded) {
         messages.push(decoded.message)
         messageIds.push(decoded.messageId)
@@ -177,7 +177,7 @@ export function decodeMemoryEvent(
     } catch (error) {
       onProblem({ eventId, index, reason: error instanceof Error ? error.message : String(error) })
     }
-  })
+  }
   return state ? { messages, messageIds, state } : { messages, messageIds }
 }
 
@@ -214,6 +214,8 @@ function decodePayloadItem(item: unknown): DecodedMessage | undefined | 'not-a-m
 
 /** A conversational text: SessionMessage JSON, bare message JSON, or plain text of the event's role. */
 function messageFromText(text: string, role: 'user' | 'assistant'): DecodedMessage | undefined {
+  const plain = plainSessionMessage(text)
+  if (plain !== undefined) return plain
   if (firstNonSpace(text) === '{') {
     let parsed: unknown
     try {
@@ -229,6 +231,39 @@ function messageFromText(text: string, role: 'user' | 'assistant'): DecodedMessa
   }
   if (text.trim() === '') return undefined
   return { message: new Message({ role, content: [new TextBlock(text)] }), messageId: undefined }
+}
+
+/** How this manager writes a message of one text block (JSON.stringify's compact form). */
+const PLAIN_HEAD = /^\{"message":\{"role":"(user|assistant)","content":\[\{"text":"/
+const PLAIN_TAIL =
+  /^"\}\]\},"message_id":(\d+),"redact_message":null,"created_at":"[^"\\]*","updated_at":"[^"\\]*"\}$/
+
+/**
+ * The one-text message this manager writes, read without parsing the whole SessionMessage: only its
+ * text literal goes through JSON.parse. A restore reads thousands of these; anything that is not
+ * exactly that form (Python's spacing, more blocks, a redaction) is left to the general path.
+ */
+function plainSessionMessage(text: string): DecodedMessage | undefined {
+  const head = PLAIN_HEAD.exec(text)
+  if (head === null) return undefined
+  const open = head[0].length - 1
+  let close = open
+  for (;;) {
+    close = text.indexOf('"', close + 1)
+    if (close === -1) return undefined
+    let backslashes = 0
+    while (text.charCodeAt(close - 1 - backslashes) === 92) backslashes += 1
+    if (backslashes % 2 === 0) break
+  }
+  const tail = PLAIN_TAIL.exec(text.slice(close))
+  if (tail === null) return undefined
+  const body = JSON.parse(text.slice(open, close + 1)) as string
+  if (isBlank(body)) return undefined
+  const id = Number(tail[1])
+  return {
+    message: new Message({ role: head[1] as 'user' | 'assistant', content: [new TextBlock(body)] }),
+    messageId: id > 0 ? id : undefined,
+  }
 }
 
 /** A SessionMessage's `message_id`; 0, what writers outside an agent give, counts as none. */

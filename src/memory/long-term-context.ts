@@ -6,6 +6,7 @@ import {
   RetrieveMemoryRecordsCommand,
   type RetrieveMemoryRecordsCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore'
+import { type ContentBlock, Message, TextBlock } from '@strands-agents/sdk'
 import { errorName } from './errors.ts'
 import type { MemoryDataClient } from './event-writer.ts'
 import { MEMORY_LIMITS } from './limits.ts'
@@ -86,4 +87,72 @@ export async function retrieveLongTermContext(request: LongTermContextRequest): 
     }),
   )
   return perNamespace.flat()
+}
+
+/** Settings of {@link TurnContext}. */
+export interface TurnContextConfig {
+  readonly client: MemoryDataClient
+  readonly memoryId: string
+  readonly actorId: string
+  readonly sessionId: string
+  /** Namespaces to search, by template. */
+  readonly namespaces: Readonly<Record<string, RetrievalConfig>>
+  /** Tag wrapping the records in the user's message (`user_context`). */
+  readonly tag: string
+  readonly retry: RetryPolicy
+  readonly log: (line: string) => void
+}
+
+/**
+ * The long-term context of the current turn: searched with the prompt's text, put in front of
+ * that prompt in the model's view of the history, never stored.
+ */
+export class TurnContext {
+  readonly #config: TurnContextConfig
+  #context: { trackingId: string; text: string } | undefined
+
+  constructor(config: TurnContextConfig) {
+    this.#config = config
+  }
+
+  /** Searches long-term memory with the prompt's text. */
+  async retrieve(prompt: Message): Promise<void> {
+    const query = prompt.content.find((block) => block.type === 'textBlock')?.text
+    if (!query?.trim()) return
+    const { client, memoryId, actorId, sessionId, namespaces, retry, log, tag } = this.#config
+    const texts = await retrieveLongTermContext({
+      client,
+      memoryId,
+      actorId,
+      sessionId,
+      namespaces,
+      query,
+      retry,
+      log,
+    })
+    this.#context =
+      texts.length > 0
+        ? { trackingId: prompt.trackingId, text: `<${tag}>${texts.join('\n')}</${tag}>` }
+        : undefined
+  }
+
+  /** The turn ended: its context is gone. */
+  clear(): void {
+    this.#context = undefined
+  }
+
+  /** `view` (the model's history) with the context in front of the prompt it was found for. */
+  applyTo(view: Message[]): Message[] {
+    const context = this.#context
+    if (!context) return view
+    let index = view.findIndex((message) => message.trackingId === context.trackingId)
+    if (index === -1) index = view.findLastIndex((message) => message.role === 'user')
+    const target = view[index]
+    if (!target) return view
+    const results = target.content.filter((block) => block.type === 'toolResultBlock')
+    const others = target.content.filter((block) => block.type !== 'toolResultBlock')
+    const content: ContentBlock[] = [...results, new TextBlock(context.text), ...others]
+    view[index] = new Message({ role: target.role, content, trackingId: target.trackingId })
+    return view
+  }
 }

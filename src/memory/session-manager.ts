@@ -6,7 +6,6 @@
  * the {@link EventWriter} (batched writes), redaction and long-term retrieval.
  */
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
-import type { ContentBlock } from '@strands-agents/sdk'
 import {
   AfterInvocationEvent,
   AfterModelCallEvent,
@@ -18,7 +17,6 @@ import {
   Message,
   MessageAddedEvent,
   SessionManager,
-  TextBlock,
 } from '@strands-agents/sdk'
 import { normalizeConverseHistory } from './converse-history.ts'
 import { errorName, MemoryConfigError, MemorySessionError } from './errors.ts'
@@ -32,7 +30,7 @@ import {
 import { type EventMetadata, EventWriter, type MemoryDataClient, type RejectedWrite } from './event-writer.ts'
 import { isPrompt } from './history-window.ts'
 import { MEMORY_LIMITS } from './limits.ts'
-import { type RetrievalConfig, retrieveLongTermContext } from './long-term-context.ts'
+import { TurnContext } from './long-term-context.ts'
 import { storeRedactedMessage } from './redaction.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts'
 import { listSessionEvents } from './session-events.ts'
@@ -67,9 +65,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   readonly #persist: boolean
   /** Names this agent's state events; fixed by the config. */
   readonly #agentId: string
-  /** Long-term memory to search per prompt; undefined when no namespace is configured. */
-  readonly #retrieval: Readonly<Record<string, RetrievalConfig>> | undefined
-  readonly #contextTag: string
+  /** Long-term memory of the current turn; undefined when no namespace is configured. */
+  readonly #turnContext: TurnContext | undefined
   readonly #flushIntervalMs: number | undefined
   readonly #filterRestoredToolContext: boolean
   /** Python's default writes: an agent-state event of its own after every message. */
@@ -99,7 +96,6 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   #sessionStored = false
   #agentStateStored: string | undefined
   #agentStateCreatedAt: Date | undefined
-  #context: { trackingId: string; text: string } | undefined
   #timer: NodeJS.Timeout | undefined
   #closed = false
   #restoreReport: RestoreReport | undefined
@@ -121,9 +117,19 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#logger = config.logger ?? { warn: (line) => console.warn(line) }
     this.#persist = config.persist ?? true
     this.#agentId = config.agentId ?? SESSION_MANAGER_DEFAULTS.agentId
-    this.#retrieval =
-      config.retrieval && Object.keys(config.retrieval).length > 0 ? config.retrieval : undefined
-    this.#contextTag = config.contextTag ?? SESSION_MANAGER_DEFAULTS.contextTag
+    this.#turnContext =
+      config.retrieval && Object.keys(config.retrieval).length > 0
+        ? new TurnContext({
+            client: this.#client,
+            memoryId: config.memoryId,
+            actorId: config.actorId,
+            sessionId: config.sessionId,
+            namespaces: config.retrieval,
+            tag: config.contextTag ?? SESSION_MANAGER_DEFAULTS.contextTag,
+            retry: this.#retry,
+            log: (line) => this.#log(line),
+          })
+        : undefined
     this.#flushIntervalMs = config.flushIntervalMs
     this.#filterRestoredToolContext = config.filterRestoredToolContext === true
     this.#stateEveryMessage = config.syncAgentStateEveryMessage === true
@@ -313,7 +319,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       // Only the current prompt's event can still be redacted; its record is added once it is written.
       this.#writer.forgetWritten()
     }
-    const retrieval = prompt ? this.#retrieveContext(message) : undefined
+    const retrieval = prompt ? this.#turnContext?.retrieve(message) : undefined
     if (!this.#persist) return retrieval
     if (this.#stateEveryMessage) this.#enqueueAgentState(agent)
     else if (!this.#writer.isFull) return retrieval
@@ -349,7 +355,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   }
 
   async #onAfterInvocation(agent: LocalAgent): Promise<void> {
-    this.#context = undefined
+    this.#turnContext?.clear()
     if (!this.#persist) return
     const state = JSON.stringify(agent.appState.getAll())
     if (this.#agentStateStored !== state) this.#enqueueAgentState(agent, state)
@@ -402,43 +408,10 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     else this.#writer.attachState(event.payload[0] as EventPayloadItem, event.metadata)
   }
 
-  /** Searches long-term memory with the prompt's text; the result goes into the model call only. */
-  async #retrieveContext(message: Message): Promise<void> {
-    const namespaces = this.#retrieval
-    if (!namespaces) return
-    const query = message.content.find((block) => block.type === 'textBlock')?.text
-    if (!query?.trim()) return
-    const texts = await retrieveLongTermContext({
-      client: this.#client,
-      memoryId: this.memoryId,
-      actorId: this.actorId,
-      sessionId: this.#sessionId,
-      namespaces,
-      query,
-      retry: this.#retry,
-      log: (line) => this.#log(line),
-    })
-    const tag = this.#contextTag
-    this.#context =
-      texts.length > 0
-        ? { trackingId: message.trackingId, text: `<${tag}>${texts.join('\n')}</${tag}>` }
-        : undefined
-  }
-
   /** What the model receives: a Converse-valid history, long-term context in the user's message. */
   #modelView(messages: readonly Message[]): Message[] {
     const view = normalizeConverseHistory(messages)
-    const context = this.#context
-    if (!context) return view
-    let index = view.findIndex((message) => message.trackingId === context.trackingId)
-    if (index === -1) index = view.findLastIndex((message) => message.role === 'user')
-    const target = view[index]
-    if (!target) return view
-    const results = target.content.filter((block) => block.type === 'toolResultBlock')
-    const others = target.content.filter((block) => block.type !== 'toolResultBlock')
-    const content: ContentBlock[] = [...results, new TextBlock(context.text), ...others]
-    view[index] = new Message({ role: target.role, content, trackingId: target.trackingId })
-    return view
+    return this.#turnContext?.applyTo(view) ?? view
   }
 
   /** A guardrail replaced the latest user message: its stored form must be replaced too. */

@@ -23,8 +23,12 @@ export type RestoreScope = { readonly kind: 'window'; readonly messages: number 
 export interface RestoreReport {
   /** `warm` used a cached window; `cold` read the window afresh; `full` read the whole session. */
   readonly kind: 'full' | 'cold' | 'warm'
-  /** ListEvents calls made (pages of the session, and the agent-state lookup if one was needed). */
+  /** ListEvents calls made: pages of the session, and the agent-state lookup if one was needed. */
   readonly listCalls: number
+  /** The window held no state of this agent, so it was looked up by its metadata (one of `listCalls`). */
+  readonly stateLookup: boolean
+  /** Milliseconds the restore took: its reads and the decoding of what they returned. */
+  readonly durationMs: number
   /** Why a cached window could not be used, when it could not. */
   readonly fallback?: string
 }
@@ -128,6 +132,7 @@ export class SessionReader {
   /** Restores the session: the window (warm when the cache holds it) or, by the scope, all of it. */
   async restore(): Promise<RestoredSession> {
     const startedMs = this.#config.clock()
+    const started = performance.now()
     const listing: Listing = { events: [], nextToken: undefined, started: false, calls: 0 }
     const { scope } = this.#config
     let restored: RestoredSession
@@ -146,6 +151,7 @@ export class SessionReader {
             )
     }
     this.#finishRead(startedMs, listing.events)
+    restored = { ...restored, report: { ...restored.report, durationMs: performance.now() - started } }
     this.#config.logDebug(
       `kind=${restored.report.kind} list_calls=${restored.report.listCalls} messages=${restored.messages.length}${restored.report.fallback ? ` fallback=${JSON.stringify(restored.report.fallback)}` : ''} | session restored`,
     )
@@ -165,7 +171,7 @@ export class SessionReader {
     const fresh: Message[] = []
     try {
       for (;;) {
-        const page = await this.#readPage(listing, (event) => event)
+        const page = await this.#readPage(listing)
         let reachedFloor = false
         for (const event of page) {
           const timestampMs = event.eventTimestamp?.getTime() ?? 0
@@ -202,12 +208,12 @@ export class SessionReader {
 
   /** The whole session, every page, the next one fetched while the last is decoded. */
   async #restoreFull(listing: Listing): Promise<RestoredSession> {
-    let pending: Promise<MemoryEventLike[]> | undefined = this.#readPage(listing, (event) => event)
+    let pending: Promise<MemoryEventLike[]> | undefined = this.#readPage(listing)
     while (pending) {
       const page = await pending
       pending = undefined
       if (listing.nextToken !== undefined) {
-        pending = this.#readPage(listing, (event) => event)
+        pending = this.#readPage(listing)
         pending.catch(() => {})
         // The client signs and sends over several ticks: let the request leave before decoding.
         await yieldToEventLoop()
@@ -225,7 +231,7 @@ export class SessionReader {
       ...stateOf(listing.events),
       nextMessageId: Math.max(messages.length, nextIdAfter(oldestFirst)),
       removedMessageCount: 0,
-      report: { kind: 'full', listCalls: listing.calls },
+      report: { kind: 'full', listCalls: listing.calls, stateLookup: false, durationMs: 0 },
     }
   }
 
@@ -260,7 +266,7 @@ export class SessionReader {
           })
         }
       }
-      const page = await this.#readPage(listing, (event) => event)
+      const page = await this.#readPage(listing)
       for (const event of page) listing.events.push(this.#decodeEvent(event))
     }
   }
@@ -281,7 +287,7 @@ export class SessionReader {
     const newestMs = cached.events.at(-1)?.timestampMs ?? Number.NEGATIVE_INFINITY
     const read: MemoryEventLike[] = []
     while (read.length === 0 || timestampOf(read.at(-1) as MemoryEventLike) >= cached.floorMs) {
-      const page = await this.#readPage(listing, (event) => event)
+      const page = await this.#readPage(listing)
       read.push(...page)
       if (listing.nextToken === undefined) break
     }
@@ -362,9 +368,8 @@ export class SessionReader {
   ): Promise<RestoredSession> {
     const kept = flat.slice(start)
     let state = how.known ?? { ...stateOf(listing.events), nextMessageId: nextIdAfter(oldestFirst) }
-    if (how.known === undefined && state.agentState === undefined && !complete) {
-      state = { ...state, agentState: await this.#findAgentState(listing) }
-    }
+    const stateLookup = how.known === undefined && state.agentState === undefined && !complete
+    if (stateLookup) state = { ...state, agentState: await this.#findAgentState(listing) }
     // An assistant message or agent state means an agent wrote here, and an agent writes the
     // SESSION state first (this manager and Python's alike): it exists even if not read.
     const sessionStored =
@@ -391,6 +396,8 @@ export class SessionReader {
       report: {
         kind: how.kind,
         listCalls: listing.calls,
+        stateLookup,
+        durationMs: 0,
         ...(how.fallback !== undefined && { fallback: how.fallback }),
       },
     }
@@ -429,7 +436,11 @@ export class SessionReader {
       Number.isFinite(anchorMs) ? anchorMs : first.timestampMs,
       first.timestampMs - this.#config.lookbackMs,
     )
-    const floorMs = Math.max(wantedMs, oldestListedMs)
+    // Only what was listed can be vouched for: events stamped like the oldest one listed may go on
+    // in the next page, so the floor stays just above it (and never above the window itself).
+    const floorMs = rest.complete
+      ? wantedMs
+      : Math.min(Math.max(wantedMs, oldestListedMs + 1), first.timestampMs)
     cache.set(key, {
       ...rest,
       events: events.map((event) => ({ eventId: event.eventId, timestampMs: event.timestampMs })),
@@ -466,7 +477,7 @@ export class SessionReader {
   }
 
   /** The next page of `listing`, newest first; `listing.nextToken` says whether more follow. */
-  async #readPage<T>(listing: Listing, map: (event: MemoryEventLike) => T): Promise<T[]> {
+  async #readPage(listing: Listing): Promise<MemoryEventLike[]> {
     if (listing.started && listing.nextToken === undefined) return []
     const token = listing.nextToken
     listing.started = true
@@ -474,7 +485,7 @@ export class SessionReader {
     const page = await this.#list(token)
     listing.nextToken = page.nextToken
     // Our own copy: the client's answer is not ours to change.
-    return (page.events ?? []).map((event) => map(event as MemoryEventLike))
+    return [...(page.events ?? [])] as MemoryEventLike[]
   }
 
   async #list(

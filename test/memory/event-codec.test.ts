@@ -17,6 +17,7 @@ import {
   sessionStateEvent,
   userTextEventPayload,
 } from '../../src/memory/index.ts'
+import { seededRandom } from '../../src/shared/seeded-random.ts'
 
 const NOW = new Date('2026-11-23T10:00:00.123Z')
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0x10])
@@ -340,5 +341,65 @@ describe('event codec: reading events written by Python, by tools and by others'
       pythonEvent('1#07', 'assistant', [{ futureBlock: { x: 1 } }, { text: 'still here' }, { text: '' }]),
     )
     assert.deepEqual(messages[0]?.toJSON().content, [{ text: 'still here' }])
+  })
+})
+
+describe('event codec: the fast path for the one-text messages this manager writes', () => {
+  it('reads back any text exactly, quotes, backslashes, newlines and surrogates included (seeded)', () => {
+    const random = seededRandom(11)
+    const alphabet = [
+      'a',
+      'Z',
+      ' ',
+      '"',
+      '\\',
+      '\\"',
+      '\n',
+      '\t',
+      '\u0000',
+      'é',
+      '🌍',
+      '\u2028',
+      '}]},"message_id":',
+      '{"text":"',
+    ]
+    for (let round = 0; round < 500; round += 1) {
+      const length = 1 + Math.floor(random() * 40)
+      const text = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+      const role = random() < 0.5 ? 'user' : 'assistant'
+      const payload = encodeMessagePayload(new Message({ role, content: [new TextBlock(text)] }), {
+        messageId: round,
+        now: NOW,
+      })
+      const decoded = decodeMemoryEvent({
+        eventId: `${round}#ab`,
+        payload: payload === undefined ? [] : [payload],
+      })
+      if (text.trim() === '') {
+        assert.deepEqual(decoded.messages, [], 'a blank text is no message')
+        continue
+      }
+      assert.deepEqual(
+        decoded.messages.map((message) => ({ role: message.role, content: message.toJSON().content })),
+        [{ role, content: [{ text }] }],
+        JSON.stringify(text),
+      )
+      assert.deepEqual(decoded.messageIds, [round > 0 ? round : undefined])
+    }
+  })
+
+  it('leaves a redacted message to the general path, which reads its redaction', () => {
+    const text = JSON.stringify({
+      message: { role: 'user', content: [{ text: 'my card is 4111' }] },
+      message_id: 3,
+      redact_message: { role: 'user', content: [{ text: 'my card is [REDACTED]' }] },
+      created_at: pythonIsoTimestamp(NOW),
+      updated_at: pythonIsoTimestamp(NOW),
+    })
+    const decoded = decodeMemoryEvent({
+      eventId: '1#ab',
+      payload: [{ conversational: { content: { text }, role: 'USER' } }],
+    })
+    assert.deepEqual(decoded.messages[0]?.toJSON().content, [{ text: 'my card is [REDACTED]' }])
   })
 })
