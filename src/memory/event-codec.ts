@@ -257,7 +257,13 @@ function plainSessionMessage(text: string): DecodedMessage | undefined {
   }
   const tail = PLAIN_TAIL.exec(text.slice(close))
   if (tail === null) return undefined
-  const body = JSON.parse(text.slice(open, close + 1)) as string
+  let body: string
+  try {
+    body = JSON.parse(text.slice(open, close + 1)) as string
+  } catch {
+    // Not this manager's JSON after all: the general path decides what it is.
+    return undefined
+  }
   if (isBlank(body)) return undefined
   const id = Number(tail[1])
   return {

@@ -154,6 +154,14 @@ export class EventWriter {
     })
   }
 
+  /** Drops everything not yet written, once a flush under way has ended (the session is being deleted). */
+  async discard(): Promise<void> {
+    await this.running
+    this.open = []
+    this.sealed = []
+    this.states = []
+  }
+
   /** Seals what is buffered and writes every pending event in order; throws `WRITE_FAILED` and keeps the rest. */
   flush(): Promise<void> {
     const run = this.running.then(() => this.writePending())

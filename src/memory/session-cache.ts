@@ -37,7 +37,9 @@ export interface CachedSession {
   /** The next message_id to write. */
   readonly nextMessageId: number
   /** The window begins at the session's first message (nothing older exists). */
-  readonly complete: boolean
+  readonly windowAtSessionStart: boolean
+  /** Stored messages of the whole session, when a restore read all of it; else undefined. */
+  readonly totalMessages: number | undefined
 }
 
 /** Limits of a {@link SessionCache}. */
@@ -90,15 +92,20 @@ export class SessionCache {
     return this.#bytes
   }
 
-  /** The key of one agent's window of one session (the window size is part of it). */
+  /**
+   * The key of one agent's window of one session: the window size and the lookback allowance (which
+   * sets how far back a warm read checks) are part of it.
+   */
   static keyOf(parts: {
     memoryId: string
     actorId: string
     sessionId: string
     agentId: string
     window: number
+    lookbackMs: number
   }): string {
-    return JSON.stringify([parts.memoryId, parts.actorId, parts.sessionId, parts.agentId, parts.window])
+    const { memoryId, actorId, sessionId, agentId, window, lookbackMs } = parts
+    return JSON.stringify([memoryId, actorId, sessionId, agentId, window, lookbackMs])
   }
 
   /** The entry of `key` unless it idled out; counts as a use. */

@@ -259,10 +259,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
   /**
    * Deletes every event of the session (DeleteEvent each, with retries), as the Python manager's
-   * `delete_session` does; what is still buffered is dropped with it. The agent's history in memory
-   * is left as it is.
+   * `delete_session` does. What is still buffered is dropped first (a flush under way is waited
+   * for), so nothing is written after the delete; the agent's history in memory is left as it is.
    */
   override async deleteSession(): Promise<void> {
+    await this.#writer.discard()
     const events = await listSessionEvents(this.#client, {
       memoryId: this.memoryId,
       actorId: this.actorId,
@@ -273,6 +274,8 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#sessionStored = false
     this.#agentStateStored = undefined
     this.#agentStateCreatedAt = undefined
+    this.#messageCounter = 0
+    this.#removedMessageCount = 0
     this.#logDebug(`events=${events.length} | session deleted`)
   }
 
@@ -395,8 +398,9 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       state,
       createdAt: this.#agentStateCreatedAt,
       now,
-      // Messages of the session before the agent's window: Python's sliding window restores from there.
-      removedMessageCount: Math.max(this.#removedMessageCount, this.#messageCounter - agent.messages.length),
+      // Stored messages before the restored window (Python's sliding window restores from there):
+      // never more than there are, so a Python agent never drops a message this one holds.
+      removedMessageCount: this.#removedMessageCount,
     })
     this.#queueState(event)
     this.#agentStateStored = serialized ?? JSON.stringify(state)

@@ -108,6 +108,8 @@ export class SessionReader {
   #windowFloorMs = Number.NEGATIVE_INFINITY
   /** The newest event timestamp met: written events are stamped after it. */
   #newestTimestampMs = 0
+  /** Local clock when the current restore started. */
+  #restoreStartedMs = 0
 
   constructor(config: SessionReaderConfig) {
     this.#config = config
@@ -132,6 +134,7 @@ export class SessionReader {
   /** Restores the session: the window (warm when the cache holds it) or, by the scope, all of it. */
   async restore(): Promise<RestoredSession> {
     const startedMs = this.#config.clock()
+    this.#restoreStartedMs = startedMs
     const started = performance.now()
     const listing: Listing = { events: [], nextToken: undefined, started: false, calls: 0 }
     const { scope } = this.#config
@@ -249,20 +252,19 @@ export class SessionReader {
       if (listing.started) {
         const oldestFirst = [...listing.events].reverse()
         const flat = flatten(oldestFirst)
-        const head = complete ? 'session-start' : 'unknown'
         const start = windowStart(
           flat.map((entry) => entry.message),
           window,
-          head,
+          complete ? 'session-start' : 'unknown',
         )
         if (start !== undefined) {
-          const listed = listing.events.map((event) => ({
-            eventId: event.eventId,
-            timestampMs: event.timestampMs,
-          }))
-          return this.#windowed(listing, oldestFirst, flat, start, complete, listed, {
+          return this.#windowed(listing, oldestFirst, flat, start, {
             kind: 'cold',
             fallback,
+            windowAtSessionStart: complete && start === 0,
+            totalMessages: complete ? flat.length : undefined,
+            listed: listing.events,
+            listedToEnd: complete,
           })
         }
       }
@@ -272,18 +274,22 @@ export class SessionReader {
   }
 
   /**
-   * The cached window brought up to date: the session read newest first down to the window's
-   * oldest event, which must still hold every cached event and nothing new older than the newest
-   * of them (a deletion, a replacement, another writer's late event would make the window differ
-   * from a fresh restore). Returns why not when it cannot be used; what was read stays in the
-   * listing for the cold restore to go on from.
+   * The cached window brought up to date: the session read newest first down to the cache's floor,
+   * which must still hold every event of the window and of the few before it, and nothing unknown
+   * stamped at or before the window's newest event (a deletion, a replacement, another writer's
+   * late event would make the window differ from a fresh restore). Returns why not when it cannot
+   * be used; what was read stays in the listing for the cold restore to go on from.
    */
   async #restoreWarm(
     listing: Listing,
     cached: CachedSession,
     window: number,
   ): Promise<RestoredSession | string> {
-    // An empty cached window (a new session): everything in the session now is new.
+    // Cached events are not decoded again: what they say of time is taken from the cache.
+    for (const event of [...cached.before, ...cached.events]) {
+      if (event.timestampMs > this.#newestTimestampMs) this.#newestTimestampMs = event.timestampMs
+    }
+    // An empty cached window (a new session): everything stored now is new.
     const newestMs = cached.events.at(-1)?.timestampMs ?? Number.NEGATIVE_INFINITY
     const read: MemoryEventLike[] = []
     while (read.length === 0 || timestampOf(read.at(-1) as MemoryEventLike) >= cached.floorMs) {
@@ -320,22 +326,30 @@ export class SessionReader {
         sessionState: false,
       }
     })
-    listing.events.push(...fresh, ...[...cachedEvents].reverse())
+    // Everything read counts as seen by the catch-up reads, the events just before the window too.
+    const before: ReadEvent[] = cached.before.map((event) => ({
+      ...event,
+      ...NO_CONTENT,
+      messages: [],
+      messageIds: [],
+    }))
+    listing.events.push(...fresh, ...[...cachedEvents].reverse(), ...[...before].reverse())
     const oldestFirst = [...cachedEvents, ...[...fresh].reverse()]
     const flat = flatten(oldestFirst)
-    const head = cached.complete ? 'session-start' : 'turn-start'
+    const head = cached.windowAtSessionStart ? 'session-start' : 'turn-start'
     const start = windowStart(
       flat.map((entry) => entry.message),
       window,
       head,
     ) as number
     const state = stateOf(fresh)
-    const listedEvents = checked.map((event) => ({
-      eventId: event.eventId ?? '',
-      timestampMs: timestampOf(event),
-    }))
-    return this.#windowed(listing, oldestFirst, flat, start, cached.complete, listedEvents, {
+    const freshMessages = fresh.reduce((sum, event) => sum + event.messages.length, 0)
+    return this.#windowed(listing, oldestFirst, flat, start, {
       kind: 'warm',
+      windowAtSessionStart: cached.windowAtSessionStart && start === 0,
+      totalMessages: cached.totalMessages === undefined ? undefined : cached.totalMessages + freshMessages,
+      listed: read.map((event) => ({ eventId: event.eventId ?? '', timestampMs: timestampOf(event) })),
+      listedToEnd: listing.nextToken === undefined,
       known: {
         agentState: state.agentState ?? cached.agentState,
         sessionStored: state.sessionStored || cached.sessionStored,
@@ -346,19 +360,23 @@ export class SessionReader {
 
   /**
    * The window from `start` (an index into `flat`), its state, and the cache entry the next
-   * invocation starts from. `listed` is every event the read listed (for the events just before
-   * the window, which a warm read must find again).
+   * invocation starts from.
    */
   async #windowed(
     listing: Listing,
     oldestFirst: readonly ReadEvent[],
     flat: readonly FlatMessage[],
     start: number,
-    complete: boolean,
-    listed: readonly CachedEvent[],
     how: {
       kind: 'cold' | 'warm'
       fallback?: string | undefined
+      /** The window begins at the session's first message. */
+      windowAtSessionStart: boolean
+      /** Stored messages of the whole session, when all of it was read (now or by the cached restore). */
+      totalMessages: number | undefined
+      /** Every event the read listed, and whether the listing went on to the session's start. */
+      listed: readonly CachedEvent[]
+      listedToEnd: boolean
       known?: {
         agentState: Record<string, unknown> | undefined
         sessionStored: boolean
@@ -368,7 +386,7 @@ export class SessionReader {
   ): Promise<RestoredSession> {
     const kept = flat.slice(start)
     let state = how.known ?? { ...stateOf(listing.events), nextMessageId: nextIdAfter(oldestFirst) }
-    const stateLookup = how.known === undefined && state.agentState === undefined && !complete
+    const stateLookup = how.known === undefined && state.agentState === undefined && !how.listedToEnd
     if (stateLookup) state = { ...state, agentState: await this.#findAgentState(listing) }
     // An assistant message or agent state means an agent wrote here, and an agent writes the
     // SESSION state first (this manager and Python's alike): it exists even if not read.
@@ -378,21 +396,28 @@ export class SessionReader {
       kept.some((entry) => entry.message.role === 'assistant')
     const firstEvent = kept[0]?.event ?? oldestFirst.length
     const events = oldestFirst.slice(firstEvent)
-    const firstMessageId = kept.find((entry) => entry.messageId !== undefined)?.messageId
-    const nextMessageId = Math.max(state.nextMessageId, complete ? flat.length : 0)
-    this.#windowFloorMs = events[0]?.timestampMs ?? Number.NEGATIVE_INFINITY
-    this.#cacheWindow(events, kept, firstEvent, listed, {
+    const nextMessageId = Math.max(state.nextMessageId, how.totalMessages ?? 0)
+    // Messages stored before the window: exact when the whole session is known, else from the
+    // window's first message id (ids count only agents' messages, so this never counts too many).
+    const removedMessageCount =
+      how.totalMessages !== undefined
+        ? how.totalMessages - kept.length
+        : kept.find((entry) => entry.messageId !== undefined)?.messageId
+    // Catch-up reads never go below the window: an event stamped like its first one is history.
+    this.#windowFloorMs = (events[0]?.timestampMs ?? Number.NEGATIVE_INFINITY) + 1
+    this.#cacheWindow(events, kept, firstEvent, how, {
       agentState: state.agentState,
       sessionStored,
       nextMessageId,
-      complete: complete && start === 0,
+      windowAtSessionStart: how.windowAtSessionStart,
+      totalMessages: how.totalMessages,
     })
     return {
       messages: kept.map((entry) => entry.message),
       agentState: state.agentState,
       sessionStored,
       nextMessageId,
-      removedMessageCount: complete ? start : firstMessageId,
+      removedMessageCount,
       report: {
         kind: how.kind,
         listCalls: listing.calls,
@@ -412,33 +437,38 @@ export class SessionReader {
     events: readonly ReadEvent[],
     kept: readonly FlatMessage[],
     firstEvent: number,
-    listed: readonly CachedEvent[],
-    rest: Pick<CachedSession, 'agentState' | 'sessionStored' | 'nextMessageId' | 'complete'>,
+    read: { readonly listed: readonly CachedEvent[]; readonly listedToEnd: boolean },
+    rest: Pick<
+      CachedSession,
+      'agentState' | 'sessionStored' | 'nextMessageId' | 'windowAtSessionStart' | 'totalMessages'
+    >,
   ): void {
-    const { cache, scope } = this.#config
-    const first = events[0]
+    const { cache, scope, lookbackMs } = this.#config
     if (cache === undefined || scope.kind !== 'window') return
     const key = this.#cacheKey(scope.messages) as string
+    const first = events[0]
     if (first === undefined) {
-      // Nothing stored yet (a new session): the next restore reads all there is then.
-      if (rest.complete) {
-        cache.set(key, { ...rest, events: [], before: [], floorMs: Number.NEGATIVE_INFINITY, messages: [] })
+      // Nothing stored yet (a new session): the next restore reads what was written since this one.
+      if (read.listedToEnd) {
+        const floorMs = this.#restoreStartedMs - lookbackMs
+        cache.set(key, { ...rest, events: [], before: [], floorMs, messages: [] })
       }
       return
     }
     const inWindow = new Set(events.map((event) => event.eventId))
-    const older = listed.filter(
+    const older = read.listed.filter(
       (event) => !inWindow.has(event.eventId) && event.timestampMs <= first.timestampMs,
     )
     const anchorMs = Math.max(...older.map((event) => event.timestampMs), Number.NEGATIVE_INFINITY)
-    const oldestListedMs = Math.min(...listed.map((event) => event.timestampMs), first.timestampMs)
     const wantedMs = Math.min(
       Number.isFinite(anchorMs) ? anchorMs : first.timestampMs,
-      first.timestampMs - this.#config.lookbackMs,
+      first.timestampMs - lookbackMs,
     )
-    // Only what was listed can be vouched for: events stamped like the oldest one listed may go on
-    // in the next page, so the floor stays just above it (and never above the window itself).
-    const floorMs = rest.complete
+    // Only what was listed can be vouched for: when the listing stopped before the session's start,
+    // events stamped like its oldest one may go on in the next page, so the floor stays just above
+    // it (and never above the window itself).
+    const oldestListedMs = Math.min(...read.listed.map((event) => event.timestampMs), first.timestampMs)
+    const floorMs = read.listedToEnd
       ? wantedMs
       : Math.min(Math.max(wantedMs, oldestListedMs + 1), first.timestampMs)
     cache.set(key, {
@@ -550,8 +580,8 @@ export class SessionReader {
 
   #cacheKey(window: number): string | undefined {
     if (this.#config.cache === undefined) return undefined
-    const { memoryId, actorId, sessionId, agentId } = this.#config
-    return SessionCache.keyOf({ memoryId, actorId, sessionId, agentId, window })
+    const { memoryId, actorId, sessionId, agentId, lookbackMs } = this.#config
+    return SessionCache.keyOf({ memoryId, actorId, sessionId, agentId, window, lookbackMs })
   }
 }
 
@@ -561,6 +591,9 @@ interface FlatMessage {
   readonly event: number
   readonly messageId: number | undefined
 }
+
+/** What an event listed but not decoded again holds for the bookkeeping of reads. */
+const NO_CONTENT = { agentState: undefined, sessionState: false } as const
 
 function timestampOf(event: MemoryEventLike): number {
   return event.eventTimestamp?.getTime() ?? 0

@@ -1,5 +1,6 @@
+import assert from 'node:assert/strict'
 import { BedrockAgentCoreClient, CreateEventCommand, type Event } from '@aws-sdk/client-bedrock-agentcore'
-import type { MessageData } from '@strands-agents/sdk'
+import type { Agent, MessageData } from '@strands-agents/sdk'
 import {
   AgentCoreMemorySessionManager,
   type AgentCoreMemorySessionManagerConfig,
@@ -7,6 +8,8 @@ import {
   type EventPayloadItem,
   type MemoryDataClient,
   type MemoryLogger,
+  type RestoreReport,
+  type SessionCache,
   userTextEventPayload,
 } from '../../src/memory/index.ts'
 import { seededRandom } from '../../src/shared/seeded-random.ts'
@@ -71,6 +74,29 @@ export const plain = (messages: readonly { toJSON(): MessageData }[]) =>
     const { role, content } = message.toJSON()
     return { role, content }
   })
+
+/** An agent built on a session, with the manager that restored it. */
+export interface RestoredAgent {
+  readonly agent: Agent
+  readonly manager: AgentCoreMemorySessionManager
+}
+
+/**
+ * Builds the session twice, warm from `cache` and cold, and asserts both agents hold the same
+ * messages (as `view` shows them) and state. Returns the warm restore's report.
+ */
+export async function assertWarmMatchesCold(
+  build: (cache: SessionCache | undefined) => Promise<RestoredAgent>,
+  cache: SessionCache,
+  where: string,
+  view: (messages: Agent['messages']) => unknown = plain,
+): Promise<RestoreReport | undefined> {
+  const warm = await build(cache)
+  const cold = await build(undefined)
+  assert.deepEqual(view(warm.agent.messages), view(cold.agent.messages), where)
+  assert.deepEqual(warm.agent.appState.getAll(), cold.agent.appState.getAll(), where)
+  return warm.manager.restoreReport
+}
 
 /** What a memory test file shares: the local service, a manager client and one memory. */
 export interface MemoryTestBed {

@@ -44,6 +44,16 @@ describe('bounded restore: the conversation window, read newest first', () => {
     return { agent, manager, listCalls: client.counts.get('ListEventsCommand') ?? 0 }
   }
 
+  /** The `removed_message_count` of the newest agent state stored in the session. */
+  const storedRemovedCount = async (sessionId: string) => {
+    const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
+    const stateEvent = events.findLast((event) => event.metadata?.stateType?.stringValue === 'AGENT')
+    const blob = JSON.parse(String((stateEvent?.payload?.[0] as { blob: string }).blob)) as {
+      conversation_manager_state: { removed_message_count: number }
+    }
+    return blob.conversation_manager_state.removed_message_count
+  }
+
   for (const [layout, perEvent, turns] of [
     ['one message an event (Python)', 1, 700],
     ['a turn or so an event', 3, 900],
@@ -114,6 +124,57 @@ describe('bounded restore: the conversation window, read newest first', () => {
     )
   })
 
+  test('a tool call cut off by a new prompt: the bounded window equals the whole session under the sliding window', async () => {
+    const sessionId = 'bounded-interrupted'
+    const target = { memoryId: bed.memoryId, actorId: ACTOR, sessionId }
+    const text = (role: 'user' | 'assistant', value: string) =>
+      encodeMessagePayload({ role, content: [{ text: value }] }) as EventPayloadItem
+    // q2 asked for a tool whose result never came: the next prompt is no turn of its own, since the
+    // restore answers the cut-off call inside it.
+    const items = [
+      text('user', 'q1'),
+      text('assistant', 'a1'),
+      text('user', 'q2'),
+      encodeMessagePayload({
+        role: 'assistant',
+        content: [{ toolUse: { toolUseId: 'cut-1', name: 'train', input: {} } }],
+      }) as EventPayloadItem,
+      text('user', 'q3'),
+      text('assistant', 'a3'),
+    ]
+    await seedSession(bed.env, target, items, 1)
+    const bounded = await restore(sessionId, 3, 3)
+    const full = await restore(sessionId, 'full', 3)
+    assert.deepEqual(plain(bounded.agent.messages), plain(full.agent.messages))
+    assert.deepEqual(validateConverseHistory(bounded.agent.messages), [])
+    const first = plain(bounded.agent.messages)[0]
+    assert.equal(first?.role, 'user')
+    assert.ok(
+      first?.content.every((block) => !('toolResult' in block)),
+      'the window does not open on a tool result',
+    )
+  })
+
+  test('a task result merged into the prompt after it is not counted as a message before the window', async () => {
+    const items = [
+      encodeMessagePayload({ role: 'user', content: [{ text: 'start training' }] }) as EventPayloadItem,
+      encodeMessagePayload({ role: 'assistant', content: [{ text: 'started' }] }) as EventPayloadItem,
+      userTextEventPayload('Long-running task x (tool train) completed.\nResult:\nloss 0.1'),
+      encodeMessagePayload({ role: 'user', content: [{ text: 'how did it go?' }] }) as EventPayloadItem,
+      encodeMessagePayload({ role: 'assistant', content: [{ text: 'loss 0.1' }] }) as EventPayloadItem,
+    ]
+    for (const restoreWindow of [40, 'full'] as const) {
+      const sessionId = `bounded-removed-merged-${restoreWindow}`
+      await seedSession(bed.env, { memoryId: bed.memoryId, actorId: ACTOR, sessionId }, items, 1)
+      const { agent, manager } = await restore(sessionId, restoreWindow)
+      assert.equal(agent.messages.length, 4, 'the result and the prompt after it are one message')
+      agent.appState.set('round', String(restoreWindow))
+      await agent.invoke('thanks')
+      await manager.close()
+      assert.equal(await storedRemovedCount(sessionId), 0, `restoreWindow ${restoreWindow}`)
+    }
+  })
+
   test('the agent state written names how many messages lie before the window, for Python to restore from', async () => {
     const sessionId = 'bounded-removed-count'
     const target = { memoryId: bed.memoryId, actorId: ACTOR, sessionId }
@@ -122,12 +183,7 @@ describe('bounded restore: the conversation window, read newest first', () => {
     agent.appState.set('changed', true)
     await agent.invoke('next')
     await manager.close()
-    const events = await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId)
-    const stateEvent = events.findLast((event) => event.metadata?.stateType?.stringValue === 'AGENT')
-    const blob = JSON.parse(String((stateEvent?.payload?.[0] as { blob: string }).blob)) as {
-      conversation_manager_state: { removed_message_count: number }
-    }
-    const removed = blob.conversation_manager_state.removed_message_count
+    const removed = await storedRemovedCount(sessionId)
     assert.ok(removed > 100, `removed_message_count ${removed}`)
   })
 })

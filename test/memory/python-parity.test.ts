@@ -36,6 +36,27 @@ describe('parity with the Python manager: deleteSession and a metadata provider'
     assert.deepEqual(again.messages, [], 'a new agent on the session starts empty')
   })
 
+  test('deleteSession drops what is still buffered: nothing of the session is written after it', async () => {
+    const sessionId = 'parity-delete-buffered'
+    const manager = bed.manager({ sessionId, actorId: ACTOR })
+    // A new session given messages up front: they are buffered at initialize, not yet written.
+    const agent = new Agent({
+      model: new ScriptedModel(),
+      sessionManager: manager,
+      printer: false,
+      messages: [
+        { role: 'user', content: [{ text: 'seeded question' }] },
+        { role: 'assistant', content: [{ text: 'seeded answer' }] },
+      ],
+    })
+    await agent.initialize()
+    assert.ok(manager.pendingWrites > 0, 'the seeded messages wait in the buffer')
+    await manager.deleteSession()
+    assert.equal(manager.pendingWrites, 0)
+    await manager.close()
+    assert.deepEqual(await listAllEvents(bed.env, bed.memoryId, ACTOR, sessionId), [])
+  })
+
   test('metadataProvider puts its metadata on every event; a bad answer refuses the write and keeps the messages', async () => {
     const sessionId = 'parity-metadata'
     let tenant = 'acme'
