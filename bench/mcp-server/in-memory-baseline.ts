@@ -1,17 +1,20 @@
 /**
- * The benchmark's baseline: our TaskStore interface over the MCP SDK's InMemoryTaskStore, so the
- * same server and client run once on the durable SQLite store and once on the SDK's in-memory one.
- * What the SDK task lacks (owner, tool, progress) sits in a side map, as any adapter would keep it.
+ * The benchmark's baseline: our TaskBackend interface over the MCP SDK's InMemoryTaskStore, so the
+ * same server and client run once on the durable SQLite backend and once on the SDK's in-memory
+ * store. Every task runs at once (no queue: the benchmark's tool declares a limit no burst reaches);
+ * what the SDK task lacks (owner, tool, progress) sits in a side map, as any adapter would keep it.
  */
 import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks'
 import type { CallToolResult, Task } from '@modelcontextprotocol/sdk/types.js'
 import type {
   NewTaskRecord,
-  OutboxEntry,
+  Recovery,
+  TaskBackend,
   TaskEnd,
+  TaskExecutor,
   TaskPage,
+  TaskProgress,
   TaskRecord,
-  TaskStore,
 } from '../../src/mcp-server/index.ts'
 
 interface Extra {
@@ -21,12 +24,15 @@ interface Extra {
   result?: CallToolResult
 }
 
-/** Our TaskStore on the SDK's InMemoryTaskStore (owner = the SDK's session scope). Nothing survives a restart. */
-export class InMemoryBaselineStore implements TaskStore {
+/** Tasks in the SDK's InMemoryTaskStore (owner = the SDK's session scope). Nothing survives a restart. */
+export class InMemoryBaselineBackend implements TaskBackend {
+  readonly deliversResults = false
+  readonly waiting = 0
   readonly #memory = new InMemoryTaskStore()
   readonly #extra = new Map<string, Extra>()
+  #executor: TaskExecutor | undefined
 
-  async create(task: NewTaskRecord): Promise<TaskRecord> {
+  async submit(task: NewTaskRecord): Promise<TaskRecord> {
     const created = await this.#memory.createTask(
       { ttl: task.ttlMs, pollInterval: task.pollIntervalMs },
       0,
@@ -34,7 +40,9 @@ export class InMemoryBaselineStore implements TaskStore {
       task.owner,
     )
     this.#extra.set(created.taskId, { task: { ...task, taskId: created.taskId } })
-    return this.#record(created)
+    const record = this.#record(created)
+    void this.#executor?.run(record, new AbortController().signal)
+    return record
   }
 
   async get(taskId: string, owner?: string): Promise<TaskRecord | undefined> {
@@ -52,46 +60,52 @@ export class InMemoryBaselineStore implements TaskStore {
     }
   }
 
-  async update(
-    taskId: string,
-    patch: { progress?: number; total?: number; statusMessage?: string },
+  async saveProgress(
+    updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[],
   ): Promise<void> {
-    const extra = this.#extra.get(taskId)
-    if (extra === undefined) return
-    if (patch.progress !== undefined) extra.progress = patch.progress
-    if (patch.total !== undefined) extra.total = patch.total
-    if (patch.statusMessage !== undefined) {
-      await this.#memory.updateTaskStatus(taskId, 'working', patch.statusMessage, extra.task.owner)
+    for (const { taskId, patch } of updates) {
+      const extra = this.#extra.get(taskId)
+      if (extra === undefined) continue
+      if (patch.progress !== undefined) extra.progress = patch.progress
+      if (patch.total !== undefined) extra.total = patch.total
+      if (patch.statusMessage !== undefined) {
+        await this.#memory.updateTaskStatus(taskId, 'working', patch.statusMessage, extra.task.owner)
+      }
     }
   }
 
-  async finish(taskId: string, end: TaskEnd, delivery?: OutboxEntry): Promise<TaskRecord | undefined> {
-    if (delivery !== undefined) throw new Error('the in-memory baseline has no outbox')
-    const extra = this.#extra.get(taskId)
-    if (extra === undefined) return undefined
-    const task = await this.#memory.getTask(taskId, extra.task.owner)
-    if (task === null || ['completed', 'failed', 'cancelled'].includes(task.status)) return undefined
-    extra.result = end.result
-    if (end.status === 'cancelled') {
-      await this.#memory.updateTaskStatus(taskId, 'cancelled', end.statusMessage, extra.task.owner)
-    } else {
-      await this.#memory.storeTaskResult(taskId, end.status, end.result, extra.task.owner)
-    }
-    return this.get(taskId)
+  async complete(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined> {
+    const current = await this.#memory.getTask(task.taskId, task.owner)
+    if (current === null || ['completed', 'failed', 'cancelled'].includes(current.status)) return undefined
+    ;(this.#extra.get(task.taskId) as Extra).result = end.result
+    await this.#memory.storeTaskResult(
+      task.taskId,
+      end.status === 'completed' ? 'completed' : 'failed',
+      end.result,
+      task.owner,
+    )
+    return this.get(task.taskId)
   }
 
-  async unfinished(): Promise<TaskRecord[]> {
-    return []
+  async cancel(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined> {
+    const current = await this.#memory.getTask(task.taskId, task.owner)
+    if (current === null || ['completed', 'failed', 'cancelled'].includes(current.status)) return undefined
+    ;(this.#extra.get(task.taskId) as Extra).result = end.result
+    await this.#memory.updateTaskStatus(task.taskId, 'cancelled', end.statusMessage, task.owner)
+    return this.get(task.taskId)
   }
 
-  async restart(): Promise<void> {}
+  async queuePosition(): Promise<number | undefined> {
+    return undefined
+  }
 
-  async removeExpired(): Promise<number> {
-    return 0
+  async start(executor: TaskExecutor): Promise<Recovery> {
+    this.#executor = executor
+    return { rerun: 0, failed: 0 }
   }
 
   /** Stops the SDK store's TTL timers. */
-  close(): void {
+  async close(): Promise<void> {
     this.#memory.cleanup()
   }
 
@@ -100,12 +114,13 @@ export class InMemoryBaselineStore implements TaskStore {
     return {
       ...extra.task,
       status: task.status,
+      stage: ['completed', 'failed', 'cancelled'].includes(task.status) ? 'done' : 'running',
       statusMessage: task.statusMessage,
       progress: extra.progress,
       total: extra.total,
       result: extra.result,
       updatedAt: Date.parse(task.lastUpdatedAt),
-      attempts: 1,
+      runs: 1,
     }
   }
 }

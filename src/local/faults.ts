@@ -44,10 +44,24 @@ const FAULT_KEYS = new Set([
   'loseResponseNext',
 ])
 
-/** Validates a fault configuration from an untrusted source (the admin endpoint, a config file). */
-export function parseFaultConfig(input: unknown): FaultConfig {
+/**
+ * Validates a fault configuration from an untrusted source (the admin endpoint, a config file).
+ * With `operations`, an operation name outside them (and `*`) is refused: a misspelt name would
+ * otherwise inject nothing and look accepted.
+ */
+export function parseFaultConfig(input: unknown, operations?: ReadonlySet<string>): FaultConfig {
   if (!isRecord(input)) {
     throw new AwsServiceError('ValidationException', 'faults must be an object keyed by operation name')
+  }
+  if (operations !== undefined) {
+    const unknown = Object.keys(input).filter((name) => name !== '*' && !operations.has(name))
+    if (unknown.length > 0) {
+      const names = unknown.map((name) => JSON.stringify(name.slice(0, 64))).join(', ')
+      throw new AwsServiceError(
+        'ValidationException',
+        `faults name unknown operations: ${names}; known: *, ${[...operations].sort().join(', ')}`,
+      )
+    }
   }
   const result: Record<string, OperationFaults> = {}
   for (const [operation, faults] of Object.entries(input)) {

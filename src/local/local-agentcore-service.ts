@@ -78,10 +78,7 @@ export class LocalAgentCoreService {
       new SqliteMemoryStore({
         path: config.dataDir ? join(config.dataDir, 'agentcore-local.sqlite') : ':memory:',
       })
-    this.faults = new FaultInjector({
-      ...(config.faults ? { faults: config.faults } : {}),
-      ...(config.random ? { random: config.random } : {}),
-    })
+    this.faults = new FaultInjector({ ...(config.random ? { random: config.random } : {}) })
     for (const [key, target] of Object.entries(config.runtimes ?? {})) this.registerRuntime(key, target)
     const now = config.now ?? Date.now
     this.router.add(
@@ -101,6 +98,8 @@ export class LocalAgentCoreService {
       ...bedrockModelRoutes(),
       ...openAiModelRoutes(),
     )
+    // Checked against the operations served, as faults set through the admin endpoint are.
+    if (config.faults) this.faults.set(parseFaultConfig(config.faults, this.router.operations()))
   }
 
   /** Starts the service and resolves once it listens. */
@@ -267,7 +266,10 @@ export class LocalAgentCoreService {
     const key = `${request.method} ${url.pathname}`
     if (key === 'GET /_local/faults') sendJson(response, 200, this.faults.get(), requestId)
     else if (key === 'PUT /_local/faults') {
-      const faults = parseFaultConfig(parseJsonObject(await readBody(request, 64 * 1024)))
+      const faults = parseFaultConfig(
+        parseJsonObject(await readBody(request, 64 * 1024)),
+        this.router.operations(),
+      )
       this.faults.set(faults)
       sendJson(response, 200, faults, requestId)
     } else if (key === 'GET /_local/stats') sendJson(response, 200, this.faults.counts(), requestId)

@@ -49,6 +49,11 @@ export class Router {
     for (const route of routes) this.routes.push({ route, segments: route.path.split('/') })
   }
 
+  /** The names of the operations served (what a fault configuration may name). */
+  operations(): Set<string> {
+    return new Set(this.routes.map((entry) => entry.route.operation))
+  }
+
   match(method: string, pathname: string): { route: Route; params: Record<string, string> } | undefined {
     const segments = pathname.split('/')
     let pathMatched = false

@@ -92,6 +92,54 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
   }
 }
 
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750 section 3): bare when no token was sent,
+ * `error="invalid_token"` with the reason when one was refused. With JWTs from an issuer it also
+ * names the protected-resource metadata (RFC 9728), whose `authorization_servers` lists that issuer,
+ * so an OAuth client goes to the real authorization server; a static token has none to point at,
+ * so no metadata is offered and the message says which token to send.
+ */
+export function authChallenge(
+  config: AuthConfig,
+  refusal: { readonly tokenSent: boolean; readonly reason: string },
+  metadataUrl: string | undefined,
+): string {
+  const parts = ['realm="longrun-mcp"']
+  if (refusal.tokenSent) {
+    parts.push('error="invalid_token"', `error_description="${quotable(refusal.reason)}"`)
+  }
+  if (config.kind === 'jwt' && metadataUrl !== undefined) parts.push(`resource_metadata="${metadataUrl}"`)
+  return `Bearer ${parts.join(', ')}`
+}
+
+/** What a caller without a usable token is told to send. */
+export function missingTokenHint(config: AuthConfig): string {
+  if (config.kind === 'jwt') return `send Authorization: Bearer <a JWT issued by ${config.issuer}>`
+  return "send Authorization: Bearer <the server's MCP_BEARER_TOKEN>; this server takes a static token and runs no OAuth authorization server"
+}
+
+/**
+ * OAuth 2.0 Protected Resource Metadata (RFC 9728) of the MCP endpoint `resource`: only with JWTs,
+ * whose issuer is the authorization server; undefined for a static token (there is none to name,
+ * and MCP requires at least one in this document).
+ */
+export function protectedResourceMetadata(
+  config: AuthConfig,
+  resource: string,
+): Record<string, unknown> | undefined {
+  if (config.kind !== 'jwt') return undefined
+  return {
+    resource,
+    authorization_servers: [config.issuer],
+    bearer_methods_supported: ['header'],
+  }
+}
+
+/** A quoted-string value: printable ASCII without quotes or backslashes, at most 200 characters. */
+function quotable(text: string): string {
+  return text.replace(/[^\x20-\x7e]|["\\]/g, ' ').slice(0, 200)
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }

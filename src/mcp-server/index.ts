@@ -1,8 +1,12 @@
-export { type AuthConfig, type Authenticator, createAuthenticator, type Principal } from './auth.ts'
-export { JsonRpcError, McpServerError, type McpServerErrorCode } from './errors.ts'
-export { type HealthReport, HealthStatus } from '../shared/health-status.ts'
-export { formatLogLine, type Logger, type LogLevel, silentLogger, stderrLogger } from '../shared/logger.ts'
+/**
+ * `longrun/mcp-server`: the long-running MCP server, the helper to define a tool of your own, and
+ * the task store interface with its backends.
+ */
+export { type AuthConfig, type Principal } from './auth.ts'
+export { McpServerError, type McpServerErrorCode } from './errors.ts'
+export { type Logger, type LogLevel, silentLogger, stderrLogger } from '../shared/logger.ts'
 export {
+  type CallMode,
   defineLongRunningTool,
   type LongRunningTool,
   type LongRunningToolDefinition,
@@ -11,35 +15,31 @@ export {
   type ToolMode,
 } from './long-running-tool.ts'
 export { configFromEnv, main } from './main.ts'
-export { LongRunningMcpServer, type LongRunningMcpServerConfig, TASK_TOOL_NAMES } from './mcp-server.ts'
-export { clientTokenFor, ResultDelivery, type ResultDeliveryConfig } from './result-delivery.ts'
-export { OwnerScopedTaskStore, toSpecTask } from './spec-task-store.ts'
+export { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
+export { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
+export { type Outbox } from './result-delivery.ts'
 export {
   INTERRUPTED_MESSAGE,
-  encodedLength,
-  MAX_EVENT_PAYLOAD_CHARS,
-  memoryEventText,
-  type StartTask,
-  type TaskEvent,
-  TaskRunner,
-  type TaskRunnerConfig,
-  toCallToolResult,
-} from './task-runner.ts'
+  SqliteTaskBackend,
+  type SqliteTaskBackendConfig,
+} from './sqlite-task-backend.ts'
+export { SqliteTaskStore, type SqliteTaskStoreConfig } from './sqlite-task-store.ts'
+export type { Recovery, TaskBackend, TaskExecutor } from './task-backend.ts'
 export {
+  type DeliveryState,
   isEnded,
   type NewTaskRecord,
-  type DeliveryState,
-  type Outbox,
   type OutboxEntry,
   type PendingDelivery,
-  SqliteTaskStore,
-  type SqliteTaskStoreConfig,
   type TaskEnd,
   type TaskEndStatus,
-  type TaskKind,
   type TaskPage,
+  type TaskProgress,
   type TaskRecord,
+  type TaskStage,
   type TaskStatus,
-  type TaskStore,
-} from './task-store.ts'
+} from './task-record.ts'
+export { type StartTask, type TaskEvent, TaskRunner, type TaskRunnerConfig } from './task-runner.ts'
+export { MemoryEventWriter, type MemoryEventWriterConfig } from './memory-event-writer.ts'
+export { TASK_TOOL_NAMES } from './task-tools.ts'
 export { type ModelTrainingConfig, modelTrainingTool, textStatisticsTool } from './tools/index.ts'

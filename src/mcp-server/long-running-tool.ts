@@ -22,18 +22,22 @@ export interface ToolContext {
   readonly signal: AbortSignal
   readonly taskId: string
   readonly caller: ToolCaller
-  /** 1 on the first run; more when the task is re-run after a server restart. */
-  readonly attempt: number
+  /** Which run of the task this is: 1, then 2 and on when it is run again after a restart. */
+  readonly runNumber: number
 }
 
-/** How plain `tools/call` serves the tool (a spec-native task request works with every mode). */
-export type ToolMode =
-  /** `name` runs inside the request, streaming progress and heartbeats. */
-  | 'inline'
-  /** `name` returns a task id at once; the async task tools follow it. */
-  | 'async'
-  /** both: `name` runs inline and `start_<name>` returns a task id at once. */
-  | 'both'
+/**
+ * How one call of a tool runs: `inline` inside the request (progress and heartbeats stream back),
+ * `async` in the background (the call answers a task id the task tools follow), or `spec` as a
+ * spec-native task (`tools/call` with `params.task`). Every tool takes `spec` calls.
+ */
+export type CallMode = 'inline' | 'async' | 'spec'
+
+/**
+ * The modes plain `tools/call` offers for a tool: `inline` or `async` under its own name, or
+ * `both`: `name` runs inline and `start_<name>` in the background.
+ */
+export type ToolMode = Exclude<CallMode, 'spec'> | 'both'
 
 /** What the user writes. */
 export interface LongRunningToolDefinition<Input extends z.ZodType<Record<string, unknown>>> {
@@ -50,6 +54,13 @@ export interface LongRunningToolDefinition<Input extends z.ZodType<Record<string
   readonly onRestart?: 'rerun' | 'fail'
   /** Default 'both'. */
   readonly mode?: ToolMode
+  /**
+   * How many of this tool's tasks may run at once per process, in a pool of its own. Without it the
+   * tool shares the server's pool (MCP_TASK_CONCURRENCY, one per core by default): right for work
+   * that keeps a core busy. A tool that mostly waits on something else (a remote training job, a
+   * batch service) may declare a high limit.
+   */
+  readonly concurrency?: number
 }
 
 /** A tool as the server holds it, its input type erased. */
@@ -59,6 +70,8 @@ export interface LongRunningTool {
   readonly input: z.ZodType<Record<string, unknown>>
   readonly onRestart: 'rerun' | 'fail'
   readonly mode: ToolMode
+  /** Its own concurrency limit per process; undefined: the server's shared pool. */
+  readonly concurrency: number | undefined
   run(input: Record<string, unknown>, ctx: ToolContext): Promise<unknown>
 }
 
@@ -71,12 +84,19 @@ export function defineLongRunningTool<Input extends z.ZodType<Record<string, unk
   if (!TOOL_NAME.test(definition.name)) {
     throw new TypeError(`tool name must match ${TOOL_NAME.source} (got ${JSON.stringify(definition.name)})`)
   }
+  const concurrency = definition.concurrency
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new TypeError(
+      `concurrency of tool ${definition.name} must be a whole number of at least 1 (got ${concurrency})`,
+    )
+  }
   return {
     name: definition.name,
     description: definition.description,
     input: definition.input,
     onRestart: definition.onRestart ?? 'fail',
     mode: definition.mode ?? 'both',
+    concurrency,
     // The server parses arguments with `input` before calling, so the value has the output type.
     run: (input, ctx) => definition.run(input as z.output<Input>, ctx),
   }

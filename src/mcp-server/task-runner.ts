@@ -1,30 +1,23 @@
 /**
- * Runs long-running tools as durable tasks: records each start and end, feeds progress to whoever
- * watches, cancels on request, re-runs or fails what a crash interrupted, and queues the memory
- * event of every task whose caller named a session.
+ * Runs long-running tools as durable tasks on a {@link TaskBackend}: starts them (the backend
+ * records and queues them), runs the ones the backend hands to this process, feeds progress to
+ * whoever watches, cancels on request, and ends what a crash interrupted. Every ended background
+ * task whose caller named a session owes one memory event, recorded with its end.
  */
 import { randomBytes } from 'node:crypto'
 import { setImmediate } from 'node:timers/promises'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
-import { userTextEventPayload } from '../memory/external-event.ts'
-import { MEMORY_LIMITS } from '../memory/limits.ts'
-import { McpServerError } from './errors.ts'
 import { HealthStatus } from '../shared/health-status.ts'
-import type { Logger } from '../shared/logger.ts'
-import { silentLogger } from '../shared/logger.ts'
-import type { LongRunningTool, ToolContext } from './long-running-tool.ts'
-import {
-  isEnded,
-  type OutboxEntry,
-  type TaskEnd,
-  type TaskKind,
-  type TaskProgress,
-  type TaskRecord,
-  type TaskStore,
-} from './task-store.ts'
+import { type Logger, silentLogger } from '../shared/logger.ts'
+import { McpServerError, taskNotFound } from './errors.ts'
+import type { CallMode, LongRunningTool, ToolContext } from './long-running-tool.ts'
+import { memoryEntry } from './memory-event.ts'
+import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
+import type { Recovery, TaskBackend } from './task-backend.ts'
+import { isEnded, type TaskEnd, type TaskPage, type TaskProgress, type TaskRecord } from './task-record.ts'
 
-/** What a watcher of a running task hears. */
+/** What a watcher of a task hears. */
 export type TaskEvent =
   | {
       readonly type: 'progress'
@@ -33,25 +26,25 @@ export type TaskEvent =
       readonly message?: string
     }
   | { readonly type: 'log'; readonly message: string }
-  | { readonly type: 'heartbeat'; readonly elapsedMs: number }
+  /** Every heartbeat interval while the task waits or runs: what a silent tool's caller hears. */
+  | {
+      readonly type: 'heartbeat'
+      readonly elapsedMs: number
+      readonly status: 'queued' | 'working'
+      readonly message: string
+    }
   | { readonly type: 'end'; readonly task: TaskRecord }
 
 /** Configuration of {@link TaskRunner}. */
 export interface TaskRunnerConfig {
-  readonly store: TaskStore
+  readonly backend: TaskBackend
   readonly tools: readonly LongRunningTool[]
-  /** Results of ended tasks are kept this long (default 7 days). */
+  /** Results of ended tasks are kept this long. */
   readonly ttlMs?: number
-  /** The poll interval suggested to spec-task clients (default 1000 ms). */
+  /** The poll interval suggested to spec-task clients. */
   readonly pollIntervalMs?: number
-  /** Interval of heartbeat events to watchers of running tasks (default 10 s). */
+  /** Interval of heartbeat events to watchers, and of progress writes. */
   readonly heartbeatIntervalMs?: number
-  /** A task interrupted this many times is failed instead of re-run again (default 3). */
-  readonly maxAttempts?: number
-  /** Queue a memory event when a task of a caller that named a session ends (default true). */
-  readonly deliverResults?: boolean
-  /** Called after a task end queued a memory event (wakes the delivery loop). */
-  readonly onDeliveryQueued?: () => void
   readonly health?: HealthStatus
   readonly clock?: () => number
   /** Unguessable ids by default: 144 random bits. */
@@ -65,61 +58,56 @@ export interface StartTask {
   readonly input: Record<string, unknown>
   readonly owner: string
   readonly caller: CompositeSessionParts | null
-  readonly kind: TaskKind
+  readonly mode: CallMode
   /** A shorter time-to-live the caller asked for (spec tasks); capped by the server's. */
   readonly ttlMs?: number | undefined
   /** A watcher attached before the task can run, so it cannot miss any event (inline calls). */
   readonly watch?: ((event: TaskEvent) => void) | undefined
 }
 
-/** Progress or a status message reported since the last write to the store. */
-type PendingProgress = TaskProgress
-
-interface ActiveTask {
+interface ActiveRun {
+  readonly task: TaskRecord
   readonly controller: AbortController
   readonly startedAt: number
-  readonly watchers: Set<(event: TaskEvent) => void>
   /** The latest progress not yet written: kept in memory, written on the heartbeat tick and at the end. */
-  pending?: PendingProgress | undefined
+  pending?: TaskProgress | undefined
 }
 
-/**
- * Longest conversational text of one memory event, measured as the service measures it: AFTER the
- * text is wrapped in the SessionMessage JSON (which escapes quotes, newlines and backslashes). The
- * service's limit less a margin.
- */
-export const MAX_EVENT_PAYLOAD_CHARS = MEMORY_LIMITS.conversationalText - 1_000
+/** Watchers of one task, from its start (before it may run) to its end. */
+interface Watched {
+  readonly listeners: Set<(event: TaskEvent) => void>
+  readonly since: number
+  /** The record while it waits in the queue (heartbeats then say so). */
+  queued: TaskRecord | undefined
+  ended: boolean
+}
 
-export const INTERRUPTED_MESSAGE = 'interrupted by a server restart'
+/** Page size of tasks/list and list_tasks. */
+export const TASK_PAGE_SIZE = 50
 
 /** Starts, watches, cancels and recovers tasks. */
 export class TaskRunner {
   readonly health: HealthStatus
-  readonly #store: TaskStore
+  readonly #backend: TaskBackend
   readonly #tools: Map<string, LongRunningTool>
   readonly #ttlMs: number
   readonly #pollIntervalMs: number
   readonly #heartbeatIntervalMs: number
-  readonly #maxAttempts: number
-  readonly #deliverResults: boolean
-  readonly #onDeliveryQueued: () => void
   readonly #clock: () => number
   readonly #newTaskId: () => string
   readonly #logger: Logger
-  readonly #active = new Map<string, ActiveTask>()
+  readonly #active = new Map<string, ActiveRun>()
+  readonly #watched = new Map<string, Watched>()
   readonly #settled = new Set<Promise<void>>()
   #heartbeat: NodeJS.Timeout | undefined
   #closing = false
 
   constructor(config: TaskRunnerConfig) {
-    this.#store = config.store
+    this.#backend = config.backend
     this.#tools = new Map(config.tools.map((tool) => [tool.name, tool]))
-    this.#ttlMs = config.ttlMs ?? 7 * 24 * 3600 * 1000
-    this.#pollIntervalMs = config.pollIntervalMs ?? 1000
-    this.#heartbeatIntervalMs = config.heartbeatIntervalMs ?? 10_000
-    this.#maxAttempts = config.maxAttempts ?? 3
-    this.#deliverResults = config.deliverResults ?? true
-    this.#onDeliveryQueued = config.onDeliveryQueued ?? (() => {})
+    this.#ttlMs = config.ttlMs ?? MCP_SERVER_DEFAULTS.taskTtlMs
+    this.#pollIntervalMs = config.pollIntervalMs ?? MCP_SERVER_DEFAULTS.pollIntervalMs
+    this.#heartbeatIntervalMs = config.heartbeatIntervalMs ?? MCP_SERVER_DEFAULTS.heartbeatIntervalMs
     this.#clock = config.clock ?? Date.now
     this.#newTaskId = config.newTaskId ?? (() => randomBytes(18).toString('base64url'))
     this.#logger = config.logger ?? silentLogger
@@ -131,24 +119,60 @@ export class TaskRunner {
     return this.#active.size
   }
 
-  /** Records a new task and starts it in the background; returns the stored task. */
+  /** True once {@link close} began: new tasks are refused and aborts come from the shutdown. */
+  get closing(): boolean {
+    return this.#closing
+  }
+
+  /**
+   * Begins running what the backend hands this process, after it recovered what stopped processes
+   * left. Call once the server listens, so a process that cannot start changes nothing.
+   */
+  async begin(): Promise<Recovery> {
+    this.#heartbeat = setInterval(() => this.#tick(), this.#heartbeatIntervalMs)
+    this.#heartbeat.unref()
+    return this.#backend.start({
+      run: (task, signal) => this.#execute(task, signal),
+      interrupted: (task, reason) => this.#interrupted(task, reason),
+    })
+  }
+
+  /** Records a new task (queued or started at once) and returns it as it stands. */
   async start(request: StartTask): Promise<TaskRecord> {
-    if (this.#closing) throw new McpServerError('INVALID_CONFIG', 'the server is shutting down')
+    if (this.#closing) throw new McpServerError('SHUTTING_DOWN', 'the server is shutting down: retry shortly')
     const ttlMs =
       request.ttlMs === undefined ? this.#ttlMs : Math.max(0, Math.min(request.ttlMs, this.#ttlMs))
-    const task = await this.#store.create({
-      taskId: this.#newTaskId(),
-      owner: request.owner,
-      tool: request.tool.name,
-      input: request.input,
-      kind: request.kind,
-      caller: request.caller,
-      createdAt: this.#clock(),
-      ttlMs,
-      pollIntervalMs: this.#pollIntervalMs,
-    })
-    this.#launch(task, request.tool, request.watch)
-    return task
+    const taskId = this.#newTaskId()
+    // Watchers go in before the backend may run the task, so they hear everything.
+    const watched: Watched = { listeners: new Set(), since: this.#clock(), queued: undefined, ended: false }
+    if (request.watch !== undefined) {
+      watched.listeners.add(request.watch)
+      this.#watched.set(taskId, watched)
+    }
+    let task: TaskRecord
+    try {
+      task = await this.#backend.submit({
+        taskId,
+        owner: request.owner,
+        tool: request.tool.name,
+        input: request.input,
+        mode: request.mode,
+        caller: request.caller,
+        createdAt: this.#clock(),
+        ttlMs,
+        pollIntervalMs: this.#pollIntervalMs,
+      })
+    } catch (error) {
+      this.#watched.delete(taskId)
+      throw error
+    }
+    const now = this.current(task)
+    if (task.stage === 'queued') {
+      if (request.watch !== undefined && !watched.ended && !this.#active.has(taskId)) watched.queued = task
+      this.#logger.log('info', 'task queued', { taskId, tool: task.tool, mode: task.mode })
+      this.#updateHealth()
+    }
+    return { ...now, queuePosition: await this.#backend.queuePosition(now) }
   }
 
   /**
@@ -168,72 +192,89 @@ export class TaskRunner {
     }
   }
 
-  /** Subscribes to a running task's events; returns the unsubscribe function (no-op when not running here). */
-  watch(taskId: string, listener: (event: TaskEvent) => void): () => void {
-    const active = this.#active.get(taskId)
-    if (active === undefined) return () => {}
-    active.watchers.add(listener)
-    return () => active.watchers.delete(listener)
+  /** The owner's task as it stands now; TASK_NOT_FOUND (naming `field`) for a missing or foreign id. */
+  async get(taskId: string, owner: string, field = 'taskId'): Promise<TaskRecord> {
+    const task = await this.#backend.get(taskId, owner)
+    if (task === undefined) throw taskNotFound(taskId, field)
+    return this.#withPosition(this.current(task))
   }
 
-  /** Cancels the owner's running task; TASK_NOT_FOUND for a missing or foreign id, TASK_ALREADY_ENDED once ended. */
+  /** A page of the owner's background tasks, newest first, as they stand now. */
+  async list(owner: string, cursor: string | undefined): Promise<TaskPage> {
+    const page = await this.#backend.list(owner, { cursor, limit: TASK_PAGE_SIZE })
+    const tasks = await Promise.all(page.tasks.map((task) => this.#withPosition(this.current(task))))
+    return { ...page, tasks }
+  }
+
+  /**
+   * The owner's task once it has ended: at once when it has, else when it ends here (its end
+   * event), or as seen by polling (a task another process runs). Rejects on `signal`.
+   */
+  async waitForEnd(taskId: string, owner: string, signal: AbortSignal): Promise<TaskRecord> {
+    for (;;) {
+      const task = await this.get(taskId, owner)
+      if (isEnded(task.status)) return task
+      signal.throwIfAborted()
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          unwatch()
+          signal.removeEventListener('abort', done)
+          resolve()
+        }
+        const timer = setTimeout(done, task.pollIntervalMs)
+        const unwatch = this.watch(taskId, (event) => {
+          if (event.type === 'end') done()
+        })
+        signal.addEventListener('abort', done, { once: true })
+      })
+    }
+  }
+
+  /** Subscribes to a task's events while it waits or runs here; returns the unsubscribe function. */
+  watch(taskId: string, listener: (event: TaskEvent) => void): () => void {
+    const watched = this.#watched.get(taskId)
+    if (watched === undefined || watched.ended) return () => {}
+    watched.listeners.add(listener)
+    return () => watched.listeners.delete(listener)
+  }
+
+  /**
+   * Cancels the owner's task (`owner` undefined: the server itself cancels, for a caller gone).
+   * TASK_NOT_FOUND for a missing or foreign id, TASK_ALREADY_ENDED once ended; both name `field`.
+   */
   async cancel(
     taskId: string,
     owner: string | undefined,
+    field = 'taskId',
     reason = 'cancelled by the caller',
   ): Promise<TaskRecord> {
-    const task = await this.#store.get(taskId, owner)
-    if (task === undefined) throw taskNotFound(taskId)
-    if (isEnded(task.status)) throw alreadyEnded(task)
-    const ended = await this.#end(task, this.#failedEnd(task, 'cancelled', reason))
-    this.#active.get(taskId)?.controller.abort(new Error(reason))
+    const task = await this.#backend.get(taskId, owner)
+    if (task === undefined) throw taskNotFound(taskId, field)
+    if (isEnded(task.status)) throw alreadyEnded(task, field)
+    const end = failedEnd(task, 'cancelled', reason, this.#clock())
+    const active = this.#active.get(taskId)
+    if (active !== undefined) await this.#flush([active])
+    const ended = await this.#backend.cancel(task, end, this.#deliveryOf(task, end))
     if (ended === undefined) {
-      const now = await this.#store.get(taskId)
-      throw alreadyEnded(now ?? task)
+      const now = await this.#backend.get(taskId)
+      throw alreadyEnded(now ?? task, field)
     }
+    this.#logger.log('info', 'task cancelled', { taskId, tool: task.tool, reason })
+    this.#announceEnd(ended)
+    active?.controller.abort(new Error(reason))
+    this.#updateHealth()
     return ended
   }
 
   /**
-   * Deals with tasks a crash left unfinished: re-runs those whose tool says `rerun` (started in the
-   * background, up to maxAttempts) and fails the others with "interrupted by a server restart".
-   * Inline tasks are always failed: the request that waited for them is gone.
+   * Shuts down: aborts every running tool and waits for them at most `graceMs`. A tool that still
+   * returns a value within the grace period keeps its result (recorded as completed); a tool that
+   * throws or outlives the grace period stays running in the store, and whichever process takes
+   * it over next recovers it, exactly as after a crash (re-run for `rerun` tools). Then the
+   * backend stops. Returns how many were left.
    */
-  async recover(): Promise<{ rerun: number; failed: number }> {
-    let rerun = 0
-    let failed = 0
-    for (const task of await this.#store.unfinished()) {
-      if (this.#active.has(task.taskId)) continue
-      const tool = this.#tools.get(task.tool)
-      if (tool?.onRestart === 'rerun' && task.kind !== 'inline' && task.attempts < this.#maxAttempts) {
-        await this.#store.restart(task.taskId, this.#clock())
-        const fresh = await this.#store.get(task.taskId)
-        if (fresh === undefined) continue
-        this.#launch(fresh, tool)
-        rerun += 1
-      } else {
-        const message =
-          tool === undefined ? `${INTERRUPTED_MESSAGE} (tool no longer exists)` : INTERRUPTED_MESSAGE
-        await this.#end(task, this.#failedEnd(task, 'failed', message))
-        failed += 1
-      }
-      this.#logger.log('info', 'recovered an interrupted task', { taskId: task.taskId, tool: task.tool })
-    }
-    return { rerun, failed }
-  }
-
-  /** True once {@link close} began: new tasks are refused and aborts come from the shutdown. */
-  get closing(): boolean {
-    return this.#closing
-  }
-
-  /**
-   * Shuts down: aborts every running tool and waits for them at most `graceMs` (default 10 s). A tool
-   * that still returns a value within the grace period keeps its result (recorded as completed); a
-   * tool that throws or outlives the grace period stays "working" in the store and the next start
-   * recovers it, exactly as after a crash (re-run for `rerun` tools). Returns how many were left.
-   */
-  async close(graceMs = 10_000): Promise<{ left: number }> {
+  async close(graceMs: number = MCP_SERVER_DEFAULTS.shutdownGraceMs): Promise<{ left: number }> {
     this.#closing = true
     for (const active of this.#active.values()) active.controller.abort(new Error('server shutting down'))
     let timer: NodeJS.Timeout | undefined
@@ -242,49 +283,64 @@ export class TaskRunner {
     })
     await Promise.race([Promise.allSettled([...this.#settled]), deadline])
     clearTimeout(timer)
-    this.#stopHeartbeat()
+    clearInterval(this.#heartbeat)
     const left = this.#active.size
     if (left > 0) this.#logger.log('warn', 'tasks still running after the shutdown grace period', { left })
+    await this.#backend.close()
     return { left }
   }
 
-  #launch(task: TaskRecord, tool: LongRunningTool, watch?: (event: TaskEvent) => void): void {
-    const active: ActiveTask = {
-      controller: new AbortController(),
-      startedAt: this.#clock(),
-      watchers: new Set(watch === undefined ? [] : [watch]),
-    }
+  /** Runs one task the backend handed this process, to its end. */
+  async #execute(task: TaskRecord, stopped: AbortSignal): Promise<void> {
+    const tool = this.#tools.get(task.tool)
+    if (tool === undefined) return this.#interrupted(task, `the tool ${task.tool} is not served here`)
+    const active: ActiveRun = { task, controller: new AbortController(), startedAt: this.#clock() }
+    const onStopped = () => active.controller.abort(stopped.reason)
+    if (stopped.aborted) onStopped()
+    stopped.addEventListener('abort', onStopped, { once: true })
     this.#active.set(task.taskId, active)
-    this.health.setBusy(true)
-    this.#startHeartbeat()
-    const settled = this.#execute(task, tool, active)
+    const watched = this.#watchersOf(task.taskId)
+    watched.queued = undefined
+    this.#updateHealth()
+    this.#logger.log('info', 'task started', {
+      taskId: task.taskId,
+      tool: task.tool,
+      run: task.runs,
+      mode: task.mode,
+    })
+    const settled = this.#runTool(task, tool, active, watched)
       .catch((error: unknown) => {
-        // A store failure (disk full, I/O error, store closed) must not crash the process: the task
-        // stays unfinished in the store and the next start recovers it.
+        // A store failure (disk full, I/O error, Redis gone) must not crash the process: the task
+        // stays running in the store and the process that takes it over recovers it.
         this.#logger.log('error', 'could not record the end of a task', {
           taskId: task.taskId,
           error: error instanceof Error ? error.message : String(error),
         })
       })
       .finally(() => {
+        stopped.removeEventListener('abort', onStopped)
         this.#active.delete(task.taskId)
         this.#settled.delete(settled)
-        if (this.#active.size === 0) {
-          this.health.setBusy(false)
-          this.#stopHeartbeat()
-        }
+        this.#watched.delete(task.taskId)
+        this.#updateHealth()
       })
     this.#settled.add(settled)
+    await settled
   }
 
-  async #execute(task: TaskRecord, tool: LongRunningTool, active: ActiveTask): Promise<void> {
+  async #runTool(
+    task: TaskRecord,
+    tool: LongRunningTool,
+    active: ActiveRun,
+    watched: Watched,
+  ): Promise<void> {
     const { signal } = active.controller
     const emit = (event: TaskEvent) => {
-      for (const watcher of active.watchers) watcher(event)
+      for (const listener of watched.listeners) listener(event)
     }
     // Progress stays in memory (one write per heartbeat tick, not one per call): a tool may report
     // progress 100,000 times, and each synchronous write would hold up the event loop.
-    const record = (patch: Omit<PendingProgress, 'updatedAt'>) => {
+    const record = (patch: Omit<TaskProgress, 'updatedAt'>) => {
       if (signal.aborted) return
       active.pending = { ...active.pending, ...patch, updatedAt: this.#clock() }
     }
@@ -296,7 +352,7 @@ export class TaskRunner {
           ...(message !== undefined && { statusMessage: message }),
         })
         // Most progress calls of a background task have no watcher: build no event for them.
-        if (active.watchers.size === 0) return
+        if (watched.listeners.size === 0) return
         emit({
           type: 'progress',
           progress: done,
@@ -306,7 +362,7 @@ export class TaskRunner {
       },
       log: (message) => {
         record({ statusMessage: message })
-        if (active.watchers.size > 0) emit({ type: 'log', message })
+        if (watched.listeners.size > 0) emit({ type: 'log', message })
       },
       signal,
       taskId: task.taskId,
@@ -315,7 +371,7 @@ export class TaskRunner {
         memoryId: task.caller?.memoryId,
         actorId: task.caller?.actorId,
       },
-      attempt: task.attempts,
+      runNumber: task.runs,
     }
     let end: TaskEnd
     let returned = false
@@ -326,102 +382,143 @@ export class TaskRunner {
       end = { status: 'completed', result: toCallToolResult(value), endedAt: this.#clock() }
       returned = true
     } catch (error) {
-      end = this.#failedEnd(task, 'failed', error instanceof Error ? error.message : String(error))
+      end = failedEnd(task, 'failed', error instanceof Error ? error.message : String(error), this.#clock())
     }
     // The last progress goes to the store even when the task is left for recovery.
-    await this.#flush([[task.taskId, active]])
-    // A cancel already recorded the end. A shutdown leaves the task for recovery unless the tool
-    // still returned its result: finished work is kept, not thrown away.
-    if (signal.aborted && !(this.#closing && returned)) return
-    await this.#end(task, end)
-  }
-
-  /** The end of a task that failed or was cancelled: `message` is its status message and its result. */
-  #failedEnd(task: TaskRecord, status: 'failed' | 'cancelled', message: string): TaskEnd {
-    const outcome = status === 'cancelled' ? 'was cancelled' : 'failed'
-    return {
-      status,
-      statusMessage: message,
-      result: {
-        content: [{ type: 'text', text: `Task ${task.taskId} ${outcome}: ${message}` }],
-        isError: true,
-      },
-      endedAt: this.#clock(),
+    await this.#flush([active])
+    // A shutdown leaves the task for recovery unless the tool still returned its result: finished
+    // work is kept, not thrown away.
+    if (this.#closing && !returned) return
+    // After a cancel the end is already recorded: this records nothing and only frees the task.
+    const ended = await this.#backend.complete(task, end, this.#deliveryOf(task, end))
+    if (ended !== undefined) {
+      this.#logger.log('info', 'task ended', { taskId: task.taskId, tool: task.tool, status: end.status })
+      this.#announceEnd(ended)
+      return
     }
+    // Ended elsewhere (a cancel sent to another process) or taken over: its watchers learn how.
+    const now = await this.#backend.get(task.taskId)
+    if (now !== undefined && isEnded(now.status)) this.#announceEnd(now)
   }
 
-  /** Records a task's end and tells its watchers, whatever the status and whoever ended it. */
-  async #end(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined> {
-    const active = this.#active.get(task.taskId)
-    if (active !== undefined) await this.#flush([[task.taskId, active]])
-    const delivery = this.#deliverResults && task.kind !== 'inline' ? memoryEntry(task, end) : undefined
-    const ended = await this.#store.finish(task.taskId, end, delivery)
-    if (ended === undefined) return undefined
-    this.#logger.log('info', 'task ended', { taskId: task.taskId, tool: task.tool, status: end.status })
-    if (delivery !== undefined) this.#onDeliveryQueued()
-    if (active !== undefined) for (const watcher of active.watchers) watcher({ type: 'end', task: ended })
-    return ended
+  /** Ends a task whose run was interrupted and that is not run again (or cannot be served). */
+  async #interrupted(task: TaskRecord, reason: string): Promise<void> {
+    const end = failedEnd(task, 'failed', reason, this.#clock())
+    const ended = await this.#backend.complete(task, end, this.#deliveryOf(task, end))
+    if (ended === undefined) return
+    this.#logger.log('info', 'task ended', { taskId: task.taskId, tool: task.tool, status: 'failed', reason })
+    this.#announceEnd(ended)
+    this.#watched.delete(task.taskId)
+  }
+
+  /** The memory event a task's end owes: background tasks of a caller that named a session. */
+  #deliveryOf(task: TaskRecord, end: TaskEnd) {
+    return this.#backend.deliversResults && task.mode !== 'inline' ? memoryEntry(task, end) : undefined
+  }
+
+  /** Tells the task's watchers it ended, once. */
+  #announceEnd(task: TaskRecord): void {
+    const watched = this.#watched.get(task.taskId)
+    if (watched === undefined || watched.ended) return
+    watched.ended = true
+    watched.queued = undefined
+    for (const listener of watched.listeners) listener({ type: 'end', task })
+    if (!this.#active.has(task.taskId)) this.#watched.delete(task.taskId)
+  }
+
+  #watchersOf(taskId: string): Watched {
+    let watched = this.#watched.get(taskId)
+    if (watched === undefined) {
+      watched = { listeners: new Set(), since: this.#clock(), queued: undefined, ended: false }
+      this.#watched.set(taskId, watched)
+    }
+    return watched
+  }
+
+  async #withPosition(task: TaskRecord): Promise<TaskRecord> {
+    if (task.stage !== 'queued' || isEnded(task.status)) return task
+    return { ...task, queuePosition: await this.#backend.queuePosition(task) }
+  }
+
+  /** Busy while a task runs here or waits in this process's queue. */
+  #updateHealth(): void {
+    this.health.setBusy(this.#active.size > 0 || this.#backend.waiting > 0)
+  }
+
+  /** One heartbeat: every task's progress of this tick in one write, and a heartbeat to watchers. */
+  #tick(): void {
+    const now = this.#clock()
+    void this.#flush(this.#active.values())
+    for (const active of this.#active.values()) {
+      const watched = this.#watched.get(active.task.taskId)
+      if (watched === undefined || watched.listeners.size === 0) continue
+      const event: TaskEvent = {
+        type: 'heartbeat',
+        elapsedMs: now - active.startedAt,
+        status: 'working',
+        message: 'still working',
+      }
+      for (const listener of watched.listeners) listener(event)
+    }
+    for (const [, watched] of this.#watched) {
+      const queued = watched.queued
+      if (queued === undefined || watched.listeners.size === 0) continue
+      void this.#backend.queuePosition(queued).then((position) => {
+        if (watched.queued === undefined) return
+        const event: TaskEvent = {
+          type: 'heartbeat',
+          elapsedMs: now - watched.since,
+          status: 'queued',
+          message: position === undefined ? 'queued' : `queued: position ${position}`,
+        }
+        for (const listener of watched.listeners) listener(event)
+      })
+    }
+    this.#updateHealth()
   }
 
   /**
-   * Writes the progress kept in memory of `tasks`: several at once in one store call (one
-   * transaction) when the store can. A failed write is logged and kept for the next tick.
+   * Writes the progress kept in memory of `runs` in one backend call. A failed write is logged
+   * and kept for the next tick.
    */
-  async #flush(tasks: Iterable<readonly [string, ActiveTask]>): Promise<void> {
-    const writes: { taskId: string; active: ActiveTask; patch: PendingProgress }[] = []
-    for (const [taskId, active] of tasks) {
+  async #flush(runs: Iterable<ActiveRun>): Promise<void> {
+    const writes: { active: ActiveRun; patch: TaskProgress }[] = []
+    for (const active of runs) {
       if (active.pending === undefined) continue
-      writes.push({ taskId, active, patch: active.pending })
+      writes.push({ active, patch: active.pending })
       active.pending = undefined
     }
-    const keep = (write: (typeof writes)[number]) => {
-      // Newer reports (made while the write was under way) win over the failed ones.
-      const newer = write.active.pending as PendingProgress | undefined
-      write.active.pending = { ...write.patch, ...newer }
-    }
     if (writes.length === 0) return
-    if (writes.length > 1 && this.#store.updateMany !== undefined) {
-      try {
-        await this.#store.updateMany(writes.map(({ taskId, patch }) => ({ taskId, patch })))
-      } catch (error) {
-        for (const write of writes) keep(write)
-        this.#logger.log('warn', 'could not record progress', { tasks: writes.length, error: String(error) })
+    try {
+      await this.#backend.saveProgress(
+        writes.map(({ active, patch }) => ({ taskId: active.task.taskId, patch })),
+      )
+    } catch (error) {
+      for (const write of writes) {
+        // Newer reports (made while the write was under way) win over the failed ones.
+        write.active.pending = { ...write.patch, ...write.active.pending }
       }
-      return
+      this.#logger.log('warn', 'could not record progress', { tasks: writes.length, error: String(error) })
     }
-    await Promise.all(
-      writes.map(async (write) => {
-        try {
-          await this.#store.update(write.taskId, write.patch)
-        } catch (error) {
-          keep(write)
-          this.#logger.log('warn', 'could not record progress', {
-            taskId: write.taskId,
-            error: String(error),
-          })
-        }
-      }),
-    )
   }
+}
 
-  #startHeartbeat(): void {
-    if (this.#heartbeat !== undefined) return
-    // One timer for all tasks: 10,000 running tasks cost one tick, not 10,000 timers.
-    this.#heartbeat = setInterval(() => {
-      const now = this.#clock()
-      // Every task's progress of this tick in one write.
-      void this.#flush(this.#active)
-      for (const active of this.#active.values()) {
-        for (const watcher of active.watchers)
-          watcher({ type: 'heartbeat', elapsedMs: now - active.startedAt })
-      }
-    }, this.#heartbeatIntervalMs)
-    this.#heartbeat.unref()
-  }
-
-  #stopHeartbeat(): void {
-    clearInterval(this.#heartbeat)
-    this.#heartbeat = undefined
+/** The end of a task that failed or was cancelled: `message` is its status message and its result. */
+function failedEnd(
+  task: TaskRecord,
+  status: 'failed' | 'cancelled',
+  message: string,
+  endedAt: number,
+): TaskEnd {
+  const outcome = status === 'cancelled' ? 'was cancelled' : 'failed'
+  return {
+    status,
+    statusMessage: message,
+    result: {
+      content: [{ type: 'text', text: `Task ${task.taskId} ${outcome}: ${message}` }],
+      isError: true,
+    },
+    endedAt,
   }
 }
 
@@ -435,61 +532,8 @@ export function toCallToolResult(value: unknown): CallToolResult {
   return { content: [{ type: 'text', text }] }
 }
 
-/** The text of the memory event: task id, tool, outcome and result, in words an agent reads. */
-export function memoryEventText(
-  task: Pick<TaskRecord, 'taskId' | 'tool'>,
-  end: Pick<TaskEnd, 'status' | 'result'>,
-  maxPayloadChars = MAX_EVENT_PAYLOAD_CHARS,
-): string {
-  const resultText = end.result.content
-    .map((block) => (block.type === 'text' ? block.text : `[${block.type}]`))
-    .join('\n')
-  const head = `Long-running task ${task.taskId} (tool ${task.tool}) ${end.status}.\nResult:\n`
-  const full = head + resultText
-  if (encodedLength(full) <= maxPayloadChars) return full
-  const marker = (shown: number) =>
-    `\n[result truncated: ${shown} of ${resultText.length} characters shown; the full result is available from get_task_results with task_id ${task.taskId}]`
-  // The escaped length grows with the cut, so search the longest cut whose encoding still fits.
-  let low = 0
-  let high = resultText.length
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2)
-    if (encodedLength(head + cut(resultText, middle) + marker(middle)) <= maxPayloadChars) low = middle
-    else high = middle - 1
-  }
-  const shown = cut(resultText, low)
-  return head + shown + marker(shown.length)
-}
-
-/** The length the service checks: the conversational text after the SessionMessage JSON encoding. */
-export function encodedLength(text: string): number {
-  return userTextEventPayload(text).conversational.content.text.length
-}
-
-/** The first `length` characters, never splitting a surrogate pair. */
-function cut(text: string, length: number): string {
-  const code = text.charCodeAt(length - 1)
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length)
-}
-
-function memoryEntry(task: TaskRecord, end: TaskEnd): OutboxEntry | undefined {
-  if (task.caller === null) return undefined
-  return {
-    taskId: task.taskId,
-    memoryId: task.caller.memoryId,
-    actorId: task.caller.actorId,
-    sessionId: task.caller.sessionId,
-    eventTimestampMs: end.endedAt,
-    text: memoryEventText(task, end),
-  }
-}
-
-function taskNotFound(taskId: string): McpServerError {
-  return new McpServerError('TASK_NOT_FOUND', `Task not found: ${taskId}`, { field: 'task_id' })
-}
-
-function alreadyEnded(task: TaskRecord): McpServerError {
+function alreadyEnded(task: TaskRecord, field: string): McpServerError {
   return new McpServerError('TASK_ALREADY_ENDED', `Cannot cancel task in terminal status: ${task.status}`, {
-    field: 'task_id',
+    field,
   })
 }

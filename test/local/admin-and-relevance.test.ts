@@ -30,6 +30,19 @@ describe('admin endpoints', () => {
     })
     assert.equal(invalid.status, 400)
     assert.match(((await invalid.json()) as { message: string }).message, /throttleRate/)
+    // A misspelt operation is refused, and the faults set before stay as they were.
+    const before = await (await fetch(`${env.service.url}/_local/faults`, { headers: admin })).json()
+    const misspelt = await fetch(`${env.service.url}/_local/faults`, {
+      method: 'PUT',
+      headers: admin,
+      body: JSON.stringify({ CreateEvnt: { errorNext: 1 }, ListEvents: { errorNext: 1 } }),
+    })
+    assert.equal(misspelt.status, 400)
+    assert.equal(misspelt.headers.get('x-amzn-errortype')?.split(':')[0], 'ValidationException')
+    assert.deepEqual(
+      await (await fetch(`${env.service.url}/_local/faults`, { headers: admin })).json(),
+      before,
+    )
   })
 
   test('admin endpoints are off without an admin token', async (t) => {

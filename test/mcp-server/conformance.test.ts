@@ -168,7 +168,7 @@ describe('official MCP conformance suite (2025-11-25)', () => {
     const stored = async (name: string) => {
       const run = ended.find((each) => each.tool === name)
       assert.ok(run !== undefined)
-      const task = await server.store.get(run.taskId)
+      const task = await server.backend.get(run.taskId)
       assert.ok(task !== undefined, `${name}'s task is stored`)
       return task
     }

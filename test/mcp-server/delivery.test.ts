@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { z } from 'zod'
-import {
-  defineLongRunningTool,
-  encodedLength,
-  ResultDelivery,
-  SqliteTaskStore,
-  textStatisticsTool,
-} from '../../src/mcp-server/index.ts'
+import { defineLongRunningTool, SqliteTaskStore, textStatisticsTool } from '../../src/mcp-server/index.ts'
+import { encodedLength } from '../../src/mcp-server/memory-event.ts'
+import { MemoryEventWriter } from '../../src/mcp-server/memory-event-writer.ts'
+import { ResultDelivery } from '../../src/mcp-server/result-delivery.ts'
 import { listAllEvents, startTask, structured, waitFor, useMcpTestBed } from '../helpers/mcp-server.ts'
 
 /** A tool whose result, pretty-printed, is full of quotes and newlines: it grows when JSON-escaped. */
@@ -98,30 +95,32 @@ describe('memory delivery of task results', () => {
   test('an event the service still refuses as invalid is replaced by a short summary, written once', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
     const delivery = new ResultDelivery({
-      outbox: store,
-      client: bed.env.data,
-      baseDelayMs: 10,
-      maxDelayMs: 50,
+      outbox: store.outbox('w'),
+      writer: new MemoryEventWriter({ client: bed.env.data, baseDelayMs: 10, maxDelayMs: 50 }),
     })
     try {
       const memory = { sessionId: 'session-fallback', memoryId: bed.memoryId, actorId: 'user-fallback' }
-      await store.create({
-        taskId: 'fallback-task',
-        owner: memory.actorId,
-        tool: 'big_result',
-        input: {},
-        kind: 'async',
-        caller: memory,
-        createdAt: 1000,
-        ttlMs: 60_000,
-        pollIntervalMs: 100,
-      })
+      await store.create(
+        {
+          taskId: 'fallback-task',
+          owner: memory.actorId,
+          tool: 'big_result',
+          input: {},
+          mode: 'async',
+          caller: memory,
+          createdAt: 1000,
+          ttlMs: 60_000,
+          pollIntervalMs: 100,
+        },
+        { stage: 'running', workerId: 'w', queueSeq: 1 },
+      )
       // A row whose text was sized by no one (an older bed.server, say): far over the service's limit.
       const text = `Long-running task fallback-task (tool big_result) completed.\nResult:\n${'x'.repeat(150_000)}`
-      await store.finish(
+      store.complete(
         'fallback-task',
         { status: 'completed', result: { content: [{ type: 'text', text: 'ok' }] }, endedAt: 2000 },
         { taskId: 'fallback-task', ...memory, eventTimestampMs: 2000, text },
+        'w',
       )
       delivery.wake()
       const state = await waitFor(async () => {
@@ -129,7 +128,8 @@ describe('memory delivery of task results', () => {
         return now?.state === 'pending' ? undefined : now
       })
       assert.equal(state?.state, 'delivered')
-      assert.match(state?.lastError ?? '', /ValidationException/, 'the first refusal is recorded')
+      assert.equal(state?.attempts, 2, 'the refused full text, then the summary')
+      assert.equal(state?.lastError, undefined, 'cleared once delivered')
       const events = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
       assert.equal(events.length, 1)
       const written = JSON.parse(events[0]?.text ?? '{}').message.content[0].text as string

@@ -65,6 +65,44 @@ describe('JWT authentication', () => {
     await client.close()
   })
 
+  test('the 401 points at protected-resource metadata naming the issuer as the authorization server (RFC 9728)', async () => {
+    const origin = new URL(server.url).origin
+    const refused = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    })
+    assert.equal(refused.status, 401)
+    const metadataUrl = `${origin}/.well-known/oauth-protected-resource/mcp`
+    assert.equal(
+      refused.headers.get('www-authenticate'),
+      `Bearer realm="longrun-mcp", resource_metadata="${metadataUrl}"`,
+    )
+    const expired = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await sign('alice', { expires: '-1m' })}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    })
+    assert.equal(expired.status, 401)
+    assert.match(expired.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+    for (const path of [
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-protected-resource',
+    ]) {
+      const metadata = await fetch(`${origin}${path}`)
+      assert.equal(metadata.status, 200)
+      assert.deepEqual(await metadata.json(), {
+        resource: `${origin}/mcp`,
+        authorization_servers: [ISSUER],
+        bearer_methods_supported: ['header'],
+      })
+    }
+  })
+
   test('a wrong issuer or audience is 401 and a subject that is not the actor is 403', async () => {
     const status = async (token: string, actorId: string) => {
       const response = await fetch(server.url, {

@@ -98,7 +98,7 @@ describe('server process killed with SIGKILL mid-task', () => {
       20_000,
       'the re-run to complete',
     )
-    assert.equal(rerun.attempts, 2, 'the training task was re-run once')
+    assert.equal(rerun.runs, 2, 'the training task was re-run once')
     const failed = await statusOf(statistics)
     assert.equal(failed.status, 'failed')
     assert.equal(failed.status_message, 'interrupted by a server restart')

@@ -17,7 +17,7 @@ import {
   waitFor,
   useMcpTestBed,
 } from '../helpers/mcp-server.ts'
-import type { SqliteTaskStore } from '../../src/mcp-server/index.ts'
+import type { SqliteTaskBackend } from '../../src/mcp-server/index.ts'
 
 /** The JSON-RPC error a rejected promise carries. */
 async function rpcError(
@@ -29,6 +29,18 @@ async function rpcError(
     return error as { code: number; message: string; data?: unknown }
   }
   assert.fail('expected a JSON-RPC error')
+}
+
+/** The error of a tool result with `isError` (a tool execution error the model reads). */
+function toolError(result: unknown): { code: string; field?: string; message: string } {
+  const answer = result as { isError?: boolean; structuredContent?: { error?: unknown } }
+  assert.equal(answer.isError, true, 'a tool execution error')
+  return answer.structuredContent?.error as { code: string; field?: string; message: string }
+}
+
+/** The SDK client prefixes a JSON-RPC error's message once ("MCP error -32602: ..."): never twice. */
+function assertPrefixedOnce(message: string): void {
+  assert.equal(message.match(/MCP error/g)?.length ?? 0, 1, message)
 }
 
 describe('long-running MCP server', () => {
@@ -114,7 +126,7 @@ describe('long-running MCP server', () => {
     assert.match(message.message.content[0].text, /test_accuracy/)
   })
 
-  test('cancel_task cancels a running task, writes a cancelled event, and cancelling again is invalid params', async () => {
+  test('cancel_task cancels a running task, writes a cancelled event, and cancelling again is a tool error', async () => {
     const memory = { sessionId: 'session-cancel', memoryId: bed.memoryId, actorId: 'user-cancel' }
     const client = await bed.connect({ memory })
     const taskId = await startTask(client, 'start_model_training', { model_name: 'c', epochs: 500 })
@@ -122,9 +134,9 @@ describe('long-running MCP server', () => {
       await client.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }),
     )
     assert.equal(cancelled.status, 'cancelled')
-    const again = await rpcError(client.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }))
-    assert.equal(again.code, ErrorCode.InvalidParams)
-    assert.match(again.message, /terminal status: cancelled/)
+    const again = toolError(await client.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }))
+    assert.equal(again.code, 'TASK_ALREADY_ENDED')
+    assert.equal(again.field, 'task_id')
     const events = await waitFor(async () => {
       const all = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
       return all.length > 0 ? all : undefined
@@ -172,6 +184,8 @@ describe('long-running MCP server', () => {
     await long.return()
     const error = await rpcError(client.experimental.tasks.cancelTask(longId))
     assert.equal(error.code, ErrorCode.InvalidParams)
+    assert.deepEqual(error.data, { code: 'TASK_ALREADY_ENDED', field: 'taskId' })
+    assertPrefixedOnce(error.message)
   })
 
   test("another actor's task answers not found exactly like a missing id", async () => {
@@ -182,38 +196,47 @@ describe('long-running MCP server', () => {
       memory: { sessionId: 's1', memoryId: bed.memoryId, actorId: 'other-actor' },
     })
     const taskId = await startTask(owner, 'start_text_statistics', { documents: 50 })
-    const foreign = await rpcError(
-      other.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+    const foreign = toolError(
+      await other.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
     )
-    const missing = await rpcError(
-      other.callTool({ name: 'check_task_status', arguments: { task_id: 'no-such-task' } }),
+    const missing = toolError(
+      await other.callTool({ name: 'check_task_status', arguments: { task_id: 'no-such-task' } }),
     )
-    assert.equal(foreign.code, ErrorCode.InvalidParams)
+    assert.equal(foreign.code, 'TASK_NOT_FOUND')
     assert.equal(foreign.message.replace(taskId, 'ID'), missing.message.replace('no-such-task', 'ID'))
     const foreignSpec = await rpcError(other.experimental.tasks.getTask(taskId))
     const missingSpec = await rpcError(other.experimental.tasks.getTask('no-such-task'))
-    assert.equal(foreignSpec.code, missingSpec.code)
-    assert.equal(foreignSpec.message, missingSpec.message)
-    await rpcError(other.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }))
+    assert.equal(foreignSpec.code, ErrorCode.InvalidParams)
+    assert.deepEqual(foreignSpec.data, { code: 'TASK_NOT_FOUND', field: 'taskId' })
+    assert.equal(foreignSpec.message.replace(taskId, 'ID'), missingSpec.message.replace('no-such-task', 'ID'))
+    assertPrefixedOnce(missingSpec.message)
+    for (const method of ['tasks/result', 'tasks/cancel'] as const) {
+      const answer = await rpcError(
+        other.request({ method, params: { taskId } }, CallToolResultSchema.passthrough()),
+      )
+      assert.deepEqual(answer.data, { code: 'TASK_NOT_FOUND', field: 'taskId' }, method)
+    }
+    toolError(await other.callTool({ name: 'cancel_task', arguments: { task_id: taskId } }))
     const otherList = structured(await other.callTool({ name: 'list_tasks', arguments: {} }))
       .tasks as unknown[]
     assert.equal(otherList.length, 0)
     assert.notEqual((await owner.experimental.tasks.getTask(taskId)).status, 'cancelled')
   })
 
-  test('invalid arguments are invalid params naming the field, and nothing starts', async () => {
+  test('invalid arguments are a tool error naming the field (a task request: invalid params), and nothing starts', async () => {
     const client = await bed.connect({
       memory: { sessionId: 's-invalid', memoryId: bed.memoryId, actorId: 'user-invalid' },
     })
-    const tooFew = await rpcError(
-      client.callTool({ name: 'start_model_training', arguments: { model_name: 'x', epochs: 0 } }),
+    // Spec 2025-11-25 (SEP-1303): input validation errors are tool execution errors.
+    const tooFew = toolError(
+      await client.callTool({ name: 'start_model_training', arguments: { model_name: 'x', epochs: 0 } }),
     )
-    assert.equal(tooFew.code, ErrorCode.InvalidParams)
-    assert.deepEqual(tooFew.data, { code: 'INVALID_ARGUMENTS', field: 'epochs' })
-    const badName = await rpcError(
-      client.callTool({ name: 'model_training', arguments: { model_name: '../etc', epochs: 1 } }),
+    assert.equal(tooFew.code, 'INVALID_ARGUMENTS')
+    assert.equal(tooFew.field, 'epochs')
+    const badName = toolError(
+      await client.callTool({ name: 'model_training', arguments: { model_name: '../etc', epochs: 1 } }),
     )
-    assert.deepEqual(badName.data, { code: 'INVALID_ARGUMENTS', field: 'model_name' })
+    assert.equal(badName.field, 'model_name')
     const specBad = await rpcError(
       client.request(
         {
@@ -227,7 +250,11 @@ describe('long-running MCP server', () => {
     assert.deepEqual(specBad.data, { code: 'INVALID_ARGUMENTS', field: 'model_name' })
     const unknown = await rpcError(client.callTool({ name: 'no_such_tool', arguments: {} }))
     assert.equal(unknown.code, ErrorCode.InvalidParams)
-    assert.match(unknown.message, /Unknown tool: no_such_tool/)
+    assert.deepEqual(unknown.data, { code: 'UNKNOWN_TOOL', field: 'name' })
+    // A huge name is not echoed back whole.
+    const huge = await rpcError(client.callTool({ name: `x${'y'.repeat(3_000_000)}`, arguments: {} }))
+    assert.deepEqual(huge.data, { code: 'UNKNOWN_TOOL', field: 'name' })
+    assert.ok(huge.message.length < 1000, `an error of ${huge.message.length} characters`)
     const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as unknown[]
     assert.equal(listed.length, 0, 'no task was recorded')
   })
@@ -264,7 +291,7 @@ describe('long-running MCP server', () => {
       const answer = await call(method, params)
       assert.equal(answer.id, 7)
       assert.equal(answer.error.code, ErrorCode.InvalidParams, `${method} ${JSON.stringify(params)}`)
-      assert.deepEqual(answer.error.data, { code: 'INVALID_ARGUMENTS', field })
+      assert.deepEqual(answer.error.data, { code: 'INVALID_PARAMS', field })
       assert.match(answer.error.message, new RegExp(`\\b${field}\\b`))
     }
     const client = await bed.connect({
@@ -291,10 +318,22 @@ describe('long-running MCP server', () => {
         },
         body,
       })
+    // RFC 6750: a bare challenge when no token came, invalid_token when one was refused; a static
+    // token has no authorization server, so no protected-resource metadata is pointed at or served.
     const missing = await post({})
     assert.equal(missing.status, 401)
-    assert.equal(missing.headers.get('www-authenticate'), 'Bearer')
-    assert.equal((await post({ authorization: 'Bearer wrong' })).status, 401)
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="longrun-mcp"')
+    assert.deepEqual(((await missing.json()) as { error: { data: unknown } }).error.data, {
+      code: 'UNAUTHENTICATED',
+    })
+    const wrong = await post({ authorization: 'Bearer wrong' })
+    assert.equal(wrong.status, 401)
+    assert.match(
+      wrong.headers.get('www-authenticate') ?? '',
+      /^Bearer realm="longrun-mcp", error="invalid_token", error_description="[^"]+"$/,
+    )
+    const metadata = await fetch(new URL('/.well-known/oauth-protected-resource/mcp', bed.server.url))
+    assert.equal(metadata.status, 404)
     assert.equal((await post({ authorization: `Bearer ${TEST_TOKEN}` })).status, 200)
     // AgentCore's own session ids (no @@@) are accepted and simply name no memory.
     assert.equal(
@@ -306,8 +345,8 @@ describe('long-running MCP server', () => {
       'mcp-session-id': 'sess@@@not a memory@@@actor',
     })
     assert.equal(malformed.status, 400)
-    const body = (await malformed.json()) as { error: { message: string } }
-    assert.match(body.error.message, /memoryId/)
+    const body = (await malformed.json()) as { error: { data: unknown } }
+    assert.deepEqual(body.error.data, { code: 'INVALID_REQUEST', field: 'Mcp-Session-Id' })
     const callBody = JSON.stringify({
       jsonrpc: '2.0',
       id: 2,
@@ -331,7 +370,7 @@ describe('long-running MCP server', () => {
     }
   })
 
-  test('oversized, malformed and wrong-method requests get 4xx without a stack trace', async () => {
+  test('oversized, malformed, empty-batch and wrong-method requests get 4xx without a stack trace', async () => {
     const headers = {
       authorization: `Bearer ${TEST_TOKEN}`,
       'content-type': 'application/json',
@@ -348,6 +387,12 @@ describe('long-running MCP server', () => {
       body: `"${'x'.repeat(5 * 1024 * 1024)}"`,
     })
     assert.equal(huge.status, 413)
+    const emptyBatch = await fetch(bed.server.url, { method: 'POST', headers, body: '[]' })
+    assert.equal(emptyBatch.status, 400)
+    assert.equal(
+      ((await emptyBatch.json()) as { error: { data: { code: string } } }).error.data.code,
+      'INVALID_REQUEST',
+    )
     const notJsonRpc = await fetch(bed.server.url, { method: 'POST', headers, body: '{"hello": 1}' })
     assert.ok(notJsonRpc.status >= 400 && notJsonRpc.status < 500)
     assert.doesNotMatch(await notJsonRpc.text(), /\n\s+at /)
@@ -359,6 +404,55 @@ describe('long-running MCP server', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     })
     assert.equal(rebinding.status, 403, 'a foreign Origin is refused on a loopback server')
+  })
+
+  test('a body over the limit gets its 413 while the client is still sending: Node fetch and the SDK client read it every time', async () => {
+    const headers = {
+      authorization: `Bearer ${TEST_TOKEN}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    }
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20)
+    // Chunked and slow: no declared length, so the limit is found while the body still arrives,
+    // the case where answering at once resets the sender.
+    const streamed = () => {
+      let sent = 0
+      return new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 2))
+          if (sent++ < 8) controller.enqueue(chunk)
+          else controller.close()
+        },
+      })
+    }
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const declared = await fetch(bed.server.url, {
+        method: 'POST',
+        headers,
+        body: ' '.repeat(6 * 1024 * 1024),
+      })
+      assert.equal(declared.status, 413)
+      assert.equal(
+        ((await declared.json()) as { error: { data: { code: string } } }).error.data.code,
+        'BODY_TOO_LARGE',
+      )
+      const chunked = await fetch(bed.server.url, {
+        method: 'POST',
+        headers,
+        body: streamed(),
+        duplex: 'half',
+      } as RequestInit)
+      assert.equal(chunked.status, 413)
+      await chunked.body?.cancel()
+    }
+    const client = await bed.connect()
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const error = await rpcError(
+        client.callTool({ name: 'text_statistics', arguments: { text: 'x'.repeat(5 * 1024 * 1024) } }),
+      )
+      // The SDK's StreamableHTTPError carries the HTTP status it read (a reset carries none).
+      assert.equal(error.code, 413)
+    }
   })
 
   test('without a composite header a task runs and its status tools work, but nothing is queued for memory', async () => {
@@ -378,7 +472,7 @@ describe('long-running MCP server', () => {
       { word: 'c', count: 2 },
       { word: 'a', count: 1 },
     ])
-    assert.equal((bed.server.store as SqliteTaskStore).deliveryOf(taskId), undefined)
+    assert.equal((bed.server.backend as SqliteTaskBackend).store.deliveryOf(taskId), undefined)
   })
 
   test('GET /ping is HealthyBusy while a task runs and its time changes only with the status', async () => {

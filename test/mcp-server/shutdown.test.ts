@@ -3,11 +3,11 @@ import { describe, test } from 'node:test'
 import { z } from 'zod'
 import {
   defineLongRunningTool,
-  INTERRUPTED_MESSAGE,
   type LongRunningTool,
   SqliteTaskStore,
   type TaskRecord,
 } from '../../src/mcp-server/index.ts'
+import { INTERRUPTED_MESSAGE } from '../../src/mcp-server/sqlite-task-backend.ts'
 import {
   connectClient,
   startTask,
@@ -42,9 +42,9 @@ function gatedTool(name: string, onRestart: 'rerun' | 'fail'): LongRunningTool {
     onRestart,
     run: async ({ label }, ctx) => {
       signals.set(label, ctx.signal)
-      if (ctx.attempt > 1) return { label, attempt: ctx.attempt }
+      if (ctx.runNumber > 1) return { label, attempt: ctx.runNumber }
       await gate(label).opened
-      return { label, attempt: ctx.attempt }
+      return { label, attempt: ctx.runNumber }
     },
   })
 }
@@ -78,7 +78,7 @@ describe('shutdown (SIGTERM / close())', () => {
       const again = await startTestServer(dir.path, { tools })
       try {
         assert.equal(
-          (await again.store.get(taskId))?.status,
+          (await again.backend.get(taskId))?.status,
           'completed',
           'not marked interrupted at restart',
         )
@@ -110,11 +110,11 @@ describe('shutdown (SIGTERM / close())', () => {
       assert.equal((await storedTask(dir.path, failId))?.status, 'working')
       const again = await startTestServer(dir.path, { tools })
       try {
-        const failed = await again.store.get(failId)
+        const failed = await again.backend.get(failId)
         assert.equal(failed?.status, 'failed')
         assert.equal(failed?.statusMessage, INTERRUPTED_MESSAGE)
         const rerun = await waitFor(async () => {
-          const task = await again.store.get(rerunId)
+          const task = await again.backend.get(rerunId)
           return task?.status === 'completed' ? task : undefined
         })
         assert.deepEqual(rerun.result?.structuredContent, { label: 'hangs-rerun', attempt: 2 })

@@ -6,39 +6,29 @@ import { z } from 'zod'
 import {
   defineLongRunningTool,
   type LongRunningMcpServer,
-  SqliteTaskStore,
-  type TaskStore,
+  type OutboxEntry,
+  SqliteTaskBackend,
+  type TaskEnd,
+  type TaskRecord,
 } from '../../src/mcp-server/index.ts'
 import { connectClient, startTestServer, tempDir } from '../helpers/mcp-server.ts'
 
 /**
- * A store that makes tasks/cancel lose its race with the task's end, every time: the first read of
- * the armed task answers "working" only after the task has ended, so the SDK's terminal-status check
+ * A backend that makes tasks/cancel lose its race with the task's end, every time: the first read
+ * of the armed task answers "working" only after the task has ended, so the terminal-status check
  * passes and our cancel finds the task already completed.
  */
-class RacingStore implements TaskStore {
-  readonly #inner: SqliteTaskStore
+class RacingBackend extends SqliteTaskBackend {
   readonly #finished = new Map<string, () => void>()
   #armed: { taskId: string; finishTask: () => void } | undefined
-
-  constructor(inner: SqliteTaskStore) {
-    this.#inner = inner
-  }
 
   /** The next read of `taskId` lets the task finish (`finishTask`) and waits for its end first. */
   arm(taskId: string, finishTask: () => void): void {
     this.#armed = { taskId, finishTask }
   }
 
-  create: TaskStore['create'] = (task) => this.#inner.create(task)
-  list: TaskStore['list'] = (owner, options) => this.#inner.list(owner, options)
-  update: TaskStore['update'] = (taskId, patch) => this.#inner.update(taskId, patch)
-  unfinished: TaskStore['unfinished'] = () => this.#inner.unfinished()
-  restart: TaskStore['restart'] = (taskId, now) => this.#inner.restart(taskId, now)
-  removeExpired: TaskStore['removeExpired'] = (now) => this.#inner.removeExpired(now)
-
-  async get(taskId: string, owner?: string): ReturnType<TaskStore['get']> {
-    const task = await this.#inner.get(taskId, owner)
+  override async get(taskId: string, owner?: string): Promise<TaskRecord | undefined> {
+    const task = await super.get(taskId, owner)
     const armed = this.#armed
     if (armed === undefined || armed.taskId !== taskId) return task
     this.#armed = undefined
@@ -48,25 +38,26 @@ class RacingStore implements TaskStore {
     return task
   }
 
-  async finish(...args: Parameters<TaskStore['finish']>): ReturnType<TaskStore['finish']> {
-    const ended = await this.#inner.finish(...args)
-    this.#finished.get(args[0])?.()
+  override async complete(
+    task: TaskRecord,
+    end: TaskEnd,
+    delivery: OutboxEntry | undefined,
+  ): Promise<TaskRecord | undefined> {
+    const ended = await super.complete(task, end, delivery)
+    this.#finished.get(task.taskId)?.()
     return ended
   }
 }
 
 describe('spec-native tasks/cancel racing the task end', () => {
   let dir: { path: string; remove(): Promise<void> }
-  let inner: SqliteTaskStore
-  let store: RacingStore
+  let store: RacingBackend
   let server: LongRunningMcpServer
   let client: Client
   const gates = new Map<string, () => void>()
 
   before(async () => {
     dir = await tempDir()
-    inner = new SqliteTaskStore({ dataDir: dir.path })
-    store = new RacingStore(inner)
     const gatedJob = defineLongRunningTool({
       name: 'gated_job',
       description: 'Finishes when the test opens its gate.',
@@ -77,13 +68,13 @@ describe('spec-native tasks/cancel racing the task end', () => {
           ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true })
         }),
     })
-    server = await startTestServer(dir.path, { store, tools: [gatedJob] })
+    store = new RacingBackend({ dataDir: dir.path, tools: [gatedJob] })
+    server = await startTestServer(dir.path, { backend: store, tools: [gatedJob] })
     client = await connectClient(server.url)
   })
   after(async () => {
     await client.close()
     await server.close()
-    inner.close()
     await dir.remove()
   })
 
@@ -100,16 +91,15 @@ describe('spec-native tasks/cancel racing the task end', () => {
       open()
     })
 
-    let failure: { code?: number; message?: string } | undefined
+    let failure: { code?: number; message?: string; data?: unknown } | undefined
     try {
       await client.experimental.tasks.cancelTask(taskId)
     } catch (error) {
-      failure = error as { code?: number; message?: string }
+      failure = error as { code?: number; message?: string; data?: unknown }
     }
     assert.ok(failure !== undefined, 'the cancel is refused')
     assert.equal(failure.code, ErrorCode.InvalidParams)
-    // The same answer as a cancel that arrives after the end (the SDK's own check).
-    assert.match(failure.message ?? '', /Cannot cancel task in terminal status: completed/)
+    assert.deepEqual(failure.data, { code: 'TASK_ALREADY_ENDED', field: 'taskId' })
 
     const task = await client.experimental.tasks.getTask(taskId)
     assert.equal(task.status, 'completed')
@@ -118,9 +108,10 @@ describe('spec-native tasks/cancel racing the task end', () => {
 
     const late = await client.experimental.tasks.cancelTask(taskId).then(
       () => undefined,
-      (error: unknown) => error as { code?: number; message?: string },
+      (error: unknown) => error as { code?: number; message?: string; data?: unknown },
     )
+    // The same answer as a cancel that arrives after the end.
     assert.equal(late?.code, ErrorCode.InvalidParams)
-    assert.equal(late?.message, failure.message)
+    assert.deepEqual(late?.data, failure.data)
   })
 })

@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict'
+import { DatabaseSync } from 'node:sqlite'
 import { describe, test } from 'node:test'
 import { z } from 'zod'
 import {
   defineLongRunningTool,
-  HealthStatus,
-  INTERRUPTED_MESSAGE,
+  type LongRunningTool,
   type NewTaskRecord,
-  SqliteTaskStore,
+  SqliteTaskBackend,
+  type TaskProgress,
   type TaskRecord,
   TaskRunner,
 } from '../../src/mcp-server/index.ts'
-import { waitFor, waitIdle } from '../helpers/mcp-server.ts'
+import { MemoryEventWriter } from '../../src/mcp-server/memory-event-writer.ts'
+import { INTERRUPTED_MESSAGE } from '../../src/mcp-server/sqlite-task-backend.ts'
+import { HealthStatus } from '../../src/shared/health-status.ts'
+import { tempDir, waitFor, waitIdle } from '../helpers/mcp-server.ts'
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 
 const rerunTool = defineLongRunningTool({
   name: 'sum_to',
@@ -21,7 +26,7 @@ const rerunTool = defineLongRunningTool({
     let total = 0
     for (let i = 1; i <= n; i += 1) total += i
     ctx.progress(n, n)
-    return { total, attempt: ctx.attempt }
+    return { total, attempt: ctx.runNumber }
   },
 })
 const failTool = defineLongRunningTool({
@@ -31,54 +36,105 @@ const failTool = defineLongRunningTool({
   run: rerunTool.run,
 })
 
-const interrupted = (taskId: string, tool: string, kind: NewTaskRecord['kind']): NewTaskRecord => ({
+const interrupted = (taskId: string, tool: string, mode: NewTaskRecord['mode']): NewTaskRecord => ({
   taskId,
   owner: 'actor',
   tool,
   input: { n: 10 },
-  kind,
+  mode,
   caller: { sessionId: 's', memoryId: 'mem-AbCdEf1234', actorId: 'actor' },
   createdAt: 1,
   ttlMs: 60_000,
   pollIntervalMs: 100,
 })
 
+/** A runner on a SQLite backend in memory (or in `dataDir`), started. */
+async function startRunner(
+  tools: readonly LongRunningTool[],
+  options: {
+    dataDir?: string
+    heartbeatIntervalMs?: number
+    clock?: () => number
+    backend?: SqliteTaskBackend
+  } = {},
+) {
+  const backend = options.backend ?? new SqliteTaskBackend({ dataDir: options.dataDir ?? ':memory:', tools })
+  const runner = new TaskRunner({
+    backend,
+    tools,
+    ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+    ...(options.clock !== undefined && { clock: options.clock }),
+  })
+  return { backend, runner, recovered: await runner.begin() }
+}
+
+/** A writer that is never asked to write here (the outbox rows are only counted). */
+const idleWriter = () =>
+  new MemoryEventWriter({
+    client: new BedrockAgentCoreClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    }),
+    baseDelayMs: 3_600_000,
+  })
+
 describe('task runner recovery', () => {
   test('re-runs rerun tools, fails the others, and queues one memory event for each end', async () => {
-    const store = new SqliteTaskStore({ dataDir: ':memory:' })
-    // What a crash leaves behind: tasks still "working".
-    await store.create(interrupted('rerun-me', 'sum_to', 'async'))
-    await store.create(interrupted('fail-me', 'sum_once', 'spec'))
-    await store.create(interrupted('inline-call', 'sum_to', 'inline'))
-    await store.create(interrupted('gone-tool', 'removed_tool', 'async'))
-    await store.create(interrupted('crash-loop', 'sum_to', 'async'))
-    for (let i = 0; i < 2; i += 1) await store.restart('crash-loop', 2)
-    const runner = new TaskRunner({ store, tools: [rerunTool, failTool], maxAttempts: 3 })
-    assert.deepEqual(await runner.recover(), { rerun: 1, failed: 4 })
-    const rerun = await waitForEnd(store, 'rerun-me')
-    assert.equal(rerun.status, 'completed')
-    assert.deepEqual(rerun.result?.structuredContent, { total: 55, attempt: 2 })
-    for (const taskId of ['fail-me', 'inline-call', 'crash-loop']) {
-      const task = await store.get(taskId)
-      assert.equal(task?.status, 'failed', taskId)
-      assert.equal(task?.statusMessage, INTERRUPTED_MESSAGE, taskId)
+    const dir = await tempDir()
+    try {
+      // What a crash leaves behind: tasks running for a process that is gone.
+      const seed = new SqliteTaskBackend({ dataDir: dir.path, tools: [] })
+      for (const [taskId, tool, mode] of [
+        ['rerun-me', 'sum_to', 'async'],
+        ['fail-me', 'sum_once', 'spec'],
+        ['inline-call', 'sum_to', 'inline'],
+        ['gone-tool', 'removed_tool', 'async'],
+        ['crash-loop', 'sum_to', 'async'],
+      ] as const) {
+        await seed.store.create(interrupted(taskId, tool, mode), {
+          stage: 'running',
+          workerId: 'gone',
+          queueSeq: 1,
+        })
+      }
+      seed.store.close()
+      const db = new DatabaseSync(`${dir.path}/mcp-tasks.sqlite`)
+      db.exec("UPDATE tasks SET runs = 3 WHERE task_id = 'crash-loop'")
+      db.close()
+      const backend = new SqliteTaskBackend({
+        dataDir: dir.path,
+        tools: [rerunTool, failTool],
+        maxAttempts: 3,
+        writer: idleWriter(),
+      })
+      const { runner, recovered } = await startRunner([rerunTool, failTool], { backend })
+      assert.deepEqual(recovered, { rerun: 1, failed: 4 })
+      const rerun = await waitForEnd(backend, 'rerun-me')
+      assert.equal(rerun.status, 'completed')
+      assert.deepEqual(rerun.result?.structuredContent, { total: 55, attempt: 2 })
+      for (const taskId of ['fail-me', 'inline-call', 'crash-loop']) {
+        const task = await backend.get(taskId)
+        assert.equal(task?.status, 'failed', taskId)
+        assert.equal(task?.statusMessage, INTERRUPTED_MESSAGE, taskId)
+      }
+      assert.match((await backend.get('gone-tool'))?.statusMessage ?? '', /tool no longer exists/)
+      assert.deepEqual(
+        backend.store
+          .due(backend.workerId, Date.now(), 10)
+          .map((row) => row.taskId)
+          .sort(),
+        ['crash-loop', 'fail-me', 'gone-tool', 'rerun-me'],
+        'inline calls answer in the response, not in memory',
+      )
+      assert.deepEqual(backend.store.orphans(Date.now()), [])
+      await runner.close()
+    } finally {
+      await dir.remove()
     }
-    assert.match((await store.get('gone-tool'))?.statusMessage ?? '', /tool no longer exists/)
-    assert.deepEqual(
-      store
-        .due(Date.now(), 10)
-        .map((row) => row.taskId)
-        .sort(),
-      ['crash-loop', 'fail-me', 'gone-tool', 'rerun-me'],
-      'inline calls answer in the response, not in memory',
-    )
-    assert.deepEqual(await store.unfinished(), [])
-    await runner.close()
-    store.close()
   })
 
   test('HealthyBusy only while a task runs, with the time moving only on a change', async () => {
-    const store = new SqliteTaskStore({ dataDir: ':memory:' })
     let now = 1_000_000
     let release = () => {}
     const gate = new Promise<void>((resolve) => {
@@ -93,20 +149,19 @@ describe('task runner recovery', () => {
         return 'done'
       },
     })
-    const runner = new TaskRunner({ store, tools: [held], clock: () => now })
+    const { backend, runner } = await startRunner([held], { clock: () => now })
     assert.deepEqual(runner.health.report(), { status: 'Healthy', time_of_last_update: 1000 })
     now = 2_000_000
-    const task = await runner.start({ tool: held, input: {}, owner: 'a', caller: null, kind: 'async' })
+    const task = await runner.start({ tool: held, input: {}, owner: 'a', caller: null, mode: 'async' })
     assert.deepEqual(runner.health.report(), { status: 'HealthyBusy', time_of_last_update: 2000 })
     now = 3_000_000
     assert.deepEqual(runner.health.report(), { status: 'HealthyBusy', time_of_last_update: 2000 })
     release()
-    await waitForEnd(store, task.taskId)
+    await waitForEnd(backend, task.taskId)
     // The runner is idle once its bookkeeping after the end ran (the store shows the end before that).
     await waitIdle(runner)
     assert.deepEqual(runner.health.report(), { status: 'Healthy', time_of_last_update: 3000 })
     await runner.close()
-    store.close()
   })
 
   test('status changes within one second still move time_of_last_update, and owed deliveries count as busy', () => {
@@ -132,10 +187,10 @@ describe('task runner recovery', () => {
 })
 
 /** The task once the store shows it ended. */
-function waitForEnd(store: SqliteTaskStore, taskId: string): Promise<TaskRecord> {
+function waitForEnd(backend: SqliteTaskBackend, taskId: string): Promise<TaskRecord> {
   return waitFor(
     async () => {
-      const task = await store.get(taskId)
+      const task = await backend.get(taskId)
       return task !== undefined && task.status !== 'working' ? task : undefined
     },
     10_000,
@@ -171,7 +226,7 @@ function gatedTool(reports: number) {
 function startGated(
   runner: TaskRunner,
   gated: ReturnType<typeof gatedTool>,
-  kind: NewTaskRecord['kind'],
+  mode: NewTaskRecord['mode'],
   watch?: Parameters<TaskRunner['start']>[0]['watch'],
 ) {
   return runner.start({
@@ -179,26 +234,27 @@ function startGated(
     input: {},
     owner: 'a',
     caller: null,
-    kind,
+    mode,
     ...(watch && { watch }),
   })
 }
 
 /** Counts the progress writes that reach the store. */
-class CountingStore extends SqliteTaskStore {
+class CountingBackend extends SqliteTaskBackend {
   updates = 0
-  override async update(...args: Parameters<SqliteTaskStore['update']>): Promise<void> {
+  override async saveProgress(
+    updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[],
+  ): Promise<void> {
     this.updates += 1
-    return super.update(...args)
+    return super.saveProgress(updates)
   }
 }
 
 describe('task runner events and progress', () => {
   for (const outcome of ['return', 'throw', 'cancel'] as const) {
     test(`a watcher attached at the start hears exactly one end when the task ends by ${outcome}`, async () => {
-      const store = new SqliteTaskStore({ dataDir: ':memory:' })
-      const runner = new TaskRunner({ store, tools: [] })
       const gated = gatedTool(1)
+      const { backend, runner } = await startRunner([gated.tool])
       const ends: string[] = []
       try {
         const task = await startGated(runner, gated, 'inline', (event) => {
@@ -211,19 +267,18 @@ describe('task runner events and progress', () => {
         await waitIdle(runner)
         const expected = { return: 'completed', throw: 'failed', cancel: 'cancelled' }[outcome]
         assert.deepEqual(ends, [expected])
-        assert.equal((await store.get(task.taskId))?.status, expected)
+        assert.equal((await backend.get(task.taskId))?.status, expected)
       } finally {
         await runner.close()
-        store.close()
       }
     })
   }
 
   test('progress stays in memory while the task runs, is readable at once, and is written on the heartbeat and at the end', async () => {
-    const store = new CountingStore({ dataDir: ':memory:' })
-    // A heartbeat far away: nothing but the end writes progress in the first half of the test.
-    const runner = new TaskRunner({ store, tools: [], heartbeatIntervalMs: 3_600_000 })
     const gated = gatedTool(10_000)
+    const store = new CountingBackend({ dataDir: ':memory:', tools: [gated.tool] })
+    // A heartbeat far away: nothing but the end writes progress in the first half of the test.
+    const { runner } = await startRunner([gated.tool], { backend: store, heartbeatIntervalMs: 3_600_000 })
     try {
       const task = await startGated(runner, gated, 'async')
       await gated.running
@@ -243,14 +298,13 @@ describe('task runner events and progress', () => {
       assert.equal(store.updates, 1)
     } finally {
       await runner.close()
-      store.close()
     }
   })
 
   test('the heartbeat tick writes the latest progress of a running task', async () => {
-    const store = new CountingStore({ dataDir: ':memory:' })
-    const runner = new TaskRunner({ store, tools: [], heartbeatIntervalMs: 20 })
     const gated = gatedTool(500)
+    const store = new CountingBackend({ dataDir: ':memory:', tools: [gated.tool] })
+    const { runner } = await startRunner([gated.tool], { backend: store, heartbeatIntervalMs: 20 })
     try {
       const task = await startGated(runner, gated, 'async')
       await gated.running
@@ -270,7 +324,6 @@ describe('task runner events and progress', () => {
       assert.equal(store.updates, 1, 'nothing new to write at the end')
     } finally {
       await runner.close()
-      store.close()
     }
   })
 })

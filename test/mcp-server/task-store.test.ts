@@ -7,12 +7,14 @@ const newTask = (taskId: string, createdAt: number, owner = 'actor-a'): NewTaskR
   owner,
   tool: 'model_training',
   input: { model_name: 'm', epochs: 1 },
-  kind: 'async',
+  mode: 'async',
   caller: { sessionId: 's', memoryId: 'mem-AbCdEf1234', actorId: owner },
   createdAt,
   ttlMs: 1000,
   pollIntervalMs: 500,
 })
+/** Recorded running for worker `w`, the process that completes them here. */
+const RUNNING = { stage: 'running', workerId: 'w', queueSeq: 1 } as const
 const completed = (endedAt: number) => ({
   status: 'completed' as const,
   result: { content: [{ type: 'text' as const, text: 'ok' }] },
@@ -22,7 +24,7 @@ const completed = (endedAt: number) => ({
 describe('SQLite task store', () => {
   test('ends a task once and queues its memory event in the same transaction', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
-    await store.create(newTask('t1', 1000))
+    await store.create(newTask('t1', 1000), RUNNING)
     const entry = {
       taskId: 't1',
       memoryId: 'mem-AbCdEf1234',
@@ -31,42 +33,44 @@ describe('SQLite task store', () => {
       eventTimestampMs: 2000,
       text: 'x',
     }
-    const ended = await store.finish('t1', completed(2000), entry)
+    const ended = store.complete('t1', completed(2000), entry, 'w')
     assert.equal(ended?.status, 'completed')
     assert.equal(
-      await store.finish('t1', { ...completed(3000), status: 'failed' }, entry),
+      store.complete('t1', { ...completed(3000), status: 'failed' }, entry, 'w'),
       undefined,
       'an ended task stays ended',
     )
     assert.deepEqual(
-      store.due(2000, 10).map((row) => row.taskId),
+      store.due('w', 2000, 10).map((row) => row.taskId),
       ['t1'],
     )
     store.retryLater('t1', 5000, 'ThrottlingException')
-    assert.equal(store.due(4999, 10).length, 0)
-    assert.equal(store.nextDueAt(), 5000)
+    assert.equal(store.due('w', 4999, 10).length, 0)
+    assert.equal(store.nextDueAt('w'), 5000)
     store.acknowledge('t1', 5000)
-    assert.equal(store.nextDueAt(), undefined)
-    assert.deepEqual(store.deliveryOf('t1'), {
-      state: 'delivered',
-      attempts: 2,
-      lastError: 'ThrottlingException',
-    })
+    assert.equal(store.nextDueAt('w'), undefined)
+    // Once delivered, the last error is cleared: it no longer tells why anything is pending.
+    assert.deepEqual(store.deliveryOf('t1'), { state: 'delivered', attempts: 2, lastError: undefined })
     store.close()
   })
 
   test('reads each task with its delivery state in the same query, in get and list alike', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
-    await store.create(newTask('owed', 1000))
-    await store.create(newTask('running', 1001))
-    await store.finish('owed', completed(2000), {
-      taskId: 'owed',
-      memoryId: 'mem-AbCdEf1234',
-      actorId: 'actor-a',
-      sessionId: 's',
-      eventTimestampMs: 2000,
-      text: 'x',
-    })
+    await store.create(newTask('owed', 1000), RUNNING)
+    await store.create(newTask('running', 1001), RUNNING)
+    store.complete(
+      'owed',
+      completed(2000),
+      {
+        taskId: 'owed',
+        memoryId: 'mem-AbCdEf1234',
+        actorId: 'actor-a',
+        sessionId: 's',
+        eventTimestampMs: 2000,
+        text: 'x',
+      },
+      'w',
+    )
     store.retryLater('owed', 5000, 'ThrottlingException')
     const expected = { state: 'pending', attempts: 1, lastError: 'ThrottlingException' }
     assert.deepEqual(store.deliveryOf('owed'), expected)
@@ -91,8 +95,8 @@ describe('SQLite task store', () => {
 
   test('keeps owners apart and pages with an opaque cursor', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
-    for (let i = 0; i < 5; i += 1) await store.create(newTask(`a${i}`, 1000 + i))
-    await store.create(newTask('b0', 1000, 'actor-b'))
+    for (let i = 0; i < 5; i += 1) await store.create(newTask(`a${i}`, 1000 + i), RUNNING)
+    await store.create(newTask('b0', 1000, 'actor-b'), RUNNING)
     assert.equal(await store.get('b0', 'actor-a'), undefined)
     assert.equal((await store.get('b0', 'actor-b'))?.taskId, 'b0')
     const first = await store.list('actor-a', { limit: 2 })
@@ -107,25 +111,25 @@ describe('SQLite task store', () => {
       ['a2', 'a1', 'a0'],
     )
     assert.equal(third.nextCursor, undefined)
-    await assert.rejects(store.list('actor-a', { limit: 2, cursor: 'garbage' }), (error: unknown) => {
-      return error instanceof McpServerError && error.code === 'INVALID_CURSOR'
-    })
+    assert.throws(
+      () => store.list('actor-a', { limit: 2, cursor: 'garbage' }),
+      (error: unknown) => {
+        return error instanceof McpServerError && error.code === 'INVALID_CURSOR'
+      },
+    )
     store.close()
   })
 
   test('removes ended tasks after their time-to-live, never running ones', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
-    await store.create(newTask('ended', 0))
-    await store.create(newTask('running', 0))
-    await store.finish('ended', completed(100))
-    assert.equal(await store.removeExpired(1099), 0)
-    assert.equal(await store.removeExpired(1100), 1)
+    await store.create(newTask('ended', 0), RUNNING)
+    await store.create(newTask('running', 0), RUNNING)
+    store.complete('ended', completed(100), undefined, 'w')
+    assert.equal(store.removeExpired(1099), 0)
+    assert.equal(store.removeExpired(1100), 1)
     assert.equal(await store.get('ended'), undefined)
     assert.equal((await store.get('running'))?.status, 'working')
-    assert.deepEqual(
-      (await store.unfinished()).map((task) => task.taskId),
-      ['running'],
-    )
+    assert.equal((await store.get('running'))?.stage, 'running')
     store.close()
   })
 
@@ -139,10 +143,10 @@ describe('SQLite task store', () => {
       eventTimestampMs: 2000,
       text: 'x',
     })
-    for (const taskId of ['delivered', 'failed', 'young']) await store.create(newTask(taskId, 1000))
-    await store.finish('delivered', completed(2000), entry('delivered'))
-    await store.finish('failed', completed(2000), entry('failed'))
-    await store.finish('young', completed(5000), entry('young'))
+    for (const taskId of ['delivered', 'failed', 'young']) await store.create(newTask(taskId, 1000), RUNNING)
+    store.complete('delivered', completed(2000), entry('delivered'), 'w')
+    store.complete('failed', completed(2000), entry('failed'), 'w')
+    store.complete('young', completed(5000), entry('young'), 'w')
     store.acknowledge('delivered', 2100)
     store.giveUp('failed', 'ResourceNotFoundException: memory not found')
     assert.deepEqual(store.deliveryOf('failed'), {
@@ -151,7 +155,7 @@ describe('SQLite task store', () => {
       lastError: 'ResourceNotFoundException: memory not found',
     })
     // ttlMs is 1000: the first two expire at 3000, the young one at 6000.
-    assert.equal(await store.removeExpired(3000), 2)
+    assert.equal(store.removeExpired(3000), 2)
     assert.equal(store.deliveryOf('delivered'), undefined)
     assert.equal(store.deliveryOf('failed'), undefined)
     assert.equal(store.deliveryOf('young')?.state, 'pending', 'a live task keeps its outbox row')

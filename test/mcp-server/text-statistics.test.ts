@@ -9,7 +9,7 @@ function context(onProgress: (done: number, total: number | undefined) => void):
     signal: new AbortController().signal,
     taskId: 'task',
     caller: { sessionId: undefined, memoryId: undefined, actorId: undefined },
-    attempt: 1,
+    runNumber: 1,
   }
 }
 

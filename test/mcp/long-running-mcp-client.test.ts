@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { after, describe, test } from 'node:test'
 import { Agent, type MessageData } from '@strands-agents/sdk'
 import {
@@ -9,7 +11,7 @@ import {
   type ToolProgress,
 } from '../../src/mcp/index.ts'
 import { AgentCoreMemorySessionManager, validateConverseHistory } from '../../src/memory/index.ts'
-import { listAllEvents, structured, TEST_TOKEN, useMcpTestBed, waitFor } from '../helpers/mcp-server.ts'
+import { listAllEvents, TEST_TOKEN, useMcpTestBed, waitFor } from '../helpers/mcp-server.ts'
 import { ScriptedModel, type ScriptStep, textsOf } from '../helpers/scripted-model.ts'
 
 /** The tool results in an agent's history: status and the texts of their content. */
@@ -90,12 +92,17 @@ describe('LongRunningMcpClient: a Strands agent calling the long-running MCP ser
     const [result] = toolResults(agent.messages)
     assert.equal(result?.status, 'error')
     assert.match(result?.text ?? '', /ran longer than maxCallMs \(700 ms\)/)
-    const watcher = await bed.connect({ memory })
+    // An inline call is no background task (list_tasks does not show it): read its row itself.
     const task = await waitFor(async () => {
-      const listed = structured(await watcher.callTool({ name: 'list_tasks', arguments: {} })).tasks as {
-        status: string
-      }[]
-      return listed.length === 1 && listed[0]?.status !== 'working' ? listed[0] : undefined
+      const db = new DatabaseSync(join(bed.dataDir, 'mcp-tasks.sqlite'), { readOnly: true })
+      try {
+        const rows = db
+          .prepare("SELECT status FROM tasks WHERE owner = ? AND mode = 'inline'")
+          .all(memory.actorId) as { status: string }[]
+        return rows.length === 1 && rows[0]?.status !== 'working' ? rows[0] : undefined
+      } finally {
+        db.close()
+      }
     })
     assert.equal(task.status, 'cancelled')
   })

@@ -172,7 +172,7 @@ describe('callers: each actor sees only its own conversation and tasks', () => {
         assert.equal(response.status, 200)
         const taskId = body.tasks[0]?.task_id
         assert.ok(taskId, body.response)
-        const stored = await mcp.store.get(taskId, 'erin')
+        const stored = await mcp.backend.get(taskId, 'erin')
         assert.equal(stored?.caller?.actorId, 'erin', "the task is owned by the token's subject")
       } finally {
         await mcp.close()

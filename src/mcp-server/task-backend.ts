@@ -1,0 +1,77 @@
+/**
+ * The one interface a task backend implements: where tasks are recorded, where they wait for a
+ * slot, which process runs them, how a cancel reaches that process and how results reach memory.
+ * `sqlite` (SqliteTaskBackend: one data directory, processes beside each other on it) and `redis`
+ * (RedisTaskBackend: BullMQ, replicas and workers on any machine) implement it; the runner, the
+ * tools, the task tools and spec-native tasks work the same on both.
+ */
+import type {
+  TaskEnd,
+  TaskPage,
+  TaskProgress,
+  TaskRecord,
+  NewTaskRecord,
+  OutboxEntry,
+} from './task-record.ts'
+
+/** Runs the tasks a backend hands to this process. */
+export interface TaskExecutor {
+  /**
+   * Runs `task` (already marked running, its `runs` counted) to its end. `signal` aborts when the
+   * backend learns the task was cancelled from elsewhere or this process lost it; the executor
+   * records the end through {@link TaskBackend.complete}.
+   */
+  run(task: TaskRecord, signal: AbortSignal): Promise<void>
+  /**
+   * Ends a task whose earlier run was interrupted (its process died) and that is not run again:
+   * the backend calls this instead of `run`, so the end and its memory event are recorded alike.
+   */
+  interrupted(task: TaskRecord, reason: string): Promise<void>
+}
+
+/** What a backend reports of the tasks it found interrupted when it started taking work. */
+export interface Recovery {
+  readonly rerun: number
+  readonly failed: number
+}
+
+/** A task backend. */
+export interface TaskBackend {
+  /** Whether ended tasks' results are written into their caller's memory. */
+  readonly deliversResults: boolean
+  /** Tasks waiting in this process's queue (the server reports HealthyBusy while any do). */
+  readonly waiting: number
+  /**
+   * Records a new task, queued for a slot (an inline call is queued in this process, which holds
+   * its request). Refuses with QUEUE_FULL beyond the queue bound, and stores nothing then.
+   */
+  submit(task: NewTaskRecord): Promise<TaskRecord>
+  /** The task when `owner` owns it (or `owner` is undefined: the server itself asks). */
+  get(taskId: string, owner?: string): Promise<TaskRecord | undefined>
+  /** The owner's background tasks (not inline calls), newest first. */
+  list(owner: string, options: { cursor?: string | undefined; limit: number }): Promise<TaskPage>
+  /** Records the progress of running tasks (one write for many: the runner's heartbeat batches them). */
+  saveProgress(updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[]): Promise<void>
+  /**
+   * The end of a run, recorded by the process that ran it, with its memory event; undefined when
+   * the task had already ended (a cancel won) or another process took it over meanwhile.
+   */
+  complete(task: TaskRecord, end: TaskEnd, delivery: OutboxEntry | undefined): Promise<TaskRecord | undefined>
+  /**
+   * Ends a task from outside its run (a cancel): queued, it never runs; running elsewhere, that
+   * process is told to stop it. Undefined when it had already ended.
+   */
+  cancel(task: TaskRecord, end: TaskEnd, delivery: OutboxEntry | undefined): Promise<TaskRecord | undefined>
+  /** Tasks that start before a queued `task` (1 when it is next); undefined once it runs. */
+  queuePosition(task: TaskRecord): Promise<number | undefined>
+  /**
+   * Starts taking work: recovers what stopped processes left (re-run or failed, as each tool
+   * declares), then hands `executor` the tasks this process should run, within its concurrency.
+   */
+  start(executor: TaskExecutor): Promise<Recovery>
+  /**
+   * Stops taking work. Tasks still queued stay queued for this process's next start or another
+   * process; tasks still running are left for recovery.
+   */
+  close(): Promise<void>
+}
