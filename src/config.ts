@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { z } from 'zod'
 import { DEFAULT_CONVERSATION_WINDOW } from './agent/agent-defaults.ts'
+import { MCP_SERVER_DEFAULTS } from './mcp-server/server-defaults.ts'
 import { RUNTIME_DEFAULTS } from './runtime/runtime-defaults.ts'
 
 /**
@@ -48,10 +49,10 @@ const EnvSchema = z.object({
   AGENTCORE_LOCAL_RUNTIMES: z.string().optional(),
   MEMORY_ID: optionalText,
   PORT: port(RUNTIME_DEFAULTS.port),
-  MCP_PORT: port(8000),
+  MCP_PORT: port(MCP_SERVER_DEFAULTS.port),
   MCP_SERVER_URL: optionalUrl,
   MCP_BEARER_TOKEN: optionalText,
-  LONGRUN_DATA_DIR: z.string().min(1).default('.longrun'),
+  LONGRUN_DATA_DIR: z.string().min(1).default(MCP_SERVER_DEFAULTS.dataDir),
   // The long-running MCP server (src/mcp-server/main.ts); its defaults for an unset MCP_HOST differ
   // (0.0.0.0 there, loopback for `longrun dev`), so the default is applied where it is used.
   MCP_HOST: optionalText,
@@ -65,12 +66,24 @@ const EnvSchema = z.object({
     .preprocess(blankAsUnset, z.enum(['true', 'false']).default('true'))
     .transform((value) => value === 'true'),
   MCP_JWT_SUBJECT_CLAIM: optionalText,
-  MCP_HEARTBEAT_INTERVAL_MS: count(10_000, MAX_TIMER_MS),
-  MCP_SHUTDOWN_GRACE_MS: count(10_000, MAX_TIMER_MS),
-  MCP_TASK_TTL_SECONDS: count(7 * 24 * 3600, Math.floor(Number.MAX_SAFE_INTEGER / 1000)),
-  MCP_MAX_BODY_BYTES: count(4 * 1024 * 1024),
-  MCP_DELIVERY_BASE_DELAY_MS: count(200, MAX_TIMER_MS),
-  MCP_DELIVERY_MAX_DELAY_MS: count(60_000, MAX_TIMER_MS),
+  MCP_HEARTBEAT_INTERVAL_MS: count(MCP_SERVER_DEFAULTS.heartbeatIntervalMs, MAX_TIMER_MS),
+  MCP_SHUTDOWN_GRACE_MS: count(MCP_SERVER_DEFAULTS.shutdownGraceMs, MAX_TIMER_MS),
+  MCP_TASK_TTL_SECONDS: count(
+    MCP_SERVER_DEFAULTS.taskTtlMs / 1000,
+    Math.floor(Number.MAX_SAFE_INTEGER / 1000),
+  ),
+  MCP_MAX_BODY_BYTES: count(MCP_SERVER_DEFAULTS.maxBodyBytes),
+  MCP_DELIVERY_BASE_DELAY_MS: count(MCP_SERVER_DEFAULTS.deliveryBaseDelayMs, MAX_TIMER_MS),
+  MCP_DELIVERY_MAX_DELAY_MS: count(MCP_SERVER_DEFAULTS.deliveryMaxDelayMs, MAX_TIMER_MS),
+  /** Tasks running at once per process for tools that declare no limit of their own. */
+  MCP_TASK_CONCURRENCY: positive(MCP_SERVER_DEFAULTS.taskConcurrency, 100_000),
+  /** Tasks waiting at once per process; a start beyond it is refused (QUEUE_FULL), nothing stored. */
+  MCP_TASK_QUEUE_LIMIT: positive(MCP_SERVER_DEFAULTS.queueLimit),
+  /** A running task's lease: another process takes it over only once it runs out. */
+  MCP_TASK_LEASE_MS: z.preprocess(
+    blankAsUnset,
+    z.coerce.number().int().min(1000).max(MAX_TIMER_MS).default(MCP_SERVER_DEFAULTS.leaseMs),
+  ),
   /** Unset: none for the MCP server alone, paced in `longrun dev` (see its --help). */
   MCP_TRAINING_EPOCH_DELAY_MS: z.preprocess(
     blankAsUnset,

@@ -104,6 +104,8 @@ export class InMemoryBaselineBackend implements TaskBackend {
     return { rerun: 0, failed: 0 }
   }
 
+  pause(): void {}
+
   /** Stops the SDK store's TTL timers. */
   async close(): Promise<void> {
     this.#memory.cleanup()

@@ -1,8 +1,8 @@
 /**
  * How many tasks run at once in this process, and which waits next: tools that declare no limit
  * share one pool of `concurrency` slots; a tool that declares its own limit (one that mostly waits
- * on something else) has a pool of its own. Waiting tasks are taken round-robin across owners, in
- * order within each owner, so one actor's burst cannot starve the others.
+ * on something else) has a pool of its own. Waiting tasks are taken fairly across owners, in order
+ * within each owner, so one actor's burst cannot starve the others.
  */
 
 /** A task as the scheduler holds it: no input, no result, only what ordering needs. */
@@ -34,13 +34,23 @@ export interface LocalSchedulerConfig {
   readonly run: (task: ScheduledTask) => Promise<void>
 }
 
-/** Round-robin across owners, first in first out within one owner. */
+/**
+ * Fair across owners, first in first out within one owner. A waiting task's rank is its owner's
+ * running tasks plus its place in the owner's queue; the lowest rank starts first (on a tie, the
+ * owner waiting longest). So an actor with one task asked waits behind no backlog of another's,
+ * and a burst is interleaved with everyone else's work. Starting a task leaves every rank as it
+ * was (the owner runs one more and waits one fewer), so a position is a count, not a simulation.
+ */
 class FairQueue {
-  /** Owners with waiting tasks, in serving order; `#next` is the one served next. */
+  /** Owners with waiting tasks, in the order they began waiting (the tie-break). */
   readonly #owners: string[] = []
   readonly #byOwner = new Map<string, ScheduledTask[]>()
-  #next = 0
+  readonly #runningOf: (owner: string) => number
   #size = 0
+
+  constructor(runningOf: (owner: string) => number) {
+    this.#runningOf = runningOf
+  }
 
   get size(): number {
     return this.#size
@@ -51,68 +61,67 @@ class FairQueue {
     if (list === undefined) {
       list = []
       this.#byOwner.set(task.owner, list)
-      // A newcomer is served after the owners already waiting in this round.
-      this.#owners.splice(this.#next, 0, task.owner)
-      this.#next += 1
-      if (this.#next >= this.#owners.length) this.#next = 0
+      this.#owners.push(task.owner)
     }
     list.push(task)
     this.#size += 1
   }
 
   shift(): ScheduledTask | undefined {
-    if (this.#size === 0) return undefined
-    const owner = this.#owners[this.#next] as string
-    const list = this.#byOwner.get(owner) as ScheduledTask[]
-    const task = list.shift() as ScheduledTask
-    this.#size -= 1
-    if (list.length === 0) {
-      this.#byOwner.delete(owner)
-      this.#owners.splice(this.#next, 1)
-    } else this.#next += 1
-    if (this.#next >= this.#owners.length) this.#next = 0
-    return task
+    let best: string | undefined
+    let bestRunning = Number.POSITIVE_INFINITY
+    for (const owner of this.#owners) {
+      const running = this.#runningOf(owner)
+      if (running < bestRunning) {
+        best = owner
+        bestRunning = running
+      }
+    }
+    if (best === undefined) return undefined
+    return this.#take(best, 0)
   }
 
   remove(taskId: string, owner: string): boolean {
-    const list = this.#byOwner.get(owner)
-    const index = list?.findIndex((task) => task.taskId === taskId) ?? -1
-    if (list === undefined || index < 0) return false
-    list.splice(index, 1)
-    this.#size -= 1
-    if (list.length === 0) {
-      this.#byOwner.delete(owner)
-      const at = this.#owners.indexOf(owner)
-      this.#owners.splice(at, 1)
-      if (at < this.#next) this.#next -= 1
-      if (this.#next >= this.#owners.length) this.#next = 0
-    }
+    const index = this.#byOwner.get(owner)?.findIndex((task) => task.taskId === taskId) ?? -1
+    if (index < 0) return false
+    this.#take(owner, index)
     return true
   }
 
-  /**
-   * How many tasks leave before `taskId`, plus one: with the task at index i of its owner's list,
-   * every round serves one task of each owner that still has one, starting with `#next`.
-   */
+  /** Tasks that start before `taskId` (lower rank, or equal rank of an owner waiting longer), plus one. */
   position(taskId: string, owner: string): number | undefined {
     const index = this.#byOwner.get(owner)?.findIndex((task) => task.taskId === taskId) ?? -1
     if (index < 0) return undefined
-    const count = this.#owners.length
-    const mine = (this.#owners.indexOf(owner) - this.#next + count) % count
-    let ahead = 0
-    for (let offset = 0; offset < count; offset += 1) {
-      const other = this.#owners[(this.#next + offset) % count] as string
+    const rank = this.#runningOf(owner) + index
+    const mine = this.#owners.indexOf(owner)
+    let ahead = index
+    this.#owners.forEach((other, order) => {
+      if (other === owner) return
       const length = (this.#byOwner.get(other) as ScheduledTask[]).length
-      // Rounds 0..index-1 take one of each; in round `index`, the owners served before ours.
-      ahead += Math.min(length, index) + (offset < mine && length > index ? 1 : 0)
-    }
+      const lower = rank - this.#runningOf(other)
+      ahead += Math.max(0, Math.min(lower, length))
+      if (order < mine && lower >= 0 && lower < length) ahead += 1
+    })
     return ahead + 1
+  }
+
+  #take(owner: string, index: number): ScheduledTask {
+    const list = this.#byOwner.get(owner) as ScheduledTask[]
+    const [task] = list.splice(index, 1) as [ScheduledTask]
+    this.#size -= 1
+    if (list.length === 0) {
+      this.#byOwner.delete(owner)
+      this.#owners.splice(this.#owners.indexOf(owner), 1)
+    }
+    return task
   }
 }
 
 interface Pool {
   readonly limit: number
   running: number
+  /** Running tasks per owner: what ranks waiting tasks. */
+  readonly runningByOwner: Map<string, number>
   readonly waiting: FairQueue
 }
 
@@ -218,7 +227,13 @@ export class LocalScheduler {
     const key = own === undefined ? '' : `tool:${tool}`
     let pool = this.#pools.get(key)
     if (pool === undefined) {
-      pool = { limit: own ?? this.#config.concurrency, running: 0, waiting: new FairQueue() }
+      const runningByOwner = new Map<string, number>()
+      pool = {
+        limit: own ?? this.#config.concurrency,
+        running: 0,
+        runningByOwner,
+        waiting: new FairQueue((owner) => runningByOwner.get(owner) ?? 0),
+      }
       this.#pools.set(key, pool)
     }
     return pool
@@ -235,8 +250,12 @@ export class LocalScheduler {
 
   #launch(pool: Pool, task: ScheduledTask, slotTaken = false): void {
     if (!slotTaken) pool.running += 1
+    pool.runningByOwner.set(task.owner, (pool.runningByOwner.get(task.owner) ?? 0) + 1)
     const release = () => {
       pool.running -= 1
+      const left = (pool.runningByOwner.get(task.owner) ?? 1) - 1
+      if (left === 0) pool.runningByOwner.delete(task.owner)
+      else pool.runningByOwner.set(task.owner, left)
       this.#pump(pool)
     }
     // A failing run must not leave its slot taken; the run reports its own errors.

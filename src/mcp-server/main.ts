@@ -9,6 +9,7 @@ import { McpServerError } from './errors.ts'
 import { stderrLogger } from '../shared/logger.ts'
 import { exitOnStopSignal } from '../shared/stop-signal.ts'
 import { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
+import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import { modelTrainingTool, textStatisticsTool } from './tools/index.ts'
 
 /**
@@ -28,6 +29,9 @@ export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
     shutdownGraceMs: env.MCP_SHUTDOWN_GRACE_MS,
     taskTtlMs: env.MCP_TASK_TTL_SECONDS * 1000,
     maxBodyBytes: env.MCP_MAX_BODY_BYTES,
+    taskConcurrency: env.MCP_TASK_CONCURRENCY,
+    queueLimit: env.MCP_TASK_QUEUE_LIMIT,
+    leaseMs: env.MCP_TASK_LEASE_MS,
     deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
     deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
     logger: stderrLogger,
@@ -75,8 +79,17 @@ export async function main(
   const config = configFromEnv(loadEnvironment(source))
   const server = await LongRunningMcpServer.start(config)
   process.stdout.write(`${server.url}\n`)
+  const graceMs = config.shutdownGraceMs ?? MCP_SERVER_DEFAULTS.shutdownGraceMs
   // close() bounds its wait by the grace period; the backstop covers a stuck close itself.
-  exitOnStopSignal(() => server.close(), (config.shutdownGraceMs ?? 10_000) + 5_000)
+  exitOnStopSignal(async (signal) => {
+    stderrLogger.log('info', 'stopping: running tasks get the grace period, then are left for recovery', {
+      signal,
+      running: server.runner.running,
+      graceMs,
+    })
+    await server.close()
+    stderrLogger.log('info', 'stopped', { signal })
+  }, graceMs + 5_000)
   return server
 }
 

@@ -217,7 +217,8 @@ export class LongRunningMcpServer {
       throw error
     }
     // Listening: from here on this process takes work, and takes over what stopped processes left.
-    await writer?.checkCredentials()
+    // Said at start when delivery has no credentials (in the background: the chain may ask IMDS).
+    void writer?.checkCredentials()
     const recovered = await runner.begin()
     if (recovered.rerun + recovered.failed > 0)
       logger.log('info', 'recovered interrupted tasks', { ...recovered })

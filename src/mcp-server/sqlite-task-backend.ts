@@ -205,9 +205,13 @@ export class SqliteTaskBackend implements TaskBackend {
     return recovery
   }
 
-  async close(): Promise<void> {
+  pause(): void {
     this.#closing = true
     this.#scheduler.close()
+  }
+
+  async close(): Promise<void> {
+    this.pause()
     for (const timer of this.#timers) clearInterval(timer)
     // Inline calls still waiting here cannot be served: their requests close with this process.
     for (const queued of this.store.queuedOf(this.workerId)) {

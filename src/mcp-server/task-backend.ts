@@ -69,6 +69,8 @@ export interface TaskBackend {
    * declares), then hands `executor` the tasks this process should run, within its concurrency.
    */
   start(executor: TaskExecutor): Promise<Recovery>
+  /** A shutdown began: hand out no more queued tasks (they stay queued for later). */
+  pause(): void
   /**
    * Stops taking work. Tasks still queued stay queued for this process's next start or another
    * process; tasks still running are left for recovery.

@@ -276,6 +276,8 @@ export class TaskRunner {
    */
   async close(graceMs: number = MCP_SERVER_DEFAULTS.shutdownGraceMs): Promise<{ left: number }> {
     this.#closing = true
+    // Nothing new starts while the running tools stop: what waits stays queued for later.
+    this.#backend.pause()
     for (const active of this.#active.values()) active.controller.abort(new Error('server shutting down'))
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<void>((resolve) => {

@@ -5,7 +5,18 @@ import { defineLongRunningTool, SqliteTaskStore, textStatisticsTool } from '../.
 import { encodedLength } from '../../src/mcp-server/memory-event.ts'
 import { MemoryEventWriter } from '../../src/mcp-server/memory-event-writer.ts'
 import { ResultDelivery } from '../../src/mcp-server/result-delivery.ts'
-import { listAllEvents, startTask, structured, waitFor, useMcpTestBed } from '../helpers/mcp-server.ts'
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { startLocalAgentCore } from '../helpers/local-agentcore.ts'
+import {
+  connectClient,
+  listAllEvents,
+  startTask,
+  startTestServer,
+  structured,
+  tempDir,
+  waitFor,
+  useMcpTestBed,
+} from '../helpers/mcp-server.ts'
 
 /** A tool whose result, pretty-printed, is full of quotes and newlines: it grows when JSON-escaped. */
 const bigResultTool = defineLongRunningTool({
@@ -163,5 +174,99 @@ describe('memory delivery of task results', () => {
     await waitFor(async () => ((await ping()) === 'Healthy' ? true : undefined), 10_000, 'Healthy')
     const events = await listAllEvents(bed.env.data, bed.memoryId, memory.actorId, memory.sessionId)
     assert.equal(events.length, 1)
+  })
+})
+
+describe('delivery problems are said loudly, once, and shown in the task status', () => {
+  /** A logger that keeps its lines. */
+  const recording = () => {
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = []
+    return {
+      lines,
+      logger: {
+        log: (level: string, message: string, fields: Record<string, unknown> = {}) =>
+          lines.push({ level, message, fields }),
+      },
+    }
+  }
+
+  test('without usable AWS credentials: said at start and once more, never per retry; the status says why it is owed', async () => {
+    const env = await startLocalAgentCore()
+    const dir = await tempDir()
+    const { lines, logger } = recording()
+    const noCredentials = new BedrockAgentCoreClient({
+      region: 'us-east-1',
+      endpoint: env.service.url,
+      credentials: async () => {
+        const error = new Error('Could not load credentials from any providers')
+        error.name = 'CredentialsProviderError'
+        throw error
+      },
+    })
+    const server = await startTestServer(dir.path, {
+      memoryClient: noCredentials,
+      logger,
+      deliveryMaxDelayMs: 50,
+    })
+    try {
+      const memoryId = await env.createMemory()
+      const client = await connectClient(server.url, {
+        memory: { sessionId: 's-creds', memoryId, actorId: 'u-creds' },
+      })
+      const taskId = await startTask(client, 'start_text_statistics', { text: 'a b' })
+      const view = await waitFor(async () => {
+        const status = structured(
+          await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+        )
+        const delivery = status.delivery as { state: string; attempts: number; reason: string | null }
+        return delivery.attempts >= 3 ? delivery : undefined
+      })
+      assert.equal(view.state, 'pending', 'retried: credentials may still come')
+      assert.match(view.reason ?? '', /CredentialsProviderError/)
+      const loud = lines.filter((line) => line.level === 'error' && /AWS credentials/.test(line.message))
+      assert.equal(loud.length, 1, 'one error line, however many retries')
+      assert.ok(lines.some((line) => line.message === 'task started' && line.fields.taskId === taskId))
+      assert.ok(lines.some((line) => line.message === 'task ended' && line.fields.taskId === taskId))
+      await client.close()
+    } finally {
+      await server.close()
+      noCredentials.destroy()
+      await env.close()
+      await dir.remove()
+    }
+  })
+
+  test('a memory that does not exist: the delivery fails at once with the reason, said once for all its tasks', async () => {
+    const env = await startLocalAgentCore()
+    const dir = await tempDir()
+    const { lines, logger } = recording()
+    const server = await startTestServer(dir.path, { memoryClient: env.data, logger })
+    try {
+      const memory = { sessionId: 's-missing', memoryId: 'missing-Zz9Yy8Xx7W', actorId: 'u-missing' }
+      const client = await connectClient(server.url, { memory })
+      const ids = [
+        await startTask(client, 'start_text_statistics', { text: 'one' }),
+        await startTask(client, 'start_text_statistics', { text: 'two' }),
+      ]
+      for (const taskId of ids) {
+        const delivery = await waitFor(async () => {
+          const status = structured(
+            await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }),
+          )
+          const owed = status.delivery as { state: string; reason: string | null }
+          return owed.state === 'failed' ? owed : undefined
+        })
+        assert.match(delivery.reason ?? '', /ResourceNotFoundException/)
+      }
+      const loud = lines.filter(
+        (line) => line.level === 'error' && line.fields.memoryId === 'missing-Zz9Yy8Xx7W',
+      )
+      assert.equal(loud.length, 1)
+      await client.close()
+    } finally {
+      await server.close()
+      await env.close()
+      await dir.remove()
+    }
   })
 })

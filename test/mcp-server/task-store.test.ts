@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { describe, test } from 'node:test'
+import { startLocalAgentCore } from '../helpers/local-agentcore.ts'
+import { listAllEvents, startTestServer, tempDir, waitFor } from '../helpers/mcp-server.ts'
 import { McpServerError, type NewTaskRecord, SqliteTaskStore } from '../../src/mcp-server/index.ts'
 
 const newTask = (taskId: string, createdAt: number, owner = 'actor-a'): NewTaskRecord => ({
@@ -160,5 +165,77 @@ describe('SQLite task store', () => {
     assert.equal(store.deliveryOf('failed'), undefined)
     assert.equal(store.deliveryOf('young')?.state, 'pending', 'a live task keeps its outbox row')
     store.close()
+  })
+})
+
+describe('a task database written by the first version', () => {
+  test('opens with nothing lost: its unfinished task is re-run, its owed result delivered, once each', async () => {
+    const env = await startLocalAgentCore()
+    const dir = await tempDir()
+    try {
+      const memoryId = await env.createMemory()
+      const caller = { sessionId: 's-v1', memoryId, actorId: 'actor-v1' }
+      const db = new DatabaseSync(join(dir.path, 'mcp-tasks.sqlite'))
+      db.exec(readFileSync(new URL('./fixtures/tasks-schema-v1.sql', import.meta.url), 'utf8'))
+      const insert = db.prepare(
+        `INSERT INTO tasks (task_id, owner, tool, input, kind, caller, status, result, created_at, updated_at, ttl_ms, poll_interval_ms, attempts, expires_at)
+           VALUES (?, 'actor-v1', ?, ?, 'async', ?, ?, ?, ?, ?, 604800000, 1000, 1, ?)`,
+      )
+      const now = Date.now()
+      insert.run(
+        'v1-working',
+        'model_training',
+        '{"model_name":"v1","epochs":3}',
+        JSON.stringify(caller),
+        'working',
+        null,
+        now,
+        now,
+        null,
+      )
+      insert.run(
+        'v1-ended',
+        'text_statistics',
+        '{"text":"a b"}',
+        JSON.stringify(caller),
+        'completed',
+        '{"content":[{"type":"text","text":"ok"}]}',
+        now,
+        now,
+        now + 604800000,
+      )
+      db.prepare(
+        `INSERT INTO outbox (task_id, memory_id, actor_id, session_id, event_timestamp_ms, text, next_attempt_at)
+           VALUES ('v1-ended', ?, 'actor-v1', 's-v1', ?, 'Long-running task v1-ended (tool text_statistics) completed.', ?)`,
+      ).run(memoryId, now, now)
+      db.close()
+
+      const server = await startTestServer(dir.path, { memoryClient: env.data })
+      try {
+        const rerun = await waitFor(async () => {
+          const task = await server.backend.get('v1-working')
+          return task?.status === 'completed' ? task : undefined
+        })
+        assert.equal(rerun.runs, 2, 'the interrupted task ran again')
+        assert.equal(rerun.mode, 'async')
+        const events = await waitFor(async () => {
+          const all = await listAllEvents(env.data, memoryId, caller.actorId, caller.sessionId)
+          return all.length === 2 ? all : undefined
+        })
+        assert.equal(events.filter((event) => event.text.includes('v1-ended')).length, 1)
+        assert.equal(events.filter((event) => event.text.includes('v1-working')).length, 1)
+      } finally {
+        await server.close()
+      }
+      const reopened = new DatabaseSync(join(dir.path, 'mcp-tasks.sqlite'), { readOnly: true })
+      assert.equal(
+        (reopened.prepare('PRAGMA user_version').get() as { user_version: number }).user_version,
+        2,
+      )
+      reopened.close()
+    } finally {
+      await env.close()
+      await dir.remove()
+    }
   })
 })
