@@ -79,6 +79,14 @@ const EnvSchema = z.object({
   MCP_TASK_CONCURRENCY: positive(MCP_SERVER_DEFAULTS.taskConcurrency, 100_000),
   /** Tasks waiting at once per process; a start beyond it is refused (QUEUE_FULL), nothing stored. */
   MCP_TASK_QUEUE_LIMIT: positive(MCP_SERVER_DEFAULTS.queueLimit),
+  /** Where tasks live: `sqlite` in LONGRUN_DATA_DIR (one machine), or `redis` (replicas and workers anywhere). */
+  MCP_TASK_BACKEND: z.preprocess(blankAsUnset, z.enum(['sqlite', 'redis']).default('sqlite')),
+  /** The Redis of the `redis` backend. */
+  REDIS_URL: z.preprocess(blankAsUnset, z.string().url().default('redis://127.0.0.1:6379')),
+  /** With `redis`: run background tasks in this server too (false: a stateless replica; `longrun worker` runs them). */
+  MCP_RUN_WORKER: z
+    .preprocess(blankAsUnset, z.enum(['true', 'false']).default('true'))
+    .transform((value) => value === 'true'),
   /** A running task's lease: another process takes it over only once it runs out. */
   MCP_TASK_LEASE_MS: z.preprocess(
     blankAsUnset,

@@ -10,7 +10,7 @@ import { devCommand } from './dev-command.ts'
 import { invokeCommand } from './invoke-command.ts'
 import { localCommand } from './local-command.ts'
 import { memoryCommand } from './memory-command.ts'
-import { mcpServerCommand, runtimeCommand } from './service-commands.ts'
+import { mcpServerCommand, runtimeCommand, workerCommand } from './service-commands.ts'
 import { tasksCommand } from './tasks-command.ts'
 
 /** The package's version, from its package.json (two levels up from the sources, three from dist/). */
@@ -41,6 +41,7 @@ export function buildProgram(): Command {
     .addCommand(memoryCommand())
     .addCommand(localCommand())
     .addCommand(mcpServerCommand())
+    .addCommand(workerCommand())
     .addCommand(runtimeCommand())
 }
 

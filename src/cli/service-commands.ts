@@ -1,7 +1,7 @@
-/** `longrun mcp-server` and `longrun runtime`: one service each, configured by the environment. */
+/** `longrun mcp-server`, `longrun worker` and `longrun runtime`: one service each, configured by the environment. */
 import { Command } from 'commander'
 import { main as runRuntime } from '../entrypoint.ts'
-import { main as runMcpServer } from '../mcp-server/index.ts'
+import { main as runMcpServer, workerMain as runWorker } from '../mcp-server/index.ts'
 
 export function mcpServerCommand(): Command {
   return new Command('mcp-server')
@@ -13,6 +13,21 @@ export function mcpServerCommand(): Command {
     .action(async () => {
       // The listening server keeps the process alive; its own signal handler closes it and exits.
       await runMcpServer()
+    })
+}
+
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description(
+      'start a task worker of the Redis backend (MCP_TASK_BACKEND=redis, REDIS_URL): it runs background tasks ' +
+        'and delivers their results into memory beside MCP server replicas; run as many as the work needs',
+    )
+    .addHelpText(
+      'after',
+      '\nEvery variable is listed in .env.example; SIGTERM stops it, returning running tasks to the queue.',
+    )
+    .action(async () => {
+      await runWorker()
     })
 }
 

@@ -14,8 +14,9 @@ export {
   type ToolContext,
   type ToolMode,
 } from './long-running-tool.ts'
-export { configFromEnv, main } from './main.ts'
+export { configFromEnv, main, workerConfigFromEnv, workerMain } from './main.ts'
 export { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
+export { RedisTaskBackend, type RedisTaskBackendConfig } from './redis-task-backend.ts'
 export { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 export { type Outbox } from './result-delivery.ts'
 export {
@@ -42,4 +43,5 @@ export {
 export { type StartTask, type TaskEvent, TaskRunner, type TaskRunnerConfig } from './task-runner.ts'
 export { MemoryEventWriter, type MemoryEventWriterConfig } from './memory-event-writer.ts'
 export { TASK_TOOL_NAMES } from './task-tools.ts'
+export { TaskWorker, type TaskWorkerConfig } from './task-worker.ts'
 export { type ModelTrainingConfig, modelTrainingTool, textStatisticsTool } from './tools/index.ts'

@@ -35,84 +35,62 @@ export interface LocalSchedulerConfig {
 }
 
 /**
- * Fair across owners, first in first out within one owner. A waiting task's rank is its owner's
- * running tasks plus its place in the owner's queue; the lowest rank starts first (on a tie, the
- * owner waiting longest). So an actor with one task asked waits behind no backlog of another's,
- * and a burst is interleaved with everyone else's work. Starting a task leaves every rank as it
- * was (the owner runs one more and waits one fewer), so a position is a count, not a simulation.
+ * Fair across owners, first in first out within one owner. A task's rank is fixed when it is
+ * queued: its owner's active tasks (running or waiting) then, itself included. The lowest rank
+ * starts first, and equal ranks in the order they came. So an actor's k-th active task waits
+ * behind everyone's (k-1)-th: one actor's burst is interleaved with the others' work and cannot
+ * starve them, and a place once told only moves forward. (The Redis backend gives its BullMQ jobs
+ * the same rank as their priority.)
  */
 class FairQueue {
-  /** Owners with waiting tasks, in the order they began waiting (the tie-break). */
-  readonly #owners: string[] = []
-  readonly #byOwner = new Map<string, ScheduledTask[]>()
-  readonly #runningOf: (owner: string) => number
-  #size = 0
-
-  constructor(runningOf: (owner: string) => number) {
-    this.#runningOf = runningOf
-  }
+  /** Waiting tasks by rank, each rank first in first out. */
+  readonly #byRank = new Map<number, ScheduledTask[]>()
+  readonly #rankOf = new Map<string, number>()
 
   get size(): number {
-    return this.#size
+    return this.#rankOf.size
   }
 
-  push(task: ScheduledTask): void {
-    let list = this.#byOwner.get(task.owner)
-    if (list === undefined) {
-      list = []
-      this.#byOwner.set(task.owner, list)
-      this.#owners.push(task.owner)
+  push(task: ScheduledTask, rank: number): void {
+    let bucket = this.#byRank.get(rank)
+    if (bucket === undefined) {
+      bucket = []
+      this.#byRank.set(rank, bucket)
     }
-    list.push(task)
-    this.#size += 1
+    bucket.push(task)
+    this.#rankOf.set(task.taskId, rank)
   }
 
   shift(): ScheduledTask | undefined {
-    let best: string | undefined
-    let bestRunning = Number.POSITIVE_INFINITY
-    for (const owner of this.#owners) {
-      const running = this.#runningOf(owner)
-      if (running < bestRunning) {
-        best = owner
-        bestRunning = running
-      }
+    if (this.#byRank.size === 0) return undefined
+    const rank = Math.min(...this.#byRank.keys())
+    return this.#take(rank, 0)
+  }
+
+  remove(taskId: string): ScheduledTask | undefined {
+    const rank = this.#rankOf.get(taskId)
+    const index =
+      rank === undefined ? -1 : (this.#byRank.get(rank)?.findIndex((task) => task.taskId === taskId) ?? -1)
+    return rank === undefined || index < 0 ? undefined : this.#take(rank, index)
+  }
+
+  /** Tasks that start before `taskId` (a lower rank, or the same rank and earlier), plus one. */
+  position(taskId: string): number | undefined {
+    const rank = this.#rankOf.get(taskId)
+    if (rank === undefined) return undefined
+    let ahead = 0
+    for (const [each, bucket] of this.#byRank) {
+      if (each < rank) ahead += bucket.length
+      else if (each === rank) ahead += bucket.findIndex((task) => task.taskId === taskId)
     }
-    if (best === undefined) return undefined
-    return this.#take(best, 0)
-  }
-
-  remove(taskId: string, owner: string): boolean {
-    const index = this.#byOwner.get(owner)?.findIndex((task) => task.taskId === taskId) ?? -1
-    if (index < 0) return false
-    this.#take(owner, index)
-    return true
-  }
-
-  /** Tasks that start before `taskId` (lower rank, or equal rank of an owner waiting longer), plus one. */
-  position(taskId: string, owner: string): number | undefined {
-    const index = this.#byOwner.get(owner)?.findIndex((task) => task.taskId === taskId) ?? -1
-    if (index < 0) return undefined
-    const rank = this.#runningOf(owner) + index
-    const mine = this.#owners.indexOf(owner)
-    let ahead = index
-    this.#owners.forEach((other, order) => {
-      if (other === owner) return
-      const length = (this.#byOwner.get(other) as ScheduledTask[]).length
-      const lower = rank - this.#runningOf(other)
-      ahead += Math.max(0, Math.min(lower, length))
-      if (order < mine && lower >= 0 && lower < length) ahead += 1
-    })
     return ahead + 1
   }
 
-  #take(owner: string, index: number): ScheduledTask {
-    const list = this.#byOwner.get(owner) as ScheduledTask[]
-    const [task] = list.splice(index, 1) as [ScheduledTask]
-    this.#size -= 1
-    if (list.length === 0) {
-      this.#byOwner.delete(owner)
-      this.#owners.splice(this.#owners.indexOf(owner), 1)
-    }
+  #take(rank: number, index: number): ScheduledTask {
+    const bucket = this.#byRank.get(rank) as ScheduledTask[]
+    const [task] = bucket.splice(index, 1) as [ScheduledTask]
+    if (bucket.length === 0) this.#byRank.delete(rank)
+    this.#rankOf.delete(task.taskId)
     return task
   }
 }
@@ -120,8 +98,8 @@ class FairQueue {
 interface Pool {
   readonly limit: number
   running: number
-  /** Running tasks per owner: what ranks waiting tasks. */
-  readonly runningByOwner: Map<string, number>
+  /** Active tasks (running or waiting) per owner: the rank of the owner's next queued task. */
+  readonly activeByOwner: Map<string, number>
   readonly waiting: FairQueue
 }
 
@@ -198,7 +176,7 @@ export class LocalScheduler {
   /** Queues a task (one recorded as queued, found at start); it runs when its turn comes. */
   enqueue(task: ScheduledTask): void {
     const pool = this.#pool(task.tool)
-    pool.waiting.push(task)
+    pool.waiting.push(task, this.#activate(pool, task.owner))
     this.#waitingOwner.set(task.taskId, { owner: task.owner, pool })
     this.#pump(pool)
   }
@@ -208,13 +186,14 @@ export class LocalScheduler {
     const entry = this.#waitingOwner.get(taskId)
     if (entry === undefined) return false
     this.#waitingOwner.delete(taskId)
-    return entry.pool.waiting.remove(taskId, entry.owner)
+    if (entry.pool.waiting.remove(taskId) === undefined) return false
+    this.#deactivate(entry.pool, entry.owner)
+    return true
   }
 
   /** Tasks that start before `taskId` in its pool, plus one; undefined when it does not wait here. */
   position(taskId: string): number | undefined {
-    const entry = this.#waitingOwner.get(taskId)
-    return entry === undefined ? undefined : entry.pool.waiting.position(taskId, entry.owner)
+    return this.#waitingOwner.get(taskId)?.pool.waiting.position(taskId)
   }
 
   /** Stops starting waiting tasks (they stay recorded as queued for a later start). */
@@ -227,12 +206,11 @@ export class LocalScheduler {
     const key = own === undefined ? '' : `tool:${tool}`
     let pool = this.#pools.get(key)
     if (pool === undefined) {
-      const runningByOwner = new Map<string, number>()
       pool = {
         limit: own ?? this.#config.concurrency,
         running: 0,
-        runningByOwner,
-        waiting: new FairQueue((owner) => runningByOwner.get(owner) ?? 0),
+        activeByOwner: new Map(),
+        waiting: new FairQueue(),
       }
       this.#pools.set(key, pool)
     }
@@ -248,14 +226,26 @@ export class LocalScheduler {
     }
   }
 
+  /** Counts one more active task of `owner`; returns the count (the rank of a task queued now). */
+  #activate(pool: Pool, owner: string): number {
+    const active = (pool.activeByOwner.get(owner) ?? 0) + 1
+    pool.activeByOwner.set(owner, active)
+    return active
+  }
+
+  #deactivate(pool: Pool, owner: string): void {
+    const left = (pool.activeByOwner.get(owner) ?? 1) - 1
+    if (left <= 0) pool.activeByOwner.delete(owner)
+    else pool.activeByOwner.set(owner, left)
+  }
+
   #launch(pool: Pool, task: ScheduledTask, slotTaken = false): void {
     if (!slotTaken) pool.running += 1
-    pool.runningByOwner.set(task.owner, (pool.runningByOwner.get(task.owner) ?? 0) + 1)
+    // A task queued here was counted active when it was queued; one given a slot at once now.
+    if (slotTaken) this.#activate(pool, task.owner)
     const release = () => {
       pool.running -= 1
-      const left = (pool.runningByOwner.get(task.owner) ?? 1) - 1
-      if (left === 0) pool.runningByOwner.delete(task.owner)
-      else pool.runningByOwner.set(task.owner, left)
+      this.#deactivate(pool, task.owner)
       this.#pump(pool)
     }
     // A failing run must not leave its slot taken; the run reports its own errors.

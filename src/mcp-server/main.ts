@@ -10,6 +10,8 @@ import { stderrLogger } from '../shared/logger.ts'
 import { exitOnStopSignal } from '../shared/stop-signal.ts'
 import { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
+import type { LongRunningTool } from './long-running-tool.ts'
+import { TaskWorker, type TaskWorkerConfig } from './task-worker.ts'
 import { modelTrainingTool, textStatisticsTool } from './tools/index.ts'
 
 /**
@@ -17,11 +19,10 @@ import { modelTrainingTool, textStatisticsTool } from './tools/index.ts'
  * (`loadEnvironment()`; every variable is documented in .env.example).
  */
 export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
-  const dataDir = resolve(env.LONGRUN_DATA_DIR)
   return {
     port: env.MCP_PORT,
     host: env.MCP_HOST ?? '0.0.0.0',
-    dataDir,
+    dataDir: resolve(env.LONGRUN_DATA_DIR),
     auth: authFromEnv(env),
     region: env.AWS_REGION,
     ...(env.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
@@ -32,19 +33,66 @@ export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
     taskConcurrency: env.MCP_TASK_CONCURRENCY,
     queueLimit: env.MCP_TASK_QUEUE_LIMIT,
     leaseMs: env.MCP_TASK_LEASE_MS,
+    ...(env.MCP_TASK_BACKEND === 'redis' && { redis: { url: env.REDIS_URL, runWorker: env.MCP_RUN_WORKER } }),
     deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
     deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
     logger: stderrLogger,
-    tools: [
-      modelTrainingTool({
-        dataDir,
-        ...(env.MCP_TRAINING_EPOCH_DELAY_MS !== undefined && {
-          epochDelayMs: env.MCP_TRAINING_EPOCH_DELAY_MS,
-        }),
-      }),
-      textStatisticsTool(),
-    ],
+    tools: exampleTools(env),
   }
+}
+
+/** The example tools, as the environment configures them. */
+function exampleTools(env: Environment): LongRunningTool[] {
+  return [
+    modelTrainingTool({
+      dataDir: resolve(env.LONGRUN_DATA_DIR),
+      ...(env.MCP_TRAINING_EPOCH_DELAY_MS !== undefined && { epochDelayMs: env.MCP_TRAINING_EPOCH_DELAY_MS }),
+    }),
+    textStatisticsTool(),
+  ]
+}
+
+/** A Redis worker's configuration from the environment (MCP_TASK_BACKEND must be `redis`). */
+export function workerConfigFromEnv(env: Environment): TaskWorkerConfig {
+  if (env.MCP_TASK_BACKEND !== 'redis') {
+    throw new McpServerError(
+      'INVALID_CONFIG',
+      'a worker takes tasks from Redis: set MCP_TASK_BACKEND=redis and REDIS_URL (the SQLite backend runs tasks in the server itself)',
+      { field: 'MCP_TASK_BACKEND' },
+    )
+  }
+  return {
+    tools: exampleTools(env),
+    redis: { url: env.REDIS_URL },
+    region: env.AWS_REGION,
+    ...(env.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
+    taskConcurrency: env.MCP_TASK_CONCURRENCY,
+    leaseMs: env.MCP_TASK_LEASE_MS,
+    heartbeatIntervalMs: env.MCP_HEARTBEAT_INTERVAL_MS,
+    shutdownGraceMs: env.MCP_SHUTDOWN_GRACE_MS,
+    deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
+    deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
+    logger: stderrLogger,
+  }
+}
+
+/** Starts a Redis worker (`longrun worker`) and stops it cleanly on SIGTERM/SIGINT. */
+export async function workerMain(
+  source: Record<string, string | undefined> = process.env,
+): Promise<TaskWorker> {
+  const config = workerConfigFromEnv(loadEnvironment(source))
+  const worker = await TaskWorker.start(config)
+  process.stdout.write(`worker ${worker.backend.workerId}\n`)
+  const graceMs = config.shutdownGraceMs ?? MCP_SERVER_DEFAULTS.shutdownGraceMs
+  exitOnStopSignal(async (signal) => {
+    stderrLogger.log('info', 'stopping: running tasks get the grace period, then go back to the queue', {
+      signal,
+      graceMs,
+    })
+    await worker.close()
+    stderrLogger.log('info', 'stopped', { signal })
+  }, graceMs + 5_000)
+  return worker
 }
 
 function authFromEnv(env: Environment): AuthConfig {
@@ -94,7 +142,7 @@ export async function main(
 }
 
 if (import.meta.main) {
-  main().catch((error: unknown) => {
+  ;(process.argv.includes('--worker') ? workerMain() : main()).catch((error: unknown) => {
     process.stderr.write(`level=error | ${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(1)
   })

@@ -20,6 +20,7 @@ import { ProtocolServer } from './protocol-server.ts'
 import { MemoryEventWriter } from './memory-event-writer.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import { SpecTasks } from './spec-tasks.ts'
+import { RedisTaskBackend } from './redis-task-backend.ts'
 import { SqliteTaskBackend } from './sqlite-task-backend.ts'
 import type { TaskBackend } from './task-backend.ts'
 import { TaskRunner } from './task-runner.ts'
@@ -47,6 +48,17 @@ export interface LongRunningMcpServerConfig {
    * `dataDir`; it then delivers results itself, with the writer it was built with.
    */
   readonly backend?: TaskBackend
+  /**
+   * Tasks on Redis (BullMQ) instead of SQLite: replicas behind a load balancer and workers on any
+   * machine share them. `runWorker: false` makes this process a stateless replica that accepts
+   * calls and answers for tasks while `longrun worker` processes run them.
+   */
+  readonly redis?: {
+    readonly url: string
+    readonly runWorker?: boolean
+    readonly prefix?: string
+    readonly connectTimeoutMs?: number
+  }
   /** Tasks running at once per process for tools that declare no limit (MCP_TASK_CONCURRENCY). */
   readonly taskConcurrency?: number
   /** Tasks waiting at once per process; a start beyond it is refused (MCP_TASK_QUEUE_LIMIT). */
@@ -143,20 +155,7 @@ export class LongRunningMcpServer {
             ...(config.deliveryMaxDelayMs !== undefined && { maxDelayMs: config.deliveryMaxDelayMs }),
           })
         : undefined
-    const backend =
-      config.backend ??
-      new SqliteTaskBackend({
-        dataDir: config.dataDir ?? defaults.dataDir,
-        tools: config.tools,
-        health,
-        clock,
-        logger,
-        ...(writer !== undefined && { writer }),
-        ...(config.taskConcurrency !== undefined && { concurrency: config.taskConcurrency }),
-        ...(config.queueLimit !== undefined && { queueLimit: config.queueLimit }),
-        ...(config.leaseMs !== undefined && { leaseMs: config.leaseMs }),
-        ...(config.maxAttempts !== undefined && { maxAttempts: config.maxAttempts }),
-      })
+    const backend = config.backend ?? (await backendOf(config, { writer, health, clock, logger }))
     const runner = new TaskRunner({
       backend,
       tools: config.tools,
@@ -256,4 +255,35 @@ export class LongRunningMcpServer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/** The backend the config names: Redis when `redis` is set, else SQLite in the data directory. */
+async function backendOf(
+  config: LongRunningMcpServerConfig,
+  parts: { writer: MemoryEventWriter | undefined; health: HealthStatus; clock: () => number; logger: Logger },
+): Promise<TaskBackend> {
+  const shared = {
+    tools: config.tools,
+    health: parts.health,
+    logger: parts.logger,
+    ...(parts.writer !== undefined && { writer: parts.writer }),
+    ...(config.taskConcurrency !== undefined && { concurrency: config.taskConcurrency }),
+    ...(config.queueLimit !== undefined && { queueLimit: config.queueLimit }),
+    ...(config.leaseMs !== undefined && { leaseMs: config.leaseMs }),
+    ...(config.maxAttempts !== undefined && { maxAttempts: config.maxAttempts }),
+  }
+  if (config.redis !== undefined) {
+    return RedisTaskBackend.connect({
+      ...shared,
+      url: config.redis.url,
+      ...(config.redis.runWorker !== undefined && { runWorker: config.redis.runWorker }),
+      ...(config.redis.prefix !== undefined && { prefix: config.redis.prefix }),
+      ...(config.redis.connectTimeoutMs !== undefined && { connectTimeoutMs: config.redis.connectTimeoutMs }),
+    })
+  }
+  return new SqliteTaskBackend({
+    ...shared,
+    dataDir: config.dataDir ?? MCP_SERVER_DEFAULTS.dataDir,
+    clock: parts.clock,
+  })
 }

@@ -9,10 +9,9 @@ import { join } from 'node:path'
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
-import { decodePageToken, encodePageToken, isSortKey } from '../shared/page-token.ts'
-import { McpServerError } from './errors.ts'
 import type { CallMode } from './long-running-tool.ts'
 import type { Outbox } from './result-delivery.ts'
+import { decodeCursor, encodeCursor } from './task-cursor.ts'
 import type {
   DeliveryState,
   NewTaskRecord,
@@ -660,24 +659,4 @@ function toTask(row: Row): TaskRecord {
       },
     }),
   }
-}
-
-/** The paging scope of an owner's task list: a cursor pages only the listing that issued it. */
-function cursorScope(owner: string): string {
-  return `tasks:${owner}`
-}
-
-/** Opaque list cursor of `owner`'s listing: the position after the last task of a page. */
-export function encodeCursor(owner: string, createdAt: number, taskId: string): string {
-  return encodePageToken(cursorScope(owner), [createdAt, taskId])
-}
-
-/** Reads a cursor made by {@link encodeCursor} for `owner`; throws INVALID_CURSOR for anything else. */
-export function decodeCursor(cursor: string, owner: string): { createdAt: number; taskId: string } {
-  const position = decodePageToken(cursor, cursorScope(owner))
-  if (isSortKey(position) && position.length === 2) {
-    const [createdAt, taskId] = position
-    if (typeof createdAt === 'number' && typeof taskId === 'string') return { createdAt, taskId }
-  }
-  throw new McpServerError('INVALID_CURSOR', 'cursor is not one this server issued', { field: 'cursor' })
 }

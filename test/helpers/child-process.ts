@@ -15,15 +15,16 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `script` with `env` added to this process's environment (in `cwd`, default this process's)
- * and waits for its first stdout line.
+ * Starts `script` (with `args`) and `env` added to this process's environment (in `cwd`, default
+ * this process's) and waits for its first stdout line.
  */
 export async function startServiceProcess(
   script: string,
   env: Record<string, string>,
   cwd?: string,
+  args: readonly string[] = [],
 ): Promise<ServiceProcess> {
-  const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', script], {
+  const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(cwd !== undefined && { cwd }),
