@@ -21,6 +21,7 @@ const CLIENTS = 32
 
 interface Report {
   rssMiB: number
+  heapMiB: number
   delayP99Ms: number
   delayMaxMs: number
   running: number
@@ -30,7 +31,7 @@ interface Report {
 async function burst(size: number, concurrency: number) {
   const dir = await mkdtemp(join(tmpdir(), 'longrun-burst-'))
   const child = fork(new URL('./burst-server.ts', import.meta.url).pathname, [], {
-    execArgv: ['--disable-warning=ExperimentalWarning'],
+    execArgv: ['--disable-warning=ExperimentalWarning', '--expose-gc'],
     env: { ...process.env, BURST_DATA_DIR: dir, BURST_CONCURRENCY: String(concurrency) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   })
@@ -95,34 +96,27 @@ async function burst(size: number, concurrency: number) {
   }
 }
 
+const row = (run: Awaited<ReturnType<typeof burst>>) => ({
+  'tasks running': run.loaded.running,
+  'tasks waiting': run.loaded.waiting,
+  'RSS MiB (idle)': run.idle.rssMiB.toFixed(0),
+  'RSS MiB (loaded)': run.loaded.rssMiB.toFixed(0),
+  'live heap MiB (idle -> loaded)': `${run.idle.heapMiB.toFixed(1)} -> ${run.loaded.heapMiB.toFixed(1)}`,
+  'event-loop delay p99 ms': run.loaded.delayP99Ms.toFixed(1),
+  'event-loop delay max ms': run.loaded.delayMaxMs.toFixed(1),
+  'starts / s': run.startsPerSecond.toFixed(0),
+  'start p99 ms': run.startP99Ms.toFixed(1),
+})
 const rows: Record<string, Record<string, string | number>> = {}
 const bounded: Record<number, Awaited<ReturnType<typeof burst>>> = {}
 for (const size of BURSTS) {
   const run = await burst(size, MCP_SERVER_DEFAULTS.taskConcurrency)
   bounded[size] = run
-  rows[`${size} starts, bounded (${MCP_SERVER_DEFAULTS.taskConcurrency} slots)`] = {
-    'tasks running': run.loaded.running,
-    'tasks waiting': run.loaded.waiting,
-    'RSS MiB (idle)': run.idle.rssMiB.toFixed(0),
-    'RSS MiB (loaded)': run.loaded.rssMiB.toFixed(0),
-    'event-loop delay p99 ms': run.loaded.delayP99Ms.toFixed(1),
-    'event-loop delay max ms': run.loaded.delayMaxMs.toFixed(1),
-    'starts / s': run.startsPerSecond.toFixed(0),
-    'start p99 ms': run.startP99Ms.toFixed(1),
-  }
+  rows[`${size} starts, bounded (${MCP_SERVER_DEFAULTS.taskConcurrency} slots)`] = row(run)
 }
 for (const size of BURSTS.filter((each) => each <= UNBOUNDED_MAX)) {
   const run = await burst(size, 1_000_000)
-  rows[`${size} starts, unbounded`] = {
-    'tasks running': run.loaded.running,
-    'tasks waiting': run.loaded.waiting,
-    'RSS MiB (idle)': run.idle.rssMiB.toFixed(0),
-    'RSS MiB (loaded)': run.loaded.rssMiB.toFixed(0),
-    'event-loop delay p99 ms': run.loaded.delayP99Ms.toFixed(1),
-    'event-loop delay max ms': run.loaded.delayMaxMs.toFixed(1),
-    'starts / s': run.startsPerSecond.toFixed(0),
-    'start p99 ms': run.startP99Ms.toFixed(1),
-  }
+  rows[`${size} starts, unbounded`] = row(run)
 }
 console.log(
   `# Burst of start_model_training (30 epochs, 1 s each) from ${CLIENTS} clients: the server's own figures`,
@@ -132,8 +126,10 @@ const smallest = bounded[BURSTS[0] as number]
 const largest = bounded[BURSTS.at(-1) as number]
 if (smallest !== undefined && largest !== undefined) {
   const growth = largest.loaded.rssMiB / smallest.loaded.rssMiB
+  const heapGrowth = largest.loaded.heapMiB / smallest.loaded.heapMiB
   console.log(
-    `bounded RSS, largest burst / smallest (${BURSTS.at(-1)} / ${BURSTS[0]} starts): ${growth.toFixed(2)}x; ` +
+    `bounded, largest burst / smallest (${BURSTS.at(-1)} / ${BURSTS[0]} starts): RSS ${growth.toFixed(2)}x, ` +
+      `live heap ${heapGrowth.toFixed(2)}x; ` +
       `event-loop delay p99 ${smallest.loaded.delayP99Ms.toFixed(1)} -> ${largest.loaded.delayP99Ms.toFixed(1)} ms`,
   )
 }

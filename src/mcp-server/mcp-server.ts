@@ -141,7 +141,7 @@ export class LongRunningMcpServer {
     const ownsClient =
       config.backend === undefined && config.memoryClient === undefined
         ? new BedrockAgentCoreClient({
-            region: config.region ?? 'us-east-1',
+            region: config.region ?? MCP_SERVER_DEFAULTS.region,
             ...(config.agentCoreEndpoint !== undefined && { endpoint: config.agentCoreEndpoint }),
           })
         : undefined

@@ -14,7 +14,7 @@ import { Redis } from 'ioredis'
 import type { HealthStatus } from '../shared/health-status.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { McpServerError } from './errors.ts'
-import { LocalScheduler, type ScheduledTask } from './local-scheduler.ts'
+import { LocalRuns, localLimits } from './local-runs.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
 import type { MemoryEventWriter } from './memory-event-writer.ts'
 import { backendUnavailable, RedisKeys, RedisTaskStore } from './redis-task-store.ts'
@@ -87,12 +87,10 @@ export class RedisTaskBackend implements TaskBackend {
   readonly #where: string
   readonly #commands: Redis
   readonly #tools: Map<string, LongRunningTool>
-  readonly #scheduler: LocalScheduler
+  /** Inline calls, which run in the replica that holds their request, and every run here. */
+  readonly #runs: LocalRuns
   readonly #queues = new Map<string, Queue>()
   readonly #workers: Worker[] = []
-  readonly #running = new Map<string, AbortController>()
-  /** Records of inline calls given a slot when they were created, for their first run. */
-  readonly #fresh = new Map<string, TaskRecord>()
   readonly #timers: NodeJS.Timeout[] = []
   readonly #maxAttempts: number
   readonly #leaseMs: number
@@ -109,21 +107,23 @@ export class RedisTaskBackend implements TaskBackend {
     this.#commands = commands
     this.#where = where
     this.workerId = config.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
-    this.store = new RedisTaskStore(commands, new RedisKeys(config.prefix ?? 'longrun'), where)
+    this.store = new RedisTaskStore(
+      commands,
+      new RedisKeys(config.prefix ?? MCP_SERVER_DEFAULTS.redisPrefix),
+      where,
+    )
     this.deliversResults = config.writer !== undefined
     this.#tools = new Map(config.tools.map((tool) => [tool.name, tool]))
     this.#maxAttempts = config.maxAttempts ?? MCP_SERVER_DEFAULTS.maxAttempts
     this.#leaseMs = config.leaseMs ?? MCP_SERVER_DEFAULTS.leaseMs
     this.#logger = config.logger ?? silentLogger
-    this.#scheduler = new LocalScheduler({
-      concurrency: config.concurrency ?? MCP_SERVER_DEFAULTS.taskConcurrency,
-      toolConcurrency: new Map(
-        config.tools.flatMap((tool) =>
-          tool.concurrency === undefined ? [] : [[tool.name, tool.concurrency]],
-        ),
-      ),
-      queueLimit: config.queueLimit ?? MCP_SERVER_DEFAULTS.queueLimit,
-      run: (task) => this.#runInline(task),
+    this.#runs = new LocalRuns({
+      ...localLimits(config),
+      claim: async (taskId) =>
+        (await this.store.claim(taskId, this.workerId, { expectStage: 'queued', addRuns: 1 }))
+          ? this.store.get(taskId)
+          : undefined,
+      execute: async (task, stopped) => this.#executor?.run(task, stopped),
     })
   }
 
@@ -133,7 +133,7 @@ export class RedisTaskBackend implements TaskBackend {
    */
   static async connect(config: RedisTaskBackendConfig): Promise<RedisTaskBackend> {
     const where = `REDIS_URL=${redacted(config.url)}`
-    const timeoutMs = config.connectTimeoutMs ?? 5000
+    const timeoutMs = config.connectTimeoutMs ?? MCP_SERVER_DEFAULTS.redisConnectTimeoutMs
     const commands = new Redis(config.url, {
       lazyConnect: true,
       // Calls from requests fail at once while Redis is away, so a caller hears it and retries.
@@ -163,12 +163,17 @@ export class RedisTaskBackend implements TaskBackend {
 
   /** Inline calls waiting in this process. */
   get waiting(): number {
-    return this.#scheduler.queued
+    return this.#runs.waiting
   }
 
   async submit(task: NewTaskRecord): Promise<TaskRecord> {
     if (this.#closing) throw new McpServerError('SHUTTING_DOWN', 'the server is shutting down: retry shortly')
-    if (task.mode === 'inline') return this.#submitInline(task)
+    if (task.mode === 'inline') {
+      return this.#runs.submit(task, async (stage) => {
+        const submitted = await this.store.submit(task, { stage, workerId: this.workerId })
+        return submitted.record
+      })
+    }
     const queue = this.#queueFor(task.tool)
     const waiting = await this.#call(() => queue.count())
     const limit = this.#config.queueLimit ?? MCP_SERVER_DEFAULTS.queueLimit
@@ -211,8 +216,7 @@ export class RedisTaskBackend implements TaskBackend {
     updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[],
   ): Promise<void> {
     // Tasks found ended meanwhile were cancelled elsewhere (a missed announcement): stop them here.
-    for (const taskId of await this.store.saveProgress(updates))
-      this.#running.get(taskId)?.abort(new Error('cancelled'))
+    for (const taskId of await this.store.saveProgress(updates)) this.#runs.stop(taskId, 'cancelled')
   }
 
   async complete(
@@ -242,7 +246,7 @@ export class RedisTaskBackend implements TaskBackend {
   ): Promise<TaskRecord | undefined> {
     const ended = await this.store.end('cancel', task.taskId, end, delivery, this.workerId, task.ttlMs)
     if (ended === undefined) return undefined
-    if (task.mode === 'inline') this.#scheduler.remove(task.taskId)
+    if (task.mode === 'inline') this.#runs.remove(task.taskId)
     else if (ended.stage === 'done') {
       // It never ran: its job goes too (a worker taking it meanwhile finds it ended and skips it).
       await this.#queueFor(task.tool)
@@ -255,7 +259,7 @@ export class RedisTaskBackend implements TaskBackend {
 
   async queuePosition(task: TaskRecord): Promise<number | undefined> {
     if (task.stage !== 'queued') return undefined
-    if (task.mode === 'inline') return this.#scheduler.position(task.taskId)
+    if (task.mode === 'inline') return this.#runs.position(task.taskId)
     const queue = this.#queueFor(task.tool)
     // A waiting job's place is its rank in BullMQ's prioritized set (exact, and O(log n)).
     const score = await this.#call(() =>
@@ -277,7 +281,7 @@ export class RedisTaskBackend implements TaskBackend {
     this.#subscriber = this.#commands.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
     this.#subscriber.on('error', (error: Error) => this.#warnConnection(error))
     this.#subscriber.on('message', (_channel: string, taskId: string) => {
-      this.#running.get(taskId)?.abort(new Error('cancelled'))
+      this.#runs.stop(taskId, 'cancelled')
     })
     await this.#subscriber.subscribe(this.store.keys.cancelChannel)
     if (this.#config.runWorker ?? true) this.#startWorkers()
@@ -288,7 +292,7 @@ export class RedisTaskBackend implements TaskBackend {
 
   pause(): void {
     this.#closing = true
-    this.#scheduler.close()
+    this.#runs.close()
     // No new jobs; those running finish (their tools are being stopped) and go back to the queue.
     for (const worker of this.#workers) void worker.pause(true).catch(() => {})
   }
@@ -306,58 +310,6 @@ export class RedisTaskBackend implements TaskBackend {
     this.#subscriber?.disconnect()
     this.#workerConnection?.disconnect()
     this.#commands.disconnect()
-  }
-
-  async #submitInline(task: NewTaskRecord): Promise<TaskRecord> {
-    const place = this.#scheduler.reserve(task.tool)
-    if (place === undefined) {
-      throw new McpServerError(
-        'QUEUE_FULL',
-        `too many calls are waiting here (${this.#scheduler.queued}): retry later`,
-        {
-          retryAfterMs: 5000,
-        },
-      )
-    }
-    let record: TaskRecord
-    try {
-      record = (
-        await this.store.submit(task, {
-          stage: place.startsNow ? 'running' : 'queued',
-          workerId: this.workerId,
-        })
-      ).record
-    } catch (error) {
-      place.release()
-      throw error
-    }
-    if (place.startsNow) this.#fresh.set(record.taskId, record)
-    place.fill({ taskId: record.taskId, owner: record.owner, tool: record.tool })
-    return record
-  }
-
-  async #runInline(scheduled: ScheduledTask): Promise<void> {
-    const fresh = this.#fresh.get(scheduled.taskId)
-    this.#fresh.delete(scheduled.taskId)
-    if (
-      fresh === undefined &&
-      !(await this.store.claim(scheduled.taskId, this.workerId, { expectStage: 'queued', addRuns: 1 }))
-    ) {
-      return
-    }
-    const task = fresh ?? (await this.store.get(scheduled.taskId))
-    if (task === undefined) return
-    await this.#run(task)
-  }
-
-  async #run(task: TaskRecord): Promise<void> {
-    const stop = new AbortController()
-    this.#running.set(task.taskId, stop)
-    try {
-      await this.#executor?.run(task, stop.signal)
-    } finally {
-      this.#running.delete(task.taskId)
-    }
   }
 
   /** One BullMQ worker per queue this process serves, and the delivery worker. */
@@ -459,10 +411,10 @@ export class RedisTaskBackend implements TaskBackend {
       return
     const claimed = await this.store.get(task.taskId)
     if (claimed === undefined) return
-    const stopByBullmq = () => this.#running.get(task.taskId)?.abort(signal?.reason)
+    const stopByBullmq = () => this.#runs.stop(task.taskId, 'stopped by the queue')
     signal?.addEventListener('abort', stopByBullmq, { once: true })
     try {
-      await this.#run(claimed)
+      await this.#runs.track(claimed, async (stopped) => executor.run(claimed, stopped))
     } finally {
       signal?.removeEventListener('abort', stopByBullmq)
     }
@@ -602,7 +554,7 @@ export class RedisTaskBackend implements TaskBackend {
   }
 
   #bullPrefix(): string {
-    return `${this.#config.prefix ?? 'longrun'}-bull`
+    return `${this.#config.prefix ?? MCP_SERVER_DEFAULTS.redisPrefix}-bull`
   }
 
   async #call<T>(work: () => Promise<T>): Promise<T> {

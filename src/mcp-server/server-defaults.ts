@@ -37,6 +37,12 @@ export const MCP_SERVER_DEFAULTS = {
   deliveryMaxDelayMs: 60_000,
   /** Memory writes in flight at once. */
   deliveryConcurrency: 8,
+  /** Region of AgentCore Memory when none is configured. */
+  region: 'us-east-1',
+  /** Key prefix of everything the Redis backend stores (BullMQ's keys under `<prefix>-bull`). */
+  redisPrefix: 'longrun',
+  /** How long a start waits for Redis before it gives up with a clear error. */
+  redisConnectTimeoutMs: 5000,
   /** The largest part of a bad value an error message repeats (a tool name, a task id). */
   echoChars: 128,
 } as const

@@ -10,7 +10,7 @@ import { hostname } from 'node:os'
 import type { HealthStatus } from '../shared/health-status.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { McpServerError } from './errors.ts'
-import { LocalScheduler, type ScheduledTask } from './local-scheduler.ts'
+import { LocalRuns, localLimits } from './local-runs.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
 import type { MemoryEventWriter } from './memory-event-writer.ts'
 import { ResultDelivery } from './result-delivery.ts'
@@ -60,7 +60,7 @@ export class SqliteTaskBackend implements TaskBackend {
   readonly store: SqliteTaskStore
   readonly deliversResults: boolean
   readonly #tools: Map<string, LongRunningTool>
-  readonly #scheduler: LocalScheduler
+  readonly #runs: LocalRuns
   readonly #delivery: ResultDelivery | undefined
   readonly #maxAttempts: number
   readonly #leaseMs: number
@@ -68,10 +68,6 @@ export class SqliteTaskBackend implements TaskBackend {
   readonly #clock: () => number
   readonly #logger: Logger
   readonly #health: HealthStatus | undefined
-  /** Records of tasks given a slot when they were created, for their first run. */
-  readonly #fresh = new Map<string, TaskRecord>()
-  /** Tasks running here, with the signal that stops them when another process ends them. */
-  readonly #running = new Map<string, AbortController>()
   readonly #timers: NodeJS.Timeout[] = []
   #executor: TaskExecutor | undefined
   #queueSeq = 0
@@ -88,15 +84,10 @@ export class SqliteTaskBackend implements TaskBackend {
     this.#logger = config.logger ?? silentLogger
     this.#health = config.health
     this.deliversResults = config.writer !== undefined
-    this.#scheduler = new LocalScheduler({
-      concurrency: config.concurrency ?? MCP_SERVER_DEFAULTS.taskConcurrency,
-      toolConcurrency: new Map(
-        config.tools.flatMap((tool) =>
-          tool.concurrency === undefined ? [] : [[tool.name, tool.concurrency]],
-        ),
-      ),
-      queueLimit: config.queueLimit ?? MCP_SERVER_DEFAULTS.queueLimit,
-      run: (task) => this.#run(task),
+    this.#runs = new LocalRuns({
+      ...localLimits(config),
+      claim: async (taskId) => this.store.claim(taskId, this.workerId, this.#clock()),
+      execute: async (task, stopped) => this.#executor?.run(task, stopped),
     })
     this.#delivery =
       config.writer === undefined
@@ -112,34 +103,15 @@ export class SqliteTaskBackend implements TaskBackend {
 
   /** Tasks waiting in this process's queue. */
   get waiting(): number {
-    return this.#scheduler.queued
+    return this.#runs.waiting
   }
 
   async submit(task: NewTaskRecord): Promise<TaskRecord> {
     if (this.#closing) throw new McpServerError('SHUTTING_DOWN', 'the server is shutting down: retry shortly')
-    const place = this.#scheduler.reserve(task.tool)
-    if (place === undefined) {
-      throw new McpServerError(
-        'QUEUE_FULL',
-        `too many tasks are waiting (${this.#scheduler.queued}): retry later`,
-        { retryAfterMs: 5000 },
-      )
-    }
-    let record: TaskRecord
-    try {
+    return this.#runs.submit(task, (stage) => {
       this.#queueSeq += 1
-      record = await this.store.create(task, {
-        stage: place.startsNow ? 'running' : 'queued',
-        workerId: this.workerId,
-        queueSeq: this.#queueSeq,
-      })
-    } catch (error) {
-      place.release()
-      throw error
-    }
-    if (place.startsNow) this.#fresh.set(record.taskId, record)
-    place.fill({ taskId: record.taskId, owner: record.owner, tool: record.tool })
-    return record
+      return this.store.create(task, { stage, workerId: this.workerId, queueSeq: this.#queueSeq })
+    })
   }
 
   async get(taskId: string, owner?: string): Promise<TaskRecord | undefined> {
@@ -175,26 +147,19 @@ export class SqliteTaskBackend implements TaskBackend {
   ): Promise<TaskRecord | undefined> {
     const ended = this.store.cancel(task.taskId, end, delivery, this.workerId)
     if (ended === undefined) return undefined
-    this.#scheduler.remove(task.taskId)
+    this.#runs.remove(task.taskId)
     if (delivery !== undefined) this.#deliveryQueued()
     return ended
   }
 
   async queuePosition(task: TaskRecord): Promise<number | undefined> {
-    return task.stage === 'queued' ? this.#scheduler.position(task.taskId) : undefined
+    return task.stage === 'queued' ? this.#runs.position(task.taskId) : undefined
   }
 
   async start(executor: TaskExecutor): Promise<Recovery> {
     this.#executor = executor
     const now = this.#clock()
-    this.store.registerWorker({
-      workerId: this.workerId,
-      pid: process.pid,
-      host: hostname(),
-      tools: [...this.#tools.keys()],
-      startedAt: now,
-      leaseExpiresAt: now + this.#leaseMs,
-    })
+    this.#register(now)
     this.#queueSeq = this.store.lastQueueSeq()
     this.store.removeExpired(now)
     const recovery = await this.#recover()
@@ -207,7 +172,7 @@ export class SqliteTaskBackend implements TaskBackend {
 
   pause(): void {
     this.#closing = true
-    this.#scheduler.close()
+    this.#runs.close()
   }
 
   async close(): Promise<void> {
@@ -230,21 +195,6 @@ export class SqliteTaskBackend implements TaskBackend {
     if (this.#delivery === undefined) return
     this.#health?.setDeliveryOwed(true)
     this.#delivery.wake()
-  }
-
-  /** Runs a task given a slot: its first run, or a queued task claimed now (skipped if it no longer waits). */
-  async #run(scheduled: ScheduledTask): Promise<void> {
-    const fresh = this.#fresh.get(scheduled.taskId)
-    this.#fresh.delete(scheduled.taskId)
-    const task = fresh ?? this.store.claim(scheduled.taskId, this.workerId, this.#clock())
-    if (task === undefined || this.#executor === undefined) return
-    const stop = new AbortController()
-    this.#running.set(task.taskId, stop)
-    try {
-      await this.#executor.run(task, stop.signal)
-    } finally {
-      this.#running.delete(task.taskId)
-    }
   }
 
   /**
@@ -299,7 +249,7 @@ export class SqliteTaskBackend implements TaskBackend {
       ) {
         const message = waited ? undefined : `${INTERRUPTED_MESSAGE}; queued to run again`
         if (this.store.adopt(task, this.workerId, 'queued', message)) {
-          this.#scheduler.enqueue({ taskId: task.taskId, owner: task.owner, tool: task.tool })
+          this.#runs.enqueue({ taskId: task.taskId, owner: task.owner, tool: task.tool })
           if (!waited) rerun += 1
           this.#logger.log(
             'info',
@@ -329,6 +279,14 @@ export class SqliteTaskBackend implements TaskBackend {
     this.#logger.log('warn', 'this process lost its lease; tasks taken over elsewhere are stopped here', {
       workerId: this.workerId,
     })
+    this.#register(now)
+    for (const taskId of this.#runs.runningIds()) {
+      if (this.store.get(taskId)?.workerId !== this.workerId)
+        this.#runs.stop(taskId, 'taken over by another process')
+    }
+  }
+
+  #register(now: number): void {
     this.store.registerWorker({
       workerId: this.workerId,
       pid: process.pid,
@@ -337,16 +295,12 @@ export class SqliteTaskBackend implements TaskBackend {
       startedAt: now,
       leaseExpiresAt: now + this.#leaseMs,
     })
-    for (const [taskId, stop] of this.#running) {
-      if (this.store.get(taskId)?.workerId !== this.workerId)
-        stop.abort(new Error('taken over by another process'))
-    }
   }
 
   /** Stops the runs of tasks another process cancelled. */
   #stopEndedElsewhere(): void {
     for (const taskId of this.store.endedWhileRunning(this.workerId)) {
-      this.#running.get(taskId)?.abort(new Error('cancelled'))
+      this.#runs.stop(taskId, 'cancelled')
     }
   }
 

@@ -55,7 +55,7 @@ export class TaskWorker {
     const ownsClient =
       config.memoryClient === undefined
         ? new BedrockAgentCoreClient({
-            region: config.region ?? 'us-east-1',
+            region: config.region ?? MCP_SERVER_DEFAULTS.region,
             ...(config.agentCoreEndpoint !== undefined && { endpoint: config.agentCoreEndpoint }),
           })
         : undefined
