@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   MCP_JWT_ISSUER: optionalText,
   /** Comma-separated audiences. */
   MCP_JWT_AUDIENCE: commaList,
+  /** Comma-separated allowed `client_id` values (Cognito access tokens carry no audience). */
+  MCP_JWT_CLIENT_IDS: commaList,
   MCP_JWKS_URL: optionalUrl,
   /** Safe by default: only `false` lets a token name another actor. */
   MCP_JWT_SUBJECT_IS_ACTOR: z
@@ -134,6 +136,24 @@ const EnvSchema = z.object({
   RUNTIME_JWT_SUBJECT_CLAIM: optionalText,
   /** A deployed runtime the CLI invokes instead of the local stack. */
   AGENT_RUNTIME_ARN: optionalText,
+  // Traces and metrics (src/telemetry): off unless an OTLP endpoint is given. The OpenTelemetry
+  // exporters read the rest of the standard OTEL_* variables (headers, protocol, timeouts) themselves.
+  /** OTLP/HTTP base URL (`http://collector:4318`): traces go to /v1/traces, metrics to /v1/metrics. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** Full URL for traces alone (overrides the base URL's /v1/traces). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  /** Full URL for metrics alone (overrides the base URL's /v1/metrics). */
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: optionalUrl,
+  /** `true` turns every exporter off, whatever else is set. */
+  OTEL_SDK_DISABLED: z
+    .preprocess(blankAsUnset, z.enum(['true', 'false']).default('false'))
+    .transform((value) => value === 'true'),
+  /** The service's name in traces (default: longrun-runtime, longrun-mcp-server, longrun-worker). */
+  OTEL_SERVICE_NAME: optionalText,
+  /** `true` records prompts, answers, tool arguments and results in spans; off by default. */
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z
+    .preprocess(blankAsUnset, z.enum(['true', 'false']).default('false'))
+    .transform((value) => value === 'true'),
 })
 
 export type Environment = z.infer<typeof EnvSchema>

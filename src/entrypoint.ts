@@ -4,6 +4,7 @@
  * conversation lives in AgentCore Memory and whose tools come from the long-running MCP server.
  * Configured by the environment (see .env.example); SIGTERM drains it.
  */
+import { countMemoryCalls, startWithTelemetry } from './telemetry/index.ts'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import {
   createModel,
@@ -66,6 +67,8 @@ export async function startRuntimeFromEnv(
     ...(env.AGENTCORE_ENDPOINT !== undefined && { endpoint: env.AGENTCORE_ENDPOINT }),
     ...(options.memoryCredentials !== undefined && { credentials: options.memoryCredentials }),
   })
+  // Each invocation's memory calls, for the `longrun.invocation.memory_calls` metric.
+  countMemoryCalls(memoryClient)
   // The session manager's notes (how each restore went, events added from elsewhere) are info lines.
   const memoryLogger = {
     warn: (line: string) => logger.log('warn', line),
@@ -161,10 +164,17 @@ export async function main(
   source: Record<string, string | undefined> = process.env,
 ): Promise<StartedRuntime> {
   const env = loadEnvironment(source)
-  const runtime = await startRuntimeFromEnv(env)
+  const { service: runtime, telemetry } = await startWithTelemetry(
+    { serviceName: 'longrun-runtime', env },
+    () => startRuntimeFromEnv(env),
+  )
   process.stdout.write(`${runtime.server.url}\n`)
   // close() bounds its wait by the grace period; the backstop covers a stuck close itself.
-  exitOnStopSignal(() => runtime.close(), env.RUNTIME_SHUTDOWN_GRACE_MS + 15_000)
+  exitOnStopSignal(async () => {
+    await runtime.close()
+    // Spans and metrics still buffered go out before the process ends.
+    await telemetry.shutdown()
+  }, env.RUNTIME_SHUTDOWN_GRACE_MS + 15_000)
   return runtime
 }
 

@@ -7,7 +7,7 @@ export function mcpServerCommand(): Command {
   return new Command('mcp-server')
     .description(
       'start the long-running MCP server only (Streamable HTTP at /mcp, port MCP_PORT or 8000) and print its URL; ' +
-        'it needs MCP_BEARER_TOKEN, or MCP_JWT_ISSUER + MCP_JWT_AUDIENCE + MCP_JWKS_URL, or MCP_AUTH=none',
+        'it needs MCP_BEARER_TOKEN, or MCP_JWT_ISSUER + MCP_JWKS_URL + MCP_JWT_AUDIENCE (or MCP_JWT_CLIENT_IDS), or MCP_AUTH=none',
     )
     .addHelpText('after', '\nEvery variable is listed in .env.example; SIGINT or SIGTERM stops it cleanly.')
     .action(async () => {

@@ -20,7 +20,13 @@ export type AuthConfig =
   | {
       readonly kind: 'jwt'
       readonly issuer: string
-      readonly audience: string | readonly string[]
+      /** Accepted `aud` values. At least one of `audience` and `clientIds`. */
+      readonly audience?: string | readonly string[] | undefined
+      /**
+       * Accepted `client_id` (or `azp`) values: Cognito access tokens carry no `aud`, and AgentCore
+       * Runtime's inbound JWT authorizer checks them as "allowed clients".
+       */
+      readonly clientIds?: readonly string[] | undefined
       /** The provider's JWKS URL, or the key set itself (tests, air-gapped setups). */
       readonly jwks: string | URL | JSONWebKeySet
       /**
@@ -77,6 +83,8 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       return { subject: undefined, principalId, requireSubjectMatchesActor: false }
     }
   }
+  if (config.audience === undefined && (config.clientIds === undefined || config.clientIds.length === 0))
+    throw new McpServerError('INVALID_CONFIG', 'JWT authentication needs an audience or allowed client ids')
   const verify = createJwtVerifier(config)
   const requireSubjectMatchesActor = config.requireSubjectMatchesActor ?? true
   return async (authorization) => {

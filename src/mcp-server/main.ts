@@ -2,6 +2,7 @@
  * Runs the long-running MCP server with the example tools, configured from the environment:
  * `node src/mcp-server/main.ts`. Prints the server URL on stdout (logs go to stderr).
  */
+import { startWithTelemetry } from '../telemetry/index.ts'
 import { resolve } from 'node:path'
 import { type Environment, loadEnvironment } from '../config.ts'
 import type { AuthConfig } from './auth.ts'
@@ -80,8 +81,12 @@ export function workerConfigFromEnv(env: Environment): TaskWorkerConfig {
 export async function workerMain(
   source: Record<string, string | undefined> = process.env,
 ): Promise<TaskWorker> {
-  const config = workerConfigFromEnv(loadEnvironment(source))
-  const worker = await TaskWorker.start(config)
+  const env = loadEnvironment(source)
+  const config = workerConfigFromEnv(env)
+  const { service: worker, telemetry } = await startWithTelemetry(
+    { serviceName: 'longrun-worker', env },
+    () => TaskWorker.start(config),
+  )
   process.stdout.write(`worker ${worker.backend.workerId}\n`)
   const graceMs = config.shutdownGraceMs ?? MCP_SERVER_DEFAULTS.shutdownGraceMs
   exitOnStopSignal(async (signal) => {
@@ -90,6 +95,7 @@ export async function workerMain(
       graceMs,
     })
     await worker.close()
+    await telemetry.shutdown()
     stderrLogger.log('info', 'stopped', { signal })
   }, graceMs + 5_000)
   return worker
@@ -97,16 +103,20 @@ export async function workerMain(
 
 function authFromEnv(env: Environment): AuthConfig {
   if (env.MCP_JWT_ISSUER !== undefined) {
-    if (env.MCP_JWKS_URL === undefined || env.MCP_JWT_AUDIENCE === undefined) {
+    if (
+      env.MCP_JWKS_URL === undefined ||
+      (env.MCP_JWT_AUDIENCE === undefined && env.MCP_JWT_CLIENT_IDS === undefined)
+    ) {
       throw new McpServerError(
         'INVALID_CONFIG',
-        'MCP_JWT_ISSUER needs MCP_JWKS_URL and MCP_JWT_AUDIENCE as well',
+        'MCP_JWT_ISSUER needs MCP_JWKS_URL, and MCP_JWT_AUDIENCE or MCP_JWT_CLIENT_IDS, as well',
       )
     }
     return {
       kind: 'jwt',
       issuer: env.MCP_JWT_ISSUER,
       audience: env.MCP_JWT_AUDIENCE,
+      clientIds: env.MCP_JWT_CLIENT_IDS,
       jwks: env.MCP_JWKS_URL,
       requireSubjectMatchesActor: env.MCP_JWT_SUBJECT_IS_ACTOR,
       ...(env.MCP_JWT_SUBJECT_CLAIM !== undefined && { subjectClaim: env.MCP_JWT_SUBJECT_CLAIM }),
@@ -116,7 +126,7 @@ function authFromEnv(env: Environment): AuthConfig {
   if (env.MCP_AUTH === 'none') return { kind: 'none' }
   throw new McpServerError(
     'INVALID_CONFIG',
-    'set MCP_BEARER_TOKEN, or MCP_JWT_ISSUER + MCP_JWT_AUDIENCE + MCP_JWKS_URL, or MCP_AUTH=none behind a gateway that authenticates',
+    'set MCP_BEARER_TOKEN, or MCP_JWT_ISSUER + MCP_JWKS_URL + MCP_JWT_AUDIENCE (or MCP_JWT_CLIENT_IDS), or MCP_AUTH=none behind a gateway that authenticates',
   )
 }
 
@@ -124,8 +134,12 @@ function authFromEnv(env: Environment): AuthConfig {
 export async function main(
   source: Record<string, string | undefined> = process.env,
 ): Promise<LongRunningMcpServer> {
-  const config = configFromEnv(loadEnvironment(source))
-  const server = await LongRunningMcpServer.start(config)
+  const env = loadEnvironment(source)
+  const config = configFromEnv(env)
+  const { service: server, telemetry } = await startWithTelemetry(
+    { serviceName: 'longrun-mcp-server', env },
+    () => LongRunningMcpServer.start(config),
+  )
   process.stdout.write(`${server.url}\n`)
   const graceMs = config.shutdownGraceMs ?? MCP_SERVER_DEFAULTS.shutdownGraceMs
   // close() bounds its wait by the grace period; the backstop covers a stuck close itself.
@@ -136,6 +150,8 @@ export async function main(
       graceMs,
     })
     await server.close()
+    // Spans and metrics still buffered go out before the process ends.
+    await telemetry.shutdown()
     stderrLogger.log('info', 'stopped', { signal })
   }, graceMs + 5_000)
   return server

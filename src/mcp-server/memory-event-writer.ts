@@ -8,7 +8,9 @@
 import { type BedrockAgentCoreClient, CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { userTextEventPayload } from '../memory/external-event.ts'
 import { backoffDelayMs, isPermanentError } from '../memory/retry.ts'
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { type Logger, silentLogger } from '../shared/logger.ts'
+import { countDeliveryFailure, inSpan, recordDeliveryLatency } from '../telemetry/index.ts'
 import { clientTokenFor } from './memory-event.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import type { PendingDelivery } from './task-record.ts'
@@ -98,8 +100,34 @@ export class MemoryEventWriter {
     }
   }
 
-  /** One attempt at `row` (its attempts so far counted in `row.attempts`). */
+  /**
+   * One attempt at `row` (its attempts so far counted in `row.attempts`), in a span of the trace
+   * of the call that started the task.
+   */
   async write(row: PendingDelivery): Promise<WriteOutcome> {
+    const attributes = {
+      'longrun.task.id': row.taskId,
+      'longrun.delivery.attempt': row.attempts + 1,
+      'aws.agentcore.memory.id': row.memoryId,
+    }
+    return inSpan(
+      'deliver task result',
+      { kind: SpanKind.CLIENT, attributes, parent: row.traceContext },
+      async (span) => {
+        const outcome = await this.#attempt(row)
+        span.setAttribute('longrun.delivery.outcome', outcome.kind)
+        if (outcome.kind === 'delivered')
+          recordDeliveryLatency(Math.max(0, Date.now() - row.eventTimestampMs))
+        else {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.kind })
+          countDeliveryFailure({ outcome: outcome.kind })
+        }
+        return outcome
+      },
+    )
+  }
+
+  async #attempt(row: PendingDelivery): Promise<WriteOutcome> {
     try {
       await this.#client.send(
         new CreateEventCommand({

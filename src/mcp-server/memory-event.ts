@@ -29,6 +29,7 @@ export function memoryEntry(task: TaskRecord, end: TaskEnd): OutboxEntry | undef
     sessionId: task.caller.sessionId,
     eventTimestampMs: end.endedAt,
     text: memoryEventText(task, end),
+    ...(task.traceContext !== undefined && { traceContext: task.traceContext }),
   }
 }
 

@@ -7,6 +7,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { type Redis, ReplyError } from 'ioredis'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
+import type { TraceCarrier } from '../telemetry/index.ts'
 import { McpServerError } from './errors.ts'
 import type { CallMode } from './long-running-tool.ts'
 import { decodeCursor, encodeCursor } from './task-cursor.ts'
@@ -479,6 +480,7 @@ function toFields(task: TaskRecord): Record<string, string> {
     runs: String(task.runs),
   }
   if (task.workerId !== undefined) fields.workerId = task.workerId
+  if (task.traceContext !== undefined) fields.traceContext = JSON.stringify(task.traceContext)
   return fields
 }
 
@@ -508,6 +510,9 @@ function fromFields(fields: Record<string, string>): TaskRecord {
     pollIntervalMs: Number(fields.pollIntervalMs),
     runs: Number(fields.runs ?? 0),
     workerId: text(fields.workerId),
+    ...(fields.traceContext !== undefined && {
+      traceContext: JSON.parse(fields.traceContext) as TraceCarrier,
+    }),
     ...(fields.delivery !== undefined && { delivery: parseDelivery(fields.delivery) }),
   }
 }

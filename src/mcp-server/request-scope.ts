@@ -8,6 +8,7 @@ import {
   isCompositeSessionHeader,
   parseCompositeSessionHeader,
 } from '../mcp/composite-session-header.ts'
+import { type TraceCarrier, traceCarrierOf } from '../telemetry/index.ts'
 import type { Authenticator, Principal } from './auth.ts'
 import { McpServerError } from './errors.ts'
 
@@ -19,6 +20,8 @@ export interface RequestScope {
   readonly caller: CompositeSessionParts | null
   /** The raw `mcp-session-id` ('' when none): with owner and request id it names an inline call. */
   readonly sessionKey: string
+  /** The caller's trace context from the `traceparent` header, when it sent a valid one. */
+  readonly traceCarrier: TraceCarrier | undefined
 }
 
 /** Authenticates the request and reads its composite header; refuses a malformed one. */
@@ -40,7 +43,12 @@ export async function scopeOf(req: IncomingMessage, authenticate: Authenticator)
   if (principal.requireSubjectMatchesActor && caller !== null && principal.subject !== caller.actorId) {
     throw new McpServerError('FORBIDDEN', 'the token subject does not match the actor in Mcp-Session-Id')
   }
-  return { owner: ownerOf(principal, caller?.actorId), caller, sessionKey: value ?? '' }
+  return {
+    owner: ownerOf(principal, caller?.actorId),
+    caller,
+    sessionKey: value ?? '',
+    traceCarrier: traceCarrierOf(req.headers),
+  }
 }
 
 /** U+001F (unit separator): never in an actor id, and, unlike NUL, kept intact by SQLite and Redis. */

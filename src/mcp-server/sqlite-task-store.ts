@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
+import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
 import type { Outbox } from './result-delivery.ts'
 import { decodeCursor, encodeCursor } from './task-cursor.ts'
@@ -49,7 +50,7 @@ export interface CreateOptions {
 }
 
 /** The schema version this file writes (PRAGMA user_version). */
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tasks (
@@ -72,7 +73,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   ttl_ms INTEGER NOT NULL,
   poll_interval_ms INTEGER NOT NULL,
   runs INTEGER NOT NULL DEFAULT 0,
-  expires_at INTEGER
+  expires_at INTEGER,
+  trace_context TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_by_owner ON tasks (owner, created_at DESC, task_id DESC);
 CREATE INDEX IF NOT EXISTS tasks_held ON tasks (worker_id, stage) WHERE stage <> 'done';
@@ -156,6 +158,8 @@ export class SqliteTaskStore {
     }
     if (!columns.includes('worker_id')) this.#db.exec('ALTER TABLE tasks ADD COLUMN worker_id TEXT')
     if (!columns.includes('queue_seq')) this.#db.exec('ALTER TABLE tasks ADD COLUMN queue_seq INTEGER')
+    // Version 2: no trace context (tasks it holds start traces of their own when they run).
+    if (!columns.includes('trace_context')) this.#db.exec('ALTER TABLE tasks ADD COLUMN trace_context TEXT')
     const outbox = (this.#db.prepare('PRAGMA table_info(outbox)').all() as Row[]).map((row) =>
       String(row.name),
     )
@@ -212,8 +216,8 @@ export class SqliteTaskStore {
   #insert(task: NewTaskRecord, options: CreateOptions): void {
     this.#prepare(
       `INSERT INTO tasks (task_id, owner, tool, input, mode, caller, status, stage, worker_id, queue_seq,
-           created_at, updated_at, ttl_ms, poll_interval_ms, runs)
-         VALUES (?, ?, ?, ?, ?, ?, 'working', ?, ?, ?, ?, ?, ?, ?, ?)`,
+           created_at, updated_at, ttl_ms, poll_interval_ms, runs, trace_context)
+         VALUES (?, ?, ?, ?, ?, ?, 'working', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       task.taskId,
       task.owner,
@@ -229,6 +233,7 @@ export class SqliteTaskStore {
       task.ttlMs,
       task.pollIntervalMs,
       options.stage === 'running' ? 1 : 0,
+      task.traceContext === undefined ? null : JSON.stringify(task.traceContext),
     )
   }
 
@@ -501,8 +506,9 @@ export class SqliteTaskStore {
   /** Outbox rows of `workerId` due by `now`. */
   due(workerId: string, now: number, limit: number): PendingDelivery[] {
     const rows = this.#prepare(
-      `SELECT * FROM outbox WHERE worker_id = ? AND state = 'pending' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at LIMIT ?`,
+      `SELECT outbox.*, tasks.trace_context FROM outbox LEFT JOIN tasks ON tasks.task_id = outbox.task_id
+         WHERE outbox.worker_id = ? AND outbox.state = 'pending' AND outbox.next_attempt_at <= ?
+         ORDER BY outbox.next_attempt_at LIMIT ?`,
     ).all(workerId, now, limit) as Row[]
     return rows.map((row) => ({
       taskId: String(row.task_id),
@@ -512,6 +518,9 @@ export class SqliteTaskStore {
       eventTimestampMs: Number(row.event_timestamp_ms),
       text: String(row.text),
       attempts: Number(row.attempts),
+      ...(typeof row.trace_context === 'string' && {
+        traceContext: JSON.parse(row.trace_context) as TraceCarrier,
+      }),
     }))
   }
 
@@ -626,6 +635,7 @@ function newRecord(task: NewTaskRecord, options: CreateOptions): TaskRecord {
     pollIntervalMs: task.pollIntervalMs,
     runs: options.stage === 'running' ? 1 : 0,
     workerId: options.workerId,
+    traceContext: task.traceContext,
   }
 }
 
@@ -651,6 +661,9 @@ function toTask(row: Row): TaskRecord {
     pollIntervalMs: Number(row.poll_interval_ms),
     runs: Number(row.runs),
     workerId: row.worker_id === null || row.worker_id === undefined ? undefined : String(row.worker_id),
+    ...(typeof row.trace_context === 'string' && {
+      traceContext: JSON.parse(row.trace_context) as TraceCarrier,
+    }),
     ...(typeof row.d_state === 'string' && {
       delivery: {
         state: row.d_state as DeliveryState['state'],

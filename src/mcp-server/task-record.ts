@@ -1,6 +1,7 @@
 /** What the server records of a task, whichever backend holds it. */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
+import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
 
 /** The statuses of spec 2025-11-25 tasks (a queued task is `working`: its stage says it waits). */
@@ -48,12 +49,23 @@ export interface TaskRecord {
   readonly queuePosition?: number | undefined
   /** Where its memory event stands, read with the task (undefined when none is queued). */
   readonly delivery?: DeliveryState | undefined
+  /** The trace context of the call that started it: its runs and delivery join that trace. */
+  readonly traceContext?: TraceCarrier | undefined
 }
 
 /** The fields of a task at its creation. */
 export type NewTaskRecord = Pick<
   TaskRecord,
-  'taskId' | 'owner' | 'tool' | 'input' | 'mode' | 'caller' | 'createdAt' | 'ttlMs' | 'pollIntervalMs'
+  | 'taskId'
+  | 'owner'
+  | 'tool'
+  | 'input'
+  | 'mode'
+  | 'caller'
+  | 'createdAt'
+  | 'ttlMs'
+  | 'pollIntervalMs'
+  | 'traceContext'
 >
 
 /** How a task ended. */
@@ -72,6 +84,8 @@ export interface OutboxEntry {
   readonly sessionId: string
   readonly eventTimestampMs: number
   readonly text: string
+  /** The task's trace context, so the write shows in the trace of the call that started it. */
+  readonly traceContext?: TraceCarrier | undefined
 }
 
 /** An outbox row waiting for delivery. */

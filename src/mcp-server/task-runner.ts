@@ -9,6 +9,15 @@ import { setImmediate } from 'node:timers/promises'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
 import { HealthStatus } from '../shared/health-status.ts'
+import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api'
+import {
+  contextOf,
+  currentTraceCarrier,
+  failSpan,
+  longrunTracer,
+  recordQueueWait,
+  recordTaskDuration,
+} from '../telemetry/index.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { McpServerError, taskNotFound } from './errors.ts'
 import type { CallMode, LongRunningTool, ToolContext } from './long-running-tool.ts'
@@ -161,6 +170,8 @@ export class TaskRunner {
         createdAt: this.#clock(),
         ttlMs,
         pollIntervalMs: this.#pollIntervalMs,
+        // The active span is the tools/call that starts it (nothing while telemetry is off).
+        traceContext: currentTraceCarrier(),
       })
     } catch (error) {
       this.#watched.delete(taskId)
@@ -310,8 +321,25 @@ export class TaskRunner {
       run: task.runs,
       mode: task.mode,
     })
-    const settled = this.#runTool(task, tool, active, watched)
+    // The run's span continues the trace of the call that started the task, however much later.
+    const parent = contextOf(task.traceContext)
+    const span = longrunTracer().startSpan(
+      `task ${task.tool}`,
+      {
+        attributes: {
+          'longrun.task.id': task.taskId,
+          'longrun.task.mode': task.mode,
+          'longrun.task.run': task.runs,
+          'gen_ai.tool.name': task.tool,
+        },
+      },
+      parent,
+    )
+    if (task.runs === 1) recordQueueWait(Math.max(0, active.startedAt - task.createdAt), { tool: task.tool })
+    const settled = context
+      .with(trace.setSpan(parent, span), () => this.#runTool(task, tool, active, watched, span))
       .catch((error: unknown) => {
+        failSpan(span, error)
         // A store failure (disk full, I/O error, Redis gone) must not crash the process: the task
         // stays running in the store and the process that takes it over recovers it.
         this.#logger.log('error', 'could not record the end of a task', {
@@ -320,6 +348,7 @@ export class TaskRunner {
         })
       })
       .finally(() => {
+        span.end()
         stopped.removeEventListener('abort', onStopped)
         this.#active.delete(task.taskId)
         this.#settled.delete(settled)
@@ -335,6 +364,7 @@ export class TaskRunner {
     tool: LongRunningTool,
     active: ActiveRun,
     watched: Watched,
+    span: Span,
   ): Promise<void> {
     const { signal } = active.controller
     const emit = (event: TaskEvent) => {
@@ -346,8 +376,15 @@ export class TaskRunner {
       if (signal.aborted) return
       active.pending = { ...active.pending, ...patch, updatedAt: this.#clock() }
     }
+    // Progress shows in the trace as span events, at most one per heartbeat interval.
+    let lastProgressEventAt = Number.NEGATIVE_INFINITY
     const ctx: ToolContext = {
       progress: (done, total, message) => {
+        const now = this.#clock()
+        if (span.isRecording() && now - lastProgressEventAt >= this.#heartbeatIntervalMs) {
+          lastProgressEventAt = now
+          span.addEvent('progress', { progress: done, ...(total !== undefined && { total }) })
+        }
         record({
           progress: done,
           ...(total !== undefined && { total }),
@@ -393,6 +430,9 @@ export class TaskRunner {
     if (this.#closing && !returned) return
     // After a cancel the end is already recorded: this records nothing and only frees the task.
     const ended = await this.#backend.complete(task, end, this.#deliveryOf(task, end))
+    span.setAttribute('longrun.task.status', end.status)
+    if (end.status !== 'completed') span.setStatus({ code: SpanStatusCode.ERROR, message: end.status })
+    recordTaskDuration(end.endedAt - active.startedAt, { tool: task.tool, status: end.status })
     if (ended !== undefined) {
       this.#logger.log('info', 'task ended', { taskId: task.taskId, tool: task.tool, status: end.status })
       this.#announceEnd(ended)

@@ -4,6 +4,8 @@
  * against the tool's schema before anything starts.
  */
 import type { CallToolResult, CreateTaskResult } from '@modelcontextprotocol/sdk/types.js'
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
+import { inSpan, traceCarrierOf } from '../telemetry/index.ts'
 import { answering, toJsonRpcError } from './error-mapping.ts'
 import { echo, McpServerError } from './errors.ts'
 import type { CallExtra, InlineCalls } from './inline-calls.ts'
@@ -20,6 +22,8 @@ export interface ToolCallParams {
   readonly name: string
   readonly arguments?: Record<string, unknown> | undefined
   readonly task?: { readonly ttl?: number | null | undefined } | undefined
+  /** Request metadata; may carry the caller's trace context (`traceparent`, `tracestate`). */
+  readonly _meta?: Record<string, unknown> | undefined
 }
 
 /** Configuration of {@link ToolCalls}. */
@@ -40,10 +44,33 @@ export class ToolCalls {
   }
 
   /**
-   * Answers one call. A tool's own errors and bad arguments come back as a result with `isError`
-   * (the model reads them); an unknown tool, a bad task request and a full queue are JSON-RPC errors.
+   * Answers one call, in a span that continues the caller's trace (from `_meta`, else the
+   * `traceparent` header); a task it starts keeps that span's context for its run and delivery.
    */
   async call(
+    params: ToolCallParams,
+    extra: CallExtra,
+    scope: RequestScope,
+    abandon: () => void,
+  ): Promise<CallToolResult | CreateTaskResult> {
+    const attributes = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': params.name.slice(0, 128) }
+    return inSpan(
+      `tools/call ${attributes['gen_ai.tool.name']}`,
+      { kind: SpanKind.SERVER, attributes, parent: traceCarrierOf(params._meta) ?? scope.traceCarrier },
+      async (span) => {
+        const result = await this.#call(params, extra, scope, abandon)
+        if ('isError' in result && result.isError === true)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'tool error' })
+        return result
+      },
+    )
+  }
+
+  /**
+   * A tool's own errors and bad arguments come back as a result with `isError` (the model reads
+   * them); an unknown tool, a bad task request and a full queue are JSON-RPC errors.
+   */
+  async #call(
     params: ToolCallParams,
     extra: CallExtra,
     scope: RequestScope,

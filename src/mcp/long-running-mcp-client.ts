@@ -11,6 +11,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js'
 import { McpClient, type McpCallToolOptions, type McpClientOptions } from '@strands-agents/sdk'
 import { isRecord } from '../shared/is-record.ts'
 import { type CompositeSessionParts, formatCompositeSessionHeader } from './composite-session-header.ts'
+import { traceContextFetch } from './trace-propagation.ts'
 
 /** One progress notification of a running tool call. */
 export interface ToolProgress extends Progress {
@@ -77,8 +78,9 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /**
  * Pass it in an agent's tools (`new Agent({ tools: [client] })`) as any `McpClient`; its tools
- * survive long calls. OpenTelemetry trace context is not injected into tool arguments unless
- * `disableMcpInstrumentation: false` is given, since a tool that checks its arguments strictly
+ * survive long calls. The active trace context goes with every request (the `traceparent` header
+ * and `params._meta`), not into tool arguments as Strands' own client does (unless
+ * `disableMcpInstrumentation: false` is given), since a tool that checks its arguments strictly
  * refuses the extra `_meta` field. One client is one connection: after `disconnect()`, build a new
  * one. The composite header replaces any session id the server issues, so the server must accept
  * session ids it did not issue (stateless, as ours and those on AgentCore Runtime are).
@@ -136,6 +138,8 @@ export class LongRunningMcpClient extends McpClient {
     if (memory) requestHeaders['mcp-session-id'] = formatCompositeSessionHeader(memory)
     const transport = new StreamableHTTPClientTransport(endpoint, {
       requestInit: { headers: requestHeaders },
+      // The agent's trace continues on the server (a no-op while telemetry is off).
+      fetch: traceContextFetch(),
     })
     super({ disableMcpInstrumentation: true, ...options, transport })
     this.#idleTimeoutMs = idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS

@@ -8,7 +8,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { SpanKind } from '@opentelemetry/api'
 import { HealthStatus } from '../shared/health-status.ts'
+import { inSpan, traceCarrierOf, withMemoryCallCount } from '../telemetry/index.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { readLimitedBody } from '../shared/read-body.ts'
 import { newRuntimeSessionId } from '../shared/runtime-session-id.ts'
@@ -264,7 +266,21 @@ export class AgentRuntimeServer {
     let answer: InvocationAnswer | undefined
     let failure: RuntimeError | undefined
     try {
-      answer = await this.#config.handler(invocation, emit)
+      // One trace per invocation (continuing the caller's, when it sent one): Strands' agent, model
+      // and tool spans, and the MCP server's, nest under this span.
+      answer = await inSpan(
+        'invoke_agent_runtime',
+        {
+          kind: SpanKind.SERVER,
+          parent: traceCarrierOf(request.headers),
+          attributes: {
+            'session.id': invocation.memorySessionId,
+            'aws.agentcore.memory.id': invocation.memoryId,
+            'longrun.invocation.streaming': streaming,
+          },
+        },
+        () => withMemoryCallCount(() => this.#config.handler(invocation, emit)),
+      )
     } catch (error) {
       failure =
         error instanceof RuntimeError

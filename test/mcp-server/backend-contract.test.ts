@@ -206,5 +206,30 @@ for (const kind of ['sqlite', 'redis'] as const) {
       assert.notEqual(next.tasks[0]?.taskId, page.tasks[0]?.taskId)
       assert.equal(next.nextCursor, undefined)
     })
+
+    test('a task keeps the trace context of the call that started it, through its run to its end', async () => {
+      const traceContext = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }
+      const taskId = `trace-${kind}`
+      await server.backend.submit({
+        taskId,
+        owner: 'contract-trace',
+        tool: 'held',
+        input: { label: 'traced' },
+        mode: 'async',
+        caller: null,
+        createdAt: Date.now(),
+        ttlMs: 60_000,
+        pollIntervalMs: 100,
+        traceContext,
+      })
+      await waitFor(() => (held.started.includes('traced') ? true : undefined))
+      assert.deepEqual((await server.backend.get(taskId))?.traceContext, traceContext)
+      held.release('traced')
+      const ended = await waitFor(async () => {
+        const task = await server.backend.get(taskId)
+        return task?.status === 'completed' ? task : undefined
+      })
+      assert.deepEqual(ended.traceContext, traceContext)
+    })
   })
 }

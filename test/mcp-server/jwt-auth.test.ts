@@ -17,6 +17,8 @@ describe('JWT authentication', () => {
   ) => Promise<string>
   let jwks: JSONWebKeySet
   let otherKeySign: (subject: string) => Promise<string>
+  /** A token with these claims and no audience (as Cognito access tokens are). */
+  let signWith: (claims: Record<string, string>, subject: string) => Promise<string>
 
   before(async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256')
@@ -31,6 +33,13 @@ describe('JWT authentication', () => {
       if (subject !== undefined) jwt.setSubject(subject)
       return jwt.sign(privateKey)
     }
+    signWith = (claims, subject) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(ISSUER)
+        .setSubject(subject)
+        .setExpirationTime('5m')
+        .sign(privateKey)
     const other = await generateKeyPair('ES256')
     otherKeySign = (subject) =>
       new SignJWT({})
@@ -126,6 +135,41 @@ describe('JWT authentication', () => {
     assert.equal(await status(await sign('alice', { expires: '1 minute ago' }), 'alice'), 401, 'expired')
     assert.equal(await status(await otherKeySign('alice'), 'alice'), 401, 'signed by another key')
     assert.equal(await status(await sign(undefined), 'alice'), 401, 'no sub claim')
+  })
+
+  test('with allowed client ids, a Cognito-style access token (client_id, no aud) is served and another client is refused', async () => {
+    const byClient = await startTestServer(dir.path, {
+      dataDir: `${dir.path}/clients`,
+      auth: { kind: 'jwt', issuer: ISSUER, clientIds: ['app-client-1'], jwks },
+    })
+    try {
+      const status = async (clientId: string) => {
+        const token = await signWith({ client_id: clientId, token_use: 'access' }, 'alice')
+        const response = await fetch(byClient.url, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'mcp-session-id': 's1@@@mem-AbCdEf1234@@@alice',
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+        })
+        await response.body?.cancel()
+        return response.status
+      }
+      assert.equal(await status('app-client-1'), 200)
+      assert.equal(await status('another-client'), 401)
+    } finally {
+      await byClient.close()
+    }
+    await assert.rejects(
+      startTestServer(dir.path, {
+        dataDir: `${dir.path}/neither`,
+        auth: { kind: 'jwt', issuer: ISSUER, jwks },
+      }),
+      (error: { code?: string }) => error.code === 'INVALID_CONFIG',
+    )
   })
 
   test('with default settings a token may not name another actor, and a token without sub is refused', async () => {

@@ -230,7 +230,7 @@ describe('a task database written by the first version', () => {
       const reopened = new DatabaseSync(join(dir.path, 'mcp-tasks.sqlite'), { readOnly: true })
       assert.equal(
         (reopened.prepare('PRAGMA user_version').get() as { user_version: number }).user_version,
-        2,
+        3,
       )
       reopened.close()
     } finally {

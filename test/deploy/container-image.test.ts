@@ -1,0 +1,357 @@
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, before, describe, test } from 'node:test'
+import { DockerIgnoreStrategy } from 'aws-cdk-lib'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { BUILD_CONTEXT, IMAGE_TARGETS } from '../../deploy/longrun-stack.ts'
+import { AGENT_PORT, MCP_DATA_DIR, MCP_PATH, MCP_PORT } from '../../deploy/runtime-environment.ts'
+import { NODE } from '../helpers/child-process.ts'
+import { environmentOf, runtimeOf, synthesize, withSynthesized } from '../helpers/deploy-stack.ts'
+import { type BuiltImage, createBuilder, parseDockerfile } from '../helpers/dockerfile.ts'
+import {
+  type LocalAgentCoreFixture,
+  listSessionEvents,
+  startLocalAgentCore,
+  TEST_CREDENTIALS,
+  waitFor,
+} from '../helpers/local-agentcore.ts'
+import { startTestRedis, type TestRedis } from '../helpers/redis.ts'
+
+/**
+ * The images without a Docker engine: what the build context lets through, and each image started
+ * from a directory built by following the Dockerfile (test/helpers/dockerfile.ts) with the
+ * environment the stack sets, its tokens replaced by local stand-ins (the local AgentCore service,
+ * a redis-server, a key set of the test's own), until /ping answers Healthy and the image's own
+ * HEALTHCHECK passes; then one authenticated invocation through both.
+ */
+
+const DOCKERFILE = parseDockerfile(readFileSync(join(BUILD_CONTEXT, 'Dockerfile'), 'utf8'))
+const ISSUER = 'https://issuer.deploy.test'
+const CLIENT_ID = 'deploy-test-client'
+
+const dockerIgnore = () =>
+  new DockerIgnoreStrategy(
+    BUILD_CONTEXT,
+    readFileSync(join(BUILD_CONTEXT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#')),
+  )
+
+async function freePort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** A started image: its process, the URL it printed, and its log so far. */
+interface RunningImage {
+  readonly child: ChildProcess
+  readonly url: string
+  stderr(): string
+}
+
+/**
+ * Runs the image's CMD in its WORKDIR with exactly `env` (nothing of this process's environment),
+ * `node` being the project's Node 22 as in the image, and waits for the URL it prints.
+ */
+async function startImage(image: BuiltImage, env: Record<string, string>): Promise<RunningImage> {
+  const [program, ...args] = image.cmd
+  assert.equal(program, 'node')
+  const child = spawn(NODE, args, {
+    cwd: join(image.root, image.workdir),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`${image.cmd.join(' ')} exited early: ${stderr}`)
+  })
+  const printed = new Promise<string>((resolve) =>
+    lines.on('line', (line) => /^https?:\/\//.test(line) && resolve(line)),
+  )
+  const url = await Promise.race([printed, exited])
+  return { child, url, stderr: () => stderr }
+}
+
+async function stopImage(image: RunningImage | undefined): Promise<number | null> {
+  if (image === undefined || image.child.exitCode !== null) return image?.child.exitCode ?? null
+  const exited = once(image.child, 'exit') as Promise<[number | null]>
+  image.child.kill('SIGTERM')
+  return (await exited)[0]
+}
+
+/** The image's HEALTHCHECK command, run as Docker would (no shell), with the container's env. */
+function healthcheck(image: BuiltImage, env: Record<string, string>): number | null {
+  const [program, ...args] = image.healthcheck ?? []
+  assert.equal(program, 'node')
+  return spawnSync(NODE, args, { cwd: join(image.root, image.workdir), env, timeout: 10_000 }).status
+}
+
+/**
+ * The stack's environment of one runtime, each CloudFormation value (a token until deploy) replaced
+ * by its stand-in; a variable whose value is unknown until deploy and has no stand-in fails here.
+ */
+function resolved(
+  environment: Record<string, unknown>,
+  standIns: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => {
+      if (typeof value === 'string') return [name, value]
+      const standIn = standIns[name]
+      assert.ok(standIn !== undefined, `${name} is set at deploy time: give it a stand-in`)
+      return [name, standIn]
+    }),
+  )
+}
+
+describe('the build context', () => {
+  test('.dockerignore lets through the manifests and the sources only', () => {
+    const ignore = dockerIgnore()
+    const left = [
+      '.git/HEAD',
+      'node_modules/zod/package.json',
+      'test/config.test.ts',
+      'bench/run.ts',
+      'cdk.out/manifest.json',
+      'dist/src/cli/main.js',
+      '.longrun/mcp-tasks.sqlite',
+      'src/.longrun/mcp-tasks.sqlite',
+      'src/tasks.sqlite-wal',
+      '.env',
+      'src/.env',
+      'deploy/app.ts',
+    ]
+    for (const path of left) assert.ok(ignore.ignores(join(BUILD_CONTEXT, path)), `${path} stays out`)
+    for (const path of ['package.json', 'package-lock.json', 'src/entrypoint.ts', 'src/mcp-server/main.ts'])
+      assert.ok(!ignore.ignores(join(BUILD_CONTEXT, path)), `${path} goes in`)
+  })
+
+  test('the context CDK stages for each image is that and the Dockerfile', () => {
+    withSynthesized(
+      {},
+      ({ outdir, dockerImages }) => {
+        for (const image of Object.values(dockerImages))
+          assert.deepEqual(readdirSync(join(outdir, image.source.directory)).sort(), [
+            '.dockerignore',
+            'Dockerfile',
+            'package-lock.json',
+            'package.json',
+            'src',
+          ])
+      },
+      { staging: true },
+    )
+  })
+
+  test('every stage is arm64, the images run unprivileged and expose the contract ports', () => {
+    for (const stage of DOCKERFILE.stages)
+      if (!DOCKERFILE.stages.some((each) => each.name === stage.base))
+        assert.equal(stage.platform, 'linux/arm64')
+    const targets = DOCKERFILE.stages.map((stage) => stage.name)
+    assert.ok(targets.includes(IMAGE_TARGETS.agent) && targets.includes(IMAGE_TARGETS.mcpServer))
+  })
+})
+
+describe('the images start with the environment the stack sets', () => {
+  let outdir: string
+  let agentImage: BuiltImage
+  let mcpImage: BuiltImage
+  let local: LocalAgentCoreFixture
+  let redis: TestRedis
+  let jwksServer: Server
+  let jwksUrl: string
+  let memoryId: string
+  let sign: (subject: string) => Promise<string>
+  const running: RunningImage[] = []
+
+  before(async () => {
+    outdir = mkdtempSync(join(tmpdir(), 'longrun-image-'))
+    const build = createBuilder(DOCKERFILE, { context: BUILD_CONTEXT, outdir })
+    agentImage = build(IMAGE_TARGETS.agent)
+    mcpImage = build(IMAGE_TARGETS.mcpServer)
+    local = await startLocalAgentCore()
+    memoryId = await local.createMemory('deployed_memory')
+    redis = await startTestRedis()
+    const { publicKey, privateKey } = await generateKeyPair('ES256')
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'deploy-key', alg: 'ES256' }
+    jwksServer = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ keys: [jwk] }))
+    })
+    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve))
+    jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`
+    // A Cognito access token's shape: the app client in client_id, no aud, the user's id as subject.
+    sign = (subject) =>
+      new SignJWT({ token_use: 'access', client_id: CLIENT_ID, scope: 'aws.cognito.signin.user.admin' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'deploy-key' })
+        .setSubject(subject)
+        .setIssuer(ISSUER)
+        .setExpirationTime('5m')
+        .sign(privateKey)
+  })
+
+  after(async () => {
+    for (const image of running) await stopImage(image)
+    jwksServer?.close()
+    await redis?.remove()
+    await local?.close()
+    if (outdir !== undefined) rmSync(outdir, { recursive: true, force: true })
+  })
+
+  /** Stand-ins for what the stack only knows at deploy: the local service, Redis, the key set. */
+  const standIns = (overrides: Record<string, string> = {}): Record<string, string> => ({
+    AWS_REGION: 'us-east-1',
+    MEMORY_ID: memoryId,
+    RUNTIME_JWT_ISSUER: ISSUER,
+    MCP_JWT_ISSUER: ISSUER,
+    RUNTIME_JWKS_URL: jwksUrl,
+    MCP_JWKS_URL: jwksUrl,
+    RUNTIME_JWT_CLIENT_IDS: CLIENT_ID,
+    MCP_JWT_CLIENT_IDS: CLIENT_ID,
+    // TLS (rediss://) is ElastiCache's; the test's redis-server speaks plain Redis.
+    REDIS_URL: redis.url,
+    ...overrides,
+  })
+  /** What the container has beside the stack's variables, and what differs on this machine. */
+  const onThisMachine = (): Record<string, string> => ({
+    AGENTCORE_ENDPOINT: local.service.url,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+  })
+
+  test('the MCP server image (redis backend) and the agent image answer Healthy and serve one invocation', async () => {
+    const synthesized = synthesize()
+    let agentEnv: Record<string, unknown>
+    let mcpEnv: Record<string, unknown>
+    try {
+      agentEnv = environmentOf(runtimeOf(synthesized.json, 'HTTP')[1])
+      mcpEnv = environmentOf(runtimeOf(synthesized.json, 'MCP')[1])
+    } finally {
+      synthesized.remove()
+    }
+    // The image and the stack agree on the contract, and the data directory is the writable /tmp.
+    assert.equal(mcpEnv.MCP_PORT, String(MCP_PORT))
+    assert.equal(mcpImage.env.MCP_PORT, String(MCP_PORT))
+    assert.deepEqual(mcpImage.exposed, [MCP_PORT])
+    assert.equal(agentEnv.PORT, String(AGENT_PORT))
+    assert.deepEqual(agentImage.exposed, [AGENT_PORT])
+    assert.equal(mcpImage.env.LONGRUN_DATA_DIR, MCP_DATA_DIR)
+    assert.ok(mcpImage.user !== undefined && mcpImage.user !== 'root' && agentImage.user === mcpImage.user)
+    assert.ok(existsSync(join(mcpImage.root, mcpImage.workdir, 'node_modules', 'zod')))
+    assert.ok(
+      !existsSync(join(mcpImage.root, mcpImage.workdir, 'node_modules', 'typescript')),
+      'no dev dependencies',
+    )
+    assert.ok(!existsSync(join(mcpImage.root, mcpImage.workdir, 'test')))
+
+    const mcpPort = await freePort()
+    const mcpContainerEnv = {
+      ...mcpImage.env,
+      ...resolved(mcpEnv, standIns()),
+      ...onThisMachine(),
+      MCP_PORT: String(mcpPort),
+      LONGRUN_DATA_DIR: join(mcpImage.root, MCP_DATA_DIR),
+    }
+    const mcp = await startImage(mcpImage, mcpContainerEnv)
+    running.push(mcp)
+    assert.equal(new URL(mcp.url).pathname, MCP_PATH)
+    const mcpPing = (await (await fetch(`http://127.0.0.1:${mcpPort}/ping`)).json()) as { status: string }
+    assert.equal(mcpPing.status, 'Healthy')
+    assert.equal(healthcheck(mcpImage, mcpContainerEnv), 0)
+    // The key set is the only way in: no token, no call.
+    assert.equal((await fetch(`http://127.0.0.1:${mcpPort}${MCP_PATH}`, { method: 'POST' })).status, 401)
+
+    const agentPort = await freePort()
+    const agentContainerEnv = {
+      ...agentImage.env,
+      ...resolved(agentEnv, standIns({ MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}${MCP_PATH}` })),
+      ...onThisMachine(),
+      PORT: String(agentPort),
+      // The offline model in place of Bedrock; everything else as deployed.
+      MODEL_PROVIDER: 'demo',
+    }
+    const agent = await startImage(agentImage, agentContainerEnv)
+    running.push(agent)
+    const agentPing = (await (await fetch(`http://127.0.0.1:${agentPort}/ping`)).json()) as { status: string }
+    assert.equal(agentPing.status, 'Healthy')
+    assert.equal(healthcheck(agentImage, agentContainerEnv), 0)
+
+    // As AgentCore passes it on: the caller's token in Authorization, the session in its header.
+    const sessionId = `deployed-image-${'0'.repeat(25)}`
+    const response = await fetch(`http://127.0.0.1:${agentPort}/invocations`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await sign('alice')}`,
+        'content-type': 'application/json',
+        'x-amzn-bedrock-agentcore-runtime-session-id': sessionId,
+      },
+      body: JSON.stringify({ prompt: 'train a model called deployed for 2 epochs' }),
+    })
+    assert.equal(response.status, 200, agent.stderr())
+    const answer = (await response.json()) as { tasks: { task_id: string }[] }
+    const taskId = answer.tasks[0]?.task_id
+    assert.ok(taskId, `a task was started: ${JSON.stringify(answer)}`)
+    // The MCP server checked the same token, ran the task and wrote its result into alice's session.
+    await waitFor(
+      async () =>
+        JSON.stringify(await listSessionEvents(local.data, memoryId, 'alice', sessionId)).includes(
+          `${taskId} (tool model_training) completed`,
+        ),
+      20_000,
+      'the task result in memory',
+    )
+    assert.equal(
+      (
+        await fetch(`http://127.0.0.1:${agentPort}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ prompt: 'hello' }),
+        })
+      ).status,
+      401,
+    )
+
+    assert.equal(await stopImage(agent), 0)
+    assert.equal(await stopImage(mcp), 0)
+  })
+
+  test('the MCP server image with the sqlite backend keeps its tasks in the data directory', async () => {
+    const synthesized = synthesize({ taskBackend: 'sqlite' })
+    let mcpEnv: Record<string, unknown>
+    try {
+      mcpEnv = environmentOf(runtimeOf(synthesized.json, 'MCP')[1])
+    } finally {
+      synthesized.remove()
+    }
+    const port = await freePort()
+    const dataDir = join(mcpImage.root, 'sqlite', MCP_DATA_DIR)
+    const env = {
+      ...mcpImage.env,
+      ...resolved(mcpEnv, standIns()),
+      ...onThisMachine(),
+      MCP_PORT: String(port),
+      LONGRUN_DATA_DIR: dataDir,
+    }
+    const mcp = await startImage(mcpImage, env)
+    running.push(mcp)
+    const ping = (await (await fetch(`http://127.0.0.1:${port}/ping`)).json()) as { status: string }
+    assert.equal(ping.status, 'Healthy')
+    assert.ok(existsSync(join(dataDir, 'mcp-tasks.sqlite')))
+    assert.equal(await stopImage(mcp), 0)
+  })
+})

@@ -1,0 +1,123 @@
+/**
+ * The CDK app of deploy/ synthesised in this process, as `cdk synth` would with `-c` values: its
+ * template, the container images its asset manifest asks for, and lookups of the resources the
+ * deploy tests look at. Asset staging is off unless asked for (it copies the build context).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Template } from 'aws-cdk-lib/assertions'
+import { createApp } from '../../deploy/app.ts'
+import type { LongrunStack } from '../../deploy/longrun-stack.ts'
+
+/** A CloudFormation resource as it appears in the template. */
+export interface CfnResource {
+  readonly Type: string
+  readonly Properties?: Record<string, unknown>
+  readonly DependsOn?: string | string[]
+}
+
+/** One container image of the asset manifest. */
+export interface DockerImageAssetEntry {
+  readonly source: {
+    readonly directory: string
+    readonly dockerBuildTarget?: string
+    readonly platform?: string
+  }
+  readonly destinations: Record<string, { readonly repositoryName: string; readonly imageTag: string }>
+}
+
+export interface SynthesizedStack {
+  readonly stack: LongrunStack
+  readonly template: Template
+  /** The template as JSON. */
+  readonly json: { Resources: Record<string, CfnResource>; Outputs?: Record<string, { Value: unknown }> }
+  readonly dockerImages: Record<string, DockerImageAssetEntry>
+  /** The staged build contexts (with `staging`), by asset hash; removed by `remove()`. */
+  readonly outdir: string
+  remove(): void
+}
+
+/** Synthesises the app with `context` (what `-c key=value` gives); call `remove()` when done. */
+export function synthesize(
+  context: Record<string, unknown> = {},
+  options: { staging?: boolean } = {},
+): SynthesizedStack {
+  const outdir = mkdtempSync(join(tmpdir(), 'longrun-cdk-'))
+  try {
+    const { app, stack } = createApp({
+      outdir,
+      context: { ...context, ...(options.staging !== true && { 'aws:cdk:disable-asset-staging': true }) },
+    })
+    const assembly = app.synth()
+    const artifact = assembly.getStackArtifact(stack.artifactId)
+    const json = artifact.template as SynthesizedStack['json']
+    const manifest = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.assets.json`), 'utf8')) as {
+      dockerImages?: Record<string, DockerImageAssetEntry>
+    }
+    return {
+      stack,
+      template: Template.fromJSON(json),
+      json,
+      dockerImages: manifest.dockerImages ?? {},
+      outdir,
+      remove: () => rmSync(outdir, { recursive: true, force: true }),
+    }
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+/** Synthesises, hands the result to `use`, and removes the output whatever happens. */
+export function withSynthesized<T>(
+  context: Record<string, unknown>,
+  use: (synthesized: SynthesizedStack) => T,
+  options: { staging?: boolean } = {},
+): T {
+  const synthesized = synthesize(context, options)
+  try {
+    return use(synthesized)
+  } finally {
+    synthesized.remove()
+  }
+}
+
+/** The resources of one type, by logical id. */
+export function resourcesOf(json: SynthesizedStack['json'], type: string): [string, CfnResource][] {
+  return Object.entries(json.Resources).filter(([, resource]) => resource.Type === type)
+}
+
+/** The one runtime serving `protocol` (HTTP: the agent, MCP: the MCP server), with its logical id. */
+export function runtimeOf(json: SynthesizedStack['json'], protocol: 'HTTP' | 'MCP'): [string, CfnResource] {
+  const found = resourcesOf(json, 'AWS::BedrockAgentCore::Runtime').filter(
+    ([, resource]) => resource.Properties?.ProtocolConfiguration === protocol,
+  )
+  if (found.length !== 1) throw new Error(`expected one ${protocol} runtime, found ${found.length}`)
+  return found[0] as [string, CfnResource]
+}
+
+/** A runtime's environment variables (values are strings or CloudFormation intrinsics). */
+export function environmentOf(runtime: CfnResource): Record<string, unknown> {
+  return (runtime.Properties?.EnvironmentVariables ?? {}) as Record<string, unknown>
+}
+
+/**
+ * A template value as one string: Fn::Join joined, Ref as `${Name}`, Fn::GetAtt as `${Id.Attr}`,
+ * Fn::Sub as its text; anything else as JSON. For reading ARNs and URLs the way CloudFormation will.
+ */
+export function flatten(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (typeof value === 'number') return String(value)
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>
+    if ('Ref' in record) return `\${${String(record.Ref)}}`
+    if ('Fn::GetAtt' in record) return `\${${(record['Fn::GetAtt'] as string[]).join('.')}}`
+    if ('Fn::Sub' in record && typeof record['Fn::Sub'] === 'string') return record['Fn::Sub']
+    if ('Fn::Join' in record) {
+      const [separator, parts] = record['Fn::Join'] as [string, unknown[]]
+      return parts.map(flatten).join(separator)
+    }
+  }
+  return JSON.stringify(value)
+}
