@@ -17,4 +17,21 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The console's page runs in the browser.
+    files: ['src/console/page/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        crypto: 'readonly',
+        URLSearchParams: 'readonly',
+        TextDecoderStream: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
+  },
 )

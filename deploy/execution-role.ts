@@ -37,7 +37,7 @@ export class RuntimeExecutionRole extends Construct {
         conditions: {
           StringEquals: { 'aws:SourceAccount': account },
           ArnLike: {
-            'aws:SourceArn': `arn:${partition}:bedrock-agentcore:${region}:${account}:runtime/${runtimeName}*`,
+            'aws:SourceArn': `arn:${partition}:bedrock-agentcore:${region}:${account}:runtime/${runtimeName}-*`,
           },
         },
       }),

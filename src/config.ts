@@ -136,6 +136,11 @@ const EnvSchema = z.object({
   RUNTIME_JWT_SUBJECT_CLAIM: optionalText,
   /** A deployed runtime the CLI invokes instead of the local stack. */
   AGENT_RUNTIME_ARN: optionalText,
+  // The developer console of `longrun dev` (src/console).
+  /** Its port (0 picks one). */
+  CONSOLE_PORT: port(8070),
+  /** Its listen address: loopback unless told otherwise. */
+  CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
   // Traces and metrics (src/telemetry): off unless an OTLP endpoint is given. The OpenTelemetry
   // exporters read the rest of the standard OTEL_* variables (headers, protocol, timeouts) themselves.
   /** OTLP/HTTP base URL (`http://collector:4318`): traces go to /v1/traces, metrics to /v1/metrics. */

@@ -11,8 +11,11 @@ import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/cli
 import { Command, Option } from 'commander'
 import { type Environment, loadEnvironment, parseRuntimeTable } from '../config.ts'
 import { type StartedRuntime, startRuntimeFromEnv } from '../entrypoint.ts'
+import { ConsoleApi, ConsoleServer, type RuntimeControl } from '../console/index.ts'
 import { LocalAgentCoreService } from '../local/index.ts'
 import { configFromEnv, LongRunningMcpServer } from '../mcp-server/index.ts'
+import { DEFAULT_ACTOR_ID } from '../runtime/index.ts'
+import { startTelemetry } from '../telemetry/index.ts'
 import { CliUsageError } from './cli-errors.ts'
 import { LOCAL_CREDENTIALS, parseDuration, parsePort } from './cli-target.ts'
 import { readDevStack, removeDevStack, writeDevStack } from './dev-stack-file.ts'
@@ -30,6 +33,7 @@ interface DevOptions {
   port?: number
   mcpPort?: number
   runtimePort?: number
+  consolePort?: number
   dataDir?: string
   epochDelayMs?: number
 }
@@ -50,6 +54,9 @@ export function devCommand(): Command {
     )
     .option('--runtime-port <n>', 'agent runtime port (default PORT or 8080; 0 picks one)', (v) =>
       parsePort(v, 'runtime-port'),
+    )
+    .option('--console-port <n>', 'developer console port (default CONSOLE_PORT or 8070; 0 picks one)', (v) =>
+      parsePort(v, 'console-port'),
     )
     .option(
       '--data-dir <dir>',
@@ -80,6 +87,8 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
       `a longrun dev stack (process ${running.pid}) already runs from ${dataDir}: stop it first, or give another --data-dir`,
     )
   }
+  // One process for the whole stack: its spans share one service name, and still join per invocation.
+  const telemetry = startTelemetry({ serviceName: 'longrun-dev', env })
   const local = await LocalAgentCoreService.start({
     port: options.port ?? env.AGENTCORE_LOCAL_PORT,
     host: env.AGENTCORE_LOCAL_HOST,
@@ -90,6 +99,8 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
   })
   let mcp: LongRunningMcpServer | undefined
   let runtime: StartedRuntime | undefined
+  let consoleApi: ConsoleApi | undefined
+  let devConsole: ConsoleServer | undefined
   /** Only the stack that wrote the file removes it (a second `longrun dev` that fails must not). */
   let wroteStack = false
   const memoryClient = new BedrockAgentCoreClient({
@@ -119,26 +130,58 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
       token,
     })
     const provider = runtimeEnv.MODEL_PROVIDER ?? 'demo'
-    runtime = await startRuntimeFromEnv(runtimeEnv, {
-      modelFallback: 'demo',
-      memoryCredentials: LOCAL_CREDENTIALS,
-      ...(runtimeEnv.BEDROCK_ENDPOINT === local.url && { modelCredentials: LOCAL_CREDENTIALS }),
-    })
-    local.registerRuntime(DEV_RUNTIME_ARN, runtime.server.url)
-    local.registerRuntime('*', runtime.server.url)
-    await writeDevStack(dataDir, {
+    const stackFile = {
       agentCoreEndpoint: local.url,
       mcpUrl: mcp.url,
       mcpBearerToken: token,
       memoryId,
       runtimeArn: DEV_RUNTIME_ARN,
-      runtimeUrl: runtime.server.url,
       pid: process.pid,
+    }
+    const startRuntime = async () => {
+      runtime = await startRuntimeFromEnv(runtimeEnv, {
+        modelFallback: 'demo',
+        memoryCredentials: LOCAL_CREDENTIALS,
+        ...(runtimeEnv.BEDROCK_ENDPOINT === local.url && { modelCredentials: LOCAL_CREDENTIALS }),
+      })
+      local.registerRuntime(DEV_RUNTIME_ARN, runtime.server.url)
+      local.registerRuntime('*', runtime.server.url)
+      await writeDevStack(dataDir, { ...stackFile, runtimeUrl: runtime.server.url })
+      return runtime
+    }
+    runtime = await startRuntime()
+    // The console may stop the runtime and start it again: results keep landing in memory meanwhile.
+    const runtimeControl: RuntimeControl = {
+      get running() {
+        return runtime !== undefined
+      },
+      async stop() {
+        const stopping = runtime
+        runtime = undefined
+        await stopping?.close()
+      },
+      async start() {
+        if (runtime === undefined) await startRuntime()
+      },
+    }
+    consoleApi = new ConsoleApi({
+      agentCore: memoryClient,
+      runtimeArn: DEV_RUNTIME_ARN,
+      memoryId,
+      mcp: { url: mcp.url, bearerToken: token },
+      runtime: runtimeControl,
+    })
+    devConsole = await ConsoleServer.start({
+      api: consoleApi,
+      port: options.consolePort ?? env.CONSOLE_PORT,
+      host: env.CONSOLE_HOST,
+      defaults: { actorId: DEFAULT_ACTOR_ID, memoryId, runtimeArn: DEV_RUNTIME_ARN },
     })
     wroteStack = true
     console.log(`longrun local AgentCore service listening on ${local.url}`)
     console.log(`longrun MCP server listening on ${mcp.url}`)
     console.log(`longrun agent runtime listening on ${runtime.server.url}`)
+    console.log(`longrun console: ${devConsole.openUrl}`)
     console.log(`  model:            ${describeModel(provider, runtimeEnv, local.url)}`)
     console.log(`  memory id:        ${memoryId}`)
     console.log(`  runtime ARN:      ${DEV_RUNTIME_ARN}`)
@@ -152,10 +195,13 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
     console.log(`signal=${signal} | stopping`)
   } finally {
     if (wroteStack) await removeDevStack(dataDir)
+    await devConsole?.close()
+    await consoleApi?.close()
     await runtime?.close()
     await mcp?.close()
     memoryClient.destroy()
     await local.close()
+    await telemetry.shutdown()
   }
   console.log('stopped')
 }

@@ -10,10 +10,11 @@ import {
 import { Command } from 'commander'
 import { type Environment, loadEnvironment } from '../config.ts'
 import { type InvocationAnswer, InvocationAnswerSchema, parseRuntimeStream } from '../runtime/index.ts'
-import { CliUsageError, UnexpectedAnswerError } from './cli-errors.ts'
-import { clientFor, requireRuntimeArn, resolveTarget } from './cli-target.ts'
+import { UnexpectedAnswerError } from './cli-errors.ts'
+import { clientFor } from './cli-target.ts'
 import { InvocationDisplay } from './invocation-display.ts'
-import { newCliSessionId, recallSession, rememberSession } from './remembered-sessions.ts'
+import { describeInvokeError } from './invoke-error.ts'
+import { rememberSession, resolveConversation, withConversationOptions } from './remembered-sessions.ts'
 
 interface InvokeOptions {
   session?: string
@@ -27,29 +28,14 @@ interface InvokeOptions {
 }
 
 export function invokeCommand(): Command {
-  return new Command('invoke')
+  return withConversationOptions(new Command('invoke'))
     .description(
       'invoke the agent runtime through InvokeAgentRuntime (the local stack of `npm start`, or a deployed runtime ' +
         'with --arn / AGENT_RUNTIME_ARN), streaming the answer; the next invoke continues the same session',
     )
     .argument('<prompt>', 'what to ask the agent')
-    .option(
-      '--session <id>',
-      'runtime session id to use (33-256 characters); default: the last one used here',
-    )
-    .option('--new-session', 'start a new session instead of continuing the last one')
-    .option(
-      '--actor <id>',
-      'actor id (default: the session\'s, else "default"; ignored when the runtime authenticates callers)',
-    )
     .option('--memory <id>', "memory id (default: the runtime's MEMORY_ID)")
     .option('--json', 'ask for the JSON answer instead of a stream, and print it')
-    .option('--arn <arn>', 'agent runtime ARN (default AGENT_RUNTIME_ARN, else the local stack)')
-    .option(
-      '--endpoint <url>',
-      'AgentCore endpoint (default AGENTCORE_ENDPOINT, else the local stack, else AWS)',
-    )
-    .option('--region <region>', 'AWS region (default AWS_REGION)')
     .addHelpText(
       'after',
       '\nExamples:\n  longrun invoke "train a model called fraud-v1 for 30 epochs"\n  longrun invoke "what happened to my training?"',
@@ -62,14 +48,7 @@ export function invokeCommand(): Command {
 
 /** Runs one invocation; resolves with the exit code (0 answered, 1 failed). */
 async function runInvoke(env: Environment, prompt: string, options: InvokeOptions): Promise<number> {
-  const target = resolveTarget(env, options)
-  const arn = requireRuntimeArn(target)
-  const key = `${target.endpoint ?? `aws:${target.region}`} ${arn}`
-  const remembered = options.newSession ? undefined : await recallSession(env.LONGRUN_DATA_DIR, key)
-  const sessionId = options.session ?? remembered?.sessionId ?? newCliSessionId()
-  if (sessionId.length < 33 || sessionId.length > 256)
-    throw new CliUsageError(`--session must be 33 to 256 characters long (got ${sessionId.length})`)
-  const actorId = options.actor ?? (sessionId === remembered?.sessionId ? remembered.actorId : undefined)
+  const { target, arn, key, sessionId, actorId } = await resolveConversation(env, options)
   const payload = {
     prompt,
     ...(actorId !== undefined && { actor_id: actorId }),
@@ -128,23 +107,4 @@ async function printJson(output: InvokeAgentRuntimeCommandOutput): Promise<Invoc
   process.stdout.write(`${text}\n`)
   const parsed = InvocationAnswerSchema.safeParse(JSON.parse(text))
   return parsed.success ? parsed.data : undefined
-}
-
-/**
- * A failed call in the runtime's own words where it gave them: the gateway reports a runtime's
- * error answer as `RuntimeClientError: Runtime answered 400: {"error":{...}}`.
- */
-function describeInvokeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
-  const name = error instanceof Error ? error.name : 'Error'
-  const body = /Runtime answered (\d+): (\{[\s\S]*\})$/.exec(message)
-  if (body?.[2]) {
-    try {
-      const parsed = JSON.parse(body[2]) as { error?: { code?: string; message?: string } }
-      if (parsed.error?.code) return `${parsed.error.code}: ${parsed.error.message ?? ''} (HTTP ${body[1]})`
-    } catch {
-      // Not the runtime's JSON error: fall through to the raw message.
-    }
-  }
-  return `${name}: ${message}`
 }

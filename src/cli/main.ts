@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { ConfigError, loadDotEnvFile } from '../config.ts'
+import { chatCommand } from './chat-command.ts'
 import { CliUsageError, UnexpectedAnswerError } from './cli-errors.ts'
 import { devCommand } from './dev-command.ts'
 import { invokeCommand } from './invoke-command.ts'
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addCommand(devCommand())
     .addCommand(invokeCommand())
+    .addCommand(chatCommand())
     .addCommand(tasksCommand())
     .addCommand(memoryCommand())
     .addCommand(localCommand())

@@ -16,7 +16,7 @@ import {
 } from './auth.ts'
 import { httpStatusOf, jsonRpcErrorBody } from './error-mapping.ts'
 import { McpServerError } from './errors.ts'
-import { isHostAllowed } from './host-check.ts'
+import { isHostAllowed } from '../shared/host-check.ts'
 import type { ProtocolServer } from './protocol-server.ts'
 import { malformedRequest } from './request-params.ts'
 import { type RequestScope, scopeOf } from './request-scope.ts'

@@ -10,7 +10,7 @@ import { userTextEventPayload } from '../memory/external-event.ts'
 import { backoffDelayMs, isPermanentError } from '../memory/retry.ts'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { type Logger, silentLogger } from '../shared/logger.ts'
-import { countDeliveryFailure, inSpan, recordDeliveryLatency } from '../telemetry/index.ts'
+import { contextOf, countDeliveryFailure, inSpan, recordDeliveryLatency } from '../telemetry/index.ts'
 import { clientTokenFor } from './memory-event.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import type { PendingDelivery } from './task-record.ts'
@@ -112,7 +112,8 @@ export class MemoryEventWriter {
     }
     return inSpan(
       'deliver task result',
-      { kind: SpanKind.CLIENT, attributes, parent: row.traceContext },
+      // A task with no stored context starts a trace of its own, never one of whatever woke the loop.
+      { kind: SpanKind.CLIENT, attributes, parent: contextOf(row.traceContext) },
       async (span) => {
         const outcome = await this.#attempt(row)
         span.setAttribute('longrun.delivery.outcome', outcome.kind)

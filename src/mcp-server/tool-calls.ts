@@ -53,9 +53,11 @@ export class ToolCalls {
     scope: RequestScope,
     abandon: () => void,
   ): Promise<CallToolResult | CreateTaskResult> {
-    const attributes = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': params.name.slice(0, 128) }
+    // Only a name the server knows goes into the span's name (a caller's name could be anything).
+    const known = isTaskTool(params.name) || this.#config.catalog.find(params.name) !== undefined
+    const attributes = { 'mcp.method.name': 'tools/call', ...(known && { 'gen_ai.tool.name': params.name }) }
     return inSpan(
-      `tools/call ${attributes['gen_ai.tool.name']}`,
+      known ? `tools/call ${params.name}` : 'tools/call',
       { kind: SpanKind.SERVER, attributes, parent: traceCarrierOf(params._meta) ?? scope.traceCarrier },
       async (span) => {
         const result = await this.#call(params, extra, scope, abandon)

@@ -33,6 +33,7 @@ export { ACTOR_ID_RULE, explainIdViolation, type IdRule, MEMORY_ID_RULE, SESSION
 export { type RetrievalConfig, resolveNamespace, retrieveLongTermContext } from './long-term-context.ts'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.ts'
 export { listSessionEvents } from './session-events.ts'
+export { DELIVERED_RESULT, type TimelineAuthor, type TimelineEntry, timelineOf } from './session-timeline.ts'
 export { AgentCoreMemorySessionManager } from './session-manager.ts'
 export {
   type AgentCoreMemorySessionManagerConfig,

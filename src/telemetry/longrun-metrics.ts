@@ -5,44 +5,62 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
-import { type Attributes, metrics } from '@opentelemetry/api'
+import { type Attributes, type Meter, metrics } from '@opentelemetry/api'
 
-function meter() {
-  return metrics.getMeter('longrun')
+/** The project's instruments, made once per meter (the no-op one until a provider is registered). */
+function instrumentsOf(meter: Meter) {
+  return {
+    taskDuration: meter.createHistogram('longrun.task.duration', {
+      unit: 'ms',
+      description: 'Run time of a task, start to end',
+    }),
+    queueWait: meter.createHistogram('longrun.task.queue_wait', {
+      unit: 'ms',
+      description: 'Time a task waited in the queue before it first ran',
+    }),
+    deliveryLatency: meter.createHistogram('longrun.delivery.latency', {
+      unit: 'ms',
+      description: "Time from a task's end to its result event being written to memory",
+    }),
+    deliveryFailures: meter.createCounter('longrun.delivery.failures', {
+      description: 'Memory writes of task results that did not succeed',
+    }),
+    memoryCalls: meter.createHistogram('longrun.invocation.memory_calls', {
+      description: 'AgentCore Memory API calls made while one invocation ran',
+    }),
+  }
+}
+
+const byMeter = new WeakMap<Meter, ReturnType<typeof instrumentsOf>>()
+
+function instruments(): ReturnType<typeof instrumentsOf> {
+  const meter = metrics.getMeter('longrun')
+  let made = byMeter.get(meter)
+  if (made === undefined) {
+    made = instrumentsOf(meter)
+    byMeter.set(meter, made)
+  }
+  return made
 }
 
 /** Milliseconds from a task's start (or a re-run's) to its end, by tool and end status. */
 export function recordTaskDuration(ms: number, attributes: Attributes): void {
-  meter()
-    .createHistogram('longrun.task.duration', { unit: 'ms', description: 'Run time of a task, start to end' })
-    .record(ms, attributes)
+  instruments().taskDuration.record(ms, attributes)
 }
 
 /** Milliseconds a task waited for a slot before its first run, by tool. */
 export function recordQueueWait(ms: number, attributes: Attributes): void {
-  meter()
-    .createHistogram('longrun.task.queue_wait', {
-      unit: 'ms',
-      description: 'Time a task waited in the queue before it first ran',
-    })
-    .record(ms, attributes)
+  instruments().queueWait.record(ms, attributes)
 }
 
 /** Milliseconds from a task's end to its result being in memory. */
 export function recordDeliveryLatency(ms: number): void {
-  meter()
-    .createHistogram('longrun.delivery.latency', {
-      unit: 'ms',
-      description: "Time from a task's end to its result event being written to memory",
-    })
-    .record(ms)
+  instruments().deliveryLatency.record(ms)
 }
 
-/** One failed delivery attempt, by outcome (`retry` or `failed`) and error name. */
+/** One delivery attempt that did not land, by outcome (`retry`, `fallback` or `failed`). */
 export function countDeliveryFailure(attributes: Attributes): void {
-  meter()
-    .createCounter('longrun.delivery.failures', { description: 'Memory writes of task results that failed' })
-    .add(1, attributes)
+  instruments().deliveryFailures.add(1, attributes)
 }
 
 /** The memory calls of the invocation that is running, counted by {@link countMemoryCalls}. */
@@ -50,18 +68,15 @@ const invocationCalls = new AsyncLocalStorage<{ calls: number }>()
 
 /**
  * Runs one invocation counting the memory API calls made within it, then records how many
- * (`longrun.invocation.memory_calls`).
+ * (`longrun.invocation.memory_calls`). Writes still buffered when the answer is sent, and flushed
+ * after it, are not counted.
  */
 export async function withMemoryCallCount<T>(work: () => Promise<T>): Promise<T> {
   const counter = { calls: 0 }
   try {
     return await invocationCalls.run(counter, work)
   } finally {
-    meter()
-      .createHistogram('longrun.invocation.memory_calls', {
-        description: 'AgentCore Memory API calls made by one invocation',
-      })
-      .record(counter.calls)
+    instruments().memoryCalls.record(counter.calls)
   }
 }
 

@@ -11,7 +11,12 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources'
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
+import {
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import { ContentFilteringExporter } from './content-filter.ts'
 
@@ -61,6 +66,12 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
     const exporter: SpanExporter = new OTLPTraceExporter({ url: tracesUrl })
     tracer = new NodeTracerProvider({
       resource,
+      // A caller's trace context joins the trace, but its "not sampled" flag cannot switch this
+      // service's spans off (nor those of a task it starts, recorded hours later).
+      sampler: new ParentBasedSampler({
+        root: new AlwaysOnSampler(),
+        remoteParentNotSampled: new AlwaysOnSampler(),
+      }),
       spanProcessors: [
         new BatchSpanProcessor(
           env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT

@@ -1,61 +1,33 @@
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { NODE } from '../helpers/child-process.ts'
-import { tempDir, waitFor } from '../helpers/mcp-server.ts'
+import { CLI, startDevStack } from '../helpers/dev-stack.ts'
+import { waitFor } from '../helpers/mcp-server.ts'
 
-const CLI = new URL('../../bin/longrun.js', import.meta.url).pathname
 const run = promisify(execFile)
 
 test("longrun dev runs the whole stack, and the README's walkthrough with longrun invoke, tasks and memory works", async (t) => {
-  const dir = await tempDir('longrun-dev-')
-  t.after(() => dir.remove())
-  const env = {
-    ...process.env,
-    LONGRUN_DATA_DIR: dir.path,
-    MCP_BEARER_TOKEN: '',
-    MEMORY_ID: '',
-    AGENTCORE_ENDPOINT: '',
-  }
-  const child = spawn(
-    NODE,
-    [
-      CLI,
-      'dev',
-      '--port',
-      '0',
-      '--mcp-port',
-      '0',
-      '--runtime-port',
-      '0',
-      '--data-dir',
-      dir.path,
-      '--epoch-delay-ms',
-      '100',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  )
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
+  const dev = await startDevStack(100)
+  t.after(() => dev.stop())
+  const child = dev.process
+  const env = dev.env
+  const dir = { path: dev.dataDir }
   const printed = new Map<string, string>()
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      for (const [key, pattern] of [
-        ['runtime', /agent runtime listening on (\S+)/],
-        ['memory', /memory id:\s+(\S+)/],
-        ['try', /try it:\s+(.+)$/],
-      ] as const) {
-        const match = pattern.exec(line)
-        if (match?.[1]) printed.set(key, match[1])
-      }
-      if (line.includes('Ctrl-C')) resolve()
-    })
-    child.once('exit', (code) => reject(new Error(`longrun dev exited early with ${code}`)))
-  })
+  for (const line of dev.banner) {
+    for (const [key, pattern] of [
+      ['runtime', /agent runtime listening on (\S+)/],
+      ['memory', /memory id:\s+(\S+)/],
+      ['try', /try it:\s+(.+)$/],
+      ['console', /longrun console: (\S+)/],
+    ] as const) {
+      const match = pattern.exec(line)
+      if (match?.[1]) printed.set(key, match[1])
+    }
+  }
+  assert.match(printed.get('console') ?? '', /^http:\/\/127\.0\.0\.1:\d+\/#token=\S+$/)
   assert.match(printed.get('try') ?? '', /^npx longrun invoke "train a model called fraud-v1 for 30 epochs"/)
   const ping = (await (await fetch(`${printed.get('runtime')}/ping`)).json()) as { status: string }
   assert.equal(ping.status, 'Healthy')

@@ -10,7 +10,12 @@ import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
 import { DockerIgnoreStrategy } from 'aws-cdk-lib'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { BUILD_CONTEXT, IMAGE_TARGETS } from '../../deploy/longrun-stack.ts'
+import {
+  AGENT_MEMORY_ACTIONS,
+  BUILD_CONTEXT,
+  IMAGE_TARGETS,
+  MCP_SERVER_MEMORY_ACTIONS,
+} from '../../deploy/longrun-stack.ts'
 import { AGENT_PORT, MCP_DATA_DIR, MCP_PATH, MCP_PORT } from '../../deploy/runtime-environment.ts'
 import { NODE } from '../helpers/child-process.ts'
 import { environmentOf, runtimeOf, synthesize, withSynthesized } from '../helpers/deploy-stack.ts'
@@ -293,6 +298,8 @@ describe('the images start with the environment the stack sets', () => {
 
     // As AgentCore passes it on: the caller's token in Authorization, the session in its header.
     const sessionId = `deployed-image-${'0'.repeat(25)}`
+    // From here on, every memory call counted is one of the two services'.
+    local.service.faults.resetCounts()
     const response = await fetch(`http://127.0.0.1:${agentPort}/invocations`, {
       method: 'POST',
       headers: {
@@ -302,6 +309,7 @@ describe('the images start with the environment the stack sets', () => {
       },
       body: JSON.stringify({ prompt: 'train a model called deployed for 2 epochs' }),
     })
+
     assert.equal(response.status, 200, agent.stderr())
     const answer = (await response.json()) as { tasks: { task_id: string }[] }
     const taskId = answer.tasks[0]?.task_id
@@ -315,6 +323,15 @@ describe('the images start with the environment the stack sets', () => {
       20_000,
       'the task result in memory',
     )
+    // What the two services sent AgentCore Memory is what their roles allow, nothing more.
+    const allowed = new Set([...AGENT_MEMORY_ACTIONS, ...MCP_SERVER_MEMORY_ACTIONS])
+    const sent = Object.keys(local.service.faults.counts())
+    assert.ok(sent.includes('CreateEvent') && sent.includes('ListEvents'), `sent: ${sent.join(', ')}`)
+    for (const operation of sent)
+      assert.ok(
+        allowed.has(`bedrock-agentcore:${operation}`),
+        `${operation} is sent, but no role may call it`,
+      )
     assert.equal(
       (
         await fetch(`http://127.0.0.1:${agentPort}/invocations`, {

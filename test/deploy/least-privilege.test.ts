@@ -304,7 +304,7 @@ describe('IAM: least privilege', () => {
         })
         assert.equal(
           flatten(statement?.Condition?.ArnLike?.['aws:SourceArn']),
-          `arn:\${AWS::Partition}:bedrock-agentcore:\${AWS::Region}:\${AWS::AccountId}:runtime/${String(runtime.Properties?.AgentRuntimeName)}*`,
+          `arn:\${AWS::Partition}:bedrock-agentcore:\${AWS::Region}:\${AWS::AccountId}:runtime/${String(runtime.Properties?.AgentRuntimeName)}-*`,
         )
       }
     })

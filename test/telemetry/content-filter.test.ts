@@ -14,6 +14,7 @@ function recordModelSpan(exporter: SpanExporter): void {
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
   const span = provider.getTracer('test').startSpan('chat')
   span.setAttributes({
+    system_prompt: 'secret system prompt',
     'gen_ai.operation.name': 'chat',
     'gen_ai.usage.input_tokens': 42,
     'gen_ai.input.messages': '[{"role":"user","parts":[{"content":"my secret prompt"}]}]',
@@ -22,6 +23,8 @@ function recordModelSpan(exporter: SpanExporter): void {
   span.addEvent('gen_ai.user.message', { content: 'my secret prompt' })
   span.addEvent('gen_ai.choice', { message: 'secret answer' })
   span.addEvent('progress', { progress: 3 })
+  span.recordException(new Error('the tool said: secret detail'))
+  span.setStatus({ code: 2, message: 'secret detail' })
   span.end()
 }
 
@@ -34,9 +37,11 @@ test('content attributes and GenAI events are dropped; names, usage and other ev
   assert.deepEqual(span.attributes, { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 42 })
   assert.deepEqual(
     span.events.map((event) => event.name),
-    ['progress'],
+    ['progress', 'exception'],
   )
-  assert.equal(JSON.stringify(span.attributes).includes('secret'), false)
+  assert.deepEqual(span.events[1]?.attributes, { 'exception.type': 'Error' })
+  assert.deepEqual(span.status, { code: 2 }, 'the status code stays, its message goes')
+  assert.equal(JSON.stringify([span.attributes, span.events, span.status]).includes('secret'), false)
 })
 
 test('without the filter (content capture on) the same span keeps its content', () => {
@@ -46,8 +51,9 @@ test('without the filter (content capture on) the same span keeps its content', 
   assert.equal(span?.attributes['gen_ai.tool.call.result'], 'secret result')
   assert.deepEqual(
     span?.events.map((event) => event.name),
-    ['gen_ai.user.message', 'gen_ai.choice', 'progress'],
+    ['gen_ai.user.message', 'gen_ai.choice', 'progress', 'exception'],
   )
+  assert.equal(span?.status.message, 'secret detail')
 })
 
 test('a caller trace context is taken only when well formed', () => {

@@ -1,0 +1,202 @@
+/**
+ * What the developer console does, through the same public clients a user would: the agent
+ * through InvokeAgentRuntime (the local gateway, or AgentCore), the session's memory through
+ * ListEvents and ListSessions, and the actor's tasks through the long-running MCP server's task
+ * tools (an MCP client with the actor's composite session header).
+ */
+import {
+  type BedrockAgentCoreClient,
+  InvokeAgentRuntimeCommand,
+  ListSessionsCommand,
+} from '@aws-sdk/client-bedrock-agentcore'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { describeInvokeError } from '../cli/invoke-error.ts'
+import { formatCompositeSessionHeader } from '../mcp/index.ts'
+import { listSessionEvents, timelineOf } from '../memory/index.ts'
+import { memorySessionIdFor, parseRuntimeStream, type RuntimeStreamEvent } from '../runtime/index.ts'
+
+/** Stops and starts the agent runtime of the stack (the dev stack's own process). */
+export interface RuntimeControl {
+  readonly running: boolean
+  stop(): Promise<void>
+  start(): Promise<void>
+}
+
+/** Configuration of {@link ConsoleApi}. */
+export interface ConsoleApiConfig {
+  /** AgentCore data plane: the local service (memory and invoke gateway) or AWS. */
+  readonly agentCore: BedrockAgentCoreClient
+  readonly runtimeArn: string
+  readonly memoryId: string
+  readonly mcp: { readonly url: string; readonly bearerToken: string }
+  /** Absent when the runtime is not the console's to stop (a deployed one). */
+  readonly runtime?: RuntimeControl | undefined
+}
+
+/** Who is looking: the actor and the runtime session. */
+export interface ConsoleScope {
+  readonly actorId: string
+  readonly sessionId: string
+}
+
+/** One event of the session, readable, with its raw payload. */
+export interface TimelineItem {
+  readonly eventId: string
+  readonly time: string
+  readonly author: string
+  readonly text: string
+  readonly raw: unknown
+}
+
+/** The console's backend operations. */
+export class ConsoleApi {
+  readonly #config: ConsoleApiConfig
+  /** One MCP connection per actor and session (the composite header is fixed per connection). */
+  readonly #mcpClients = new Map<string, Promise<Client>>()
+
+  constructor(config: ConsoleApiConfig) {
+    this.#config = config
+  }
+
+  get runtimeControl(): RuntimeControl | undefined {
+    return this.#config.runtime
+  }
+
+  /**
+   * One turn, streamed: the runtime's events as they arrive; a refused call (bad session id, empty
+   * prompt, the runtime stopped) ends as one `error` event in the runtime's own words.
+   */
+  async *chat(scope: ConsoleScope, prompt: string, signal: AbortSignal): AsyncGenerator<RuntimeStreamEvent> {
+    let body: AsyncIterable<Uint8Array>
+    try {
+      const output = await this.#config.agentCore.send(
+        new InvokeAgentRuntimeCommand({
+          agentRuntimeArn: this.#config.runtimeArn,
+          qualifier: 'DEFAULT',
+          runtimeSessionId: scope.sessionId,
+          contentType: 'application/json',
+          accept: 'text/event-stream',
+          payload: new TextEncoder().encode(JSON.stringify({ prompt, actor_id: scope.actorId })),
+        }),
+        { abortSignal: signal },
+      )
+      body = output.response as AsyncIterable<Uint8Array>
+    } catch (error) {
+      yield { type: 'error', code: codeOf(error), message: describeInvokeError(error) }
+      return
+    }
+    yield* parseRuntimeStream(body)
+  }
+
+  /** The actor's background tasks, newest first, as the task tools report them. */
+  async tasks(scope: ConsoleScope): Promise<unknown[]> {
+    const result = await (await this.#mcp(scope)).callTool({ name: 'list_tasks', arguments: {} })
+    const structured = (result.structuredContent ?? {}) as { tasks?: unknown[] }
+    return structured.tasks ?? []
+  }
+
+  /** The text of an ended task's result (what get_task_results answers). */
+  async result(scope: ConsoleScope, taskId: string): Promise<string> {
+    const result = await (
+      await this.#mcp(scope)
+    ).callTool({
+      name: 'get_task_results',
+      arguments: { task_id: taskId },
+    })
+    return (result.content as { type: string; text?: string }[])
+      .map((block) => (block.type === 'text' ? (block.text ?? '') : `[${block.type}]`))
+      .join('\n')
+  }
+
+  /** Cancels one of the actor's tasks; the task tools' answer (an error result for a foreign id). */
+  async cancel(scope: ConsoleScope, taskId: string): Promise<unknown> {
+    const result = await (
+      await this.#mcp(scope)
+    ).callTool({
+      name: 'cancel_task',
+      arguments: { task_id: taskId },
+    })
+    return result.structuredContent ?? {}
+  }
+
+  /** Every event of the session, oldest first, readable, with the raw event one click away. */
+  async timeline(scope: ConsoleScope): Promise<TimelineItem[]> {
+    const events = await listSessionEvents(this.#config.agentCore, {
+      memoryId: this.#config.memoryId,
+      actorId: scope.actorId,
+      sessionId: memorySessionIdFor(scope.sessionId),
+    })
+    return events.flatMap((event) =>
+      timelineOf(event).map((entry) => ({
+        eventId: entry.eventId,
+        time: entry.time.toISOString(),
+        author: entry.author,
+        text: entry.text,
+        raw: event.payload ?? [],
+      })),
+    )
+  }
+
+  /** The actor's sessions in memory, newest first. */
+  async sessions(actorId: string): Promise<string[]> {
+    const sessions: { id: string; at: number }[] = []
+    let nextToken: string | undefined
+    do {
+      const page = await this.#config.agentCore.send(
+        new ListSessionsCommand({
+          memoryId: this.#config.memoryId,
+          actorId,
+          maxResults: 100,
+          ...(nextToken !== undefined && { nextToken }),
+        }),
+      )
+      for (const session of page.sessionSummaries ?? [])
+        if (session.sessionId !== undefined)
+          sessions.push({ id: session.sessionId, at: session.createdAt?.getTime() ?? 0 })
+      nextToken = page.nextToken
+    } while (nextToken !== undefined)
+    return sessions.sort((a, b) => b.at - a.at).map((session) => session.id)
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.#mcpClients.values()]
+    this.#mcpClients.clear()
+    await Promise.all(clients.map(async (client) => (await client.catch(() => undefined))?.close()))
+  }
+
+  #mcp(scope: ConsoleScope): Promise<Client> {
+    const key = `${scope.actorId}\u0000${scope.sessionId}`
+    let client = this.#mcpClients.get(key)
+    if (client === undefined) {
+      client = this.#connect(scope)
+      // A failed connection is not kept: the next call tries again (the server may be back).
+      client.catch(() => this.#mcpClients.delete(key))
+      this.#mcpClients.set(key, client)
+    }
+    return client
+  }
+
+  async #connect(scope: ConsoleScope): Promise<Client> {
+    const client = new Client({ name: 'longrun-console', version: '1' })
+    const header = formatCompositeSessionHeader({
+      sessionId: memorySessionIdFor(scope.sessionId),
+      memoryId: this.#config.memoryId,
+      actorId: scope.actorId,
+    })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(this.#config.mcp.url), {
+        requestInit: {
+          headers: { authorization: `Bearer ${this.#config.mcp.bearerToken}`, 'mcp-session-id': header },
+        },
+      }),
+    )
+    return client
+  }
+}
+
+function codeOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : ''
+  const code = /"code":"([A-Z_]+)"/.exec(message)?.[1]
+  return code ?? (error instanceof Error ? error.name : 'ERROR')
+}

@@ -1,0 +1,68 @@
+/** `longrun dev` started as a user starts it, on free ports, in a data directory of its own. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { NODE } from './child-process.ts'
+import { tempDir } from './mcp-server.ts'
+
+export const CLI = new URL('../../bin/longrun.js', import.meta.url).pathname
+
+export interface DevStack {
+  readonly process: ChildProcess
+  readonly dataDir: string
+  /** The console URL it printed (with its token). */
+  readonly consoleUrl: string
+  /** What it printed on stdout until it said it was up. */
+  readonly banner: readonly string[]
+  /** The environment the client commands run with, to find this stack. */
+  readonly env: NodeJS.ProcessEnv
+  stop(): Promise<void>
+}
+
+/** Starts the stack (training epochs paced at `epochDelayMs`) and waits until it says it is up. */
+export async function startDevStack(epochDelayMs = 250): Promise<DevStack> {
+  const dir = await tempDir('longrun-dev-stack-')
+  // Nothing of the machine's own configuration: the stack finds everything in its data directory.
+  const env = {
+    ...process.env,
+    LONGRUN_DATA_DIR: dir.path,
+    MCP_BEARER_TOKEN: '',
+    MEMORY_ID: '',
+    AGENTCORE_ENDPOINT: '',
+  }
+  const child = spawn(
+    NODE,
+    [
+      CLI,
+      'dev',
+      ...['--port', '0', '--mcp-port', '0', '--runtime-port', '0', '--console-port', '0'],
+      ...['--data-dir', dir.path, '--epoch-delay-ms', String(epochDelayMs)],
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
+  )
+  const banner: string[] = []
+  const consoleUrl = await new Promise<string>((resolve, reject) => {
+    let url: string | undefined
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      banner.push(line)
+      url ??= /longrun console: (\S+)/.exec(line)?.[1]
+      if (line.includes('Ctrl-C') && url !== undefined) resolve(url)
+    })
+    child.once('exit', (code) => reject(new Error(`longrun dev exited early with ${code}`)))
+  })
+  return {
+    process: child,
+    dataDir: dir.path,
+    consoleUrl,
+    banner,
+    env,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit')
+        child.kill('SIGINT')
+        await exited
+      }
+      await dir.remove()
+    },
+  }
+}
