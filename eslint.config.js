@@ -29,6 +29,7 @@ export default tseslint.config(
         crypto: 'readonly',
         URLSearchParams: 'readonly',
         TextDecoderStream: 'readonly',
+        AbortController: 'readonly',
         setInterval: 'readonly',
         clearInterval: 'readonly',
       },

@@ -82,30 +82,42 @@ class ChatSession {
     )
     await this.#arrivals(false)
     const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ' })
-    const closed = new Promise<void>((resolve) => rl.once('close', resolve))
+    let isClosed = false
+    const closed = new Promise<void>((resolve) =>
+      rl.once('close', () => {
+        isClosed = true
+        resolve()
+      }),
+    )
+    /** A prompt, unless the chat is over (a turn or a check may end after Ctrl-C closed it). */
+    const prompt = (keepLine = false) => {
+      if (!isClosed) rl.prompt(keepLine)
+    }
+    let turn: Promise<void> = Promise.resolve()
     rl.on('SIGINT', () => this.#interrupt(rl))
     const timer = setInterval(() => {
-      if (this.#answer === undefined) void this.#arrivals(true).then((any) => any && rl.prompt(true))
+      if (this.#answer === undefined) void this.#arrivals(true).then((any) => any && prompt(true))
     }, ARRIVAL_CHECK_MS)
     timer.unref()
     // The terminal stays read while an answer is written (that is how Ctrl-C reaches it); a line
-    // typed meanwhile waits for the next prompt.
+    // typed meanwhile is not sent, and the chat says so.
     rl.on('line', (line) => {
-      const prompt = line.trim()
+      const text = line.trim()
       if (this.#answer !== undefined) {
-        process.stderr.write('(still answering: Ctrl-C stops the answer)\n')
+        process.stderr.write('(still answering: this line was not sent; Ctrl-C stops the answer)\n')
         return
       }
-      if (prompt === '') return rl.prompt()
-      void this.#turn(prompt).finally(async () => {
+      if (text === '') return prompt()
+      turn = this.#turn(text).finally(async () => {
         await this.#arrivals(true)
-        rl.prompt()
+        prompt()
       })
     })
-    rl.prompt()
+    prompt()
     await closed
     clearInterval(timer)
     this.#answer?.abort()
+    await turn
     process.stdout.write('\n')
     return 0
   }

@@ -11,7 +11,8 @@ import { BedrockAgentCoreControlClient, CreateMemoryCommand } from '@aws-sdk/cli
 import { Command, Option } from 'commander'
 import { type Environment, loadEnvironment, parseRuntimeTable } from '../config.ts'
 import { type StartedRuntime, startRuntimeFromEnv } from '../entrypoint.ts'
-import { ConsoleApi, ConsoleServer, type RuntimeControl } from '../console/index.ts'
+import { ConsoleApi, ConsoleServer, SerialRuntimeControl } from '../console/index.ts'
+import { stderrLogger } from '../shared/logger.ts'
 import { LocalAgentCoreService } from '../local/index.ts'
 import { configFromEnv, LongRunningMcpServer } from '../mcp-server/index.ts'
 import { DEFAULT_ACTOR_ID } from '../runtime/index.ts'
@@ -100,6 +101,7 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
   let mcp: LongRunningMcpServer | undefined
   let runtime: StartedRuntime | undefined
   let consoleApi: ConsoleApi | undefined
+  let runtimeControl: SerialRuntimeControl | undefined
   let devConsole: ConsoleServer | undefined
   /** Only the stack that wrote the file removes it (a second `longrun dev` that fails must not). */
   let wroteStack = false
@@ -147,23 +149,22 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
       local.registerRuntime(DEV_RUNTIME_ARN, runtime.server.url)
       local.registerRuntime('*', runtime.server.url)
       await writeDevStack(dataDir, { ...stackFile, runtimeUrl: runtime.server.url })
+      wroteStack = true
       return runtime
     }
     runtime = await startRuntime()
     // The console may stop the runtime and start it again: results keep landing in memory meanwhile.
-    const runtimeControl: RuntimeControl = {
-      get running() {
-        return runtime !== undefined
-      },
-      async stop() {
+    runtimeControl = new SerialRuntimeControl({
+      isRunning: () => runtime !== undefined,
+      stop: async () => {
         const stopping = runtime
         runtime = undefined
         await stopping?.close()
       },
-      async start() {
+      start: async () => {
         if (runtime === undefined) await startRuntime()
       },
-    }
+    })
     consoleApi = new ConsoleApi({
       agentCore: memoryClient,
       runtimeArn: DEV_RUNTIME_ARN,
@@ -171,12 +172,24 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
       mcp: { url: mcp.url, bearerToken: token },
       runtime: runtimeControl,
     })
+    const consolePort = options.consolePort ?? env.CONSOLE_PORT
     devConsole = await ConsoleServer.start({
       api: consoleApi,
-      port: options.consolePort ?? env.CONSOLE_PORT,
+      port: consolePort,
       host: env.CONSOLE_HOST,
       defaults: { actorId: DEFAULT_ACTOR_ID, memoryId, runtimeArn: DEV_RUNTIME_ARN },
+      logger: stderrLogger,
+    }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new CliUsageError(
+          `the console's port ${consolePort} is in use: give another with --console-port or CONSOLE_PORT (0 picks a free one)`,
+        )
+      throw error
     })
+    if (!isLoopback(env.CONSOLE_HOST))
+      console.log(
+        `  warning: the console listens on ${env.CONSOLE_HOST}, beyond this machine, over plain HTTP; anyone with its URL can use it as any actor`,
+      )
     wroteStack = true
     console.log(`longrun local AgentCore service listening on ${local.url}`)
     console.log(`longrun MCP server listening on ${mcp.url}`)
@@ -197,6 +210,8 @@ async function runDev(env: Environment, options: DevOptions): Promise<void> {
     if (wroteStack) await removeDevStack(dataDir)
     await devConsole?.close()
     await consoleApi?.close()
+    // A stop or start the console asked for finishes first, so no turn is cut off mid-write.
+    await runtimeControl?.settled()
     await runtime?.close()
     await mcp?.close()
     memoryClient.destroy()
@@ -258,4 +273,8 @@ async function ensureDevMemory(local: LocalAgentCoreService, region: string): Pr
   } finally {
     control.destroy()
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
 }

@@ -23,6 +23,52 @@ export interface RuntimeControl {
   start(): Promise<void>
 }
 
+/**
+ * A {@link RuntimeControl} whose stops and starts run one at a time, in the order asked: two clicks
+ * never start two runtimes, and a shutdown can wait for the one under way.
+ */
+export class SerialRuntimeControl implements RuntimeControl {
+  readonly #steps: { isRunning(): boolean; stop(): Promise<void>; start(): Promise<void> }
+  #queue: Promise<void> = Promise.resolve()
+
+  constructor(steps: { isRunning(): boolean; stop(): Promise<void>; start(): Promise<void> }) {
+    this.#steps = steps
+  }
+
+  get running(): boolean {
+    return this.#steps.isRunning()
+  }
+
+  stop(): Promise<void> {
+    return this.#then(() => this.#steps.stop())
+  }
+
+  start(): Promise<void> {
+    return this.#then(() => this.#steps.start())
+  }
+
+  /** Resolves once every stop and start asked for so far is over. */
+  async settled(): Promise<void> {
+    await this.#queue.catch(() => {})
+  }
+
+  #then(step: () => Promise<void>): Promise<void> {
+    const next = this.#queue.catch(() => {}).then(step)
+    this.#queue = next
+    return next
+  }
+}
+
+/** A call the task tools refused (`isError`), with the tools' own error code. */
+export class TaskToolError extends Error {
+  readonly code: string
+  constructor(code: string, message: string) {
+    super(message)
+    this.name = 'TaskToolError'
+    this.code = code
+  }
+}
+
 /** Configuration of {@link ConsoleApi}. */
 export interface ConsoleApiConfig {
   /** AgentCore data plane: the local service (memory and invoke gateway) or AWS. */
@@ -52,7 +98,7 @@ export interface TimelineItem {
 /** The console's backend operations. */
 export class ConsoleApi {
   readonly #config: ConsoleApiConfig
-  /** One MCP connection per actor and session (the composite header is fixed per connection). */
+  /** One MCP connection per actor (the composite header is fixed per connection). */
   readonly #mcpClients = new Map<string, Promise<Client>>()
 
   constructor(config: ConsoleApiConfig) {
@@ -89,11 +135,23 @@ export class ConsoleApi {
     yield* parseRuntimeStream(body)
   }
 
-  /** The actor's background tasks, newest first, as the task tools report them. */
+  /** The actor's background tasks, newest first, as the task tools report them (every page). */
   async tasks(scope: ConsoleScope): Promise<unknown[]> {
-    const result = await (await this.#mcp(scope)).callTool({ name: 'list_tasks', arguments: {} })
-    const structured = (result.structuredContent ?? {}) as { tasks?: unknown[] }
-    return structured.tasks ?? []
+    const tasks: unknown[] = []
+    let cursor: string | undefined
+    do {
+      const page = (await this.#callTaskTool(
+        scope,
+        'list_tasks',
+        cursor === undefined ? {} : { cursor },
+      )) as {
+        tasks?: unknown[]
+        next_cursor?: string | null
+      }
+      tasks.push(...(page.tasks ?? []))
+      cursor = page.next_cursor ?? undefined
+    } while (cursor !== undefined)
+    return tasks
   }
 
   /** The text of an ended task's result (what get_task_results answers). */
@@ -104,20 +162,15 @@ export class ConsoleApi {
       name: 'get_task_results',
       arguments: { task_id: taskId },
     })
+    if (result.isError === true) throw taskToolError(result)
     return (result.content as { type: string; text?: string }[])
       .map((block) => (block.type === 'text' ? (block.text ?? '') : `[${block.type}]`))
       .join('\n')
   }
 
-  /** Cancels one of the actor's tasks; the task tools' answer (an error result for a foreign id). */
+  /** Cancels one of the actor's tasks; TaskToolError (TASK_NOT_FOUND, TASK_ALREADY_ENDED) when refused. */
   async cancel(scope: ConsoleScope, taskId: string): Promise<unknown> {
-    const result = await (
-      await this.#mcp(scope)
-    ).callTool({
-      name: 'cancel_task',
-      arguments: { task_id: taskId },
-    })
-    return result.structuredContent ?? {}
+    return this.#callTaskTool(scope, 'cancel_task', { task_id: taskId })
   }
 
   /** Every event of the session, oldest first, readable, with the raw event one click away. */
@@ -165,8 +218,18 @@ export class ConsoleApi {
     await Promise.all(clients.map(async (client) => (await client.catch(() => undefined))?.close()))
   }
 
+  async #callTaskTool(scope: ConsoleScope, name: string, args: Record<string, unknown>): Promise<unknown> {
+    const result = await (await this.#mcp(scope)).callTool({ name, arguments: args })
+    if (result.isError === true) throw taskToolError(result)
+    return result.structuredContent ?? {}
+  }
+
+  /**
+   * One MCP connection per actor: the task tools see the actor's tasks whatever session the
+   * composite header names (the session only says where new tasks' results go).
+   */
   #mcp(scope: ConsoleScope): Promise<Client> {
-    const key = `${scope.actorId}\u0000${scope.sessionId}`
+    const key = scope.actorId
     let client = this.#mcpClients.get(key)
     if (client === undefined) {
       client = this.#connect(scope)
@@ -193,6 +256,13 @@ export class ConsoleApi {
     )
     return client
   }
+}
+
+function taskToolError(result: Record<string, unknown>): TaskToolError {
+  const error = (result.structuredContent as { error?: { code?: string; message?: string } } | undefined)
+    ?.error
+  const text = (result.content as { text?: string }[] | undefined)?.[0]?.text
+  return new TaskToolError(error?.code ?? 'TOOL_ERROR', error?.message ?? text ?? 'the task tool refused')
 }
 
 function codeOf(error: unknown): string {

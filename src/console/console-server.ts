@@ -15,7 +15,7 @@ import { defaultAllowedHosts, isHostAllowed } from '../shared/host-check.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { readLimitedBody } from '../shared/read-body.ts'
 import { formatSseEvent } from '../runtime/index.ts'
-import type { ConsoleApi, ConsoleScope } from './console-api.ts'
+import { type ConsoleApi, type ConsoleScope, TaskToolError } from './console-api.ts'
 
 /** Configuration of {@link ConsoleServer}. */
 export interface ConsoleServerConfig {
@@ -47,6 +47,29 @@ export class ConsoleError extends Error {
       UNAVAILABLE: 503,
     }[code]
   }
+}
+
+/**
+ * The one mapping from what can fail behind the console to its answer: a service that refused the
+ * request (an AWS 4xx, a task tool's refusal, a bad id) is the caller's INVALID_REQUEST or
+ * NOT_FOUND, in the service's words; anything else is UNAVAILABLE.
+ */
+export function toConsoleError(error: unknown): ConsoleError {
+  if (error instanceof ConsoleError) return error
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  if (error instanceof TaskToolError)
+    return new ConsoleError(
+      error.code === 'TASK_NOT_FOUND' ? 'NOT_FOUND' : 'INVALID_REQUEST',
+      `${error.code}: ${error.message}`,
+    )
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode
+  if (status === 404) return new ConsoleError('NOT_FOUND', message)
+  if (status !== undefined && status >= 400 && status < 500)
+    return new ConsoleError('INVALID_REQUEST', message)
+  // Our own checks of ids (a composite session header, an id rule) carry a code of their own.
+  if (typeof (error as { code?: unknown } | null)?.code === 'string' && !(error instanceof TypeError))
+    return new ConsoleError('INVALID_REQUEST', message)
+  return new ConsoleError('UNAVAILABLE', message)
 }
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url))
@@ -94,11 +117,8 @@ export class ConsoleServer {
     const logger = config.logger ?? silentLogger
     const server = createServer((req, res) => {
       handle(req, res, { ...config, token, allowedHosts }).catch((error: unknown) => {
-        const failure =
-          error instanceof ConsoleError
-            ? error
-            : new ConsoleError('UNAVAILABLE', error instanceof Error ? error.message : String(error))
-        if (!(error instanceof ConsoleError))
+        const failure = toConsoleError(error)
+        if (failure.code === 'UNAVAILABLE')
           logger.log('warn', 'console request failed', { path: req.url, error: failure.message })
         if (res.headersSent) {
           res.end()
@@ -192,9 +212,16 @@ async function chat(
   res.on('close', () => gone.abort())
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
   res.flushHeaders()
-  for await (const event of api.chat(body, body.prompt, gone.signal)) {
-    if (gone.signal.aborted) break
-    res.write(formatSseEvent(event))
+  try {
+    for await (const event of api.chat(body, body.prompt, gone.signal)) {
+      if (gone.signal.aborted) break
+      res.write(formatSseEvent(event))
+    }
+  } catch (error) {
+    // A stream cut mid-way (the runtime stopped, a bad frame) ends with an error the page shows.
+    const failure = toConsoleError(error)
+    if (!gone.signal.aborted)
+      res.write(formatSseEvent({ type: 'error', code: failure.code, message: failure.message }))
   }
   res.end()
 }

@@ -4,6 +4,8 @@ export {
   type ConsoleApiConfig,
   type ConsoleScope,
   type RuntimeControl,
+  SerialRuntimeControl,
+  TaskToolError,
   type TimelineItem,
 } from './console-api.ts'
 export { ConsoleError, ConsoleServer, type ConsoleServerConfig } from './console-server.ts'

@@ -50,7 +50,7 @@ describe('the developer console', () => {
     await page.waitForSelector('text=longrun console')
     await shot('1-opened')
 
-    await ask('train a model called console-demo for 12 epochs')
+    await ask('train a model called console-demo for 40 epochs')
     const tool = page.locator('.tool[data-tool=start_model_training]')
     await tool.waitFor()
     assert.match(
@@ -77,11 +77,17 @@ describe('the developer console', () => {
     // The user leaves: the runtime stops while the training goes on.
     await page.click('button[name=runtime]')
     await page.waitForSelector('[data-runtime=stopped]')
+    assert.equal(
+      await task.getAttribute('data-status'),
+      'working',
+      'the task still runs when the runtime stops',
+    )
+    assert.equal(await page.locator('.entry[data-author="task result"]').count(), 0, 'no result yet')
     await shot('3-runtime-stopped')
 
     // The result lands in the session's memory with no agent running.
     const result = page.locator('.entry[data-author="task result"]')
-    await result.waitFor({ timeout: 20_000 })
+    await result.waitFor({ timeout: 30_000 })
     const delivered = await result.innerText()
     assert.match(delivered, new RegExp(`Long-running task ${taskId} \\(tool model_training\\) completed`))
     assert.equal(

@@ -40,6 +40,10 @@ export async function startDevStack(epochDelayMs = 250): Promise<DevStack> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env },
   )
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
   const banner: string[] = []
   const consoleUrl = await new Promise<string>((resolve, reject) => {
     let url: string | undefined
@@ -48,7 +52,7 @@ export async function startDevStack(epochDelayMs = 250): Promise<DevStack> {
       url ??= /longrun console: (\S+)/.exec(line)?.[1]
       if (line.includes('Ctrl-C') && url !== undefined) resolve(url)
     })
-    child.once('exit', (code) => reject(new Error(`longrun dev exited early with ${code}`)))
+    child.once('exit', (code) => reject(new Error(`longrun dev exited early with ${code}: ${stderr}`)))
   })
   return {
     process: child,
@@ -60,7 +64,10 @@ export async function startDevStack(epochDelayMs = 250): Promise<DevStack> {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, 'exit')
         child.kill('SIGINT')
+        // A stack that does not stop within 15 s is killed, so a test run never hangs on it.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
         await exited
+        clearTimeout(timer)
       }
       await dir.remove()
     },

@@ -20,8 +20,9 @@ async function api(path, body) {
 }
 
 /** The runtime's events of one turn, as they arrive (`data: {...}` frames). */
-async function* chatEvents(body) {
+async function* chatEvents(body, signal) {
   const response = await fetch('/api/chat', {
+    signal,
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -59,8 +60,9 @@ function newSessionId() {
 function usePolling(work, ms, deps) {
   useEffect(() => {
     let stopped = false
+    // `work` gets a function saying whether its answer is still wanted (the view moved on).
     const tick = async () => {
-      if (!stopped) await work().catch(() => {})
+      if (!stopped) await work(() => !stopped).catch(() => {})
     }
     tick()
     const timer = setInterval(tick, ms)
@@ -89,35 +91,44 @@ function Chat({ scope, onTurnEnd }) {
   const [prompt, setPrompt] = useState('')
   const [busy, setBusy] = useState(false)
   const list = useRef(null)
-  useEffect(() => setTurns([]), [scope.sessionId, scope.actorId])
+  /** The answer being streamed, stopped when the session or actor changes. */
+  const streaming = useRef(undefined)
+  const nextTurn = useRef(0)
+  useEffect(() => {
+    streaming.current?.abort()
+    setTurns([])
+  }, [scope.sessionId, scope.actorId])
   useEffect(() => {
     if (list.current) list.current.scrollTop = list.current.scrollHeight
   }, [turns])
-  const update = (change) =>
-    setTurns((all) => {
-      const last = all[all.length - 1]
-      return [...all.slice(0, -1), change(last)]
-    })
   const send = async (event) => {
     event.preventDefault()
+    const id = (nextTurn.current += 1)
+    const stop = new AbortController()
+    streaming.current = stop
+    // Each event updates its own turn; one from a session left behind finds none and is dropped.
+    const update = (change) => setTurns((all) => all.map((turn) => (turn.id === id ? change(turn) : turn)))
     setBusy(true)
-    setTurns((all) => [...all, { prompt, text: '', tools: [], error: undefined }])
+    setTurns((all) => [...all, { id, prompt, text: '', tools: [], error: undefined }])
     setPrompt('')
     try {
-      for await (const item of chatEvents({ ...scope, prompt })) {
+      for await (const item of chatEvents({ ...scope, prompt }, stop.signal)) {
         if (item.type === 'text') update((turn) => ({ ...turn, text: turn.text + item.text }))
         else if (item.type === 'tool_start')
           update((turn) => ({
             ...turn,
             tools: [...turn.tools, { id: item.tool_use_id, tool: item.tool, status: 'running' }],
           }))
-        else if (item.type === 'tool_progress' || item.type === 'tool_end' || item.type === 'task_started')
+        else if (item.type === 'task_started')
+          update((turn) => ({ ...turn, tools: withTaskId(turn.tools, item) }))
+        else if (item.type === 'tool_progress' || item.type === 'tool_end')
           update((turn) => ({ ...turn, tools: turn.tools.map((tool) => toolAfter(tool, item)) }))
         else if (item.type === 'error') update((turn) => ({ ...turn, error: errorText(item) }))
       }
     } catch (error) {
-      update((turn) => ({ ...turn, error: String(error.message ?? error) }))
+      if (!stop.signal.aborted) update((turn) => ({ ...turn, error: String(error.message ?? error) }))
     } finally {
+      if (streaming.current === stop) streaming.current = undefined
       setBusy(false)
       onTurnEnd()
     }
@@ -127,8 +138,8 @@ function Chat({ scope, onTurnEnd }) {
     <div class="messages" ref=${list}>
       ${turns.length === 0 && html`<p class="muted">Ask for something long: "train a model called fraud-v1 for 30 epochs".</p>`}
       ${turns.map(
-        (turn, index) =>
-          html`<div key=${index}>
+        (turn) =>
+          html`<div key=${turn.id}>
             <div class="message user">${turn.prompt}</div>
             ${turn.tools.map(
               (tool) =>
@@ -162,9 +173,16 @@ function errorText(item) {
   return item.message.startsWith(item.code) ? item.message : `${item.code}: ${item.message}`
 }
 
+/** The started task's id goes to the first call of that tool still without one. */
+function withTaskId(tools, item) {
+  const index = tools.findIndex((tool) => tool.tool === item.tool && tool.taskId === undefined)
+  return tools.map((tool, at) => (at === index ? { ...tool, taskId: item.task_id } : tool))
+}
+
+/** A call after a progress or end event: matched by call id, or by tool name when there is none. */
 function toolAfter(tool, item) {
-  if (item.type === 'task_started') return tool.tool === item.tool ? { ...tool, taskId: item.task_id } : tool
-  if (item.tool_use_id !== undefined && item.tool_use_id !== tool.id) return tool
+  const mine = item.tool_use_id !== undefined ? item.tool_use_id === tool.id : item.tool === tool.tool
+  if (!mine) return tool
   if (item.type === 'tool_end') return { ...tool, status: item.status === 'success' ? 'done' : 'failed' }
   return { ...tool, progress: item.progress, total: item.total, message: item.message }
 }
@@ -181,26 +199,36 @@ function Tasks({ scope, refresh }) {
   const [tasks, setTasks] = useState([])
   const [results, setResults] = useState({})
   const [problem, setProblem] = useState(undefined)
-  const load = useCallback(async () => {
-    try {
-      const answer = await api(`/api/tasks?${new URLSearchParams(scope)}`)
-      setTasks(answer.tasks)
-      setProblem(undefined)
-      for (const task of answer.tasks) {
-        if (ENDED.includes(task.status)) {
-          setResults((known) => {
-            if (task.task_id in known) return known
-            api(`/api/tasks/result?${new URLSearchParams({ ...scope, taskId: task.task_id })}`)
-              .then((result) => setResults((now) => ({ ...now, [task.task_id]: result.text })))
-              .catch(() => {})
-            return { ...known, [task.task_id]: '' }
-          })
+  const load = useCallback(
+    async (wanted = () => true) => {
+      try {
+        const answer = await api(`/api/tasks?${new URLSearchParams(scope)}`)
+        if (!wanted()) return
+        setTasks(answer.tasks)
+        setProblem(undefined)
+        for (const task of answer.tasks) {
+          if (ENDED.includes(task.status)) {
+            setResults((known) => {
+              if (task.task_id in known) return known
+              api(`/api/tasks/result?${new URLSearchParams({ ...scope, taskId: task.task_id })}`)
+                .then((result) => setResults((now) => ({ ...now, [task.task_id]: result.text })))
+                // Not fetched this time: the next poll tries again.
+                .catch(() =>
+                  setResults((now) => {
+                    const { [task.task_id]: _failed, ...rest } = now
+                    return rest
+                  }),
+                )
+              return { ...known, [task.task_id]: '' }
+            })
+          }
         }
+      } catch (error) {
+        setProblem(error.message)
       }
-    } catch (error) {
-      setProblem(error.message)
-    }
-  }, [scope.actorId, scope.sessionId])
+    },
+    [scope.actorId, scope.sessionId],
+  )
   usePolling(load, 1000, [load, refresh])
   const cancel = async (taskId) => {
     await api('/api/tasks/cancel', { ...scope, taskId }).catch((error) => setProblem(error.message))
@@ -236,14 +264,19 @@ function Timeline({ scope, refresh }) {
   const [items, setItems] = useState([])
   const [open, setOpen] = useState({})
   const [problem, setProblem] = useState(undefined)
-  const load = useCallback(async () => {
-    try {
-      setItems((await api(`/api/timeline?${new URLSearchParams(scope)}`)).items)
-      setProblem(undefined)
-    } catch (error) {
-      setProblem(error.message)
-    }
-  }, [scope.actorId, scope.sessionId])
+  const load = useCallback(
+    async (wanted = () => true) => {
+      try {
+        const answer = await api(`/api/timeline?${new URLSearchParams(scope)}`)
+        if (!wanted()) return
+        setItems(answer.items)
+        setProblem(undefined)
+      } catch (error) {
+        setProblem(error.message)
+      }
+    },
+    [scope.actorId, scope.sessionId],
+  )
   usePolling(load, 1500, [load, refresh])
   return html`<section>
     <h2>Memory timeline</h2>
@@ -308,19 +341,24 @@ function App() {
       .catch((error) => setProblem(error.message))
   }, [])
   usePolling(
-    async () => {
+    async (wanted) => {
       if (actorId === '') return
-      setSessions((await api(`/api/sessions?${new URLSearchParams({ actorId })}`)).sessions)
+      const answer = await api(`/api/sessions?${new URLSearchParams({ actorId })}`)
+      if (wanted()) setSessions(answer.sessions)
     },
     3000,
     [actorId, refresh],
   )
+  const [switching, setSwitching] = useState(false)
   const toggleRuntime = async () => {
+    setSwitching(true)
     try {
       const answer = await api(running ? '/api/runtime/stop' : '/api/runtime/start', {})
       setRunning(answer.running)
     } catch (error) {
       setProblem(error.message)
+    } finally {
+      setSwitching(false)
     }
   }
   if (config === undefined)
@@ -348,7 +386,7 @@ function App() {
       >
       ${
         config.runtime.controllable &&
-        html`<button name="runtime" onClick=${toggleRuntime}>
+        html`<button name="runtime" disabled=${switching} onClick=${toggleRuntime}>
           ${running ? 'Stop the runtime' : 'Start the runtime'}
         </button>`
       }
