@@ -7,6 +7,7 @@ import { Command } from 'commander'
 import { ConfigError, loadDotEnvFile } from '../config.ts'
 import { chatCommand } from './chat-command.ts'
 import { CliUsageError, UnexpectedAnswerError } from './cli-errors.ts'
+import { consoleCommand } from './console-command.ts'
 import { devCommand } from './dev-command.ts'
 import { invokeCommand } from './invoke-command.ts'
 import { localCommand } from './local-command.ts'
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
     .addCommand(devCommand())
     .addCommand(invokeCommand())
     .addCommand(chatCommand())
+    .addCommand(consoleCommand())
     .addCommand(tasksCommand())
     .addCommand(memoryCommand())
     .addCommand(localCommand())
