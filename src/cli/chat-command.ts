@@ -6,14 +6,14 @@
  * Ctrl-C at the prompt (or twice in a row) exits.
  */
 import { createInterface, type Interface } from 'node:readline'
-import { type BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore'
+import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { Command } from 'commander'
 import { type Environment, loadEnvironment } from '../config.ts'
 import { DELIVERED_RESULT, listSessionEvents, timelineOf } from '../memory/index.ts'
 import { DEFAULT_ACTOR_ID, memorySessionIdFor, parseRuntimeStream } from '../runtime/index.ts'
 import { type CliTarget, clientFor } from './cli-target.ts'
 import { InvocationDisplay } from './invocation-display.ts'
-import { describeInvokeError } from './invoke-error.ts'
+import { describeInvokeError, invocationCommand } from './runtime-invocation.ts'
 import {
   type ConversationFlags,
   rememberSession,
@@ -141,17 +141,9 @@ class ChatSession {
     this.#answer = stop
     const display = new InvocationDisplay({ out: process.stdout, err: process.stderr })
     try {
-      const output = await client.send(
-        new InvokeAgentRuntimeCommand({
-          agentRuntimeArn: arn,
-          qualifier: 'DEFAULT',
-          runtimeSessionId: sessionId,
-          contentType: 'application/json',
-          accept: 'text/event-stream',
-          payload: new TextEncoder().encode(JSON.stringify({ prompt, actor_id: actorId })),
-        }),
-        { abortSignal: stop.signal },
-      )
+      const output = await client.send(invocationCommand({ runtimeArn: arn, sessionId, prompt, actorId }), {
+        abortSignal: stop.signal,
+      })
       for await (const event of parseRuntimeStream(output.response as AsyncIterable<Uint8Array>)) {
         if (stop.signal.aborted) break
         display.show(event)

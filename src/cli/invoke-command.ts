@@ -3,17 +3,14 @@
  * gateway, or AgentCore on AWS with --arn), streamed as it happens, continuing the session of the
  * previous invoke unless told otherwise.
  */
-import {
-  InvokeAgentRuntimeCommand,
-  type InvokeAgentRuntimeCommandOutput,
-} from '@aws-sdk/client-bedrock-agentcore'
+import type { InvokeAgentRuntimeCommandOutput } from '@aws-sdk/client-bedrock-agentcore'
 import { Command } from 'commander'
 import { type Environment, loadEnvironment } from '../config.ts'
 import { type InvocationAnswer, InvocationAnswerSchema, parseRuntimeStream } from '../runtime/index.ts'
 import { UnexpectedAnswerError } from './cli-errors.ts'
 import { clientFor } from './cli-target.ts'
 import { InvocationDisplay } from './invocation-display.ts'
-import { describeInvokeError } from './invoke-error.ts'
+import { describeInvokeError, invocationCommand } from './runtime-invocation.ts'
 import { rememberSession, resolveConversation, withConversationOptions } from './remembered-sessions.ts'
 
 interface InvokeOptions {
@@ -49,21 +46,16 @@ export function invokeCommand(): Command {
 /** Runs one invocation; resolves with the exit code (0 answered, 1 failed). */
 async function runInvoke(env: Environment, prompt: string, options: InvokeOptions): Promise<number> {
   const { target, arn, key, sessionId, actorId } = await resolveConversation(env, options)
-  const payload = {
-    prompt,
-    ...(actorId !== undefined && { actor_id: actorId }),
-    ...(options.memory !== undefined && { memory_id: options.memory }),
-  }
   const client = clientFor(target)
   try {
     const output = await client.send(
-      new InvokeAgentRuntimeCommand({
-        agentRuntimeArn: arn,
-        qualifier: 'DEFAULT',
-        runtimeSessionId: sessionId,
-        contentType: 'application/json',
-        accept: options.json ? 'application/json' : 'text/event-stream',
-        payload: new TextEncoder().encode(JSON.stringify(payload)),
+      invocationCommand({
+        runtimeArn: arn,
+        sessionId,
+        prompt,
+        actorId,
+        memoryId: options.memory,
+        json: options.json === true,
       }),
     )
     await rememberSession(env.LONGRUN_DATA_DIR, key, { sessionId, actorId })

@@ -4,14 +4,10 @@
  * ListEvents and ListSessions, and the actor's tasks through the long-running MCP server's task
  * tools (an MCP client with the actor's composite session header).
  */
-import {
-  type BedrockAgentCoreClient,
-  InvokeAgentRuntimeCommand,
-  ListSessionsCommand,
-} from '@aws-sdk/client-bedrock-agentcore'
+import { type BedrockAgentCoreClient, ListSessionsCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { describeInvokeError } from '../cli/invoke-error.ts'
+import { invocationCommand, invokeFailureOf } from '../cli/runtime-invocation.ts'
 import { formatCompositeSessionHeader } from '../mcp/index.ts'
 import { listSessionEvents, timelineOf } from '../memory/index.ts'
 import { memorySessionIdFor, parseRuntimeStream, type RuntimeStreamEvent } from '../runtime/index.ts'
@@ -117,19 +113,17 @@ export class ConsoleApi {
     let body: AsyncIterable<Uint8Array>
     try {
       const output = await this.#config.agentCore.send(
-        new InvokeAgentRuntimeCommand({
-          agentRuntimeArn: this.#config.runtimeArn,
-          qualifier: 'DEFAULT',
-          runtimeSessionId: scope.sessionId,
-          contentType: 'application/json',
-          accept: 'text/event-stream',
-          payload: new TextEncoder().encode(JSON.stringify({ prompt, actor_id: scope.actorId })),
+        invocationCommand({
+          runtimeArn: this.#config.runtimeArn,
+          sessionId: scope.sessionId,
+          prompt,
+          actorId: scope.actorId,
         }),
         { abortSignal: signal },
       )
       body = output.response as AsyncIterable<Uint8Array>
     } catch (error) {
-      yield { type: 'error', code: codeOf(error), message: describeInvokeError(error) }
+      yield { type: 'error', ...invokeFailureOf(error) }
       return
     }
     yield* parseRuntimeStream(body)
@@ -263,10 +257,4 @@ function taskToolError(result: Record<string, unknown>): TaskToolError {
     ?.error
   const text = (result.content as { text?: string }[] | undefined)?.[0]?.text
   return new TaskToolError(error?.code ?? 'TOOL_ERROR', error?.message ?? text ?? 'the task tool refused')
-}
-
-function codeOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : ''
-  const code = /"code":"([A-Z_]+)"/.exec(message)?.[1]
-  return code ?? (error instanceof Error ? error.name : 'ERROR')
 }

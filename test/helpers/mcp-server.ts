@@ -11,6 +11,7 @@ import {
   type LocalAgentCoreFixture,
   listSessionEvents,
   startLocalAgentCore,
+  TEST_CREDENTIALS,
   waitFor,
 } from './local-agentcore.ts'
 import {
@@ -21,6 +22,29 @@ import {
 } from '../../src/mcp-server/index.ts'
 
 export const TEST_TOKEN = 'test-secret-token'
+
+/**
+ * The environment of an MCP server (or `longrun worker`) started as its own process: a free port on
+ * loopback, `dataDir`, the test token, and result delivery to the local AgentCore service at
+ * `agentCoreUrl` with the test credentials; `more` adds or overrides variables.
+ */
+export function mcpProcessEnv(
+  agentCoreUrl: string,
+  dataDir: string,
+  more: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    MCP_PORT: '0',
+    MCP_HOST: '127.0.0.1',
+    LONGRUN_DATA_DIR: dataDir,
+    MCP_BEARER_TOKEN: TEST_TOKEN,
+    AGENTCORE_ENDPOINT: agentCoreUrl,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    ...more,
+  }
+}
 
 /** A temporary directory removed on dispose. */
 export async function tempDir(prefix = 'longrun-mcp-'): Promise<{ path: string; remove(): Promise<void> }> {

@@ -3,16 +3,12 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { after, before, describe, test } from 'node:test'
 import { type ServiceProcess, startServiceProcess, stopServiceProcess } from '../helpers/child-process.ts'
-import {
-  type LocalAgentCoreFixture,
-  startLocalAgentCore,
-  TEST_CREDENTIALS,
-} from '../helpers/local-agentcore.ts'
+import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
   connectClient,
   listAllEvents,
   structured,
-  TEST_TOKEN,
+  mcpProcessEnv,
   tempDir,
   waitFor,
 } from '../helpers/mcp-server.ts'
@@ -59,21 +55,13 @@ describe('processes side by side on one data directory (SQLite)', () => {
   before(async () => {
     env = await startLocalAgentCore()
     dir = await tempDir()
-    baseEnv = {
-      MCP_PORT: '0',
-      MCP_HOST: '127.0.0.1',
-      LONGRUN_DATA_DIR: dir.path,
-      MCP_BEARER_TOKEN: TEST_TOKEN,
-      AGENTCORE_ENDPOINT: env.service.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    baseEnv = mcpProcessEnv(env.service.url, dir.path, {
       MCP_DELIVERY_BASE_DELAY_MS: '20',
       MCP_DELIVERY_MAX_DELAY_MS: '200',
       MCP_HEARTBEAT_INTERVAL_MS: '100',
       MCP_TASK_LEASE_MS: '3000',
       MCP_TRAINING_EPOCH_DELAY_MS: '100',
-    }
+    })
   })
   after(async () => {
     for (const child of children) await stopServiceProcess(child, 'SIGKILL')

@@ -3,16 +3,12 @@ import { after, before, describe, test } from 'node:test'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Redis } from 'ioredis'
 import { type ServiceProcess, startServiceProcess, stopServiceProcess } from '../helpers/child-process.ts'
-import {
-  type LocalAgentCoreFixture,
-  startLocalAgentCore,
-  TEST_CREDENTIALS,
-} from '../helpers/local-agentcore.ts'
+import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
   connectClient,
   listAllEvents,
   structured,
-  TEST_TOKEN,
+  mcpProcessEnv,
   tempDir,
   unreachableMcpUrl,
   waitFor,
@@ -64,24 +60,16 @@ describe('the Redis backend across processes: two replicas, workers of their own
     peek = new Redis(redis.url, { maxRetriesPerRequest: null })
     peek.on('error', () => {})
     dir = await tempDir()
-    baseEnv = {
-      MCP_PORT: '0',
-      MCP_HOST: '127.0.0.1',
+    baseEnv = mcpProcessEnv(env.service.url, dir.path, {
       MCP_TASK_BACKEND: 'redis',
       REDIS_URL: redis.url,
-      LONGRUN_DATA_DIR: dir.path,
-      MCP_BEARER_TOKEN: TEST_TOKEN,
-      AGENTCORE_ENDPOINT: env.service.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
       MCP_DELIVERY_BASE_DELAY_MS: '20',
       MCP_DELIVERY_MAX_DELAY_MS: '200',
       MCP_HEARTBEAT_INTERVAL_MS: '100',
       MCP_TASK_LEASE_MS: '2000',
       MCP_TASK_CONCURRENCY: '4',
       MCP_TRAINING_EPOCH_DELAY_MS: '100',
-    }
+    })
   })
   after(async () => {
     for (const client of clients) await client.close().catch(() => {})

@@ -2,16 +2,12 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { SqliteTaskStore } from '../../src/mcp-server/index.ts'
 import { type ServiceProcess, startServiceProcess, stopServiceProcess } from '../helpers/child-process.ts'
-import {
-  type LocalAgentCoreFixture,
-  startLocalAgentCore,
-  TEST_CREDENTIALS,
-} from '../helpers/local-agentcore.ts'
+import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
   connectClient,
   listAllEvents,
   structured,
-  TEST_TOKEN,
+  mcpProcessEnv,
   tempDir,
   waitFor,
 } from '../helpers/mcp-server.ts'
@@ -42,18 +38,10 @@ describe('server process killed with SIGKILL mid-task', () => {
   test('re-runs or fails interrupted tasks, never stuck, and writes each memory event exactly once despite throttling', async () => {
     const memoryId = await env.createMemory()
     const memory = { sessionId: 'session-restart', memoryId, actorId: 'user-restart' }
-    const baseEnv = {
-      MCP_PORT: '0',
-      MCP_HOST: '127.0.0.1',
-      LONGRUN_DATA_DIR: dir.path,
-      MCP_BEARER_TOKEN: TEST_TOKEN,
-      AGENTCORE_ENDPOINT: env.service.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    const baseEnv = mcpProcessEnv(env.service.url, dir.path, {
       MCP_DELIVERY_BASE_DELAY_MS: '20',
       MCP_DELIVERY_MAX_DELAY_MS: '200',
-    }
+    })
     // First life: training paced at 100 ms an epoch, so both tasks are mid-way when the process dies.
     const first = await startChild({ ...baseEnv, MCP_TRAINING_EPOCH_DELAY_MS: '100' })
     children.push(first)
@@ -160,17 +148,7 @@ describe('server process killed with SIGKILL mid-task', () => {
     const memoryId = await env.createMemory()
     const memory = { sessionId: 'session-ack-crash', memoryId, actorId: 'user-ack-crash' }
     const crashDir = await tempDir()
-    const baseEnv = {
-      MCP_PORT: '0',
-      MCP_HOST: '127.0.0.1',
-      LONGRUN_DATA_DIR: crashDir.path,
-      MCP_BEARER_TOKEN: TEST_TOKEN,
-      AGENTCORE_ENDPOINT: env.service.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-      MCP_DELIVERY_MAX_DELAY_MS: '60000',
-    }
+    const baseEnv = mcpProcessEnv(env.service.url, crashDir.path, { MCP_DELIVERY_MAX_DELAY_MS: '60000' })
     try {
       // First life: the service commits the event, the answer is lost, and the server then waits a
       // long backoff before retrying - it is killed in that window, with the outbox row still pending.
