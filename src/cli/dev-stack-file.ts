@@ -4,6 +4,7 @@
  * variables set. Written with owner-only permissions, since it holds the MCP bearer token, and
  * removed when the stack stops.
  */
+import { processAlive } from '../shared/process-alive.ts'
 import { readFileSync } from 'node:fs'
 import { rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -52,16 +53,7 @@ export function readDevStack(dataDir: string): DevStack | undefined {
     return undefined
   }
   const parsed = DevStackSchema.safeParse(value)
+  // A file left by a stack that was killed names a process that is gone.
   if (!parsed.success || !processAlive(parsed.data.pid)) return undefined
   return parsed.data
-}
-
-/** A file left by a stack that was killed names a process that is gone. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { HealthStatus } from '../shared/health-status.ts'
+import { processAlive } from '../shared/process-alive.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { McpServerError } from './errors.ts'
 import { LocalRuns, localLimits } from './local-runs.ts'
@@ -211,7 +212,7 @@ export class SqliteTaskBackend implements TaskBackend {
     // A process of this machine that no longer exists (killed, crashed) holds nothing, lease or not:
     // a restart takes its tasks over at once instead of waiting for the lease to run out.
     const live = this.store.liveWorkers(now).filter((worker) => {
-      if (worker.workerId === this.workerId || worker.host !== hostname() || processExists(worker.pid))
+      if (worker.workerId === this.workerId || worker.host !== hostname() || processAlive(worker.pid))
         return true
       this.store.unregisterWorker(worker.workerId)
       this.#logger.log('info', 'a process that held tasks here is gone', {
@@ -321,15 +322,5 @@ export class SqliteTaskBackend implements TaskBackend {
     this.#logger.log('warn', 'task backend upkeep failed; will try again', {
       error: error instanceof Error ? error.message : String(error),
     })
-  }
-}
-
-/** True when a process with this id exists on this machine (EPERM: it exists, owned by another user). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
