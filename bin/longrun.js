@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources in a checkout (Node >= 22.18 strips types), or the built CLI when the
-// package is installed (an installed package carries dist/ only).
+// The `longrun` command. In a checkout it runs dist/ while dist/ is up to date with the sources
+// (JavaScript starts faster than TypeScript, whose type stripping costs every start), else the
+// TypeScript sources (Node >= 22.18 strips types); an installed package carries dist/ only.
 import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 // node:sqlite announces itself as experimental once per process; every other warning is printed.
 process.removeAllListeners('warning')
@@ -11,4 +13,10 @@ process.on('warning', (warning) => {
 })
 
 const sources = new URL('../src/cli/main.ts', import.meta.url)
-await import(existsSync(sources) ? sources.href : new URL('../dist/src/cli/main.js', import.meta.url).href)
+const built = new URL('../dist/src/cli/main.js', import.meta.url)
+let entry = built
+if (existsSync(sources)) {
+  const { distIsFresh } = await import('../scripts/dist-freshness.js')
+  entry = distIsFresh(fileURLToPath(new URL('..', import.meta.url))) ? built : sources
+}
+await import(entry.href)

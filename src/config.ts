@@ -136,6 +136,8 @@ const EnvSchema = z.object({
   RUNTIME_JWT_SUBJECT_CLAIM: optionalText,
   /** A deployed runtime the CLI invokes instead of the local stack. */
   AGENT_RUNTIME_ARN: optionalText,
+  /** A bearer token the CLI signs invocations with (a runtime behind a JWT authorizer) instead of SigV4. */
+  AGENTCORE_BEARER_TOKEN: optionalText,
   // The developer console of `longrun dev` (src/console).
   /** Its port (0 picks one). */
   CONSOLE_PORT: port(8070),

@@ -2,28 +2,28 @@
  * The AgentCore Runtime entrypoint: `node src/entrypoint.ts` (or `longrun runtime`) serves
  * `POST /invocations` and `GET /ping` on PORT (8080), building a Strands agent per invocation whose
  * conversation lives in AgentCore Memory and whose tools come from the long-running MCP server.
- * Configured by the environment (see .env.example); SIGTERM drains it.
+ * Configured by the environment (see .env.example); SIGTERM drains it. A cold start loads only what
+ * checking the configuration and serving /ping need; the agent side (src/runtime/agent-side.ts)
+ * is loaded by the first invocation.
  */
-import { countMemoryCalls, startWithTelemetry } from './telemetry/index.ts'
-import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import {
-  createModel,
   type ModelProvider,
   modelProviderFromEnv,
   type StaticCredentials,
-} from './agent/index.ts'
+} from './agent/model-provider-config.ts'
+import { checkBedrockCredentials } from './agent/model-provider.ts'
 import { ConfigError, type Environment, loadEnvironment } from './config.ts'
-import { explainIdViolation, MEMORY_ID_RULE } from './memory/index.ts'
-import {
-  AgentRuntimeServer,
-  createAgentInvocationHandler,
-  createCallerResolver,
-  PendingWrites,
-} from './runtime/index.ts'
+import { explainIdViolation, MEMORY_ID_RULE } from './memory/ids.ts'
+import type { AgentSide } from './runtime/agent-side.ts'
+import { createCallerResolver } from './runtime/caller-identity.ts'
+import type { InvocationHandler } from './runtime/invocation-handler.ts'
+import { PendingWrites } from './runtime/pending-writes.ts'
+import { AgentRuntimeServer } from './runtime/runtime-server.ts'
 import type { JwtVerifierConfig } from './shared/bearer-token.ts'
 import { HealthStatus } from './shared/health-status.ts'
 import { type Logger, stderrLogger } from './shared/logger.ts'
 import { exitOnStopSignal } from './shared/stop-signal.ts'
+import { startWithTelemetry } from './telemetry/index.ts'
 
 /** Choices the environment does not make (`longrun dev` passes some). */
 export interface RuntimeStartOptions {
@@ -48,27 +48,19 @@ export async function startRuntimeFromEnv(
   options: RuntimeStartOptions = {},
 ): Promise<StartedRuntime> {
   const logger = options.logger ?? stderrLogger
-  const modelConfig = modelProviderFromEnv(env, options.modelFallback)
-  const model = await createModel(
-    modelConfig.provider === 'bedrock' && options.modelCredentials !== undefined
-      ? { ...modelConfig, credentials: options.modelCredentials }
-      : modelConfig,
-  )
+  const fromEnv = modelProviderFromEnv(env, options.modelFallback)
+  const modelConfig =
+    fromEnv.provider === 'bedrock' && options.modelCredentials !== undefined
+      ? { ...fromEnv, credentials: options.modelCredentials }
+      : fromEnv
+  // Missing credentials stop the start, not the first model call.
+  if (modelConfig.provider === 'bedrock') await checkBedrockCredentials(modelConfig)
   const callers = createCallerResolver(jwtFromEnv(env))
   const memoryIdProblem =
     env.MEMORY_ID === undefined ? undefined : explainIdViolation(env.MEMORY_ID, MEMORY_ID_RULE)
   if (memoryIdProblem !== undefined) throw new ConfigError(`MEMORY_ID ${memoryIdProblem}`, ['MEMORY_ID'])
   if (env.MCP_SERVER_URL === undefined)
     logger.log('warn', 'MCP_SERVER_URL is not set: the agent has no long-running tools')
-  // The session manager retries with the same clientToken itself, so the client does not retry on its own.
-  const memoryClient = new BedrockAgentCoreClient({
-    region: env.AWS_REGION,
-    maxAttempts: 1,
-    ...(env.AGENTCORE_ENDPOINT !== undefined && { endpoint: env.AGENTCORE_ENDPOINT }),
-    ...(options.memoryCredentials !== undefined && { credentials: options.memoryCredentials }),
-  })
-  // Each invocation's memory calls, for the `longrun.invocation.memory_calls` metric.
-  countMemoryCalls(memoryClient)
   // The session manager's notes (how each restore went, events added from elsewhere) are info lines.
   const memoryLogger = {
     warn: (line: string) => logger.log('warn', line),
@@ -79,37 +71,44 @@ export async function startRuntimeFromEnv(
     onOwedChange: (owed) => health.setDeliveryOwed(owed),
     logger: memoryLogger,
   })
-  const handler = createAgentInvocationHandler({
-    model,
-    memoryClient,
-    mcp:
-      env.MCP_SERVER_URL === undefined
-        ? undefined
-        : { url: env.MCP_SERVER_URL, bearerToken: env.MCP_BEARER_TOKEN },
-    conversationWindow: env.AGENT_CONVERSATION_WINDOW,
-    pendingWrites,
-    logger: memoryLogger,
-  })
-  let server: AgentRuntimeServer
-  try {
-    server = await AgentRuntimeServer.start({
-      handler,
-      port: env.PORT,
-      ...(env.RUNTIME_HOST !== undefined && { host: env.RUNTIME_HOST }),
-      defaultMemoryId: env.MEMORY_ID,
-      callers,
-      onDisconnect: env.RUNTIME_ON_DISCONNECT,
-      turnTimeoutMs: env.RUNTIME_TURN_TIMEOUT_MS,
-      shutdownGraceMs: env.RUNTIME_SHUTDOWN_GRACE_MS,
-      maxPayloadBytes: env.RUNTIME_MAX_PAYLOAD_BYTES,
-      maxPromptChars: env.RUNTIME_MAX_PROMPT_CHARS,
-      health,
-      logger,
-    })
-  } catch (error) {
-    memoryClient.destroy()
-    throw error
+  // The agent side (Strands, the memory client, the model's SDK: most of a start) is loaded by the
+  // first invocation, which waits for it: the runtime answers /ping without it.
+  let agentSide: Promise<AgentSide> | undefined
+  const loadAgentSide = (): Promise<AgentSide> => {
+    if (agentSide === undefined) {
+      const loading = import('./runtime/agent-side.ts').then(({ startAgentSide }) =>
+        startAgentSide({
+          env,
+          model: modelConfig,
+          memoryCredentials: options.memoryCredentials,
+          pendingWrites,
+          logger: memoryLogger,
+        }),
+      )
+      agentSide = loading
+      // A load that failed is tried again by the next invocation.
+      loading.catch(() => {
+        if (agentSide === loading) agentSide = undefined
+      })
+    }
+    return agentSide
   }
+  const handler: InvocationHandler = async (invocation, emit) =>
+    (await loadAgentSide()).handler(invocation, emit)
+  const server = await AgentRuntimeServer.start({
+    handler,
+    port: env.PORT,
+    ...(env.RUNTIME_HOST !== undefined && { host: env.RUNTIME_HOST }),
+    defaultMemoryId: env.MEMORY_ID,
+    callers,
+    onDisconnect: env.RUNTIME_ON_DISCONNECT,
+    turnTimeoutMs: env.RUNTIME_TURN_TIMEOUT_MS,
+    shutdownGraceMs: env.RUNTIME_SHUTDOWN_GRACE_MS,
+    maxPayloadBytes: env.RUNTIME_MAX_PAYLOAD_BYTES,
+    maxPromptChars: env.RUNTIME_MAX_PROMPT_CHARS,
+    health,
+    logger,
+  })
   logger.log('info', 'agent runtime listening', {
     url: server.url,
     model: modelConfig.provider,
@@ -121,7 +120,7 @@ export async function startRuntimeFromEnv(
     async close() {
       await server.close()
       await pendingWrites.flushAll()
-      memoryClient.destroy()
+      ;(await agentSide?.catch(() => undefined))?.close()
     },
   }
 }

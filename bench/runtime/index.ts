@@ -1,20 +1,27 @@
 /**
- * Benchmark of the agent runtime, measured side by side in one run:
- *  1. The time an invocation adds over a bare handler that answers at once on the same server:
- *     one runtime server whose handler answers the prompt `__bare__` itself and gives every other
- *     prompt to the agent handler (demo model, one MCP tool listing, memory restore and write).
- *     Calls alternate bare, agent, bare, ... over HTTP; p50 and p99 of each, and the memory calls
- *     one agent invocation makes. The local AgentCore service and the MCP server run in their own
- *     processes, as remote services would.
- *  2. Cold start: from spawning `node src/entrypoint.ts` to its first Healthy `/ping`, beside the
- *     start of a Node process that does nothing (the floor every cold start pays).
- * BENCH_QUICK=1 shrinks the run.
+ * Benchmark of the agent runtime's own cost, measured side by side in one run:
+ *  1. The time an invocation adds over a bare handler that answers at once on the same server: one
+ *     runtime server whose handler answers the prompt `__bare__` itself and gives the others to
+ *     agent handlers (demo model, memory restore and write): one that keeps the MCP tool listing
+ *     per process (the default) and one that lists on every invocation (`mcpToolListings: false`),
+ *     and, to tell the runtime's own work from the memory service's latency, the first one with a
+ *     memory client answered in this process (no round trips). Calls rotate over the handlers over
+ *     HTTP; p50 and p99 of each, and the memory calls of one agent invocation. The local AgentCore
+ *     service and the MCP server run in their own processes, as remote services would.
+ *  2. Cold start: from spawning `node src/entrypoint.ts` to its first Healthy `/ping`, and on to
+ *     its first answered invocation (which loads the agent side), beside the start of a Node
+ *     process that does nothing (the floor every cold start pays).
+ * BENCH_BASELINE=<another checkout> measures that checkout's handler and entrypoint in the same
+ * rotations, for a side-by-side comparison with the code as it was. BENCH_QUICK=1 shrinks the run.
  */
 import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { DemoModel } from '../../src/demo-model/index.ts'
+import type { MemoryDataClient } from '../../src/memory/index.ts'
 import {
+  type AgentInvocationHandlerConfig,
   AgentRuntimeServer,
   createAgentInvocationHandler,
   type InvocationHandler,
@@ -28,8 +35,10 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const CALLS = QUICK ? 30 : 300
 const WARMUP = QUICK ? 5 : 20
 const COLD_STARTS = QUICK ? 2 : 7
+const MEMORY_CALL_SAMPLES = QUICK ? 3 : 10
 const MCP_TOKEN = 'bench-mcp-token'
 const ADMIN_TOKEN = 'bench-admin-token-0123456789'
+const BASELINE = process.env.BENCH_BASELINE
 const quiet = { warn: () => {} }
 
 process.env.AGENTCORE_LOCAL_ADMIN_TOKEN = ADMIN_TOKEN
@@ -45,29 +54,70 @@ const mcp = await startServiceProcess(new URL('../../src/mcp-server/main.ts', im
   LONGRUN_DATA_DIR: `/tmp/longrun-bench-runtime-${process.pid}`,
 })
 const memoryClient = new BedrockAgentCoreClient({ ...local.clientConfig, maxAttempts: 1 })
-const agentHandler = createAgentInvocationHandler({
+const handlerConfig: AgentInvocationHandlerConfig = {
   model: new DemoModel(),
   memoryClient,
   mcp: { url: mcp.url, bearerToken: MCP_TOKEN },
   pendingWrites: new PendingWrites({ onOwedChange: () => {}, logger: quiet }),
   logger: quiet,
-})
-const handler: InvocationHandler = (invocation, emit) =>
-  invocation.prompt === '__bare__'
-    ? Promise.resolve({ response: 'bare', session_id: invocation.runtimeSessionId, tasks: [] })
-    : agentHandler(invocation, emit)
+}
+
+/** A memory that answers at once, in this process: an empty session, and every write accepted. */
+const instantMemory: MemoryDataClient = {
+  send: async (command) => {
+    if (command.constructor.name === 'ListEventsCommand') return { events: [] }
+    return { event: { eventId: `instant-${performance.now()}`, eventTimestamp: new Date() } }
+  },
+}
+
+/** The handlers measured, by the prompt that routes to them. */
+const handlers = new Map<string, { label: string; handler: InvocationHandler }>([
+  [
+    'kept',
+    { label: 'agent, MCP listing kept per process', handler: createAgentInvocationHandler(handlerConfig) },
+  ],
+  [
+    'listed',
+    {
+      label: 'agent, MCP listing on every invocation',
+      handler: createAgentInvocationHandler({ ...handlerConfig, mcpToolListings: false }),
+    },
+  ],
+  [
+    'instant',
+    {
+      label: 'agent, listing kept, memory in-process',
+      handler: createAgentInvocationHandler({ ...handlerConfig, memoryClient: instantMemory }),
+    },
+  ],
+])
+if (BASELINE !== undefined) {
+  const baseline = (await import(join(BASELINE, 'src/runtime/index.ts'))) as {
+    createAgentInvocationHandler: typeof createAgentInvocationHandler
+  }
+  handlers.set('baseline', {
+    label: 'agent, BENCH_BASELINE checkout',
+    handler: baseline.createAgentInvocationHandler(handlerConfig),
+  })
+}
 const server = await AgentRuntimeServer.start({
-  handler,
+  handler: (invocation, emit) => {
+    const chosen = handlers.get(invocation.prompt)
+    if (chosen === undefined)
+      return Promise.resolve({ response: 'bare', session_id: invocation.runtimeSessionId, tasks: [] })
+    return chosen.handler(invocation, emit)
+  },
   port: 0,
   host: '127.0.0.1',
   defaultMemoryId: memoryId,
 })
 
 let session = 0
-async function invoke(prompt: string): Promise<number> {
+/** Milliseconds of one invocation over HTTP, from the request to the whole answer read. */
+async function invoke(url: string, prompt: string): Promise<number> {
   session += 1
   const started = performance.now()
-  const response = await fetch(`${server.url}/invocations`, {
+  const response = await fetch(`${url}/invocations`, {
     method: 'POST',
     headers: { [SESSION_ID_HEADER]: `bench-session-${session}-${'0'.repeat(32)}` },
     body: JSON.stringify({ prompt }),
@@ -85,103 +135,142 @@ async function memoryCalls(): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(stats).map(([operation, value]) => [operation, value.calls]))
 }
 
+const prompts = ['__bare__', ...handlers.keys()]
 for (let index = 0; index < WARMUP; index += 1) {
-  await invoke('__bare__')
-  await invoke('hello')
+  for (const prompt of prompts) await invoke(server.url, prompt)
 }
-const bare: number[] = []
-const agent: number[] = []
-const before = await memoryCalls()
+const times = new Map<string, number[]>(prompts.map((prompt) => [prompt, []]))
 for (let index = 0; index < CALLS; index += 1) {
-  bare.push(await invoke('__bare__'))
-  agent.push(await invoke('hello'))
+  for (const prompt of prompts) times.get(prompt)?.push(await invoke(server.url, prompt))
 }
-const after = await memoryCalls()
-const perInvocation = Object.fromEntries(
-  Object.entries(after)
-    .map(([operation, calls]) => [operation, (calls - (before[operation] ?? 0)) / CALLS] as const)
-    .filter(([, calls]) => calls > 0),
-)
+const callsPerInvocation = new Map<string, string>()
+/** The handlers whose memory is the local service. */
+const remoteMemory = [...handlers.keys()].filter((prompt) => prompt !== 'instant')
+for (const prompt of remoteMemory) {
+  const before = await memoryCalls()
+  for (let index = 0; index < MEMORY_CALL_SAMPLES; index += 1) await invoke(server.url, prompt)
+  const after = await memoryCalls()
+  const perInvocation = Object.entries(after)
+    .map(
+      ([operation, calls]) => [operation, (calls - (before[operation] ?? 0)) / MEMORY_CALL_SAMPLES] as const,
+    )
+    .filter(([, calls]) => calls > 0)
+  callsPerInvocation.set(prompt, JSON.stringify(Object.fromEntries(perInvocation)))
+}
 
-const quantile = (values: number[], q: number) => {
+const quantile = (values: readonly number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number
 }
-const row = (name: string, values: number[]) =>
-  `${name.padEnd(44)} ${quantile(values, 0.5).toFixed(2).padStart(8)} ${quantile(values, 0.99).toFixed(2).padStart(8)}`
-console.log(`\n1. Invocation latency over HTTP, ${CALLS} calls each, alternating (ms)`)
-console.log(`${''.padEnd(44)} ${'p50'.padStart(8)} ${'p99'.padStart(8)}`)
-console.log(row('bare handler (answers at once)', bare))
-console.log(row('agent invocation (demo model, 1 MCP listing)', agent))
-const added50 = quantile(agent, 0.5) - quantile(bare, 0.5)
-const added99 = quantile(agent, 0.99) - quantile(bare, 0.99)
+const cell = (value: number, digits = 2) => value.toFixed(digits).padStart(9)
+const bare = times.get('__bare__') ?? []
+console.log(`\n1. Invocation latency over HTTP, ${CALLS} calls each, rotating (ms)`)
 console.log(
-  `${'added by the agent invocation'.padEnd(44)} ${added50.toFixed(2).padStart(8)} ${added99.toFixed(2).padStart(8)}`,
+  `${''.padEnd(44)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'+p50'.padStart(9)} ${'+p99'.padStart(9)}`,
 )
-console.log(`memory calls per agent invocation: ${JSON.stringify(perInvocation)}`)
+console.log(
+  `${'bare handler (answers at once)'.padEnd(44)} ${cell(quantile(bare, 0.5))} ${cell(quantile(bare, 0.99))}`,
+)
+for (const [prompt, { label }] of handlers) {
+  const values = times.get(prompt) ?? []
+  console.log(
+    `${label.padEnd(44)} ${cell(quantile(values, 0.5))} ${cell(quantile(values, 0.99))} ${cell(
+      quantile(values, 0.5) - quantile(bare, 0.5),
+    )} ${cell(quantile(values, 0.99) - quantile(bare, 0.99))}`,
+  )
+}
+console.log('(+p50, +p99: added over the bare handler; goal: at most 10 ms added at p50)')
+for (const prompt of remoteMemory)
+  console.log(
+    `memory calls per invocation, ${handlers.get(prompt)?.label}: ${callsPerInvocation.get(prompt)}`,
+  )
 
 await server.close()
-memoryClient.destroy()
-await stopServiceProcess(mcp, 'SIGTERM')
 
-/** Milliseconds from spawning `args` until `ready` resolves (or the process exits, for the floor). */
-async function timeStart(args: string[], env: Record<string, string>, waitHealthy: boolean): Promise<number> {
+/** One cold start: spawn, first Healthy /ping, first answered invocation (ms from the spawn). */
+async function coldStart(entrypoint: string): Promise<{ ping: number; answer: number }> {
   const started = performance.now()
-  const child = spawn(NODE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] })
-  if (!waitHealthy) {
-    await new Promise((resolve) => child.once('exit', resolve))
-    return performance.now() - started
-  }
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim().split('\n')[0] as string))
-    child.once('exit', (code) => reject(new Error(`the runtime exited with ${code}`)))
+  const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', entrypoint], {
+    env: { ...process.env, ...runtimeEnv },
+    stdio: ['ignore', 'pipe', 'ignore'],
   })
-  for (;;) {
-    try {
-      const ping = (await (await fetch(`${url}/ping`)).json()) as { status: string }
-      if (ping.status === 'Healthy') break
-    } catch {
-      // Not answering yet.
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim().split('\n')[0] as string))
+      child.once('exit', (code) => reject(new Error(`the runtime exited with ${code}`)))
+    })
+    for (;;) {
+      try {
+        const ping = (await (await fetch(`${url}/ping`)).json()) as { status: string }
+        if (ping.status === 'Healthy') break
+      } catch {
+        // Not answering yet.
+      }
     }
+    const ping = performance.now() - started
+    await invoke(url, 'hello')
+    return { ping, answer: performance.now() - started }
+  } finally {
+    child.kill('SIGTERM')
+    await exited
   }
-  const elapsed = performance.now() - started
-  child.kill('SIGTERM')
-  await new Promise((resolve) => child.once('exit', resolve))
-  return elapsed
 }
 
-const entrypoint = new URL('../../src/entrypoint.ts', import.meta.url).pathname
+/** Milliseconds from spawning a Node process that does nothing to its exit. */
+async function emptyProcess(): Promise<number> {
+  const started = performance.now()
+  const child = spawn(NODE, ['-e', ''], { stdio: 'ignore' })
+  await new Promise((resolve) => child.once('exit', resolve))
+  return performance.now() - started
+}
+
 const runtimeEnv = {
   PORT: '0',
   RUNTIME_HOST: '127.0.0.1',
   MODEL_PROVIDER: 'demo',
   MEMORY_ID: memoryId,
   AGENTCORE_ENDPOINT: local.url,
+  AWS_ACCESS_KEY_ID: local.clientConfig.credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: local.clientConfig.credentials.secretAccessKey,
+  MCP_SERVER_URL: mcp.url,
+  MCP_BEARER_TOKEN: MCP_TOKEN,
 }
+const entrypoints = new Map<string, string>([
+  ['src/entrypoint.ts', new URL('../../src/entrypoint.ts', import.meta.url).pathname],
+])
+if (BASELINE !== undefined) entrypoints.set('BENCH_BASELINE entrypoint', join(BASELINE, 'src/entrypoint.ts'))
 const floor: number[] = []
-const cold: number[] = []
+const starts = new Map<string, { ping: number[]; answer: number[] }>(
+  [...entrypoints.keys()].map((name) => [name, { ping: [], answer: [] }]),
+)
 for (let index = 0; index < COLD_STARTS; index += 1) {
-  floor.push(await timeStart(['-e', ''], {}, false))
-  cold.push(await timeStart(['--disable-warning=ExperimentalWarning', entrypoint], runtimeEnv, true))
+  floor.push(await emptyProcess())
+  for (const [name, path] of entrypoints) {
+    const { ping, answer } = await coldStart(path)
+    starts.get(name)?.ping.push(ping)
+    starts.get(name)?.answer.push(answer)
+  }
 }
-console.log(`\n2. Cold start, ${COLD_STARTS} runs each, alternating (ms)`)
-console.log(`${''.padEnd(44)} ${'median'.padStart(8)} ${'max'.padStart(8)}`)
+const emptyMedian = quantile(floor, 0.5)
 console.log(
-  `${'node -e "" (process start and exit)'.padEnd(44)} ${quantile(floor, 0.5).toFixed(0).padStart(8)} ${Math.max(
-    ...floor,
+  `\n2. Cold start, ${COLD_STARTS} runs each, rotating (ms, median and max; ratio of medians to the empty process)`,
+)
+console.log(`${''.padEnd(60)} ${'median'.padStart(9)} ${'max'.padStart(9)} ${'ratio'.padStart(9)}`)
+const startRow = (label: string, values: readonly number[]) =>
+  console.log(
+    `${label.padEnd(60)} ${cell(quantile(values, 0.5), 0)} ${cell(Math.max(...values), 0)} ${cell(
+      quantile(values, 0.5) / emptyMedian,
+      1,
+    )}x`,
   )
-    .toFixed(0)
-    .padStart(8)}`,
-)
-console.log(
-  `${'src/entrypoint.ts to its first Healthy /ping'.padEnd(44)} ${quantile(cold, 0.5).toFixed(0).padStart(8)} ${Math.max(
-    ...cold,
-  )
-    .toFixed(0)
-    .padStart(8)}`,
-)
-console.log(
-  `ratio (runtime / empty process), median: ${(quantile(cold, 0.5) / quantile(floor, 0.5)).toFixed(1)}x`,
-)
+startRow('node -e "" (process start and exit)', floor)
+for (const [name, { ping, answer }] of starts) {
+  startRow(`${name} to its first Healthy /ping`, ping)
+  startRow(`${name} to its first answered invocation`, answer)
+}
+console.log('(goal: the first Healthy /ping within 10 times the empty process)')
 
+memoryClient.destroy()
+await stopServiceProcess(mcp, 'SIGTERM')
 await local.stop()

@@ -3,14 +3,18 @@
  * embed the runtime's wiring (memory-backed session, long-running MCP tools, the system prompt and
  * a bounded context) in a runtime of your own.
  */
-export { DEFAULT_CONVERSATION_WINDOW } from './agent-defaults.ts'
+export { DEFAULT_CONVERSATION_WINDOW, MCP_TOOL_LISTING_DEFAULTS } from './agent-defaults.ts'
+export { AgentConfigError } from './errors.ts'
 export { buildInvocationAgent, type InvocationAgent, type InvocationAgentConfig } from './invocation-agent.ts'
-export { listMcpTools, McpToolCatalog, type McpTools, type McpToolsConfig } from './mcp-tools.ts'
+export { mcpListingKey, McpToolListings, type McpToolListingsConfig } from './mcp-tool-listings.ts'
+export { type McpTools, type McpToolsConfig, mcpToolsFor } from './mcp-tools.ts'
+export { buildModel, checkBedrockCredentials, createModel } from './model-provider.ts'
 export {
-  createModel,
+  describeModelEndpoint,
   type ModelProvider,
   type ModelProviderConfig,
   modelProviderFromEnv,
   type StaticCredentials,
-} from './model-provider.ts'
+} from './model-provider-config.ts'
+export { modelUnreachableReason } from './model-reachability.ts'
 export { LONG_RUNNING_SYSTEM_PROMPT, systemPromptFor } from './system-prompt.ts'

@@ -19,7 +19,8 @@ import {
 } from '../memory/index.ts'
 import type { StartedToolTask, ToolProgress } from '../mcp/index.ts'
 import { DEFAULT_CONVERSATION_WINDOW } from './agent-defaults.ts'
-import { listMcpTools, type McpToolCatalog } from './mcp-tools.ts'
+import type { McpToolListings } from './mcp-tool-listings.ts'
+import { type McpTools, mcpToolsFor } from './mcp-tools.ts'
 import { LONG_RUNNING_SYSTEM_PROMPT, systemPromptFor } from './system-prompt.ts'
 
 /** Everything one invocation's agent is built from. */
@@ -37,8 +38,12 @@ export interface InvocationAgentConfig {
   readonly mcp?: {
     readonly url: string
     readonly bearerToken?: string | undefined
-    /** Tools listed by earlier invocations, offered as errors while the server is down. */
-    readonly catalog?: McpToolCatalog | undefined
+    /**
+     * The process's listings: a current one is offered without listing again (the invocation
+     * connects when a tool is called), an old one as errors while the server is down. Without
+     * them, every invocation connects and lists.
+     */
+    readonly listings?: McpToolListings | undefined
   }
   /** Told of each progress notification of a running MCP tool. */
   readonly onToolProgress?: (progress: ToolProgress) => void
@@ -63,15 +68,19 @@ export interface InvocationAgentConfig {
 export interface InvocationAgent {
   readonly agent: Agent
   readonly sessionManager: AgentCoreMemorySessionManager
-  /** Why the MCP tools are not usable in this invocation, undefined when they are. */
+  /**
+   * Why the MCP tools are not usable in this invocation, undefined when they are (or were offered
+   * from the process's listing without connecting: a server down since is found by the first call).
+   */
   readonly toolProblem: string | undefined
   close(): Promise<void>
 }
 
 /**
  * Builds the agent of one invocation and restores its conversation from memory, bounded to the
- * conversation window. Throws the session manager's `READ_FAILED` when the session cannot be read;
- * an MCP server that is down does not throw (see {@link InvocationAgent.toolProblem}).
+ * conversation window. The MCP tools are found while the session is restored, not after. Throws
+ * the session manager's `READ_FAILED` when the session cannot be read; an MCP server that is down
+ * does not throw (see {@link InvocationAgent.toolProblem}).
  */
 export async function buildInvocationAgent(config: InvocationAgentConfig): Promise<InvocationAgent> {
   const { memory } = config
@@ -86,42 +95,53 @@ export async function buildInvocationAgent(config: InvocationAgentConfig): Promi
     client: memory.client,
     ...(config.logger !== undefined && { logger: config.logger }),
   })
-  const mcp =
+  const finding: Promise<McpTools> | undefined =
     config.mcp === undefined
       ? undefined
-      : await listMcpTools({
+      : mcpToolsFor({
           url: config.mcp.url,
           bearerToken: config.mcp.bearerToken,
           memory: { sessionId: memory.sessionId, memoryId: memory.memoryId, actorId: memory.actorId },
           onProgress: config.onToolProgress,
           onTaskStarted: config.onTaskStarted,
-          catalog: config.mcp.catalog,
+          listings: config.mcp.listings,
         })
   const slidingWindow =
     config.conversationManager === undefined
       ? new SlidingWindowConversationManager({ windowSize: window })
       : undefined
+  const basePrompt = config.systemPrompt ?? LONG_RUNNING_SYSTEM_PROMPT
   const agent = new Agent({
     model: config.model,
-    tools: [...(mcp?.tools ?? []), ...(config.tools ?? [])],
-    systemPrompt: systemPromptFor(config.systemPrompt ?? LONG_RUNNING_SYSTEM_PROMPT, mcp?.problem),
+    systemPrompt: basePrompt,
     sessionManager,
     conversationManager: config.conversationManager ?? (slidingWindow as ConversationManager),
     printer: false,
   })
+  let mcp: McpTools | undefined
+  try {
+    // Restores the session now, so a session that cannot be read fails before any model call.
+    const [found] = await Promise.all([finding, agent.initialize()])
+    mcp = found
+    // Tools are read at each model call: added after the restore, they are the agent's from the start.
+    agent.toolRegistry.add([...(mcp?.tools ?? []), ...(config.tools ?? [])])
+    if (mcp?.problem !== undefined) agent.systemPrompt = systemPromptFor(basePrompt, mcp.problem)
+  } catch (error) {
+    // A listing still under way when the restore failed is not waited for: it is closed once it ends.
+    if (mcp !== undefined) await mcp.disconnect()
+    else
+      void finding?.then(
+        (found) => found.disconnect(),
+        () => {},
+      )
+    throw error
+  }
   const close = async () => {
     try {
       await sessionManager.close()
     } finally {
       await mcp?.disconnect()
     }
-  }
-  try {
-    // Restores the session now, so a session that cannot be read fails before any model call.
-    await agent.initialize()
-  } catch (error) {
-    await mcp?.disconnect()
-    throw error
   }
   // Strands applies its window only after an invocation: the first model call would otherwise be
   // sent the whole restored session. Trimming here keeps toolUse/toolResult pairs together.

@@ -1,19 +1,24 @@
 /**
- * Which AgentCore the client commands (`invoke`, `tasks`, `memory`) talk to: flags first, then the
- * environment, then the local stack `longrun dev` runs from this data directory. Without an ARN
- * and a running stack there is nothing to talk to, and the error says how to get one.
+ * Which AgentCore the client commands (`invoke`, `chat`, `console`, `tasks`, `memory`) talk to:
+ * flags first, then the environment, then the local stack `longrun dev` runs (its file is looked
+ * for from the working directory upwards). When something only the stack could supply is missing,
+ * the error says whether the stack is down or was not found, and how to get one.
  */
-import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
-import { InvalidArgumentError } from 'commander'
 import type { StaticCredentials } from '../agent/index.ts'
 import type { Environment } from '../config.ts'
-import { CliUsageError } from './cli-errors.ts'
-import { type DevStack, readDevStack } from './dev-stack-file.ts'
+import { CliUsageError, McpTokenMismatchError, StackDownError, StackNotFoundError } from './cli-errors.ts'
+import { confirmStackAnswers, type DevStack, findDevStack, type StackLookup } from './dev-stack-file.ts'
 
 /** The local service checks a signature's shape, not its secret: any static pair will do. */
 export const LOCAL_CREDENTIALS: StaticCredentials = {
   accessKeyId: 'longrun-local',
   secretAccessKey: 'longrun-local',
+}
+
+/** A bearer token for invocations, and where it came from (named when it is refused). */
+export interface BearerToken {
+  readonly value: string
+  readonly source: '--bearer-token' | 'AGENTCORE_BEARER_TOKEN'
 }
 
 /** Where the client commands send their requests. */
@@ -23,12 +28,20 @@ export interface CliTarget {
   readonly region: string
   /** Static credentials for a local endpoint; the default AWS chain otherwise. */
   readonly credentials: StaticCredentials | undefined
+  /** Sign invocations with this token instead of SigV4 (a runtime behind a JWT authorizer). */
+  readonly bearerToken: BearerToken | undefined
   readonly runtimeArn: string | undefined
   readonly memoryId: string | undefined
   readonly mcpUrl: string | undefined
   readonly mcpBearerToken: string | undefined
   /** The running `longrun dev` stack, when that is the target. */
   readonly devStack: DevStack | undefined
+  /** The data directory of this target (remembered sessions): the stack's when one was found. */
+  readonly dataDir: string
+  /** What the look for the local stack found, to explain a value only the stack could have given. */
+  readonly stack: StackLookup
+  /** MCP_BEARER_TOKEN is set and differs from the token of the stack's MCP server. */
+  readonly mcpTokenMismatch: boolean
 }
 
 /** Flags the client commands share. */
@@ -37,80 +50,97 @@ export interface TargetFlags {
   readonly endpoint?: string | undefined
   readonly memory?: string | undefined
   readonly region?: string | undefined
+  readonly bearerToken?: string | undefined
 }
 
 /** Resolves flags, environment and the dev stack into one target. */
-export function resolveTarget(env: Environment, flags: TargetFlags): CliTarget {
-  const devStack = readDevStack(env.LONGRUN_DATA_DIR)
+export async function resolveTarget(env: Environment, flags: TargetFlags): Promise<CliTarget> {
   const explicitArn = flags.arn ?? env.AGENT_RUNTIME_ARN
-  const endpoint =
-    flags.endpoint ??
-    env.AGENTCORE_ENDPOINT ??
-    (explicitArn === undefined ? devStack?.agentCoreEndpoint : undefined)
-  const useDevStack =
-    devStack !== undefined && (endpoint === undefined || endpoint === devStack.agentCoreEndpoint)
+  const explicitEndpoint = flags.endpoint ?? env.AGENTCORE_ENDPOINT
+  const found = findDevStack({ dataDir: env.LONGRUN_DATA_DIR })
+  // The stack is the target when nothing names another endpoint or runtime, or the endpoint named is its own.
+  const isTarget = (stack: DevStack) =>
+    explicitEndpoint === undefined ? explicitArn === undefined : explicitEndpoint === stack.agentCoreEndpoint
+  const stack = found.state === 'running' && isTarget(found.stack) ? await confirmStackAnswers(found) : found
+  const devStack = stack.state === 'running' && isTarget(stack.stack) ? stack.stack : undefined
+  const endpoint = explicitEndpoint ?? devStack?.agentCoreEndpoint
+  const bearerToken: BearerToken | undefined =
+    flags.bearerToken !== undefined
+      ? { value: flags.bearerToken, source: '--bearer-token' }
+      : env.AGENTCORE_BEARER_TOKEN !== undefined
+        ? { value: env.AGENTCORE_BEARER_TOKEN, source: 'AGENTCORE_BEARER_TOKEN' }
+        : undefined
   return {
     endpoint,
     region: flags.region ?? env.AWS_REGION,
     // Against a local endpoint with no credentials of one's own, the local pair does.
     credentials:
       endpoint !== undefined &&
-      isLoopback(endpoint) &&
+      isLoopbackUrl(endpoint) &&
       env.AWS_ACCESS_KEY_ID === undefined &&
       env.AWS_PROFILE === undefined
         ? LOCAL_CREDENTIALS
         : undefined,
-    runtimeArn: explicitArn ?? (useDevStack ? devStack.runtimeArn : undefined),
-    memoryId: flags.memory ?? env.MEMORY_ID ?? (useDevStack ? devStack.memoryId : undefined),
-    mcpUrl: env.MCP_SERVER_URL ?? (useDevStack ? devStack.mcpUrl : undefined),
-    mcpBearerToken: env.MCP_BEARER_TOKEN ?? (useDevStack ? devStack.mcpBearerToken : undefined),
-    devStack: useDevStack ? devStack : undefined,
+    bearerToken,
+    runtimeArn: explicitArn ?? devStack?.runtimeArn,
+    memoryId: flags.memory ?? env.MEMORY_ID ?? devStack?.memoryId,
+    mcpUrl: env.MCP_SERVER_URL ?? devStack?.mcpUrl,
+    mcpBearerToken: env.MCP_BEARER_TOKEN ?? devStack?.mcpBearerToken,
+    devStack,
+    dataDir: stack.state === 'not-found' ? env.LONGRUN_DATA_DIR : stack.dataDir,
+    stack,
+    mcpTokenMismatch:
+      devStack !== undefined &&
+      env.MCP_BEARER_TOKEN !== undefined &&
+      env.MCP_BEARER_TOKEN !== devStack.mcpBearerToken,
   }
 }
 
 /** The runtime ARN, or an error saying where one comes from. */
 export function requireRuntimeArn(target: CliTarget): string {
   if (target.runtimeArn !== undefined) return target.runtimeArn
-  throw new CliUsageError(
-    'no agent runtime to invoke: start the local stack with `npm start` (longrun dev) in this directory, or give --arn / AGENT_RUNTIME_ARN for a deployed runtime',
-  )
+  throw missing(target, 'no agent runtime to invoke', 'give --arn / AGENT_RUNTIME_ARN for a deployed runtime')
 }
 
 /** The memory id, or an error saying where one comes from. */
 export function requireMemoryId(target: CliTarget): string {
   if (target.memoryId !== undefined) return target.memoryId
-  throw new CliUsageError(
-    'no memory id: give --memory or MEMORY_ID, or start the local stack with `npm start`',
-  )
+  throw missing(target, 'no memory id', 'give --memory or MEMORY_ID')
 }
 
-/** The AgentCore data-plane client of a target (invocations and memory alike). */
-export function clientFor(target: CliTarget): BedrockAgentCoreClient {
-  return new BedrockAgentCoreClient({
-    region: target.region,
-    ...(target.endpoint !== undefined && { endpoint: target.endpoint }),
-    ...(target.credentials !== undefined && { credentials: target.credentials }),
-  })
+/** The MCP server (`url` from a flag, else the target's) and its token, or an error saying what is wrong. */
+export function requireMcp(
+  target: CliTarget,
+  url: string | undefined = target.mcpUrl,
+): { readonly url: string; readonly token: string | undefined } {
+  if (url === undefined) throw missing(target, 'no MCP server', 'give --mcp-url or MCP_SERVER_URL')
+  if (target.mcpTokenMismatch && url === target.devStack?.mcpUrl)
+    throw new McpTokenMismatchError(
+      `MCP_BEARER_TOKEN in your environment is not the token of the local stack's MCP server (${url}, ` +
+        `started from ${target.dataDir}): unset MCP_BEARER_TOKEN, or start the stack with it set`,
+    )
+  return { url, token: target.mcpBearerToken }
 }
 
-/** Parses a port option: 0..65535. */
-export function parsePort(value: string, name: string): number {
-  const port = Number(value)
-  if (!/^\d+$/.test(value) || port > 65_535)
-    throw new InvalidArgumentError(`--${name} must be 0..65535, got ${value}`)
-  return port
+/** The error for a value nothing gave: the stack is down, was not found, or is not the target. */
+function missing(target: CliTarget, what: string, otherwise: string): Error {
+  const { stack } = target
+  if (stack.state === 'down')
+    return new StackDownError(
+      `${what}: the local stack of ${stack.dataDir} is down: ${stack.reason}; start it again with \`npm start\`, or ${otherwise}`,
+    )
+  if (stack.state === 'not-found')
+    return new StackNotFoundError(
+      `${what}: no local stack found (looked for ${stack.searched}); start one with \`npm start\` in the project, or ${otherwise}`,
+    )
+  return new CliUsageError(`${what} at ${target.endpoint ?? `AWS (${target.region})`}: ${otherwise}`)
 }
 
-/** Parses a number of milliseconds: a whole number, 0 or more. */
-export function parseDuration(value: string, name: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 2_147_483_647)
-    throw new InvalidArgumentError(`--${name} must be a whole number of milliseconds, got ${value}`)
-  return Number(value)
-}
-
-function isLoopback(url: string): boolean {
+/** True for a URL of this machine (loopback): the local stack, where static local credentials do. */
+export function isLoopbackUrl(url: string): boolean {
   try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)
+    const host = new URL(url).hostname
+    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
   } catch {
     return false
   }

@@ -4,7 +4,7 @@
  * step otherwise) and the background tasks started.
  */
 import { SingleBar } from 'cli-progress'
-import type { RuntimeStreamEvent } from '../runtime/index.ts'
+import type { RuntimeStreamEvent } from '../runtime/stream-events.ts'
 
 /** Where the display writes. */
 export interface DisplayStreams {
@@ -54,7 +54,7 @@ export class InvocationDisplay {
         return
       case 'error':
         this.#stopAll()
-        this.#note(`error ${event.code}: ${event.message}`)
+        this.#note(`error: ${event.code}: ${errorText(event)}`)
         return
     }
   }
@@ -114,4 +114,10 @@ export class InvocationDisplay {
     this.#out.write('\n')
     this.#midLine = false
   }
+}
+
+/** The words of an `error` event: its `message`, or an `error` field a runtime may send instead. */
+export function errorText(event: Extract<RuntimeStreamEvent, { type: 'error' }>): string {
+  const extra = (event as { error?: unknown }).error
+  return event.message || (typeof extra === 'string' ? extra : '(no message)')
 }

@@ -1,9 +1,6 @@
-/** `longrun local`: the local AgentCore service alone, until SIGINT or SIGTERM. */
+/** `longrun local`: the local AgentCore service alone, until SIGINT or SIGTERM (its code loaded only when it runs). */
 import { Command } from 'commander'
-import { loadEnvironment, parseRuntimeTable } from '../config.ts'
-import { LocalAgentCoreService } from '../local/index.ts'
-import { parsePort } from './cli-target.ts'
-import { waitForShutdownSignal } from './shutdown-signal.ts'
+import { parsePort } from './option-parsers.ts'
 
 interface LocalOptions {
   port?: number
@@ -32,6 +29,12 @@ export function localCommand(): Command {
       [],
     )
     .action(async (options: LocalOptions) => {
+      const [{ loadEnvironment, parseRuntimeTable }, { LocalAgentCoreService }, { waitForShutdownSignal }] =
+        await Promise.all([
+          import('../config.ts'),
+          import('../local/index.ts'),
+          import('./shutdown-signal.ts'),
+        ])
       const env = loadEnvironment()
       const runtimes = {
         ...parseRuntimeTable(env.AGENTCORE_LOCAL_RUNTIMES),

@@ -1,12 +1,15 @@
 /**
  * The `longrun` command line (commander): the local stack, each service alone, and the client
  * commands that talk to a runtime, its MCP server and its memory. Reads `.env` when present.
+ *
+ * Start-up is kept light: the command definitions load only commander, and each command's work
+ * (the AWS SDK, Strands, the MCP SDK, OpenTelemetry, BullMQ, ...) is imported when it runs, so
+ * `longrun --help` answers at once.
  */
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
-import { ConfigError, loadDotEnvFile } from '../config.ts'
 import { chatCommand } from './chat-command.ts'
-import { CliUsageError, UnexpectedAnswerError } from './cli-errors.ts'
+import { describeCliError } from './cli-errors.ts'
 import { consoleCommand } from './console-command.ts'
 import { devCommand } from './dev-command.ts'
 import { invokeCommand } from './invoke-command.ts'
@@ -33,35 +36,37 @@ function packageVersion(): string {
 
 /** The whole command tree. */
 export function buildProgram(): Command {
-  return new Command('longrun')
-    .description('Run AI agents whose tools take hours, on AgentCore or on this machine.')
-    .version(packageVersion())
-    .showHelpAfterError()
-    .addCommand(devCommand())
-    .addCommand(invokeCommand())
-    .addCommand(chatCommand())
-    .addCommand(consoleCommand())
-    .addCommand(tasksCommand())
-    .addCommand(memoryCommand())
-    .addCommand(localCommand())
-    .addCommand(mcpServerCommand())
-    .addCommand(workerCommand())
-    .addCommand(runtimeCommand())
+  return (
+    new Command('longrun')
+      .description('Run AI agents whose tools take hours, on AgentCore or on this machine.')
+      .version(packageVersion())
+      .showHelpAfterError()
+      // `.env` is read before a command runs (not for --help, which reads nothing).
+      .hook('preAction', async () => {
+        const { loadDotEnvFile } = await import('../config.ts')
+        loadDotEnvFile()
+      })
+      .addCommand(devCommand())
+      .addCommand(invokeCommand())
+      .addCommand(chatCommand())
+      .addCommand(consoleCommand())
+      .addCommand(tasksCommand())
+      .addCommand(memoryCommand())
+      .addCommand(localCommand())
+      .addCommand(mcpServerCommand())
+      .addCommand(workerCommand())
+      .addCommand(runtimeCommand())
+  )
 }
 
 /** Runs the command line; resolves with the process exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
   try {
-    loadDotEnvFile()
     // Usage errors and --help are answered by commander itself (exit codes 1 and 0).
     await buildProgram().parseAsync([...argv], { from: 'user' })
     return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (error) {
-    const known =
-      error instanceof ConfigError || error instanceof CliUsageError || error instanceof UnexpectedAnswerError
-    console.error(
-      `longrun: ${error instanceof Error && (known || error.message) ? error.message : String(error)}`,
-    )
+    console.error(`longrun: ${describeCliError(error)}`)
     return 1
   }
 }

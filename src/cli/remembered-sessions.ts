@@ -1,15 +1,16 @@
 /**
  * The session `longrun invoke` and `longrun chat` continue: one per target (a runtime ARN at an
- * endpoint), kept in the data directory, so `longrun invoke "..."` twice is one conversation and
- * `--new-session` starts another; and the flags both commands take to choose it.
+ * endpoint), kept in the target's data directory, so `longrun invoke "..."` twice is one
+ * conversation and `--new-session` starts another.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Command } from 'commander'
 import type { Environment } from '../config.ts'
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from '../shared/private-files.ts'
 import { CliUsageError } from './cli-errors.ts'
 import { type CliTarget, requireRuntimeArn, resolveTarget } from './cli-target.ts'
+import type { ConversationFlags } from './conversation-options.ts'
 
 /** What is remembered of a target's conversation. */
 export interface RememberedSession {
@@ -24,6 +25,11 @@ export function newCliSessionId(): string {
   return `longrun-cli-${randomUUID()}`
 }
 
+/** The key a target's session is remembered under: its endpoint (or AWS region) and its runtime. */
+export function conversationKey(target: Pick<CliTarget, 'endpoint' | 'region'>, arn: string): string {
+  return `${target.endpoint ?? `aws:${target.region}`} ${arn}`
+}
+
 export async function recallSession(dataDir: string, target: string): Promise<RememberedSession | undefined> {
   return (await readAll(dataDir))[target]
 }
@@ -35,8 +41,11 @@ export async function rememberSession(
 ): Promise<void> {
   const all = await readAll(dataDir)
   all[target] = session
-  await mkdir(dataDir, { recursive: true })
-  await writeFile(join(dataDir, FILE_NAME), `${JSON.stringify(all, null, 2)}\n`)
+  // Owner-only, as the rest of the data directory: it names the actors and sessions used here.
+  ensurePrivateDirectory(dataDir)
+  const path = join(dataDir, FILE_NAME)
+  await writeFile(path, `${JSON.stringify(all, null, 2)}\n`, { mode: PRIVATE_FILE_MODE })
+  await chmod(path, PRIVATE_FILE_MODE)
 }
 
 async function readAll(dataDir: string): Promise<Record<string, RememberedSession>> {
@@ -46,37 +55,6 @@ async function readAll(dataDir: string): Promise<Record<string, RememberedSessio
   } catch {
     return {}
   }
-}
-
-/** The flags of the commands that converse with a runtime (`invoke`, `chat`). */
-export interface ConversationFlags {
-  readonly session?: string | undefined
-  readonly newSession?: boolean | undefined
-  readonly actor?: string | undefined
-  readonly arn?: string | undefined
-  readonly endpoint?: string | undefined
-  readonly region?: string | undefined
-  readonly memory?: string | undefined
-}
-
-/** Adds the flags `invoke` and `chat` share: which session, which actor, which runtime. */
-export function withConversationOptions(command: Command): Command {
-  return command
-    .option(
-      '--session <id>',
-      'runtime session id to use (33-256 characters); default: the last one used here',
-    )
-    .option('--new-session', 'start a new session instead of continuing the last one')
-    .option(
-      '--actor <id>',
-      'actor id (default: the session\'s, else "default"; ignored when the runtime authenticates callers)',
-    )
-    .option('--arn <arn>', 'agent runtime ARN (default AGENT_RUNTIME_ARN, else the local stack)')
-    .option(
-      '--endpoint <url>',
-      'AgentCore endpoint (default AGENTCORE_ENDPOINT, else the local stack, else AWS)',
-    )
-    .option('--region <region>', 'AWS region (default AWS_REGION)')
 }
 
 /** Where a conversation goes and which session it continues. */
@@ -93,13 +71,16 @@ export interface Conversation {
 
 /** The target, the runtime and the session (the last one used here unless told otherwise). */
 export async function resolveConversation(env: Environment, flags: ConversationFlags): Promise<Conversation> {
-  const target = resolveTarget(env, flags)
+  const target = await resolveTarget(env, flags)
   const arn = requireRuntimeArn(target)
-  const key = `${target.endpoint ?? `aws:${target.region}`} ${arn}`
-  const remembered = flags.newSession ? undefined : await recallSession(env.LONGRUN_DATA_DIR, key)
+  const key = conversationKey(target, arn)
+  const remembered = flags.newSession ? undefined : await recallSession(target.dataDir, key)
   const sessionId = flags.session ?? remembered?.sessionId ?? newCliSessionId()
   if (sessionId.length < 33 || sessionId.length > 256)
     throw new CliUsageError(`--session must be 33 to 256 characters long (got ${sessionId.length})`)
-  const actorId = flags.actor ?? (sessionId === remembered?.sessionId ? remembered.actorId : undefined)
+  // With a bearer token the runtime takes the token's subject as the actor: only --actor names one.
+  const actorId =
+    flags.actor ??
+    (sessionId === remembered?.sessionId && target.bearerToken === undefined ? remembered.actorId : undefined)
   return { target, arn, key, sessionId, actorId, remembered }
 }

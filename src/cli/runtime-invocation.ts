@@ -1,65 +1,54 @@
 /**
- * One InvokeAgentRuntime call as `longrun invoke`, `longrun chat` and the console make it, and
- * what a failed one says, in the runtime's own words where it gave them.
+ * InvokeAgentRuntime through the AWS SDK, signed with SigV4 (IAM callers, and the local gateway of
+ * `longrun dev`): the command `longrun invoke`, `longrun chat` and the console send.
  */
-import { InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore'
+import { type BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore'
+import { UnexpectedAnswerError } from './cli-errors.ts'
+import { invokeFailureOf } from './invoke-failure.ts'
+import {
+  invocationPayload,
+  type InvokeFailure,
+  type OpenedInvocation,
+  type RuntimeInvocation,
+  type RuntimeInvoker,
+} from './runtime-invoker.ts'
 
-/** What an invocation sends: the runtime, the session, and the payload the runtime reads. */
-export interface RuntimeInvocation {
-  readonly runtimeArn: string
-  readonly sessionId: string
-  readonly prompt: string
-  readonly actorId?: string | undefined
-  readonly memoryId?: string | undefined
-  /** Ask for the JSON answer instead of the event stream. */
-  readonly json?: boolean
-}
+export { invokeFailureOf } from './invoke-failure.ts'
+export type { InvokeFailure, RuntimeInvocation } from './runtime-invoker.ts'
 
 /** The command for one invocation (a JSON payload, the stream asked for unless `json`). */
 export function invocationCommand(invocation: RuntimeInvocation): InvokeAgentRuntimeCommand {
-  const payload = {
-    prompt: invocation.prompt,
-    ...(invocation.actorId !== undefined && { actor_id: invocation.actorId }),
-    ...(invocation.memoryId !== undefined && { memory_id: invocation.memoryId }),
-  }
   return new InvokeAgentRuntimeCommand({
     agentRuntimeArn: invocation.runtimeArn,
     qualifier: 'DEFAULT',
     runtimeSessionId: invocation.sessionId,
     contentType: 'application/json',
     accept: invocation.json ? 'application/json' : 'text/event-stream',
-    payload: new TextEncoder().encode(JSON.stringify(payload)),
+    payload: new TextEncoder().encode(invocationPayload(invocation)),
   })
 }
 
-/** A failed invocation: the runtime's error code (or the error's name) and a line for people. */
-export interface InvokeFailure {
-  readonly code: string
-  readonly message: string
-}
+/** Invocations sent with an AWS SDK client (which its owner destroys). */
+export class SigV4Invoker implements RuntimeInvoker {
+  readonly #client: BedrockAgentCoreClient
 
-/**
- * Reads a failed call: the gateway reports a runtime's error answer as
- * `RuntimeClientError: Runtime answered 400: {"error":{...}}`, whose code and message are the
- * runtime's; any other error is told by its name.
- */
-export function invokeFailureOf(error: unknown): InvokeFailure {
-  const message = error instanceof Error ? error.message : String(error)
-  const name = error instanceof Error ? error.name : 'Error'
-  const body = /Runtime answered (\d+): (\{[\s\S]*\})$/.exec(message)
-  if (body?.[2]) {
-    try {
-      const parsed = JSON.parse(body[2]) as { error?: { code?: string; message?: string } }
-      const code = parsed.error?.code
-      if (code) return { code, message: `${code}: ${parsed.error?.message ?? ''} (HTTP ${body[1]})` }
-    } catch {
-      // Not the runtime's JSON error: fall through to the raw message.
+  constructor(config: { readonly client: BedrockAgentCoreClient }) {
+    this.#client = config.client
+  }
+
+  async open(invocation: RuntimeInvocation, signal?: AbortSignal): Promise<OpenedInvocation> {
+    const output = await this.#client.send(
+      invocationCommand(invocation),
+      signal === undefined ? {} : { abortSignal: signal },
+    )
+    if (output.response === undefined) throw new UnexpectedAnswerError('the runtime sent no answer')
+    return {
+      contentType: output.contentType ?? '',
+      body: output.response as AsyncIterable<Uint8Array>,
     }
   }
-  return { code: name, message: `${name}: ${message}` }
-}
 
-/** The line for people of a failed call. */
-export function describeInvokeError(error: unknown): string {
-  return invokeFailureOf(error).message
+  failureOf(error: unknown): InvokeFailure {
+    return invokeFailureOf(error)
+  }
 }

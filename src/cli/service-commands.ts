@@ -1,7 +1,8 @@
-/** `longrun mcp-server`, `longrun worker` and `longrun runtime`: one service each, configured by the environment. */
+/**
+ * `longrun mcp-server`, `longrun worker` and `longrun runtime`: one service each, configured by the
+ * environment. Each service's code is loaded only when its command runs.
+ */
 import { Command } from 'commander'
-import { main as runRuntime } from '../entrypoint.ts'
-import { main as runMcpServer, workerMain as runWorker } from '../mcp-server/index.ts'
 
 export function mcpServerCommand(): Command {
   return new Command('mcp-server')
@@ -12,7 +13,8 @@ export function mcpServerCommand(): Command {
     .addHelpText('after', '\nEvery variable is listed in .env.example; SIGINT or SIGTERM stops it cleanly.')
     .action(async () => {
       // The listening server keeps the process alive; its own signal handler closes it and exits.
-      await runMcpServer()
+      const { main } = await import('../mcp-server/index.ts')
+      await main()
     })
 }
 
@@ -27,7 +29,8 @@ export function workerCommand(): Command {
       '\nEvery variable is listed in .env.example; SIGTERM stops it, returning running tasks to the queue.',
     )
     .action(async () => {
-      await runWorker()
+      const { workerMain } = await import('../mcp-server/index.ts')
+      await workerMain()
     })
 }
 
@@ -42,6 +45,7 @@ export function runtimeCommand(): Command {
       '\nEvery variable is listed in .env.example; SIGTERM drains it (RUNTIME_SHUTDOWN_GRACE_MS).',
     )
     .action(async () => {
-      await runRuntime()
+      const { main } = await import('../entrypoint.ts')
+      await main()
     })
 }

@@ -4,13 +4,23 @@
  * ListEvents and ListSessions, and the actor's tasks through the long-running MCP server's task
  * tools (an MCP client with the actor's composite session header).
  */
-import { type BedrockAgentCoreClient, ListSessionsCommand } from '@aws-sdk/client-bedrock-agentcore'
+import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { RuntimeInvoker } from '../cli/runtime-invoker.ts'
 import { invocationCommand, invokeFailureOf } from '../cli/runtime-invocation.ts'
 import { formatCompositeSessionHeader } from '../mcp/index.ts'
-import { listSessionEvents, timelineOf } from '../memory/index.ts'
 import { memorySessionIdFor, parseRuntimeStream, type RuntimeStreamEvent } from '../runtime/index.ts'
+import { isRecord } from '../shared/is-record.ts'
+import {
+  type CliSession,
+  type DefaultSession,
+  listActorSessions,
+  pickDefaultSession,
+} from './actor-sessions.ts'
+import { type ResultValues, valuesOf, valuesOfText } from './result-values.ts'
+import { taskToolError } from './task-tool-error.ts'
+import { type TimelinePage, TimelineReader } from './timeline-reader.ts'
 
 /** Stops and starts the agent runtime of the stack (the dev stack's own process). */
 export interface RuntimeControl {
@@ -55,16 +65,6 @@ export class SerialRuntimeControl implements RuntimeControl {
   }
 }
 
-/** A call the task tools refused (`isError`), with the tools' own error code. */
-export class TaskToolError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.name = 'TaskToolError'
-    this.code = code
-  }
-}
-
 /** Configuration of {@link ConsoleApi}. */
 export interface ConsoleApiConfig {
   /** AgentCore data plane: the local service (memory and invoke gateway) or AWS. */
@@ -74,6 +74,13 @@ export interface ConsoleApiConfig {
   readonly mcp: { readonly url: string; readonly bearerToken: string }
   /** Absent when the runtime is not the console's to stop (a deployed one). */
   readonly runtime?: RuntimeControl | undefined
+  /** Sends the turns another way than SigV4 with `agentCore` (a bearer token for a JWT runtime). */
+  readonly invoker?: RuntimeInvoker | undefined
+  /**
+   * The session the CLI (`longrun invoke`, `longrun chat`) last used with this runtime, if any:
+   * the session the console opens by default prefers it (see actor-sessions.ts).
+   */
+  readonly cliSession?: (() => Promise<CliSession | undefined>) | undefined
 }
 
 /** Who is looking: the actor and the runtime session. */
@@ -82,13 +89,19 @@ export interface ConsoleScope {
   readonly sessionId: string
 }
 
-/** One event of the session, readable, with its raw payload. */
-export interface TimelineItem {
-  readonly eventId: string
-  readonly time: string
-  readonly author: string
+/** A task as the task tools report it (snake_case), and whether it belongs to the session in view. */
+export type ConsoleTask = Record<string, unknown> & {
+  readonly task_id: string
+  readonly status: string
+  /** True when its result goes to the session in view (the session that started it). */
+  readonly in_session: boolean
+}
+
+/** An ended task's result: its outcome, its text, and its values when it is a JSON object. */
+export interface TaskResult {
+  readonly status: string
   readonly text: string
-  readonly raw: unknown
+  readonly values?: ResultValues
 }
 
 /** The console's backend operations. */
@@ -96,9 +109,11 @@ export class ConsoleApi {
   readonly #config: ConsoleApiConfig
   /** One MCP connection per actor (the composite header is fixed per connection). */
   readonly #mcpClients = new Map<string, Promise<Client>>()
+  readonly #timeline: TimelineReader
 
   constructor(config: ConsoleApiConfig) {
     this.#config = config
+    this.#timeline = new TimelineReader({ client: config.agentCore, memoryId: config.memoryId })
   }
 
   get runtimeControl(): RuntimeControl | undefined {
@@ -111,27 +126,35 @@ export class ConsoleApi {
    */
   async *chat(scope: ConsoleScope, prompt: string, signal: AbortSignal): AsyncGenerator<RuntimeStreamEvent> {
     let body: AsyncIterable<Uint8Array>
+    const invocation = {
+      runtimeArn: this.#config.runtimeArn,
+      sessionId: scope.sessionId,
+      prompt,
+      actorId: scope.actorId,
+    }
+    const { invoker } = this.#config
     try {
-      const output = await this.#config.agentCore.send(
-        invocationCommand({
-          runtimeArn: this.#config.runtimeArn,
-          sessionId: scope.sessionId,
-          prompt,
-          actorId: scope.actorId,
-        }),
-        { abortSignal: signal },
-      )
-      body = output.response as AsyncIterable<Uint8Array>
+      if (invoker !== undefined) body = (await invoker.open(invocation, signal)).body
+      else {
+        const output = await this.#config.agentCore.send(invocationCommand(invocation), {
+          abortSignal: signal,
+        })
+        body = output.response as AsyncIterable<Uint8Array>
+      }
     } catch (error) {
-      yield { type: 'error', ...invokeFailureOf(error) }
+      yield { type: 'error', ...(invoker?.failureOf(error) ?? invokeFailureOf(error)) }
       return
     }
     yield* parseRuntimeStream(body)
   }
 
-  /** The actor's background tasks, newest first, as the task tools report them (every page). */
-  async tasks(scope: ConsoleScope): Promise<unknown[]> {
-    const tasks: unknown[] = []
+  /**
+   * The actor's background tasks, newest first, as the task tools report them (every page), each
+   * saying whether it belongs to the session in view.
+   */
+  async tasks(scope: ConsoleScope): Promise<ConsoleTask[]> {
+    const session = memorySessionIdFor(scope.sessionId)
+    const tasks: ConsoleTask[] = []
     let cursor: string | undefined
     do {
       const page = (await this.#callTaskTool(
@@ -139,27 +162,46 @@ export class ConsoleApi {
         'list_tasks',
         cursor === undefined ? {} : { cursor },
       )) as {
-        tasks?: unknown[]
+        tasks?: Record<string, unknown>[]
         next_cursor?: string | null
       }
-      tasks.push(...(page.tasks ?? []))
+      for (const task of page.tasks ?? [])
+        tasks.push({
+          ...task,
+          task_id: String(task.task_id),
+          status: String(task.status),
+          in_session: task.session_id === session,
+        })
       cursor = page.next_cursor ?? undefined
     } while (cursor !== undefined)
     return tasks
   }
 
-  /** The text of an ended task's result (what get_task_results answers). */
-  async result(scope: ConsoleScope, taskId: string): Promise<string> {
-    const result = await (
+  /**
+   * An ended task's result (what get_task_results answers): a failed task's is its failure. Only
+   * a refusal (an unknown task, another actor's) is a TaskToolError.
+   */
+  async result(scope: ConsoleScope, taskId: string): Promise<TaskResult> {
+    const answer = await (
       await this.#mcp(scope)
     ).callTool({
       name: 'get_task_results',
       arguments: { task_id: taskId },
     })
-    if (result.isError === true) throw taskToolError(result)
-    return (result.content as { type: string; text?: string }[])
+    const structured = isRecord(answer.structuredContent) ? answer.structuredContent : undefined
+    if (answer.isError === true && (structured === undefined || 'error' in structured))
+      throw taskToolError(answer)
+    // The first block says which task and how it ended; the result itself follows.
+    const blocks = (answer.content as { type: string; text?: string }[])
+      .slice(1)
       .map((block) => (block.type === 'text' ? (block.text ?? '') : `[${block.type}]`))
-      .join('\n')
+    const text = blocks.join('\n')
+    const values = valuesOf(structured?.result) ?? valuesOfText(text)
+    return {
+      status: String(structured?.status ?? 'unknown'),
+      text,
+      ...(values !== undefined && { values }),
+    }
   }
 
   /** Cancels one of the actor's tasks; TaskToolError (TASK_NOT_FOUND, TASK_ALREADY_ENDED) when refused. */
@@ -167,43 +209,27 @@ export class ConsoleApi {
     return this.#callTaskTool(scope, 'cancel_task', { task_id: taskId })
   }
 
-  /** Every event of the session, oldest first, readable, with the raw event one click away. */
-  async timeline(scope: ConsoleScope): Promise<TimelineItem[]> {
-    const events = await listSessionEvents(this.#config.agentCore, {
-      memoryId: this.#config.memoryId,
-      actorId: scope.actorId,
-      sessionId: memorySessionIdFor(scope.sessionId),
-    })
-    return events.flatMap((event) =>
-      timelineOf(event).map((entry) => ({
-        eventId: entry.eventId,
-        time: entry.time.toISOString(),
-        author: entry.author,
-        text: entry.text,
-        raw: event.payload ?? [],
-      })),
+  /**
+   * The session's timeline, oldest first: all of it without a cursor, else only what was written
+   * since the read that gave the cursor (see timeline-reader.ts).
+   */
+  async timeline(scope: ConsoleScope, cursor?: string): Promise<TimelinePage> {
+    return this.#timeline.read(
+      { actorId: scope.actorId, sessionId: memorySessionIdFor(scope.sessionId) },
+      cursor,
     )
   }
 
-  /** The actor's sessions in memory, newest first. */
+  /** The actor's sessions in memory, the most recently created first. */
   async sessions(actorId: string): Promise<string[]> {
-    const sessions: { id: string; at: number }[] = []
-    let nextToken: string | undefined
-    do {
-      const page = await this.#config.agentCore.send(
-        new ListSessionsCommand({
-          memoryId: this.#config.memoryId,
-          actorId,
-          maxResults: 100,
-          ...(nextToken !== undefined && { nextToken }),
-        }),
-      )
-      for (const session of page.sessionSummaries ?? [])
-        if (session.sessionId !== undefined)
-          sessions.push({ id: session.sessionId, at: session.createdAt?.getTime() ?? 0 })
-      nextToken = page.nextToken
-    } while (nextToken !== undefined)
-    return sessions.sort((a, b) => b.at - a.at).map((session) => session.id)
+    return listActorSessions(this.#config.agentCore, this.#config.memoryId, actorId)
+  }
+
+  /** The session the console opens for the actor (see actor-sessions.ts); undefined: a new one. */
+  async defaultSession(actorId: string): Promise<DefaultSession | undefined> {
+    // The CLI's file unreadable is the same as no file: the rule still has memory to go by.
+    const cli = await this.#config.cliSession?.().catch(() => undefined)
+    return pickDefaultSession(this.#config.agentCore, this.#config.memoryId, actorId, cli)
   }
 
   async close(): Promise<void> {
@@ -250,11 +276,4 @@ export class ConsoleApi {
     )
     return client
   }
-}
-
-function taskToolError(result: Record<string, unknown>): TaskToolError {
-  const error = (result.structuredContent as { error?: { code?: string; message?: string } } | undefined)
-    ?.error
-  const text = (result.content as { text?: string }[] | undefined)?.[0]?.text
-  return new TaskToolError(error?.code ?? 'TOOL_ERROR', error?.message ?? text ?? 'the task tool refused')
 }

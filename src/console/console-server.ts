@@ -3,7 +3,8 @@
  * page and its scripts (Preact and htm served from this install, nothing from a CDN), and a small
  * JSON API over {@link ConsoleApi}. Every API call carries the console's token (the page reads it
  * from the URL's fragment, which never reaches a server log), and on loopback a foreign Host or
- * Origin is refused (DNS rebinding).
+ * Origin is refused (DNS rebinding). Every answer carries the headers of security-headers.ts: the
+ * page runs under its Content-Security-Policy, and no API answer is cached.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
@@ -15,7 +16,9 @@ import { defaultAllowedHosts, isHostAllowed } from '../shared/host-check.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { readLimitedBody } from '../shared/read-body.ts'
 import { formatSseEvent } from '../runtime/index.ts'
-import { type ConsoleApi, type ConsoleScope, TaskToolError } from './console-api.ts'
+import type { ConsoleApi, ConsoleScope } from './console-api.ts'
+import { ConsoleError, toConsoleError } from './console-error.ts'
+import { API_HEADERS, COMMON_HEADERS, pagePolicy } from './security-headers.ts'
 
 /** Configuration of {@link ConsoleServer}. */
 export interface ConsoleServerConfig {
@@ -31,59 +34,19 @@ export interface ConsoleServerConfig {
   readonly logger?: Logger
 }
 
-/** A console error with the HTTP status it answers with. */
-export class ConsoleError extends Error {
-  readonly code: 'UNAUTHENTICATED' | 'FORBIDDEN_HOST' | 'INVALID_REQUEST' | 'NOT_FOUND' | 'UNAVAILABLE'
-  readonly status: number
-  constructor(code: ConsoleError['code'], message: string) {
-    super(message)
-    this.name = 'ConsoleError'
-    this.code = code
-    this.status = {
-      UNAUTHENTICATED: 401,
-      FORBIDDEN_HOST: 403,
-      INVALID_REQUEST: 400,
-      NOT_FOUND: 404,
-      UNAVAILABLE: 503,
-    }[code]
-  }
-}
-
-/**
- * The one mapping from what can fail behind the console to its answer: a service that refused the
- * request (an AWS 4xx, a task tool's refusal, a bad id) is the caller's INVALID_REQUEST or
- * NOT_FOUND, in the service's words; anything else is UNAVAILABLE.
- */
-export function toConsoleError(error: unknown): ConsoleError {
-  if (error instanceof ConsoleError) return error
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  if (error instanceof TaskToolError)
-    return new ConsoleError(
-      error.code === 'TASK_NOT_FOUND' ? 'NOT_FOUND' : 'INVALID_REQUEST',
-      `${error.code}: ${error.message}`,
-    )
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode
-  if (status === 404) return new ConsoleError('NOT_FOUND', message)
-  if (status !== undefined && status >= 400 && status < 500)
-    return new ConsoleError('INVALID_REQUEST', message)
-  // Our own checks of ids (a composite session header, an id rule) carry a code of their own.
-  if (typeof (error as { code?: unknown } | null)?.code === 'string' && !(error instanceof TypeError))
-    return new ConsoleError('INVALID_REQUEST', message)
-  return new ConsoleError('UNAVAILABLE', message)
-}
-
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url))
-/** Files of the page, and the front-end modules it imports (resolved in this install). */
-const STATIC: Readonly<Record<string, { readonly file: () => string; readonly type: string }>> = {
-  '/': { file: () => `${PAGE_DIR}index.html`, type: 'text/html; charset=utf-8' },
-  '/assets/console.js': { file: () => `${PAGE_DIR}console.js`, type: 'text/javascript; charset=utf-8' },
-  '/assets/console.css': { file: () => `${PAGE_DIR}console.css`, type: 'text/css; charset=utf-8' },
-  '/vendor/preact.mjs': { file: () => fileURLToPath(import.meta.resolve('preact')), type: 'text/javascript' },
-  '/vendor/preact-hooks.mjs': {
-    file: () => fileURLToPath(import.meta.resolve('preact/hooks')),
-    type: 'text/javascript',
-  },
-  '/vendor/htm.mjs': { file: () => fileURLToPath(import.meta.resolve('htm')), type: 'text/javascript' },
+/** The front-end modules the page imports, resolved in this install (its import map names them). */
+const VENDOR: Readonly<Record<string, () => string>> = {
+  '/vendor/preact.mjs': () => fileURLToPath(import.meta.resolve('preact')),
+  '/vendor/preact-hooks.mjs': () => fileURLToPath(import.meta.resolve('preact/hooks')),
+  '/vendor/htm.mjs': () => fileURLToPath(import.meta.resolve('htm')),
+}
+/** The page's own scripts and styles: a plain name, so no path leaves the page's folder. */
+const ASSET = /^\/assets\/([a-z][a-z0-9-]*\.(js|css))$/
+const TYPES = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
 }
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -92,6 +55,8 @@ const Id = z.string().max(256)
 const ScopeSchema = z.object({ actorId: Id, sessionId: Id })
 const ChatSchema = ScopeSchema.extend({ prompt: z.string().max(200_000) })
 const CancelSchema = ScopeSchema.extend({ taskId: z.string().min(1).max(256) })
+/** A timeline cursor: an opaque token the previous read gave (ids of the newest events in it). */
+const Cursor = z.string().min(1).max(16_000)
 
 /** The running console. */
 export class ConsoleServer {
@@ -151,15 +116,11 @@ interface Handling extends ConsoleServerConfig {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, config: Handling): Promise<void> {
+  for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value)
   if (!isHostAllowed(req, config.allowedHosts))
     throw new ConsoleError('FORBIDDEN_HOST', 'this console answers only its own loopback address')
   const url = new URL(req.url ?? '/', 'http://console')
-  const asset = STATIC[url.pathname]
-  if (req.method === 'GET' && asset !== undefined) {
-    res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' })
-    res.end(await readFile(asset.file()))
-    return
-  }
+  if (req.method === 'GET' && !url.pathname.startsWith('/api/')) return sendStatic(res, url.pathname)
   if (!url.pathname.startsWith('/api/')) throw new ConsoleError('NOT_FOUND', `no such page: ${url.pathname}`)
   authenticate(req, config.token)
   const { api } = config
@@ -175,12 +136,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, config: Handlin
       })
     case 'GET /api/sessions':
       return sendJson(res, 200, { sessions: await api.sessions(param(url, 'actorId')) })
+    case 'GET /api/sessions/default': {
+      const picked = await api.defaultSession(param(url, 'actorId'))
+      return sendJson(res, 200, { sessionId: picked?.sessionId ?? null, reason: picked?.reason ?? 'none' })
+    }
     case 'GET /api/tasks':
       return sendJson(res, 200, { tasks: await api.tasks(scopeOf(url)) })
     case 'GET /api/tasks/result':
-      return sendJson(res, 200, { text: await api.result(scopeOf(url), param(url, 'taskId')) })
-    case 'GET /api/timeline':
-      return sendJson(res, 200, { items: await api.timeline(scopeOf(url)) })
+      return sendJson(res, 200, await api.result(scopeOf(url), param(url, 'taskId')))
+    case 'GET /api/timeline': {
+      const { items, cursor, full } = await api.timeline(scopeOf(url), cursorOf(url))
+      return sendJson(res, 200, { items, cursor, full })
+    }
     case 'POST /api/tasks/cancel': {
       const body = await jsonBody(req, CancelSchema)
       return sendJson(res, 200, await api.cancel(body, body.taskId))
@@ -210,7 +177,7 @@ async function chat(
 ): Promise<void> {
   const gone = new AbortController()
   res.on('close', () => gone.abort())
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  res.writeHead(200, { 'content-type': 'text/event-stream', ...API_HEADERS })
   res.flushHeaders()
   try {
     for await (const event of api.chat(body, body.prompt, gone.signal)) {
@@ -244,6 +211,15 @@ function param(url: URL, name: string): string {
   return parsed.data
 }
 
+function cursorOf(url: URL): string | undefined {
+  const value = url.searchParams.get('cursor')
+  if (value === null) return undefined
+  const parsed = Cursor.safeParse(value)
+  if (!parsed.success)
+    throw new ConsoleError('INVALID_REQUEST', 'cursor: give the one the previous read gave')
+  return parsed.data
+}
+
 function scopeOf(url: URL): ConsoleScope {
   return { actorId: param(url, 'actorId'), sessionId: param(url, 'sessionId') }
 }
@@ -269,7 +245,32 @@ async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<
   return parsed.data
 }
 
+/** The page, its own scripts and styles, and the vendor modules; the page under its policy. */
+async function sendStatic(res: ServerResponse, pathname: string): Promise<void> {
+  const vendor = VENDOR[pathname]
+  const asset = ASSET.exec(pathname)
+  const found =
+    pathname === '/'
+      ? { file: `${PAGE_DIR}index.html`, type: TYPES.html }
+      : vendor !== undefined
+        ? { file: vendor(), type: TYPES.js }
+        : asset !== null
+          ? { file: `${PAGE_DIR}${asset[1]}`, type: TYPES[asset[2] as 'js' | 'css'] }
+          : undefined
+  if (found === undefined) throw new ConsoleError('NOT_FOUND', `no such page: ${pathname}`)
+  const body = await readFile(found.file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new ConsoleError('NOT_FOUND', `no such page: ${pathname}`)
+    throw error
+  })
+  res.writeHead(200, {
+    'content-type': found.type,
+    'cache-control': 'no-cache',
+    ...(pathname === '/' && { 'content-security-policy': pagePolicy(body.toString('utf8')) }),
+  })
+  res.end(body)
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' })
+  res.writeHead(status, { 'content-type': 'application/json', ...API_HEADERS })
   res.end(JSON.stringify(body))
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { MEMORY_ID_RULE } from '../memory/ids.ts'
 import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
 import { FieldChecker } from './field-checker.ts'
-import type { MemoryStore, StoredMemory, StoredStrategy } from './memory-store.ts'
+import { keptString, type MemoryStore, type StoredMemory, type StoredStrategy } from './memory-store.ts'
 import { keyPaging } from './paging.ts'
 import { encodePageToken, pageOfRows } from '../shared/page-token.ts'
 import { hashRequest } from './request-hash.ts'
@@ -69,11 +69,21 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
             if (store.findMemoryByName(name as string)) {
               throw new AwsServiceError('ConflictException', `A memory named ${name} already exists`)
             }
-            return createMemory()
+            const memory = createMemory()
+            return { value: memory, kept: { id: memory.id } }
           },
         )
         if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('CreateMemory')
-        return { status: 202, body: { memory: outcome.value } }
+        if (outcome.kind === 'fresh') return { status: 202, body: { memory: memoryToWire(outcome.value) } }
+        // A retry is told of the memory its token created, as it is now.
+        const id = keptString(outcome.kept, 'id')
+        const created = store.findMemory(id)
+        if (!created)
+          throw new AwsServiceError(
+            'ResourceNotFoundException',
+            `Memory ${id}, created with this clientToken, has been deleted since`,
+          )
+        return { status: 202, body: { memory: memoryToWire(created) } }
 
         function createMemory() {
           const id = `${name}-${randomSuffix()}`
@@ -90,7 +100,7 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
             ...(description !== undefined ? { description } : {}),
           }
           store.insertMemory(memory)
-          return memoryToWire(memory)
+          return memory
         }
       },
     },
@@ -163,10 +173,11 @@ export function controlPlaneRoutes(deps: ControlPlaneDeps): JsonRoute[] {
         const outcome = store.idempotent(guarded, () => {
           if (!store.hasMemory(memoryId)) throw notFound(`Memory ${memoryId}`)
           store.deleteMemory(memoryId)
-          return { memoryId, status: 'DELETING' }
+          // The answer is the request's own: nothing to keep.
+          return { value: undefined, kept: {} }
         })
         if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('DeleteMemory')
-        return { status: 202, body: outcome.value }
+        return { status: 202, body: { memoryId, status: 'DELETING' } }
       },
     },
   ]

@@ -16,6 +16,8 @@ export type AwsErrorType =
   | 'InternalServerException'
   | 'AccessDeniedException'
   | 'ConflictException'
+  /** A session with a turn in progress (InvokeAgentRuntime); the AWS SDK retries it with backoff. */
+  | 'RetryableConflictException'
   | 'ServiceQuotaExceededException'
   | 'SerializationException'
   | 'UnknownOperationException'
@@ -29,6 +31,7 @@ const STATUS_BY_TYPE: Record<AwsErrorType, number> = {
   InternalServerException: 500,
   AccessDeniedException: 403,
   ConflictException: 409,
+  RetryableConflictException: 409,
   ServiceQuotaExceededException: 402,
   UnknownOperationException: 404,
   RuntimeClientError: 424,

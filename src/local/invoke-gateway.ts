@@ -45,6 +45,8 @@ function resolveRuntime(runtimes: RuntimeTable, identifier: string): RuntimeTarg
 /**
  * InvokeAgentRuntime: forwards the payload to the runtime with AgentCore's headers and streams the
  * answer back unchanged (JSON or SSE), so `InvokeAgentRuntimeCommand` reaches a local runtime.
+ * The forwarded request is the gateway's own (no Origin is passed on), so the service refuses a
+ * web page's request before it reaches this route, or a page could go through it.
  */
 export function invokeGatewayRoute(config: InvokeGatewayConfig): RawRoute {
   return {
@@ -174,7 +176,13 @@ function forward(
         })
         const report = () => {
           const detail = Buffer.concat(chunks).toString('utf8').slice(0, 1024)
-          finish(runtimeError(`Runtime answered ${status}: ${detail}`))
+          // A session with a turn in progress: AgentCore answers 409 RetryableConflictException,
+          // which the AWS SDK retries with backoff; every other refusal is a RuntimeClientError.
+          finish(
+            status === 409
+              ? new AwsServiceError('RetryableConflictException', `Runtime answered ${status}: ${detail}`)
+              : runtimeError(`Runtime answered ${status}: ${detail}`),
+          )
         }
         upstream.on('end', report)
         upstream.on('close', report)

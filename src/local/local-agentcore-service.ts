@@ -1,7 +1,10 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { BrowserGuard } from '../shared/browser-guard.ts'
+import { formatLogLine, type Logger } from '../shared/logger.ts'
+import { ensurePrivateDirectory } from '../shared/private-files.ts'
 import { bedrockModelRoutes } from './bedrock-model-endpoint.ts'
 import { controlPlaneRoutes } from './control-plane.ts'
 import { DualProtocolListener } from './dual-protocol-listener.ts'
@@ -20,9 +23,14 @@ import { SqliteMemoryStore } from './sqlite-memory-store.ts'
 export interface LocalAgentCoreConfig {
   /** Interface to bind; default 127.0.0.1. */
   readonly host?: string
+  /**
+   * Host names a request may name (DNS-rebinding protection); default: the loopback names when
+   * `host` is a loopback address, else any.
+   */
+  readonly allowedHosts?: readonly string[]
   /** Port; default 8090, 0 picks a free one. */
   readonly port?: number
-  /** Directory of the SQLite file; without it (and without `store`) data lives in memory. */
+  /** Directory of the SQLite file, kept owner-only; without it (and without `store`) data lives in memory. */
   readonly dataDir?: string
   /** A store of your own; takes precedence over `dataDir`. */
   readonly store?: MemoryStore
@@ -56,7 +64,9 @@ const SIGV4_PREFIX = 'AWS4-HMAC-SHA256 Credential='
  * OpenAI-compatible `/v1/chat/completions`, both answering with the offline demo model.
  *
  * Signatures are checked for presence and access key id, not verified: this is a development and
- * test service, bound to loopback by default.
+ * test service, bound to loopback by default. No web page may use it: on loopback a request must
+ * name a loopback Host (a rebound DNS name is refused), and a request carrying a browser's Origin
+ * is refused everywhere (its clients, the AWS SDK and the console's backend, send none).
  */
 export class LocalAgentCoreService {
   /** Injected faults and per-operation call counts. */
@@ -67,16 +77,27 @@ export class LocalAgentCoreService {
   private readonly runtimes: RuntimeTable = new Map()
   private readonly config: LocalAgentCoreConfig
   private readonly ownsStore: boolean
+  private readonly guard: BrowserGuard
+  /** SHA-256 of the admin `Authorization` header: compared in constant time, whatever its length. */
+  private readonly adminDigest: Buffer | undefined
   private purgeTimer: NodeJS.Timeout | undefined
   private address: AddressInfo | undefined
 
   private constructor(config: LocalAgentCoreConfig) {
     this.config = config
     this.ownsStore = config.store === undefined
+    this.guard = new BrowserGuard({
+      listenHost: config.host ?? '127.0.0.1',
+      allowedHosts: config.allowedHosts,
+    })
+    this.adminDigest = config.adminToken ? sha256(`Bearer ${config.adminToken}`) : undefined
+    const logger = config.log && lineLogger(config.log)
+    if (config.store === undefined && config.dataDir) ensurePrivateDirectory(config.dataDir, logger)
     this.store =
       config.store ??
       new SqliteMemoryStore({
         path: config.dataDir ? join(config.dataDir, 'agentcore-local.sqlite') : ':memory:',
+        ...(logger && { logger }),
       })
     this.faults = new FaultInjector({ ...(config.random ? { random: config.random } : {}) })
     for (const [key, target] of Object.entries(config.runtimes ?? {})) this.registerRuntime(key, target)
@@ -165,6 +186,21 @@ export class LocalAgentCoreService {
     const started = performance.now()
     let operation = 'Unknown'
     try {
+      // Before anything else, the admin endpoints included: nothing of a page's request is read.
+      const refusal = this.guard.check(request)
+      if (refusal) {
+        this.config.log?.(
+          formatLogLine('warn', 'request refused: a web page may not use this service', {
+            reason: refusal.reason,
+            host: request.headers.host ?? request.headers[':authority'],
+            origin: request.headers.origin,
+            status: 403,
+          }),
+        )
+        // Its body is left unread: an HTTP/1.1 connection is closed rather than reused.
+        if (request.httpVersionMajor === 1) response.setHeader('connection', 'close')
+        throw new AwsServiceError('AccessDeniedException', refusal.message)
+      }
       const url = new URL(request.url ?? '/', 'http://local')
       if (url.pathname.startsWith('/_local/')) {
         await this.handleAdmin(request, response, url, requestId)
@@ -255,10 +291,9 @@ export class LocalAgentCoreService {
       sendJson(response, 200, { status: 'ok' }, requestId)
       return
     }
-    const token = this.config.adminToken
-    if (!token)
+    if (!this.adminDigest)
       throw new AwsServiceError('UnknownOperationException', 'Admin endpoints are off: set adminToken')
-    if (request.headers.authorization !== `Bearer ${token}`) {
+    if (!timingSafeEqual(sha256(request.headers.authorization ?? ''), this.adminDigest)) {
       throw new AwsServiceError('AccessDeniedException', 'Admin endpoints need the admin bearer token', {
         status: 401,
       })
@@ -290,4 +325,13 @@ export class LocalAgentCoreService {
       sendJson(response, 200, Object.fromEntries(this.runtimes), requestId)
     } else throw new AwsServiceError('UnknownOperationException', `No admin operation at ${key}`)
   }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+/** The service's `log` as a {@link Logger}, for the parts that log through one. */
+function lineLogger(log: (line: string) => void): Logger {
+  return { log: (level, message, fields) => log(formatLogLine(level, message, fields)) }
 }

@@ -10,16 +10,18 @@ import {
   METADATA_VALUE_MAX_LENGTH,
   SESSION_ID_RULE,
 } from '../memory/ids.ts'
+import { isRecord } from '../shared/is-record.ts'
 import { AwsServiceError, idempotencyMismatch, notFound } from './errors.ts'
 import { FieldChecker } from './field-checker.ts'
-import type {
-  EventBranch,
-  EventCursor,
-  EventMetadata,
-  EventPredicate,
-  MemoryStore,
-  StoredEvent,
-  StoredRecord,
+import {
+  type EventBranch,
+  type EventCursor,
+  type EventMetadata,
+  type EventPredicate,
+  keptString,
+  type MemoryStore,
+  type StoredEvent,
+  type StoredRecord,
 } from './memory-store.ts'
 import { decodePageToken, encodePageToken, pageAfter, pageOfRows } from '../shared/page-token.ts'
 import { MEMORY_LIMITS } from './limits.ts'
@@ -138,11 +140,20 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           },
           () => {
             store.insertEvent(event, nowMs)
-            return eventToWire(event, true)
+            // The rest of the answer is the request's own: a retry carries the same, as its hash shows.
+            return { value: event, kept: { eventId: event.eventId, sessionId: event.sessionId } }
           },
         )
         if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('CreateEvent')
-        return { status: 201, body: { event: outcome.value } }
+        const created =
+          outcome.kind === 'fresh'
+            ? outcome.value
+            : {
+                ...event,
+                eventId: keptString(outcome.kept, 'eventId'),
+                sessionId: keptString(outcome.kept, 'sessionId'),
+              }
+        return { status: 201, body: { event: eventToWire(created, true) } }
       },
     },
     {
@@ -377,7 +388,7 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
         })
         const clientToken = checker.string('clientToken', request.body.clientToken, { min: 1, max: 256 })
         const records: StoredRecord[] = []
-        const successfulRecords: unknown[] = []
+        const successfulRecords: SuccessfulRecord[] = []
         for (const [index, item] of (items ?? []).entries()) {
           const at = `records[${index}]`
           const record = checker.object(at, item, true)
@@ -434,7 +445,11 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
             createdAtMs: Math.round((timestamp as number) * 1000),
             ...(metadata ? { metadata } : {}),
           })
-          successfulRecords.push({ memoryRecordId, status: 'SUCCEEDED', requestIdentifier })
+          successfulRecords.push({
+            memoryRecordId,
+            status: 'SUCCEEDED',
+            requestIdentifier: requestIdentifier as string,
+          })
         }
         requireMemory(checker, memoryId)
         const requestHash = hashRequest({ ...request.body, clientToken: undefined })
@@ -448,11 +463,21 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
           },
           () => {
             store.insertRecords(records)
-            return { successfulRecords, failedRecords: [] }
+            return {
+              value: successfulRecords,
+              kept: { successfulRecords: records.map(({ memoryRecordId }) => ({ memoryRecordId })) },
+            }
           },
         )
         if (outcome.kind === 'token-mismatch') throw idempotencyMismatch('BatchCreateMemoryRecords')
-        return { status: 201, body: outcome.value }
+        return {
+          status: 201,
+          body: {
+            successfulRecords:
+              outcome.kind === 'fresh' ? outcome.value : replayedRecords(successfulRecords, outcome.kept),
+            failedRecords: [],
+          },
+        }
       },
     },
     {
@@ -482,6 +507,27 @@ export function memoryDataPlaneRoutes(deps: MemoryDataPlaneDeps): JsonRoute[] {
     },
   ]
   return routes
+}
+
+/** One entry of BatchCreateMemoryRecords' `successfulRecords`. */
+interface SuccessfulRecord {
+  readonly memoryRecordId: string
+  readonly status: 'SUCCEEDED'
+  readonly requestIdentifier: string
+}
+
+/** A retried batch's answer: its own entries, with the record ids the first request's batch got. */
+function replayedRecords(
+  entries: readonly SuccessfulRecord[],
+  kept: Readonly<Record<string, unknown>>,
+): SuccessfulRecord[] {
+  const ids = Array.isArray(kept.successfulRecords) ? kept.successfulRecords : []
+  if (ids.length !== entries.length)
+    throw new AwsServiceError('InternalServerException', "the client token's record does not match the batch")
+  return entries.map((entry, index) => {
+    const id: unknown = ids[index]
+    return { ...entry, memoryRecordId: keptString(isRecord(id) ? id : {}, 'memoryRecordId') }
+  })
 }
 
 function checkTimestamp(checker: FieldChecker, name: string, value: unknown): number | undefined {

@@ -2,6 +2,7 @@
  * What the local AgentCore service keeps, behind a small interface so the HTTP layer knows nothing
  * of SQL. Times are epoch milliseconds except event timestamps, kept in seconds as the wire has them.
  */
+import { AwsServiceError } from './errors.ts'
 
 export interface StoredStrategy {
   readonly strategyId: string
@@ -77,7 +78,27 @@ export interface SessionPosition {
   readonly sessionId: string
 }
 
-/** A request guarded by a client token; `memoryId` ties the kept answer to a memory's lifetime. */
+/**
+ * How long a client token is honoured: 24 hours from the request that first used it. AgentCore
+ * documents no window for its client tokens; this follows EC2's convention (a client token stays
+ * valid for at least 24 hours), the window several other AWS APIs state for theirs too. After it, the
+ * same token starts a new request, as on AWS.
+ */
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
+
+/** A bad setting of a store, named. */
+export class MemoryStoreConfigError extends Error {
+  readonly code = 'INVALID_MEMORY_STORE_CONFIG'
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`)
+    this.name = 'MemoryStoreConfigError'
+    this.field = field
+  }
+}
+
+/** A request guarded by a client token; `memoryId` ties the token's record to a memory's lifetime. */
 export interface IdempotentRequest {
   readonly scope: string
   readonly token: string | undefined
@@ -86,24 +107,41 @@ export interface IdempotentRequest {
   readonly nowMs: number
 }
 
+/**
+ * What guarded work did. `kept` is all the store keeps besides the token and the request's hash:
+ * what a retry cannot be answered without (the ids the service chose), never the whole answer,
+ * which a retry rebuilds from its own request (the same, as the hash shows) and `kept`.
+ */
+export interface IdempotentWork<T> {
+  readonly value: T
+  readonly kept: Readonly<Record<string, unknown>>
+}
+
 /** Where a memories listing stands. */
 export interface MemoryPosition {
   readonly createdAtMs: number
   readonly id: string
 }
 
-/** Outcome of an operation guarded by a client token. */
+/**
+ * Outcome of an operation guarded by a client token. A replay hands back what the first request's
+ * work kept, as stored: records written by older versions kept the whole answer, a superset of it.
+ */
 export type IdempotentResult<T> =
   | { readonly kind: 'fresh'; readonly value: T }
-  | { readonly kind: 'replayed'; readonly value: T }
+  | { readonly kind: 'replayed'; readonly kept: Readonly<Record<string, unknown>> }
   | { readonly kind: 'token-mismatch' }
 
 export interface MemoryStore {
   /**
-   * Runs `work` (writes included) once per `token` in `scope`, in one transaction, and keeps its
-   * result: a retry with the same token and request gets that result back without running again.
+   * Runs `work` (writes included) once per `token` in `scope` within the idempotency window, in one
+   * transaction, and keeps what it says to keep: a retry with the same token and request gets that
+   * back without running again; the same token with another request is a mismatch. A token older
+   * than the window counts as unused.
    */
-  idempotent<T>(request: IdempotentRequest, work: () => T): IdempotentResult<T>
+  idempotent<T>(request: IdempotentRequest, work: () => IdempotentWork<T>): IdempotentResult<T>
+  /** How many client-token records are kept (expired ones until a write or a purge removes them). */
+  countIdempotencyRecords(): number
 
   insertMemory(memory: StoredMemory): void
   findMemory(id: string): StoredMemory | undefined
@@ -146,7 +184,10 @@ export interface MemoryStore {
   ): SessionRow[]
   /** In id order, after `after`, at most `limit`. */
   listActors(memoryId: string, after: string | undefined, limit: number): string[]
-  /** Removes events stored longer ago than their memory's expiry; returns how many. */
+  /**
+   * Removes events stored longer ago than their memory's expiry, and client-token records older
+   * than the idempotency window; returns how many events.
+   */
   purgeExpiredEvents(nowMs: number): number
 
   insertRecords(records: StoredRecord[]): void
@@ -155,4 +196,15 @@ export interface MemoryStore {
   deleteRecord(memoryId: string, memoryRecordId: string): boolean
 
   close(): void
+}
+
+/**
+ * A string `work` kept for a retry (an id the service chose). A record without it cannot be
+ * answered from: that is the service's fault, so an InternalServerException, and nothing is written.
+ */
+export function keptString(kept: Readonly<Record<string, unknown>>, field: string): string {
+  const value = kept[field]
+  if (typeof value !== 'string' || value === '')
+    throw new AwsServiceError('InternalServerException', `the client token's record has no ${field}`)
+  return value
 }

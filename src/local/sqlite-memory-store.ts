@@ -1,25 +1,35 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import type {
-  EventCursor,
-  EventPage,
-  EventPredicate,
-  IdempotentRequest,
-  IdempotentResult,
-  MemoryPosition,
-  MemoryStore,
-  SessionPosition,
-  SessionRow,
-  StoredEvent,
-  StoredMemory,
-  StoredRecord,
+import type { Logger } from '../shared/logger.ts'
+import { ensurePrivateFile, PRIVATE_DIRECTORY_MODE, restrictExistingFiles } from '../shared/private-files.ts'
+import { isRecord } from '../shared/is-record.ts'
+import {
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  type EventCursor,
+  type EventPage,
+  type EventPredicate,
+  type IdempotentRequest,
+  type IdempotentResult,
+  type IdempotentWork,
+  MemoryStoreConfigError,
+  type MemoryPosition,
+  type MemoryStore,
+  type SessionPosition,
+  type SessionRow,
+  type StoredEvent,
+  type StoredMemory,
+  type StoredRecord,
 } from './memory-store.ts'
 
 /** Options for {@link SqliteMemoryStore}. */
 export interface SqliteMemoryStoreConfig {
   /** A file path, or `:memory:` for a store that lives as long as the process. */
   readonly path: string
+  /** Where tightening a file left readable by others is reported; default stderr. */
+  readonly logger?: Logger
+  /** How long a client token is honoured (default {@link DEFAULT_IDEMPOTENCY_WINDOW_MS}, 24 h). */
+  readonly idempotencyWindowMs?: number
 }
 
 const SCHEMA = `
@@ -45,6 +55,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_session ON events (memory_id, actor_id, session_id, event_ts DESC, seq DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (memory_id, actor_id, session_id, event_id);
 CREATE INDEX IF NOT EXISTS events_by_age ON events (memory_id, created_at_ms);
+-- One client token's record. The response column holds what the guarded work kept (ids the service chose);
+-- versions before the idempotency window kept the whole answer there, which has the same fields.
 CREATE TABLE IF NOT EXISTS idempotency (
   scope TEXT NOT NULL,
   token TEXT NOT NULL,
@@ -77,6 +89,7 @@ const ADDED_COLUMNS: readonly { table: string; column: string; backfill?: string
 const INDEXES = `
 CREATE UNIQUE INDEX IF NOT EXISTS memories_by_name ON memories (name);
 CREATE INDEX IF NOT EXISTS idempotency_by_memory ON idempotency (memory_id);
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at_ms);
 DROP INDEX IF EXISTS events_by_time;
 DROP INDEX IF EXISTS events_by_token;
 `
@@ -98,16 +111,36 @@ interface EventRow {
 const SCAN_CHUNK = 256
 
 /**
+ * Expired client-token records removed by each new one: more than one, so the expired backlog
+ * shrinks under any load and the table holds about one window's worth of tokens.
+ */
+const EXPIRED_TOKENS_PER_WRITE = 2
+
+/**
  * The local service's storage on `node:sqlite` (WAL, synchronous=NORMAL). Every method is one
  * synchronous statement or transaction, so concurrent HTTP requests cannot interleave inside one.
  */
 export class SqliteMemoryStore implements MemoryStore {
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
+  private readonly idempotencyWindowMs: number
   private transactionDepth = 0
 
   constructor(config: SqliteMemoryStoreConfig) {
-    if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true })
+    const window = config.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS
+    if (!Number.isSafeInteger(window) || window < 1)
+      throw new MemoryStoreConfigError(
+        'idempotencyWindowMs',
+        'must be a whole number of milliseconds, 1 or more',
+      )
+    this.idempotencyWindowMs = window
+    // Owner-only: every memory is in this file. SQLite gives its -wal and -shm files the database's
+    // mode. A directory it creates is owner-only too; one that exists is its owner's to set.
+    if (config.path !== ':memory:') {
+      mkdirSync(dirname(config.path), { recursive: true, mode: PRIVATE_DIRECTORY_MODE })
+      ensurePrivateFile(config.path, config.logger)
+      restrictExistingFiles([`${config.path}-wal`, `${config.path}-shm`], config.logger)
+    }
     this.db = new DatabaseSync(config.path)
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
     this.db.exec(SCHEMA)
@@ -301,14 +334,12 @@ export class SqliteMemoryStore implements MemoryStore {
 
   purgeExpiredEvents(nowMs: number): number {
     // Expiry counts from when the service stored the event, not from the timestamp the caller chose.
-    const expiredBefore = `? - 86400000 * (SELECT json_extract(body, '$.eventExpiryDays') FROM memories WHERE id = %s.memory_id)`
     return this.transaction(() => {
       const events = this.statement(
-        `DELETE FROM events WHERE created_at_ms < ${expiredBefore.replace('%s', 'events')}`,
+        `DELETE FROM events WHERE created_at_ms <
+           ? - 86400000 * (SELECT json_extract(body, '$.eventExpiryDays') FROM memories WHERE id = events.memory_id)`,
       ).run(nowMs)
-      this.statement(
-        `DELETE FROM idempotency WHERE memory_id IS NOT NULL AND created_at_ms < ${expiredBefore.replace('%s', 'idempotency')}`,
-      ).run(nowMs)
+      this.statement('DELETE FROM idempotency WHERE created_at_ms <= ?').run(nowMs - this.idempotencyWindowMs)
       return Number(events.changes)
     })
   }
@@ -347,25 +378,36 @@ export class SqliteMemoryStore implements MemoryStore {
     return Number(result.changes) > 0
   }
 
-  idempotent<T>(request: IdempotentRequest, work: () => T): IdempotentResult<T> {
-    const { scope, token, requestHash } = request
-    if (token === undefined) return { kind: 'fresh', value: work() }
+  idempotent<T>(request: IdempotentRequest, work: () => IdempotentWork<T>): IdempotentResult<T> {
+    const { scope, token, requestHash, nowMs } = request
+    if (token === undefined) return { kind: 'fresh', value: work().value }
+    const expiredAt = nowMs - this.idempotencyWindowMs
     return this.transaction((): IdempotentResult<T> => {
       const prior = this.statement(
-        'SELECT request_hash, response FROM idempotency WHERE scope = ? AND token = ?',
-      ).get(scope, token) as { request_hash: string; response: string } | undefined
-      if (prior) {
-        return prior.request_hash === requestHash
-          ? { kind: 'replayed', value: JSON.parse(prior.response) as T }
-          : { kind: 'token-mismatch' }
+        'SELECT request_hash, response, created_at_ms FROM idempotency WHERE scope = ? AND token = ?',
+      ).get(scope, token) as { request_hash: string; response: string; created_at_ms: number } | undefined
+      // A record past the window is as good as gone: the token starts a new request.
+      if (prior && prior.created_at_ms > expiredAt) {
+        if (prior.request_hash !== requestHash) return { kind: 'token-mismatch' }
+        const kept: unknown = JSON.parse(prior.response)
+        return { kind: 'replayed', kept: isRecord(kept) ? kept : {} }
       }
-      const value = work()
+      const done = work()
       this.statement(
-        `INSERT INTO idempotency (scope, token, request_hash, response, memory_id, created_at_ms)
+        `INSERT OR REPLACE INTO idempotency (scope, token, request_hash, response, memory_id, created_at_ms)
          VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(scope, token, requestHash, JSON.stringify(value), request.memoryId ?? null, request.nowMs)
-      return { kind: 'fresh', value }
+      ).run(scope, token, requestHash, JSON.stringify(done.kept), request.memoryId ?? null, nowMs)
+      this.statement(
+        `DELETE FROM idempotency WHERE rowid IN
+           (SELECT rowid FROM idempotency WHERE created_at_ms <= ? ORDER BY created_at_ms LIMIT ?)`,
+      ).run(expiredAt, EXPIRED_TOKENS_PER_WRITE)
+      return { kind: 'fresh', value: done.value }
     })
+  }
+
+  countIdempotencyRecords(): number {
+    const row = this.statement('SELECT COUNT(*) AS count FROM idempotency').get() as { count: number }
+    return row.count
   }
 
   close(): void {

@@ -9,6 +9,7 @@
 import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
+import { RequestAbortedError } from '../shared/read-body.ts'
 import { HealthStatus } from '../shared/health-status.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { type AuthConfig, createAuthenticator } from './auth.ts'
@@ -193,6 +194,12 @@ export class LongRunningMcpServer {
     })
     const http = createServer((req, res) => {
       routes.handle(req, res).catch((error: unknown) => {
+        if (error instanceof RequestAbortedError) {
+          // Nobody is left to answer.
+          logger.log('info', 'caller hung up while sending its request', { code: error.code })
+          res.destroy()
+          return
+        }
         logger.log('error', 'request failed', { error: error instanceof Error ? error.stack : String(error) })
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/json' })

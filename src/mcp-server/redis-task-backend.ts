@@ -25,6 +25,7 @@ import {
   isEnded,
   type NewTaskRecord,
   type OutboxEntry,
+  type QueuePlace,
   type TaskEnd,
   type TaskPage,
   type TaskProgress,
@@ -257,22 +258,56 @@ export class RedisTaskBackend implements TaskBackend {
     return ended
   }
 
-  async queuePosition(task: TaskRecord): Promise<number | undefined> {
+  async queuePosition(task: TaskRecord): Promise<QueuePlace | undefined> {
     if (task.stage !== 'queued') return undefined
     if (task.mode === 'inline') return this.#runs.position(task.taskId)
     const queue = this.#queueFor(task.tool)
+    const jobId = taskJobId(task.taskId)
     // A waiting job's place is its rank in BullMQ's prioritized set (exact, and O(log n)).
-    const score = await this.#call(() =>
-      this.#commands.zscore(queue.keys.prioritized as string, taskJobId(task.taskId)),
-    )
-    if (score === null) return undefined
-    const [ahead, plain] = await this.#call(() =>
-      Promise.all([
-        this.#commands.zcount(queue.keys.prioritized as string, '-inf', `(${score}`),
-        this.#commands.llen(queue.keys.wait as string),
-      ]),
-    )
-    return ahead + plain + 1
+    const score = await this.#call(() => this.#commands.zscore(queue.keys.prioritized as string, jobId))
+    if (score !== null) {
+      const [ahead, plain] = await this.#call(() =>
+        Promise.all([
+          this.#commands.zcount(queue.keys.prioritized as string, '-inf', `(${score}`),
+          this.#commands.llen(queue.keys.wait as string),
+        ]),
+      )
+      return ahead + plain + 1
+    }
+    return this.#placeOutsidePriorities(queue, jobId)
+  }
+
+  /**
+   * The place of a queued task's job that is not in the prioritized set: taken by a worker that has
+   * not marked it running yet (`starting`), back in the plain wait list (a stalled job BullMQ put
+   * back, taken before every prioritized job), or delayed (waiting for a process serving its tool).
+   */
+  async #placeOutsidePriorities(queue: Queue, jobId: string): Promise<QueuePlace | undefined> {
+    const state = await this.#call(() => queue.getJobState(jobId))
+    if (state === 'active') return 'starting'
+    const keys = queue.keys
+    if (state === 'waiting') {
+      const [index, length] = await this.#call(() =>
+        Promise.all([
+          this.#commands.lpos(keys.wait as string, jobId),
+          this.#commands.llen(keys.wait as string),
+        ]),
+      )
+      // Workers take the wait list from its right end.
+      return index === null ? undefined : length - index
+    }
+    if (state === 'delayed') {
+      const [prioritized, waiting, ahead] = await this.#call(async () => {
+        const score = await this.#commands.zscore(keys.delayed as string, jobId)
+        return Promise.all([
+          this.#commands.zcard(keys.prioritized as string),
+          this.#commands.llen(keys.wait as string),
+          score === null ? 0 : this.#commands.zcount(keys.delayed as string, '-inf', `(${score}`),
+        ])
+      })
+      return prioritized + waiting + ahead + 1
+    }
+    return undefined
   }
 
   async start(executor: TaskExecutor): Promise<Recovery> {

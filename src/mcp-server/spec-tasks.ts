@@ -20,9 +20,11 @@ const RELATED_TASK = 'io.modelcontextprotocol/related-task'
 /** The wire form of a task (a queued task is `working`, its status message says it waits). */
 export function toSpecTask(task: TaskRecord): Task {
   const queued = task.stage === 'queued' && task.status === 'working'
-  const statusMessage = queued
-    ? `queued${task.queuePosition === undefined ? '' : `: position ${task.queuePosition}`}`
-    : task.statusMessage
+  const statusMessage = !queued
+    ? task.statusMessage
+    : task.queuePosition === 'starting'
+      ? 'starting'
+      : `queued${task.queuePosition === undefined ? '' : `: position ${task.queuePosition}`}`
   return {
     taskId: task.taskId,
     status: task.status,

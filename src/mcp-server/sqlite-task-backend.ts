@@ -76,7 +76,7 @@ export class SqliteTaskBackend implements TaskBackend {
 
   constructor(config: SqliteTaskBackendConfig) {
     this.workerId = config.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
-    this.store = new SqliteTaskStore({ dataDir: config.dataDir })
+    this.store = new SqliteTaskStore({ dataDir: config.dataDir, logger: config.logger })
     this.#tools = new Map(config.tools.map((tool) => [tool.name, tool]))
     this.#maxAttempts = config.maxAttempts ?? MCP_SERVER_DEFAULTS.maxAttempts
     this.#leaseMs = config.leaseMs ?? MCP_SERVER_DEFAULTS.leaseMs

@@ -4,11 +4,12 @@
  * are written in one transaction, so a crash can never leave a finished task whose memory event is
  * forgotten, nor a memory event for a task that did not end.
  */
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
+import type { Logger } from '../shared/logger.ts'
+import { ensurePrivateDirectory, ensurePrivateFile, restrictExistingFiles } from '../shared/private-files.ts'
 import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
 import type { Outbox } from './result-delivery.ts'
@@ -28,8 +29,10 @@ import type {
 
 /** Configuration of {@link SqliteTaskStore}. */
 export interface SqliteTaskStoreConfig {
-  /** Directory of the SQLite file `mcp-tasks.sqlite`; ':memory:' for a throwaway store. */
+  /** Directory of the SQLite file `mcp-tasks.sqlite` (kept owner-only); ':memory:' for a throwaway store. */
   readonly dataDir: string
+  /** Where tightening a directory or file left readable by others is reported; default stderr. */
+  readonly logger?: Logger | undefined
 }
 
 /** A process working on the data directory, as its lease row says. */
@@ -129,8 +132,11 @@ export class SqliteTaskStore {
   constructor(config: SqliteTaskStoreConfig) {
     this.path = ':memory:'
     if (config.dataDir !== ':memory:') {
-      mkdirSync(config.dataDir, { recursive: true })
+      // Owner-only: task inputs and results are in it. SQLite gives -wal and -shm the database's mode.
+      ensurePrivateDirectory(config.dataDir, config.logger)
       this.path = join(config.dataDir, 'mcp-tasks.sqlite')
+      ensurePrivateFile(this.path, config.logger)
+      restrictExistingFiles([`${this.path}-wal`, `${this.path}-shm`], config.logger)
     }
     this.#db = new DatabaseSync(this.path)
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')

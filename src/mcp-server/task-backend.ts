@@ -12,6 +12,7 @@ import type {
   TaskRecord,
   NewTaskRecord,
   OutboxEntry,
+  QueuePlace,
 } from './task-record.ts'
 
 /** Runs the tasks a backend hands to this process. */
@@ -62,8 +63,11 @@ export interface TaskBackend {
    * process is told to stop it. Undefined when it had already ended.
    */
   cancel(task: TaskRecord, end: TaskEnd, delivery: OutboxEntry | undefined): Promise<TaskRecord | undefined>
-  /** Tasks that start before a queued `task` (1 when it is next); undefined once it runs. */
-  queuePosition(task: TaskRecord): Promise<number | undefined>
+  /**
+   * Where a queued `task` stands: its place (1 when it is next), or `starting` once a worker took
+   * it; undefined once it runs, or when this process cannot tell (queued in another process).
+   */
+  queuePosition(task: TaskRecord): Promise<QueuePlace | undefined>
   /**
    * Starts taking work: recovers what stopped processes left (re-run or failed, as each tool
    * declares), then hands `executor` the tasks this process should run, within its concurrency.

@@ -5,6 +5,13 @@ import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
 
 /** The statuses of spec 2025-11-25 tasks (a queued task is `working`: its stage says it waits). */
+
+/**
+ * Where a queued task stands: its place in the queue (1 when it is next), or `starting` once a
+ * worker has taken it and is about to mark it running (it is no longer waiting for anyone).
+ */
+export type QueuePlace = number | 'starting'
+
 export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled'
 /** The three end states. */
 export type TaskEndStatus = 'completed' | 'failed' | 'cancelled'
@@ -45,8 +52,8 @@ export interface TaskRecord {
   readonly runs: number
   /** The process that holds it (runs it, or will run it from its queue), when one does. */
   readonly workerId?: string | undefined
-  /** Tasks that start before it, while it waits in the queue (set by the runner on reads). */
-  readonly queuePosition?: number | undefined
+  /** Where it stands while queued (set by the runner on reads): see {@link QueuePlace}. */
+  readonly queuePosition?: QueuePlace | undefined
   /** Where its memory event stands, read with the task (undefined when none is queued). */
   readonly delivery?: DeliveryState | undefined
   /** The trace context of the call that started it: its runs and delivery join that trace. */

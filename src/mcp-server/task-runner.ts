@@ -510,8 +510,13 @@ export class TaskRunner {
         const event: TaskEvent = {
           type: 'heartbeat',
           elapsedMs: now - watched.since,
-          status: 'queued',
-          message: position === undefined ? 'queued' : `queued: position ${position}`,
+          status: position === 'starting' ? 'working' : 'queued',
+          message:
+            position === 'starting'
+              ? 'starting'
+              : position === undefined
+                ? 'queued'
+                : `queued: position ${position}`,
         }
         for (const listener of watched.listeners) listener(event)
       })

@@ -10,6 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Progress } from '@modelcontextprotocol/sdk/types.js'
 import { McpClient, type McpCallToolOptions, type McpClientOptions } from '@strands-agents/sdk'
 import { isRecord } from '../shared/is-record.ts'
+import { callSignal } from './call-signal.ts'
 import { type CompositeSessionParts, formatCompositeSessionHeader } from './composite-session-header.ts'
 import { traceContextFetch } from './trace-propagation.ts'
 
@@ -159,14 +160,15 @@ export class LongRunningMcpClient extends McpClient {
     options?: McpCallToolOptions,
   ): Promise<Awaited<ReturnType<McpClient['callTool']>>> {
     const onProgress = this.#onProgress
-    const cap = new AbortController()
     const maxCallMs = this.#maxCallMs
-    const timer = setTimeout(
-      () => cap.abort(new Error(`the call to ${tool.name} ran longer than maxCallMs (${maxCallMs} ms)`)),
-      maxCallMs,
-    )
+    // Released when the call settles, so nothing of the call outlives it (see callSignal).
+    const call = callSignal({
+      caller: options?.signal,
+      capMs: maxCallMs,
+      capReason: () => new Error(`the call to ${tool.name} ran longer than maxCallMs (${maxCallMs} ms)`),
+    })
     const longCall = {
-      signal: options?.signal ? AbortSignal.any([options.signal, cap.signal]) : cap.signal,
+      signal: call.signal,
       timeout: this.#idleTimeoutMs,
       resetTimeoutOnProgress: true,
       // A progress callback is what makes the SDK send a progress token at all.
@@ -184,7 +186,7 @@ export class LongRunningMcpClient extends McpClient {
       this.#noticeStartedTask(tool.name, result)
       return result
     } finally {
-      clearTimeout(timer)
+      call.release()
     }
   }
 

@@ -83,7 +83,7 @@ export function validateConverseHistory(messages: readonly (Message | MessageDat
  */
 export function normalizeConverseHistory(messages: readonly Message[]): Message[] {
   const out: Message[] = []
-  for (const group of groupByRole(messages)) {
+  for (const group of groupByRole(pairDisplacedResults(messages))) {
     const previous = out.at(-1)
     const asked = previous?.role === 'assistant' ? pendingToolUses(previous) : []
     if (group.role === 'assistant') {
@@ -117,6 +117,114 @@ export function normalizeConverseHistory(messages: readonly Message[]): Message[
   const unanswered = last?.role === 'assistant' ? pendingToolUses(last) : []
   if (unanswered.length > 0) out.push(userMessage(interruptedResults(unanswered)))
   return out
+}
+
+/**
+ * Moves each tool result that was stored away from its call (another turn's messages sit between
+ * them: two turns of one session ran at once, or two writers interleaved) to just after the call,
+ * so a result that is stored is never taken for a crash's missing one. A result belongs to the
+ * nearest earlier call of its id that the messages right after it did not answer. Returns
+ * `messages` itself when no result is displaced (the common case, checked without copying).
+ */
+export function pairDisplacedResults(messages: readonly Message[]): readonly Message[] {
+  if (!hasDisplacedResult(messages)) return messages
+  const runs = roleRuns(messages)
+  /** Results moved to the call at each assistant run (by run index), and every moved block. */
+  const movedTo = new Map<number, ContentBlock[]>()
+  const moved = new Set<ContentBlock>()
+  /** Calls their own next user run left unanswered: id -> index of the call's run. */
+  const open = new Map<string, number>()
+  runs.forEach((run, index) => {
+    if (run.role !== 'user') return
+    const asked = index > 0 ? runToolUseIds(messages, runs[index - 1] as RoleRun) : new Set<string>()
+    const answered = new Set<string>()
+    for (let at = run.start; at < run.end; at += 1) {
+      for (const block of (messages[at] as Message).content) {
+        if (block.type !== 'toolResultBlock') continue
+        if (asked.has(block.toolUseId)) {
+          answered.add(block.toolUseId)
+          continue
+        }
+        const owner = open.get(block.toolUseId)
+        if (owner === undefined) continue
+        open.delete(block.toolUseId)
+        moved.add(block)
+        const blocks = movedTo.get(owner) ?? []
+        blocks.push(block)
+        movedTo.set(owner, blocks)
+      }
+    }
+    for (const id of asked) if (!answered.has(id)) open.set(id, index - 1)
+  })
+  const out: Message[] = []
+  runs.forEach((run, index) => {
+    for (let at = run.start; at < run.end; at += 1) {
+      const message = messages[at] as Message
+      if (!message.content.some((block) => moved.has(block))) {
+        out.push(message)
+        continue
+      }
+      const content = message.content.filter((block) => !moved.has(block))
+      if (content.length > 0) out.push(messageOf(message, content))
+    }
+    const results = movedTo.get(index)
+    if (results !== undefined) out.push(userMessage(results))
+  })
+  return out
+}
+
+/** Whether a tool result sits after a user run other than the one right after its call. */
+function hasDisplacedResult(messages: readonly Message[]): boolean {
+  /** Calls of the latest assistant run, and those of its next user run answered so far. */
+  const asked = new Set<string>()
+  const answered = new Set<string>()
+  /** Calls of earlier runs that the user run right after them did not answer. */
+  const unanswered = new Set<string>()
+  let previousRole: Message['role'] | undefined
+  for (const message of messages) {
+    if (message.role === 'assistant') {
+      if (previousRole !== 'assistant') {
+        for (const id of asked) if (!answered.has(id)) unanswered.add(id)
+        asked.clear()
+        answered.clear()
+      }
+      for (const block of message.content) if (block.type === 'toolUseBlock') asked.add(block.toolUseId)
+    } else {
+      for (const block of message.content) {
+        if (block.type !== 'toolResultBlock') continue
+        if (asked.has(block.toolUseId)) answered.add(block.toolUseId)
+        else if (unanswered.has(block.toolUseId)) return true
+      }
+    }
+    previousRole = message.role
+  }
+  return false
+}
+
+/** A run of consecutive messages of one role: `messages[start..end)`. */
+interface RoleRun {
+  readonly role: Message['role']
+  readonly start: number
+  end: number
+}
+
+function roleRuns(messages: readonly Message[]): RoleRun[] {
+  const runs: RoleRun[] = []
+  messages.forEach((message, index) => {
+    const last = runs.at(-1)
+    if (last?.role === message.role) last.end = index + 1
+    else runs.push({ role: message.role, start: index, end: index + 1 })
+  })
+  return runs
+}
+
+function runToolUseIds(messages: readonly Message[], run: RoleRun): Set<string> {
+  const ids = new Set<string>()
+  for (let at = run.start; at < run.end; at += 1) {
+    for (const block of (messages[at] as Message).content)
+      if (block.type === 'toolUseBlock') ids.add(block.toolUseId)
+  }
+  return ids
 }
 
 /** Consecutive messages of one role, blank text removed, in one linear pass (a long run of tool-written events is common). */

@@ -10,6 +10,7 @@ import type { ContentBlock, ContentBlockData, MessageData } from '@strands-agent
 import { contentBlockFromData, Message, TextBlock } from '@strands-agents/sdk'
 import type { ConversationalPayload } from './external-event.ts'
 import { MEMORY_LIMITS } from './limits.ts'
+import { AGENT_ID_KEY, STATE_TYPE_KEY } from './metadata-keys.ts'
 import { isRecord } from '../shared/is-record.ts'
 
 /** One item of CreateEvent's `payload`: a conversational message or a JSON blob. */
@@ -25,10 +26,7 @@ export interface MemoryEventLike {
 
 /** Conversational text limit of CreateEvent; a message this long or longer goes as a blob (as in Python). */
 export const CONVERSATIONAL_TEXT_LIMIT = MEMORY_LIMITS.conversationalText
-/** Metadata key telling state events apart from messages. */
-export const STATE_TYPE_KEY = 'stateType'
-/** Metadata key naming the agent of an AGENT state event. */
-export const AGENT_ID_KEY = 'agentId'
+export { AGENT_ID_KEY, STATE_TYPE_KEY } from './metadata-keys.ts'
 
 /** Python's `datetime.isoformat()` for UTC: microseconds and `+00:00`. */
 export function pythonIsoTimestamp(date: Date): string {
@@ -94,6 +92,12 @@ export interface AgentStateInput {
   readonly now?: Date
   /** Messages of the session before the agent's window (Python's sliding window restores from there). */
   readonly removedMessageCount?: number
+  /**
+   * What a stateful model keeps between calls (Strands' `agent.modelState`, e.g. the `responseId` a
+   * server-side conversation continues from). Without it a rebuilt agent of a stateful model, which
+   * restores no messages, would start with no context at all.
+   */
+  readonly modelState?: Record<string, unknown>
 }
 
 /**
@@ -110,7 +114,10 @@ export function agentStateEvent(input: AgentStateInput) {
       removed_message_count: input.removedMessageCount ?? 0,
       model_call_count: 0,
     },
-    _internal_state: { interrupt_state: { interrupts: {}, context: {}, activated: false }, model_state: {} },
+    _internal_state: {
+      interrupt_state: { interrupts: {}, context: {}, activated: false },
+      model_state: input.modelState ?? {},
+    },
     created_at: pythonIsoTimestamp(input.createdAt ?? now),
     updated_at: pythonIsoTimestamp(now),
   }
@@ -118,6 +125,13 @@ export function agentStateEvent(input: AgentStateInput) {
     payload: [{ blob: JSON.stringify(agent) }],
     metadata: { [STATE_TYPE_KEY]: { stringValue: 'AGENT' }, [AGENT_ID_KEY]: { stringValue: input.agentId } },
   }
+}
+
+/** The model state kept in an agent state event read back (`{}` when it holds none). */
+export function modelStateOf(agentState: Record<string, unknown>): Record<string, unknown> {
+  const internal = agentState._internal_state
+  const modelState = isRecord(internal) ? internal.model_state : undefined
+  return isRecord(modelState) ? modelState : {}
 }
 
 /** A SESSION or AGENT state event, read back. */

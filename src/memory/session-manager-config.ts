@@ -2,7 +2,7 @@
  * The configuration of {@link AgentCoreMemorySessionManager}: its fields, their defaults (defined
  * once, here) and the check that refuses a bad one before anything is read or written.
  */
-import { AGENT_ID_KEY, STATE_TYPE_KEY } from './event-codec.ts'
+import { AGENT_ID_KEY, STATE_TYPE_KEY } from './metadata-keys.ts'
 import type { MemoryDataClient } from './event-writer.ts'
 import { MemoryConfigError } from './errors.ts'
 import {

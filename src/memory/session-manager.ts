@@ -25,6 +25,7 @@ import {
   encodeMessagePayload,
   type EventPayloadItem,
   isRecord,
+  modelStateOf,
   sessionStateEvent,
 } from './event-codec.ts'
 import { type EventMetadata, EventWriter, type MemoryDataClient, type RejectedWrite } from './event-writer.ts'
@@ -306,7 +307,13 @@ export class AgentCoreMemorySessionManager extends SessionManager {
         agent.appState.clear()
         for (const [key, value] of Object.entries(state)) agent.appState.set(key, value as never)
       }
-      this.#agentStateStored = JSON.stringify(agent.appState.getAll())
+      // A stateful model continues from what it kept (its response id); its messages are not restored.
+      const modelState = modelStateOf(agentState)
+      if (Object.keys(modelState).length > 0) {
+        agent.modelState.clear()
+        for (const [key, value] of Object.entries(modelState)) agent.modelState.set(key, value as never)
+      }
+      this.#agentStateStored = storedStateKey(agent)
       const createdAt =
         typeof agentState.created_at === 'string' ? new Date(agentState.created_at) : undefined
       if (createdAt && !Number.isNaN(createdAt.getTime())) this.#agentStateCreatedAt = createdAt
@@ -360,7 +367,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   async #onAfterInvocation(agent: LocalAgent): Promise<void> {
     this.#turnContext?.clear()
     if (!this.#persist) return
-    const state = JSON.stringify(agent.appState.getAll())
+    const state = storedStateKey(agent)
     if (this.#agentStateStored !== state) this.#enqueueAgentState(agent, state)
     if (this.#writer.pendingCount > 0) await this.flush()
   }
@@ -387,10 +394,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#sessionStored = true
   }
 
-  /** Queues the agent's state; `serialized` is its JSON when the caller has it already. */
+  /** Queues the agent's state; `serialized` is its {@link storedStateKey} when the caller has it already. */
   #enqueueAgentState(agent: LocalAgent, serialized?: string): void {
     this.#queueSessionStateOnce()
     const state = agent.appState.getAll()
+    const modelState = agent.modelState.getAll()
     const now = new Date(this.#clock())
     this.#agentStateCreatedAt ??= now
     const event = agentStateEvent({
@@ -401,9 +409,10 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       // Stored messages before the restored window (Python's sliding window restores from there):
       // never more than there are, so a Python agent never drops a message this one holds.
       removedMessageCount: this.#removedMessageCount,
+      modelState,
     })
     this.#queueState(event)
-    this.#agentStateStored = serialized ?? JSON.stringify(state)
+    this.#agentStateStored = serialized ?? storedStateKey(agent)
   }
 
   /** State rides on the next message event; in the Python-default mode it is an event of its own, as Python writes it. */
@@ -453,6 +462,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   #logDebug(line: string): void {
     this.#logger.debug?.(`memory_id=${this.memoryId} session_id=${this.#sessionId} ${line}`)
   }
+}
+
+/** What an agent state event holds that may change: a new one is written when this differs. */
+function storedStateKey(agent: LocalAgent): string {
+  return JSON.stringify([agent.appState.getAll(), agent.modelState.getAll()])
 }
 
 function toEventMetadata(metadata: Readonly<Record<string, string>>): EventMetadata {

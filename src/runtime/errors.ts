@@ -18,6 +18,10 @@ export type RuntimeErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
+  /** On a loopback address, the request's Host is not a loopback name (DNS rebinding). */
+  | 'HOST_NOT_ALLOWED'
+  /** A web page's request: its Origin is neither the runtime's own nor allowed. */
+  | 'ORIGIN_NOT_ALLOWED'
   /** The memory named does not exist. */
   | 'MEMORY_NOT_FOUND'
   /** AgentCore Memory could not be read or written. */
@@ -29,6 +33,11 @@ export type RuntimeErrorCode =
   | 'SHUTTING_DOWN'
   /** The caller went away and the runtime is set to abort such turns. */
   | 'CANCELLED'
+  /**
+   * A turn of the same conversation is in progress: retry once it ends (the 409 AgentCore Runtime
+   * answers, as `RetryableConflictException`, for concurrent access to one session).
+   */
+  | 'SESSION_BUSY'
   | 'INTERNAL'
 
 const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
@@ -40,6 +49,8 @@ const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
   MEMORY_NOT_FOUND: 404,
   MEMORY_UNAVAILABLE: 502,
   MODEL_ERROR: 502,
@@ -47,6 +58,7 @@ const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
   SHUTTING_DOWN: 503,
   // "Client closed request": nobody reads it, but logs and the stream's last event say why.
   CANCELLED: 499,
+  SESSION_BUSY: 409,
   INTERNAL: 500,
 }
 

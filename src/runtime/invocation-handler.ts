@@ -14,7 +14,8 @@ import {
   buildInvocationAgent,
   type InvocationAgent,
   type InvocationAgentConfig,
-  McpToolCatalog,
+  McpToolListings,
+  modelUnreachableReason,
 } from '../agent/index.ts'
 import {
   type MemoryDataClient,
@@ -50,9 +51,20 @@ export type InvocationHandler = (
 /** Configuration of {@link createAgentInvocationHandler}. */
 export interface AgentInvocationHandlerConfig {
   readonly model: Model
+  /**
+   * Where the model is served (`openai at http://127.0.0.1:11434/v1`, see `describeModelEndpoint`):
+   * named in the MODEL_ERROR of a model that cannot be reached.
+   */
+  readonly modelEndpoint?: string | undefined
   readonly memoryClient: MemoryDataClient
   /** The long-running MCP server; without a bearer token the caller's verified token is passed on. */
   readonly mcp?: { readonly url: string; readonly bearerToken?: string | undefined } | undefined
+  /**
+   * The MCP tool listings kept by this process, per server and token (default: listings with the
+   * default limits): an invocation offers the tools listed before and connects only to call one.
+   * `false` connects and lists on every invocation (for a server whose tools change without saying so).
+   */
+  readonly mcpToolListings?: McpToolListings | false
   readonly conversationWindow?: number | undefined
   readonly systemPrompt?: string | undefined
   /**
@@ -69,7 +81,8 @@ export interface AgentInvocationHandlerConfig {
 
 /** The handler that answers with a Strands agent built for each invocation. */
 export function createAgentInvocationHandler(config: AgentInvocationHandlerConfig): InvocationHandler {
-  const catalog = new McpToolCatalog()
+  const listings =
+    config.mcpToolListings === false ? undefined : (config.mcpToolListings ?? new McpToolListings())
   // Windows restored by this process: the next invocation of a session reads only what is new.
   const sessionCache = config.sessionCache === false ? undefined : (config.sessionCache ?? new SessionCache())
   return async (invocation, emit) => {
@@ -86,7 +99,7 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
         mcp: {
           url: config.mcp.url,
           bearerToken: config.mcp.bearerToken ?? invocation.callerToken,
-          catalog,
+          listings,
         },
       }),
       onToolProgress: (progress) => {
@@ -282,6 +295,14 @@ function translate(error: unknown, config: AgentInvocationHandlerConfig): Runtim
   if (error instanceof ModelError || (error instanceof Error && '$fault' in error)) {
     // The provider's message can name accounts and roles: the caller gets the error's name only.
     config.logger.warn(`error=${JSON.stringify(detail)} | model failed`)
+    // Not reached at all: the endpoint and the network code say what to fix, and quote nobody.
+    const unreachable = modelUnreachableReason(error)
+    if (unreachable !== undefined)
+      return new RuntimeError(
+        'MODEL_ERROR',
+        `the model could not be reached: ${config.modelEndpoint ?? 'its endpoint'} (${unreachable})`,
+        { cause: error },
+      )
     return new RuntimeError('MODEL_ERROR', `the model failed (${error.name})`, { cause: error })
   }
   return new RuntimeError('INTERNAL', 'the invocation failed', { cause: error })

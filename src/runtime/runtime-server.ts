@@ -9,10 +9,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SpanKind } from '@opentelemetry/api'
+import { BrowserGuard } from '../shared/browser-guard.ts'
 import { HealthStatus } from '../shared/health-status.ts'
 import { inSpan, traceCarrierOf, withMemoryCallCount } from '../telemetry/index.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
-import { readLimitedBody } from '../shared/read-body.ts'
+import { readLimitedBody, RequestAbortedError } from '../shared/read-body.ts'
 import { newRuntimeSessionId } from '../shared/runtime-session-id.ts'
 import { type CallerResolver, createCallerResolver } from './caller-identity.ts'
 import { type DisconnectPolicy, RUNTIME_DEFAULTS } from './runtime-defaults.ts'
@@ -20,6 +21,7 @@ import { errorBody, httpStatusOf, RuntimeError } from './errors.ts'
 import type { InvocationHandler, ResolvedInvocation } from './invocation-handler.ts'
 import { parseInvocationPayload, runtimeSessionIdOf, SESSION_ID_HEADER } from './invocation-request.ts'
 import { memorySessionIdFor } from './session-ids.ts'
+import { SessionTurns } from './session-turns.ts'
 import { formatSseEvent, type InvocationAnswer, type RuntimeStreamEvent } from './stream-events.ts'
 
 /** How long /ping stays HealthyBusy after the last turn: two status changes a cycle, a second each. */
@@ -33,6 +35,16 @@ export interface AgentRuntimeServerConfig {
   readonly port?: number
   /** Default 0.0.0.0 (the container contract); `longrun dev` uses 127.0.0.1. */
   readonly host?: string
+  /**
+   * Host names a request may name (DNS-rebinding protection); default: the loopback names when
+   * `host` is a loopback address, else any (behind AgentCore, Host is the platform's business).
+   */
+  readonly allowedHosts?: readonly string[]
+  /**
+   * Web origins besides the runtime's own (`https://app.example.com`) whose pages may call it;
+   * default none. A request with any other Origin is refused, on every address.
+   */
+  readonly allowedOrigins?: readonly string[]
   /** The memory of invocations whose payload names none (MEMORY_ID). */
   readonly defaultMemoryId?: string | undefined
   /** Who is calling; default: the payload's actor_id, else `default`. */
@@ -60,7 +72,10 @@ export class AgentRuntimeServer {
   readonly #config: AgentRuntimeServerConfig
   readonly #callers: CallerResolver
   readonly #logger: Logger
+  readonly #guard: BrowserGuard
   readonly #turns = new Set<RunningTurn>()
+  /** Conversations with a turn in progress: a second turn of one is refused (SESSION_BUSY). */
+  readonly #sessionTurns = new SessionTurns()
   /** Accepted turns running now: what makes /ping report HealthyBusy. */
   #busyTurns = 0
   /** Reports Healthy once no turn has run for a while. */
@@ -73,6 +88,11 @@ export class AgentRuntimeServer {
     this.health = config.health ?? new HealthStatus()
     this.#callers = config.callers ?? createCallerResolver(undefined)
     this.#logger = config.logger ?? silentLogger
+    this.#guard = new BrowserGuard({
+      listenHost: config.host ?? RUNTIME_DEFAULTS.host,
+      allowedHosts: config.allowedHosts,
+      allowedOrigins: config.allowedOrigins,
+    })
     this.#http = createServer((request, response) => {
       this.#handle(request, response).catch((error: unknown) => {
         this.#logger.log('error', 'request failed', {
@@ -164,6 +184,20 @@ export class AgentRuntimeServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // A web page's request is refused before its body is read or anything is built.
+    const refusal = this.#guard.check(request)
+    if (refusal) {
+      const error =
+        refusal.reason === 'host'
+          ? new RuntimeError('HOST_NOT_ALLOWED', refusal.message, { field: 'host' })
+          : new RuntimeError('ORIGIN_NOT_ALLOWED', refusal.message, { field: 'origin' })
+      this.#logger.log('warn', 'request refused: a web page may not call the runtime', {
+        code: error.code,
+        host: request.headers.host,
+        origin: request.headers.origin,
+      })
+      return sendError(response, error, { connection: 'close' })
+    }
     const path = new URL(request.url ?? '/', 'http://runtime').pathname
     if (path === '/ping') {
       if (request.method !== 'GET') return sendError(response, methodNotAllowed('GET'), { allow: 'GET' })
@@ -221,6 +255,12 @@ export class AgentRuntimeServer {
     try {
       invocation = await this.#resolve(request, controller.signal)
     } catch (error) {
+      if (error instanceof RequestAbortedError) {
+        this.#logger.log('info', 'caller hung up while sending its request; nothing was run', {
+          code: error.code,
+        })
+        return
+      }
       if (!(error instanceof RuntimeError)) throw error
       this.#logger.log('info', 'invocation refused', { code: error.code, field: error.field })
       // A body refused unread is not drained: close the connection rather than reuse it.
@@ -236,6 +276,36 @@ export class AgentRuntimeServer {
     }
     if (callerGone)
       this.#logger.log('info', 'caller went away; the turn runs to its end', logFields(invocation))
+    const release = this.#sessionTurns.tryBegin(invocation)
+    if (release === undefined) {
+      this.#logger.log('info', 'turn refused: the session has a turn in progress', logFields(invocation))
+      return sendError(
+        response,
+        new RuntimeError(
+          'SESSION_BUSY',
+          'this session has a turn in progress; try again when it ends (the answer of the running turn is stored in the session)',
+        ),
+        { [SESSION_ID_HEADER]: invocation.runtimeSessionId },
+      )
+    }
+    try {
+      await this.#runTurn(request, response, invocation, controller, started, () => callerGone, accepted)
+    } finally {
+      release()
+    }
+  }
+
+  /** Runs an accepted invocation's turn and answers it (JSON or a stream); its session is held meanwhile. */
+  async #runTurn(
+    request: IncomingMessage,
+    response: ServerResponse,
+    invocation: ResolvedInvocation,
+    controller: AbortController,
+    started: number,
+    isCallerGone: () => boolean,
+    accepted: () => void,
+  ): Promise<void> {
+    const policy = this.#config.onDisconnect ?? RUNTIME_DEFAULTS.onDisconnect
     accepted()
     const streaming = String(request.headers.accept ?? '').includes('text/event-stream')
     const sessionHeader = { [SESSION_ID_HEADER]: invocation.runtimeSessionId }
@@ -252,7 +322,7 @@ export class AgentRuntimeServer {
       timeoutMs,
     )
     const emit = (event: RuntimeStreamEvent) => {
-      if (streaming && !callerGone) response.write(formatSseEvent(event))
+      if (streaming && !isCallerGone()) response.write(formatSseEvent(event))
     }
     if (streaming) {
       response.writeHead(200, {
@@ -296,9 +366,9 @@ export class AgentRuntimeServer {
       ...(failure !== undefined && { code: failure.code }),
       tasks: answer?.tasks.length,
       ms: Math.round(performance.now() - started),
-      caller_gone: callerGone || undefined,
+      caller_gone: isCallerGone() || undefined,
     })
-    if (callerGone) return
+    if (isCallerGone()) return
     if (streaming) {
       emit(
         answer
@@ -307,6 +377,7 @@ export class AgentRuntimeServer {
               type: 'error',
               code: (failure as RuntimeError).code,
               message: (failure as RuntimeError).message,
+              error: (failure as RuntimeError).message,
             },
       )
       response.end()

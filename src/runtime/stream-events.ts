@@ -45,8 +45,16 @@ export const RuntimeStreamEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task_started'), task_id: z.string(), tool: z.string() }),
   /** The invocation ended: the same body a JSON request gets. */
   InvocationAnswerSchema.extend({ type: z.literal('done') }),
-  /** The invocation failed; nothing else follows. */
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  /**
+   * The invocation failed; nothing else follows. `error` repeats the message under the name the
+   * official AgentCore CLI (`agentcore dev`) and the AgentCore SDK apps read, so they show it too.
+   */
+  z.object({
+    type: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+    error: z.string().optional(),
+  }),
 ])
 
 export type StartedTask = z.infer<typeof StartedTaskSchema>

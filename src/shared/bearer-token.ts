@@ -3,7 +3,13 @@
  * server): the token out of an `Authorization` header, and JWTs verified against an issuer, an
  * audience or allowed client ids, and a JWKS, naming the caller by one claim.
  */
-import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, jwtVerify } from 'jose'
+import type * as JoseModule from 'jose'
+import type { JSONWebKeySet } from 'jose'
+
+type Jose = typeof JoseModule
+/** jose, loaded by the first verifier made: a server whose callers are trusted never loads it. */
+let jose: Promise<Jose> | undefined
+const loadJose = (): Promise<Jose> => (jose ??= import('jose'))
 
 /** A missing, malformed, expired or otherwise unacceptable token (HTTP 401). */
 export class TokenRejectedError extends Error {
@@ -24,7 +30,7 @@ export class KeySetUnavailableError extends Error {
 }
 
 /** jose's errors that judge the token itself (anything else means the key set could not be used). */
-const TOKEN_VERDICTS = [
+const tokenVerdicts = ({ errors }: Jose) => [
   errors.JWTExpired,
   errors.JWTClaimValidationFailed,
   errors.JWTInvalid,
@@ -67,10 +73,20 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
   if (config.audience === undefined && (config.clientIds === undefined || config.clientIds.length === 0)) {
     throw new TypeError('a JWT verifier needs an audience or allowed client ids')
   }
-  const keys =
-    typeof config.jwks === 'string' || config.jwks instanceof URL
-      ? createRemoteJWKSet(new URL(config.jwks))
-      : createLocalJWKSet(config.jwks)
+  const jwksUrl =
+    typeof config.jwks === 'string' || config.jwks instanceof URL ? new URL(config.jwks) : undefined
+  const localKeys = jwksUrl === undefined ? (config.jwks as JSONWebKeySet) : undefined
+  // Loading starts now, so the first request does not wait for it.
+  const verifying = loadJose().then((loaded) => ({
+    jwtVerify: loaded.jwtVerify,
+    keys:
+      jwksUrl !== undefined
+        ? loaded.createRemoteJWKSet(jwksUrl)
+        : loaded.createLocalJWKSet(localKeys as JSONWebKeySet),
+    verdicts: tokenVerdicts(loaded),
+  }))
+  // A failure is reported by the first request that needs jose, not as an unhandled rejection now.
+  verifying.catch(() => {})
   const audience =
     config.audience === undefined
       ? undefined
@@ -81,6 +97,13 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
   const subjectClaim = config.subjectClaim ?? 'sub'
   return async (authorization) => {
     const token = bearerToken(authorization)
+    let verifier: Awaited<typeof verifying>
+    try {
+      verifier = await verifying
+    } catch (error) {
+      throw new KeySetUnavailableError('the key set to check tokens against cannot be used', { cause: error })
+    }
+    const { jwtVerify, keys, verdicts } = verifier
     let claims: Record<string, unknown>
     try {
       claims = (
@@ -93,7 +116,7 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
       ).payload
     } catch (error) {
       // Only jose's verdicts on the token are the caller's fault; a key set out of reach is ours.
-      if (TOKEN_VERDICTS.some((verdict) => error instanceof verdict))
+      if (verdicts.some((verdict) => error instanceof verdict))
         throw new TokenRejectedError('invalid or expired token', { cause: error })
       throw new KeySetUnavailableError('the key set to check tokens against could not be fetched', {
         cause: error,

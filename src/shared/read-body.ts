@@ -1,5 +1,17 @@
 import type { IncomingMessage } from 'node:http'
 
+/**
+ * The caller hung up before its whole body arrived. A normal event for a server (a client timed out
+ * or was stopped): worth an info line, never an error with a stack.
+ */
+export class RequestAbortedError extends Error {
+  readonly code = 'REQUEST_ABORTED'
+  constructor(options?: ErrorOptions) {
+    super('the caller hung up before its request body arrived', options)
+    this.name = 'RequestAbortedError'
+  }
+}
+
 /** How much of an oversized body is read and thrown away by default, so its sender reads the refusal. */
 export const DEFAULT_DRAIN_BYTES = 64 * 1024 * 1024
 
@@ -43,8 +55,8 @@ export function readLimitedBody(
       } else if (!tooLarge) chunks.push(chunk)
     }
     const onEnd = () => finish()
-    const onError = (error: Error) => finish(error)
-    const onClose = () => finish(request.readableEnded ? undefined : new Error('the request was aborted'))
+    const onError = (error: Error) => finish(new RequestAbortedError({ cause: error }))
+    const onClose = () => finish(request.readableEnded ? undefined : new RequestAbortedError())
     if (declaredTooLarge && declared > drainBytes) {
       resolve(undefined)
       return

@@ -4,21 +4,9 @@
  * already registered (the AWS Distro for OpenTelemetry, loaded with `--require`) is left in
  * charge: this project's spans and Strands' then go to it.
  */
-import { context, metrics, propagation, trace } from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core'
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources'
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
-import {
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
-import { ContentFilteringExporter } from './content-filter.ts'
+
+/** Metrics go out this often unless told otherwise: the OpenTelemetry default. */
+const DEFAULT_METRIC_INTERVAL_MS = 60_000
 
 /** What {@link startTelemetry} reads (the matching variables of `src/config.ts`). */
 export interface TelemetryConfig {
@@ -38,7 +26,13 @@ export interface TelemetryConfig {
 
 /** Started telemetry: `shutdown` sends what is buffered and stops. */
 export interface Telemetry {
+  /** True when an endpoint is configured (and telemetry not disabled). */
   readonly enabled: boolean
+  /**
+   * Resolves once the providers are registered (the SDK is loaded in the background): spans and
+   * metrics made before that are not exported. Rejects if the SDK cannot be loaded.
+   */
+  readonly ready: Promise<void>
   /** Sends buffered spans and metrics now. */
   flush(): Promise<void>
   shutdown(): Promise<void>
@@ -46,11 +40,16 @@ export interface Telemetry {
 
 const DISABLED: Telemetry = {
   enabled: false,
+  ready: Promise.resolve(),
   flush: async () => {},
   shutdown: async () => {},
 }
 
-/** Registers the global tracer and meter providers when an OTLP endpoint is configured. */
+/**
+ * Registers the global tracer and meter providers when an OTLP endpoint is configured. The SDK is
+ * loaded only then, and in the background (see {@link Telemetry.ready}): a process without an
+ * endpoint starts without it.
+ */
 export function startTelemetry(config: TelemetryConfig): Telemetry {
   const env = config.env
   const tracesUrl =
@@ -58,78 +57,26 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
   const metricsUrl =
     env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ?? joinPath(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'v1/metrics')
   if (env.OTEL_SDK_DISABLED || (tracesUrl === undefined && metricsUrl === undefined)) return DISABLED
-  const resource = resourceFromAttributes({
-    'service.name': env.OTEL_SERVICE_NAME ?? config.serviceName,
-  }).merge(detectResources({ detectors: [envDetector] }))
-  let tracer: NodeTracerProvider | undefined
-  if (tracesUrl !== undefined) {
-    const exporter: SpanExporter = new OTLPTraceExporter({ url: tracesUrl })
-    tracer = new NodeTracerProvider({
-      resource,
-      // A caller's trace context joins the trace, but its "not sampled" flag cannot switch this
-      // service's spans off (nor those of a task it starts, recorded hours later).
-      sampler: new ParentBasedSampler({
-        root: new AlwaysOnSampler(),
-        remoteParentNotSampled: new AlwaysOnSampler(),
-      }),
-      spanProcessors: [
-        new BatchSpanProcessor(
-          env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
-            ? exporter
-            : new ContentFilteringExporter(exporter),
-        ),
-      ],
-    })
-    if (trace.setGlobalTracerProvider(tracer)) {
-      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
-      propagation.setGlobalPropagator(
-        new CompositePropagator({
-          propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-        }),
-      )
-    } else {
-      // Another distribution registered first (ADOT with --require): it exports, not this.
-      void tracer.shutdown()
-      tracer = undefined
-    }
-  }
-  let meters: MeterProvider | undefined
-  if (metricsUrl !== undefined) {
-    meters = new MeterProvider({
-      resource,
-      readers: [
-        new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({ url: metricsUrl }),
-          exportIntervalMillis: config.metricIntervalMs ?? 60_000,
-        }),
-      ],
-    })
-    if (!metrics.setGlobalMeterProvider(meters)) {
-      void meters.shutdown()
-      meters = undefined
-    }
-  }
-  if (tracer === undefined && meters === undefined) return DISABLED
+  const providers = import('./otlp-providers.ts').then(({ registerOtlpProviders }) =>
+    registerOtlpProviders({
+      serviceName: env.OTEL_SERVICE_NAME ?? config.serviceName,
+      tracesUrl,
+      metricsUrl,
+      captureMessageContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+      metricIntervalMs: config.metricIntervalMs ?? DEFAULT_METRIC_INTERVAL_MS,
+    }),
+  )
+  // A failed load is reported by `ready`; flush and shutdown then have nothing to do.
+  const loaded = providers.catch(() => undefined)
+  const ready = providers.then(() => {})
+  // Whoever never awaits `ready` gets no unhandled rejection from it.
+  ready.catch(() => {})
   return {
     enabled: true,
-    flush: async () => {
-      await Promise.all([tracer?.forceFlush(), meters?.forceFlush()])
-    },
-    shutdown: async () => {
-      await Promise.allSettled([tracer?.shutdown(), meters?.shutdown()])
-      if (tracer !== undefined) {
-        trace.disable()
-        context.disable()
-        propagation.disable()
-      }
-      if (meters !== undefined) metrics.disable()
-    },
+    ready,
+    flush: async () => (await loaded)?.flush(),
+    shutdown: async () => (await loaded)?.shutdown(),
   }
-}
-
-function joinPath(base: string | undefined, path: string): string | undefined {
-  if (base === undefined) return undefined
-  return `${base.replace(/\/+$/, '')}/${path}`
 }
 
 /**
@@ -141,10 +88,16 @@ export async function startWithTelemetry<T>(
   start: () => Promise<T>,
 ): Promise<{ readonly service: T; readonly telemetry: Telemetry }> {
   const telemetry = startTelemetry(config)
+  await telemetry.ready
   try {
     return { service: await start(), telemetry }
   } catch (error) {
     await telemetry.shutdown()
     throw error
   }
+}
+
+function joinPath(base: string | undefined, path: string): string | undefined {
+  if (base === undefined) return undefined
+  return `${base.replace(/\/+$/, '')}/${path}`
 }

@@ -29,6 +29,7 @@ const CLASSIFICATION: Record<string, Classification> = {
   AGENTCORE_LOCAL_HOST: { unset: 'the local AgentCore service does not run on AWS' },
   AGENTCORE_LOCAL_ADMIN_TOKEN: { unset: 'the local AgentCore service does not run on AWS' },
   AGENTCORE_LOCAL_RUNTIMES: { unset: 'the local AgentCore service does not run on AWS' },
+  AGENTCORE_BEARER_TOKEN: { unset: "the CLI's token for invoking a JWT runtime; the runtimes never invoke" },
   CONSOLE_PORT: { unset: 'the developer console is part of longrun dev, on a developer machine' },
   CONSOLE_HOST: { unset: 'the developer console is part of longrun dev, on a developer machine' },
   MEMORY_ID: { agent: always },

@@ -129,6 +129,28 @@ describe('the runtime invoke gateway', () => {
     assert.equal(headers.authorization, undefined, 'the SigV4 header is not passed to the runtime')
   })
 
+  test('takes a bearer call (a runtime behind a JWT authorizer) and passes its Authorization on to the runtime', async () => {
+    const sessionId = 'bearer-session-0123456789-0123456789-01'
+    const response = await fetch(
+      `${env.service.url}/runtimes/${encodeURIComponent(ARN)}/invocations?qualifier=DEFAULT`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: 'Bearer caller.jwt.token',
+          'x-amzn-bedrock-agentcore-runtime-session-id': sessionId,
+        },
+        body: JSON.stringify({ prompt: 'with a token' }),
+      },
+    )
+    assert.equal(response.status, 200)
+    assert.deepEqual(((await response.json()) as { received: unknown }).received, { prompt: 'with a token' })
+    const headers = runtime.seen.at(-1) as IncomingHttpHeaders
+    assert.equal(headers.authorization, 'Bearer caller.jwt.token')
+    assert.equal(headers['x-amzn-bedrock-agentcore-runtime-session-id'], sessionId)
+  })
+
   test('generates a 33+ character session id when none is given on the wire', async () => {
     const response = await fetch(`${env.service.url}/runtimes/${encodeURIComponent(ARN)}/invocations`, {
       method: 'POST',

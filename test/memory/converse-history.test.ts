@@ -109,6 +109,110 @@ describe('normalizeConverseHistory', () => {
     ])
   })
 
+  it('pairs a result with its call when another turn of the session was stored between them', () => {
+    // Turn B starts a task; turn A of the same session is stored before B's result (two turns at once).
+    const out = normalizeConverseHistory([
+      user('hello'),
+      assistant('hi'),
+      user('train B'),
+      toolCall('b'),
+      user('list my tasks'),
+      toolCall('a'),
+      toolResult('b'),
+      assistant('B started'),
+      toolResult('a'),
+      assistant('your tasks'),
+    ])
+    assert.deepEqual(shape(out), [
+      { role: 'user', content: ['text:hello'] },
+      { role: 'assistant', content: ['text:hi'] },
+      { role: 'user', content: ['text:train B'] },
+      { role: 'assistant', content: ['use:b'] },
+      { role: 'user', content: ['result:b:success', 'text:list my tasks'] },
+      { role: 'assistant', content: ['use:a'] },
+      { role: 'user', content: ['result:a:success'] },
+      { role: 'assistant', content: ['text:B started', 'text:your tasks'] },
+    ])
+    assert.deepEqual(validateConverseHistory(out), [])
+    // Only a call whose result is nowhere in the history is answered "interrupted".
+    assert.ok(!JSON.stringify(out.map((message) => message.toJSON())).includes(INTERRUPTED_TOOL_RESULT_TEXT))
+  })
+
+  it('answers "interrupted" only the calls that have no stored result, displaced results kept', () => {
+    const out = normalizeConverseHistory([
+      user('q'),
+      toolCall('x', 'y'),
+      user('another turn'),
+      toolCall('z'),
+      toolResult('x'),
+      assistant('r'),
+    ])
+    assert.deepEqual(shape(out), [
+      { role: 'user', content: ['text:q'] },
+      { role: 'assistant', content: ['use:x', 'use:y'] },
+      { role: 'user', content: ['result:x:success', 'result:y:error', 'text:another turn'] },
+      { role: 'assistant', content: ['use:z', 'text:r'] },
+      { role: 'user', content: ['result:z:error'] },
+    ])
+    assert.deepEqual(validateConverseHistory(out), [])
+  })
+
+  it('gives a displaced result to the nearest earlier call of its id left unanswered', () => {
+    const out = normalizeConverseHistory([
+      user('q'),
+      toolCall('a'),
+      toolResult('a'),
+      assistant('first'),
+      user('again'),
+      toolCall('a'),
+      user('meanwhile'),
+      toolCall('c'),
+      toolResult('c', 'a'),
+      assistant('done'),
+    ])
+    assert.deepEqual(shape(out), [
+      { role: 'user', content: ['text:q'] },
+      { role: 'assistant', content: ['use:a'] },
+      { role: 'user', content: ['result:a:success'] },
+      { role: 'assistant', content: ['text:first'] },
+      { role: 'user', content: ['text:again'] },
+      { role: 'assistant', content: ['use:a'] },
+      { role: 'user', content: ['result:a:success', 'text:meanwhile'] },
+      { role: 'assistant', content: ['use:c'] },
+      { role: 'user', content: ['result:c:success'] },
+      { role: 'assistant', content: ['text:done'] },
+    ])
+  })
+
+  it('keeps every stored result of turns that ran at once, in any interleaving (randomised)', () => {
+    const random = seededRandom(7)
+    for (let round = 0; round < 300; round += 1) {
+      // Each turn is stored in its own order (prompt, call, result, answer); turns interleave freely.
+      const turns = Array.from({ length: 2 + Math.floor(random() * 3) }, (_, turn) => [
+        user(`prompt ${turn}`),
+        toolCall(`t${turn}`),
+        toolResult(`t${turn}`),
+        assistant(`answer ${turn}`),
+      ])
+      const history: Message[] = [user('hello'), assistant('hi')]
+      while (turns.some((turn) => turn.length > 0)) {
+        const waiting = turns.filter((turn) => turn.length > 0)
+        history.push((waiting[Math.floor(random() * waiting.length)] as Message[]).shift() as Message)
+      }
+      const out = normalizeConverseHistory(history)
+      assert.deepEqual(validateConverseHistory(out), [], JSON.stringify(shape(history)))
+      const results = out.flatMap((message) =>
+        message.content.flatMap((block) => (block.type === 'toolResultBlock' ? [block] : [])),
+      )
+      assert.deepEqual(
+        results.map((block) => block.status),
+        results.map(() => 'success'),
+        JSON.stringify(shape(history)),
+      )
+      assert.equal(results.length, turns.length, JSON.stringify(shape(history)))
+    }
+  })
+
   it('drops orphan toolResults, leading assistant messages and blank text', () => {
     const out = normalizeConverseHistory([
       assistant('hello?'),

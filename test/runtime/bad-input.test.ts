@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { describe, test } from 'node:test'
 import { ListSessionsCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { SESSION_ID_HEADER } from '../../src/runtime/index.ts'
+import type { Logger, LogLevel } from '../../src/shared/logger.ts'
+import { waitFor } from '../helpers/local-agentcore.ts'
 import { sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
 interface Refusal {
@@ -139,5 +142,26 @@ describe('bad input at /invocations: a 400 naming the field, and nothing written
     const other = await fetch(`${runtime.server.url}/elsewhere`, { method: 'POST', body: '{}' })
     assert.equal(other.status, 404)
     assert.equal(((await other.json()) as { error: { code: string } }).error.code, 'NOT_FOUND')
+  })
+
+  test('a caller that hangs up mid-body is an info line, not an error with a stack', async () => {
+    const lines: { level: LogLevel; message: string; fields: Record<string, unknown> }[] = []
+    const logger: Logger = { log: (level, message, fields = {}) => lines.push({ level, message, fields }) }
+    const runtime = await stack.startRuntime({}, logger)
+    const socket = connect(runtime.server.port, '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('connect', resolve))
+    socket.write(
+      'POST /invocations HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"prompt": "trai',
+    )
+    // The server has the headers and part of the body; the caller goes away.
+    await waitFor(() => runtime.server.running === 1, 15_000, 'the request to be taken')
+    socket.destroy()
+    const hungUp = await waitFor(() => lines.find((line) => line.fields.code === 'REQUEST_ABORTED'))
+    assert.equal(hungUp.level, 'info')
+    await waitFor(() => runtime.server.running === 0, 15_000, 'the request to be let go')
+    assert.deepEqual(
+      lines.filter((line) => line.level === 'error'),
+      [],
+    )
   })
 })

@@ -9,8 +9,10 @@ import {
 import OpenAI from 'openai'
 import { modelProviderFromEnv } from '../../src/agent/index.ts'
 import { ConfigError, loadEnvironment } from '../../src/config.ts'
+import { SESSION_ID_HEADER } from '../../src/runtime/index.ts'
 import { startServiceProcess } from '../helpers/child-process.ts'
 import { TEST_CREDENTIALS } from '../helpers/local-agentcore.ts'
+import { unreachableMcpUrl } from '../helpers/mcp-server.ts'
 import { responseOf, sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
 const CONVERSATION = [
@@ -128,6 +130,39 @@ describe('MODEL_PROVIDER=bedrock and openai through their real clients, against 
       (error: unknown) =>
         error instanceof OpenAI.APIError && error.status === 400 && error.code === 'ValidationException',
     )
+  })
+
+  test('a model that cannot be reached is a MODEL_ERROR naming the provider and the URL that failed, not the key', async () => {
+    // A port that was just free on loopback: nothing answers there.
+    const closed = new URL(await unreachableMcpUrl()).origin
+    const cases = [
+      {
+        variables: {
+          ...providerVariables().openai,
+          OPENAI_BASE_URL: `${closed}/v1`,
+          OPENAI_API_KEY: 'sk-never-shown',
+        },
+        named: `openai at ${closed}/v1`,
+      },
+      {
+        variables: { ...providerVariables().bedrock, BEDROCK_ENDPOINT: closed },
+        named: `bedrock at ${closed}`,
+      },
+    ]
+    for (const { variables, named } of cases) {
+      const runtime = await stack.startRuntime(variables)
+      const response = await fetch(`${runtime.server.url}/invocations`, {
+        method: 'POST',
+        headers: { [SESSION_ID_HEADER]: sessionIdFor(`unreachable-${variables.MODEL_PROVIDER}`) },
+        body: JSON.stringify({ prompt: 'list my tasks' }),
+      })
+      assert.equal(response.status, 502)
+      const { error } = (await response.json()) as { error: { code: string; message: string } }
+      assert.equal(error.code, 'MODEL_ERROR')
+      assert.ok(error.message.includes(named), error.message)
+      assert.match(error.message, /ECONNREFUSED/)
+      assert.ok(!error.message.includes('sk-never-shown'), error.message)
+    }
   })
 
   test('a missing provider variable or credential is an error naming it, and the entrypoint refuses to start', async () => {

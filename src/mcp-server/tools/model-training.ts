@@ -3,16 +3,17 @@
  * generated from the model name (so a re-run after a restart sees the same data), reports each
  * epoch's real loss, saves the model to the data directory and returns its measured scores.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { chmod, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as delay, setImmediate } from 'node:timers/promises'
 import { z } from 'zod'
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from '../../shared/private-files.ts'
 import { defineLongRunningTool, type LongRunningTool } from '../long-running-tool.ts'
 import { normal, seededRandom, seedFromText } from './random.ts'
 
 /** Configuration of the training tool. */
 export interface ModelTrainingConfig {
-  /** Model artifacts go to `<dataDir>/models/`. */
+  /** Model artifacts go to `<dataDir>/models/`, owner-only. */
   readonly dataDir: string
   /** Pause after each epoch (0 by default): only to make demos and tests watchable. */
   readonly epochDelayMs?: number
@@ -94,7 +95,7 @@ export function modelTrainingTool(config: ModelTrainingConfig): LongRunningTool 
       const trainScores = evaluate(train, weights, bias)
       const testScores = evaluate(test, weights, bias)
       const directory = join(config.dataDir, 'models')
-      await mkdir(directory, { recursive: true })
+      ensurePrivateDirectory(directory)
       const artifactPath = join(directory, `${input.model_name}-${ctx.taskId}.json`)
       const artifact = {
         kind: 'logistic-regression',
@@ -108,8 +109,10 @@ export function modelTrainingTool(config: ModelTrainingConfig): LongRunningTool 
         task_id: ctx.taskId,
         saved_at: new Date().toISOString(),
       }
-      // Write then rename: a crash never leaves half a model under the final name.
-      await writeFile(`${artifactPath}.tmp`, JSON.stringify(artifact, null, 2))
+      // Write then rename: a crash never leaves half a model under the final name. Owner-only
+      // whatever the umask (chmod also covers a temporary file left by a crash).
+      await writeFile(`${artifactPath}.tmp`, JSON.stringify(artifact, null, 2), { mode: PRIVATE_FILE_MODE })
+      await chmod(`${artifactPath}.tmp`, PRIVATE_FILE_MODE)
       await rename(`${artifactPath}.tmp`, artifactPath)
       return {
         model_name: input.model_name,

@@ -1,0 +1,81 @@
+/**
+ * What `longrun invoke` does: one invocation (SigV4 through the AWS SDK, or a bearer token),
+ * streamed as it happens, continuing the session of the previous invoke unless told otherwise.
+ * A runtime's error is printed once, in its own words, and the exit code is 1.
+ */
+import { loadEnvironment } from '../config.ts'
+import {
+  type InvocationAnswer,
+  InvocationAnswerSchema,
+  parseRuntimeStream,
+} from '../runtime/stream-events.ts'
+import { InvocationDisplay } from './invocation-display.ts'
+import type { InvokeOptions } from './invoke-command.ts'
+import { invokerFor } from './invoker-for.ts'
+import { rememberSession, resolveConversation } from './remembered-sessions.ts'
+import { type OpenedInvocation, readAnswer } from './runtime-invoker.ts'
+
+/** Runs one invocation; resolves with the exit code (0 answered, 1 failed). */
+export async function runInvoke(prompt: string, options: InvokeOptions): Promise<number> {
+  const env = loadEnvironment()
+  const { target, arn, key, sessionId, actorId } = await resolveConversation(env, options)
+  const invoker = await invokerFor(target)
+  try {
+    const opened = await invoker.open({
+      runtimeArn: arn,
+      sessionId,
+      prompt,
+      actorId,
+      memoryId: options.memory,
+      json: options.json === true,
+    })
+    await rememberSession(target.dataDir, key, { sessionId, actorId })
+    const answer =
+      options.json || !opened.contentType.includes('text/event-stream')
+        ? await printJson(opened)
+        : await streamAnswer(opened)
+    if (answer === undefined) return 1
+    process.stderr.write(`session: ${answer.session_id}\n`)
+    for (const task of answer.tasks) process.stderr.write(`task:    ${task.task_id} (${task.tool})\n`)
+    return 0
+  } catch (error) {
+    process.stderr.write(`longrun invoke: ${invoker.failureOf(error).message}\n`)
+    return 1
+  } finally {
+    invoker.close()
+  }
+}
+
+/** Shows the stream; the answer of its `done` event, or undefined after an error event (already shown). */
+async function streamAnswer(opened: OpenedInvocation): Promise<InvocationAnswer | undefined> {
+  const display = new InvocationDisplay({ out: process.stdout, err: process.stderr })
+  let answer: InvocationAnswer | undefined
+  let failed = false
+  try {
+    for await (const event of parseRuntimeStream(opened.body)) {
+      display.show(event)
+      if (event.type === 'error') failed = true
+      if (event.type === 'done')
+        answer = { response: event.response, session_id: event.session_id, tasks: event.tasks }
+    }
+  } finally {
+    display.close()
+  }
+  if (answer === undefined && !failed)
+    process.stderr.write('longrun invoke: UNEXPECTED_ANSWER: the stream ended without an answer\n')
+  return answer
+}
+
+/** Prints a JSON answer as it came; undefined when it is not an answer. */
+async function printJson(opened: OpenedInvocation): Promise<InvocationAnswer | undefined> {
+  const text = await readAnswer(opened.body)
+  process.stdout.write(`${text}\n`)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const parsed = InvocationAnswerSchema.safeParse(value)
+  return parsed.success ? parsed.data : undefined
+}

@@ -1,0 +1,52 @@
+/**
+ * One InvokeAgentRuntime call as `longrun invoke`, `longrun chat` and the console make it, whatever
+ * signs it: SigV4 through the AWS SDK (IAM callers), or a bearer token over HTTPS (a runtime
+ * behind a JWT authorizer). Both open the same answer, read the same way.
+ */
+
+/** What an invocation sends: the runtime, the session, and the payload the runtime reads. */
+export interface RuntimeInvocation {
+  readonly runtimeArn: string
+  readonly sessionId: string
+  readonly prompt: string
+  readonly actorId?: string | undefined
+  readonly memoryId?: string | undefined
+  /** Ask for the JSON answer instead of the event stream. */
+  readonly json?: boolean
+}
+
+/** The payload the runtime reads (`prompt`, and `actor_id` / `memory_id` when given). */
+export function invocationPayload(invocation: RuntimeInvocation): string {
+  return JSON.stringify({
+    prompt: invocation.prompt,
+    ...(invocation.actorId !== undefined && { actor_id: invocation.actorId }),
+    ...(invocation.memoryId !== undefined && { memory_id: invocation.memoryId }),
+  })
+}
+
+/** The answer of an accepted invocation: its content type and its body as it arrives. */
+export interface OpenedInvocation {
+  readonly contentType: string
+  readonly body: AsyncIterable<Uint8Array>
+}
+
+/** A failed invocation: a stable code (the runtime's, or the service's error name) and a line for people. */
+export interface InvokeFailure {
+  readonly code: string
+  readonly message: string
+}
+
+/** Sends invocations to one target. */
+export interface RuntimeInvoker {
+  /** Sends the invocation; resolves once the runtime's answer starts, rejects on a refusal. */
+  open(invocation: RuntimeInvocation, signal?: AbortSignal): Promise<OpenedInvocation>
+  /** What a failure of `open` (or of reading its body) means, in the runtime's own words where it gave them. */
+  failureOf(error: unknown): InvokeFailure
+}
+
+/** Reads an answer whole (the JSON answer). */
+export async function readAnswer(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of body) chunks.push(chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}

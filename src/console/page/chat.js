@@ -1,0 +1,113 @@
+// The chat: one turn at a time through the runtime (InvokeAgentRuntime behind the console), the
+// answer streamed in, each tool call inline with its progress and the task it started.
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { chatEvents } from './api.js'
+import { Progress } from './display.js'
+import { html } from './html.js'
+import { useStickToBottom } from './hooks.js'
+
+/** An error event as one line: its code, then its message (which may already start with the code). */
+function errorText(item) {
+  return item.message.startsWith(item.code) ? item.message : `${item.code}: ${item.message}`
+}
+
+/** The started task's id goes to the first call of that tool still without one. */
+function withTaskId(tools, item) {
+  const index = tools.findIndex((tool) => tool.tool === item.tool && tool.taskId === undefined)
+  return tools.map((tool, at) => (at === index ? { ...tool, taskId: item.task_id } : tool))
+}
+
+/** A call after a progress or end event: matched by call id, or by tool name when there is none. */
+function toolAfter(tool, item) {
+  const mine = item.tool_use_id !== undefined ? item.tool_use_id === tool.id : item.tool === tool.tool
+  if (!mine) return tool
+  if (item.type === 'tool_end') return { ...tool, status: item.status === 'success' ? 'done' : 'failed' }
+  return { ...tool, progress: item.progress, total: item.total, message: item.message }
+}
+
+export function Chat({ scope, onTurnEnd }) {
+  const [turns, setTurns] = useState([])
+  const [prompt, setPrompt] = useState('')
+  const [busy, setBusy] = useState(false)
+  const { box, onScroll, stick } = useStickToBottom([turns])
+  /** The answer being streamed, stopped when the session or actor changes. */
+  const streaming = useRef(undefined)
+  const nextTurn = useRef(0)
+  useEffect(() => {
+    streaming.current?.abort()
+    setTurns([])
+    stick()
+  }, [scope.sessionId, scope.actorId])
+  const send = async (event) => {
+    event.preventDefault()
+    const id = (nextTurn.current += 1)
+    const stop = new AbortController()
+    streaming.current = stop
+    // Each event updates its own turn; one from a session left behind finds none and is dropped.
+    const update = (change) => setTurns((all) => all.map((turn) => (turn.id === id ? change(turn) : turn)))
+    setBusy(true)
+    stick()
+    setTurns((all) => [...all, { id, prompt, text: '', tools: [], error: undefined }])
+    setPrompt('')
+    try {
+      for await (const item of chatEvents({ ...scope, prompt }, stop.signal)) {
+        if (item.type === 'text') update((turn) => ({ ...turn, text: turn.text + item.text }))
+        else if (item.type === 'tool_start')
+          update((turn) => ({
+            ...turn,
+            tools: [...turn.tools, { id: item.tool_use_id, tool: item.tool, status: 'running' }],
+          }))
+        else if (item.type === 'task_started')
+          update((turn) => ({ ...turn, tools: withTaskId(turn.tools, item) }))
+        else if (item.type === 'tool_progress' || item.type === 'tool_end')
+          update((turn) => ({ ...turn, tools: turn.tools.map((tool) => toolAfter(tool, item)) }))
+        else if (item.type === 'error') update((turn) => ({ ...turn, error: errorText(item) }))
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) update((turn) => ({ ...turn, error: String(error.message ?? error) }))
+    } finally {
+      if (streaming.current === stop) streaming.current = undefined
+      setBusy(false)
+      onTurnEnd()
+    }
+  }
+  return html`<section class="chat">
+    <h2>Chat</h2>
+    <div class="messages scroll" ref=${box} onScroll=${onScroll}>
+      ${
+        turns.length === 0 &&
+        html`<p class="muted">
+          Ask for something long: "train a model called fraud-v1 for 30 epochs". What this session already
+          holds is in the memory timeline.
+        </p>`
+      }
+      ${turns.map(
+        (turn) =>
+          html`<div class="turn" key=${turn.id}>
+            <div class="message user">${turn.prompt}</div>
+            ${turn.tools.map(
+              (tool) =>
+                html`<div class="tool" data-tool=${tool.tool}>
+                  <strong>${tool.tool}</strong> <span class="muted">${tool.status}</span>
+                  ${tool.taskId && html` <span class="muted">task <code>${tool.taskId}</code></span>`}
+                  <${Progress} progress=${tool.progress} total=${tool.total} />
+                  ${tool.message && html`<div class="muted">${tool.message}</div>`}
+                </div>`,
+            )}
+            ${turn.text && html`<div class="message agent">${turn.text}</div>`}
+            ${turn.error && html`<div class="message error" role="alert">${turn.error}</div>`}
+          </div>`,
+      )}
+    </div>
+    <form class="ask" onSubmit=${send}>
+      <input
+        type="text"
+        name="prompt"
+        placeholder="Message the agent"
+        value=${prompt}
+        onInput=${(event) => setPrompt(event.target.value)}
+      />
+      <button class="primary" type="submit" disabled=${busy}>${busy ? 'Answering...' : 'Send'}</button>
+    </form>
+  </section>`
+}
