@@ -41,4 +41,4 @@ ENV MCP_HOST=0.0.0.0
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.MCP_PORT}/ping`).then(async (r) => process.exit(r.ok && (await r.json()).status?.startsWith('Healthy') ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--disable-warning=ExperimentalWarning", "src/mcp-server/main.ts"]
+CMD ["node", "--disable-warning=ExperimentalWarning", "src/mcp-server-entrypoint.ts"]

@@ -1,12 +1,17 @@
 import { existsSync } from 'node:fs'
 import { z } from 'zod'
 import { DEFAULT_CONVERSATION_WINDOW } from './agent/agent-defaults.ts'
+import type { ModelProvider, ModelProviderConfig } from './agent/model-provider-config.ts'
 import { MCP_SERVER_DEFAULTS } from './mcp-server/server-defaults.ts'
 import { RUNTIME_DEFAULTS } from './runtime/runtime-defaults.ts'
+import type { JwtVerifierConfig } from './shared/bearer-token.ts'
 
 /**
  * The one place that reads `process.env`. Every variable is parsed and validated once, so a typo
  * in a port or a URL fails at start with the variable's name instead of deep inside a request.
+ * Only the processes' entries import it (src/entrypoint.ts, src/mcp-server-entrypoint.ts and the
+ * CLI): they turn the environment into the typed options every component takes, and every problem
+ * with it is a {@link ConfigError} naming the variables.
  */
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback)
@@ -53,7 +58,7 @@ const EnvSchema = z.object({
   MCP_SERVER_URL: optionalUrl,
   MCP_BEARER_TOKEN: optionalText,
   LONGRUN_DATA_DIR: z.string().min(1).default(MCP_SERVER_DEFAULTS.dataDir),
-  // The long-running MCP server (src/mcp-server/main.ts); its defaults for an unset MCP_HOST differ
+  // The long-running MCP server (src/mcp-server-entrypoint.ts); its defaults for an unset MCP_HOST differ
   // (0.0.0.0 there, loopback for `longrun dev`), so the default is applied where it is used.
   MCP_HOST: optionalText,
   MCP_AUTH: z.preprocess(blankAsUnset, z.enum(['none']).optional()),
@@ -225,4 +230,95 @@ export function parseRuntimeTable(
     table[key] = { url, protocol }
   }
   return table
+}
+
+/**
+ * The JWT settings of one process's callers (`RUNTIME_JWT_*` / `RUNTIME_JWKS_URL`, or `MCP_JWT_*` /
+ * `MCP_JWKS_URL`): the issuer and the key set, with an audience or allowed client ids (or both);
+ * none of them for callers authenticated otherwise. Anything in between is a ConfigError naming
+ * what is missing, so a process never starts half-configured.
+ */
+export function jwtSettingsFromEnv(
+  env: Environment,
+  prefix: 'RUNTIME' | 'MCP',
+): JwtVerifierConfig | undefined {
+  const settings =
+    prefix === 'RUNTIME'
+      ? {
+          issuer: env.RUNTIME_JWT_ISSUER,
+          jwks: env.RUNTIME_JWKS_URL,
+          audience: env.RUNTIME_JWT_AUDIENCE,
+          clientIds: env.RUNTIME_JWT_CLIENT_IDS,
+          subjectClaim: env.RUNTIME_JWT_SUBJECT_CLAIM,
+        }
+      : {
+          issuer: env.MCP_JWT_ISSUER,
+          jwks: env.MCP_JWKS_URL,
+          audience: env.MCP_JWT_AUDIENCE,
+          clientIds: env.MCP_JWT_CLIENT_IDS,
+          subjectClaim: env.MCP_JWT_SUBJECT_CLAIM,
+        }
+  if (Object.values(settings).every((value) => value === undefined)) return undefined
+  const name = (suffix: string) => (suffix === 'JWKS_URL' ? `${prefix}_JWKS_URL` : `${prefix}_JWT_${suffix}`)
+  const missing = [
+    ...(settings.issuer === undefined ? [name('ISSUER')] : []),
+    ...(settings.jwks === undefined ? [name('JWKS_URL')] : []),
+    ...(settings.audience === undefined && settings.clientIds === undefined
+      ? [`${name('AUDIENCE')} or ${name('CLIENT_IDS')}`]
+      : []),
+  ]
+  if (missing.length > 0)
+    throw new ConfigError(`caller authentication needs ${missing.join(', ')} as well`, missing)
+  return {
+    issuer: settings.issuer as string,
+    jwks: settings.jwks as string,
+    audience: settings.audience,
+    clientIds: settings.clientIds,
+    subjectClaim: settings.subjectClaim,
+  }
+}
+
+/**
+ * The model MODEL_PROVIDER chooses, with what it needs. A provider's missing variable is a
+ * ConfigError naming it. `fallback` is the provider used when MODEL_PROVIDER is unset (`longrun dev`
+ * passes `demo`); without one, unset is an error too.
+ */
+export function modelProviderFromEnv(env: Environment, fallback?: ModelProvider): ModelProviderConfig {
+  const provider = env.MODEL_PROVIDER ?? fallback
+  if (provider === undefined) {
+    throw new ConfigError('MODEL_PROVIDER is not set: set it to bedrock, openai or demo', ['MODEL_PROVIDER'])
+  }
+  if (provider === 'demo') return { provider }
+  if (provider === 'bedrock') {
+    if (env.BEDROCK_MODEL_ID === undefined)
+      throw new ConfigError(
+        'BEDROCK_MODEL_ID is not set: give the Bedrock model or inference profile id, e.g. global.anthropic.claude-sonnet-4-6',
+        ['BEDROCK_MODEL_ID'],
+      )
+    return {
+      provider,
+      modelId: env.BEDROCK_MODEL_ID,
+      region: env.AWS_REGION,
+      ...(env.BEDROCK_ENDPOINT !== undefined && { endpoint: env.BEDROCK_ENDPOINT }),
+    }
+  }
+  const missing = (
+    [
+      ['OPENAI_BASE_URL', env.OPENAI_BASE_URL],
+      ['OPENAI_API_KEY', env.OPENAI_API_KEY],
+      ['OPENAI_MODEL', env.OPENAI_MODEL],
+    ] as const
+  ).flatMap(([name, value]) => (value === undefined ? [name] : []))
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `MODEL_PROVIDER=openai needs ${missing.join(', ')} (an OpenAI-compatible endpoint such as http://127.0.0.1:11434/v1 for Ollama, its API key - any text for a local server - and the model name)`,
+      missing,
+    )
+  }
+  return {
+    provider,
+    baseUrl: env.OPENAI_BASE_URL as string,
+    apiKey: env.OPENAI_API_KEY as string,
+    modelId: env.OPENAI_MODEL as string,
+  }
 }

@@ -6,20 +6,22 @@
  * checking the configuration and serving /ping need; the agent side (src/runtime/agent-side.ts)
  * is loaded by the first invocation.
  */
-import {
-  type ModelProvider,
-  modelProviderFromEnv,
-  type StaticCredentials,
-} from './agent/model-provider-config.ts'
+import { ModelCredentialsError } from './agent/errors.ts'
+import type { ModelProvider, ModelProviderConfig, StaticCredentials } from './agent/model-provider-config.ts'
 import { checkBedrockCredentials } from './agent/model-provider.ts'
-import { ConfigError, type Environment, loadEnvironment } from './config.ts'
-import { explainIdViolation, MEMORY_ID_RULE } from './memory/ids.ts'
+import {
+  ConfigError,
+  type Environment,
+  jwtSettingsFromEnv,
+  loadEnvironment,
+  modelProviderFromEnv,
+} from './config.ts'
+import { explainIdViolation, MEMORY_ID_RULE } from './contract/index.ts'
 import type { AgentSide } from './runtime/agent-side.ts'
 import { createCallerResolver } from './runtime/caller-identity.ts'
 import type { InvocationHandler } from './runtime/invocation-handler.ts'
 import { PendingWrites } from './runtime/pending-writes.ts'
 import { AgentRuntimeServer } from './runtime/runtime-server.ts'
-import type { JwtVerifierConfig } from './shared/bearer-token.ts'
 import { HealthStatus } from './shared/health-status.ts'
 import { type Logger, stderrLogger } from './shared/logger.ts'
 import { exitOnStopSignal } from './shared/stop-signal.ts'
@@ -54,8 +56,8 @@ export async function startRuntimeFromEnv(
       ? { ...fromEnv, credentials: options.modelCredentials }
       : fromEnv
   // Missing credentials stop the start, not the first model call.
-  if (modelConfig.provider === 'bedrock') await checkBedrockCredentials(modelConfig)
-  const callers = createCallerResolver(jwtFromEnv(env))
+  if (modelConfig.provider === 'bedrock') await checkCredentials(modelConfig)
+  const callers = createCallerResolver(jwtSettingsFromEnv(env, 'RUNTIME'))
   const memoryIdProblem =
     env.MEMORY_ID === undefined ? undefined : explainIdViolation(env.MEMORY_ID, MEMORY_ID_RULE)
   if (memoryIdProblem !== undefined) throw new ConfigError(`MEMORY_ID ${memoryIdProblem}`, ['MEMORY_ID'])
@@ -78,7 +80,13 @@ export async function startRuntimeFromEnv(
     if (agentSide === undefined) {
       const loading = import('./runtime/agent-side.ts').then(({ startAgentSide }) =>
         startAgentSide({
-          env,
+          region: env.AWS_REGION,
+          agentCoreEndpoint: env.AGENTCORE_ENDPOINT,
+          mcp:
+            env.MCP_SERVER_URL === undefined
+              ? undefined
+              : { url: env.MCP_SERVER_URL, bearerToken: env.MCP_BEARER_TOKEN },
+          conversationWindow: env.AGENT_CONVERSATION_WINDOW,
           model: modelConfig,
           memoryCredentials: options.memoryCredentials,
           pendingWrites,
@@ -125,33 +133,18 @@ export async function startRuntimeFromEnv(
   }
 }
 
-/**
- * JWT settings of callers: the issuer and the JWKS, with an audience or allowed client ids (or
- * both); none of them for trusted callers. Anything in between is a ConfigError naming what is missing.
- */
-function jwtFromEnv(env: Environment): JwtVerifierConfig | undefined {
-  const any =
-    env.RUNTIME_JWT_ISSUER ??
-    env.RUNTIME_JWKS_URL ??
-    env.RUNTIME_JWT_AUDIENCE ??
-    env.RUNTIME_JWT_CLIENT_IDS ??
-    env.RUNTIME_JWT_SUBJECT_CLAIM
-  if (any === undefined) return undefined
-  const missing = [
-    ...(env.RUNTIME_JWT_ISSUER === undefined ? ['RUNTIME_JWT_ISSUER'] : []),
-    ...(env.RUNTIME_JWKS_URL === undefined ? ['RUNTIME_JWKS_URL'] : []),
-    ...(env.RUNTIME_JWT_AUDIENCE === undefined && env.RUNTIME_JWT_CLIENT_IDS === undefined
-      ? ['RUNTIME_JWT_AUDIENCE or RUNTIME_JWT_CLIENT_IDS']
-      : []),
-  ]
-  if (missing.length > 0)
-    throw new ConfigError(`caller authentication needs ${missing.join(', ')} as well`, missing)
-  return {
-    issuer: env.RUNTIME_JWT_ISSUER as string,
-    jwks: env.RUNTIME_JWKS_URL as string,
-    audience: env.RUNTIME_JWT_AUDIENCE,
-    clientIds: env.RUNTIME_JWT_CLIENT_IDS,
-    subjectClaim: env.RUNTIME_JWT_SUBJECT_CLAIM,
+/** Bedrock credentials checked at start; none is a ConfigError naming the variables that give some. */
+async function checkCredentials(
+  config: Extract<ModelProviderConfig, { provider: 'bedrock' }>,
+): Promise<void> {
+  try {
+    await checkBedrockCredentials(config)
+  } catch (error) {
+    if (!(error instanceof ModelCredentialsError)) throw error
+    throw new ConfigError(
+      `${error.message}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role`,
+      ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE'],
+    )
   }
 }
 

@@ -12,7 +12,10 @@
  *     its first answered invocation (which loads the agent side), beside the start of a Node
  *     process that does nothing (the floor every cold start pays).
  * BENCH_BASELINE=<another checkout> measures that checkout's handler and entrypoint in the same
- * rotations, for a side-by-side comparison with the code as it was. BENCH_QUICK=1 shrinks the run.
+ * rotations, for a side-by-side comparison with the code as it was; and, to compare the HTTP layers
+ * of the servers too, that checkout's whole stack beside this one's: its runtime server (a bare
+ * handler and its agent handler) on its own local service and MCP server processes. BENCH_QUICK=1
+ * shrinks the run.
  */
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
@@ -44,15 +47,18 @@ const quiet = { warn: () => {} }
 process.env.AGENTCORE_LOCAL_ADMIN_TOKEN = ADMIN_TOKEN
 const local = await startLocalServiceProcess()
 const memoryId = await local.createMemory('bench_runtime')
-const mcp = await startServiceProcess(new URL('../../src/mcp-server/main.ts', import.meta.url).pathname, {
-  MCP_PORT: '0',
-  MCP_HOST: '127.0.0.1',
-  MCP_BEARER_TOKEN: MCP_TOKEN,
-  AGENTCORE_ENDPOINT: local.url,
-  AWS_ACCESS_KEY_ID: local.clientConfig.credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: local.clientConfig.credentials.secretAccessKey,
-  LONGRUN_DATA_DIR: `/tmp/longrun-bench-runtime-${process.pid}`,
-})
+const mcp = await startServiceProcess(
+  new URL('../../src/mcp-server-entrypoint.ts', import.meta.url).pathname,
+  {
+    MCP_PORT: '0',
+    MCP_HOST: '127.0.0.1',
+    MCP_BEARER_TOKEN: MCP_TOKEN,
+    AGENTCORE_ENDPOINT: local.url,
+    AWS_ACCESS_KEY_ID: local.clientConfig.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: local.clientConfig.credentials.secretAccessKey,
+    LONGRUN_DATA_DIR: `/tmp/longrun-bench-runtime-${process.pid}`,
+  },
+)
 const memoryClient = new BedrockAgentCoreClient({ ...local.clientConfig, maxAttempts: 1 })
 const handlerConfig: AgentInvocationHandlerConfig = {
   model: new DemoModel(),
@@ -100,6 +106,66 @@ if (BASELINE !== undefined) {
     handler: baseline.createAgentInvocationHandler(handlerConfig),
   })
 }
+/** The BENCH_BASELINE checkout's own stack: its runtime server, local service and MCP server. */
+interface BaselineStack {
+  readonly url: string
+  readonly localUrl: string
+  stop(): Promise<void>
+}
+
+async function startBaselineStack(checkout: string): Promise<BaselineStack> {
+  const { startLocalServiceProcess: startBaselineLocal } = (await import(
+    join(checkout, 'bench/local-service-process.ts')
+  )) as { startLocalServiceProcess: typeof startLocalServiceProcess }
+  const baseLocal = await startBaselineLocal()
+  const baseMemoryId = await baseLocal.createMemory('bench_runtime_baseline')
+  const baseMcp = await startServiceProcess(join(checkout, 'src/mcp-server/main.ts'), {
+    MCP_PORT: '0',
+    MCP_HOST: '127.0.0.1',
+    MCP_BEARER_TOKEN: MCP_TOKEN,
+    AGENTCORE_ENDPOINT: baseLocal.url,
+    AWS_ACCESS_KEY_ID: baseLocal.clientConfig.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: baseLocal.clientConfig.credentials.secretAccessKey,
+    LONGRUN_DATA_DIR: `/tmp/longrun-bench-runtime-baseline-${process.pid}`,
+  })
+  const runtime = (await import(join(checkout, 'src/runtime/index.ts'))) as {
+    AgentRuntimeServer: typeof AgentRuntimeServer
+    createAgentInvocationHandler: typeof createAgentInvocationHandler
+    PendingWrites: typeof PendingWrites
+  }
+  const { DemoModel: BaselineDemoModel } = (await import(join(checkout, 'src/demo-model/index.ts'))) as {
+    DemoModel: typeof DemoModel
+  }
+  const baseMemoryClient = new BedrockAgentCoreClient({ ...baseLocal.clientConfig, maxAttempts: 1 })
+  const agent = runtime.createAgentInvocationHandler({
+    model: new BaselineDemoModel(),
+    memoryClient: baseMemoryClient,
+    mcp: { url: baseMcp.url, bearerToken: MCP_TOKEN },
+    pendingWrites: new runtime.PendingWrites({ onOwedChange: () => {}, logger: quiet }),
+    logger: quiet,
+  })
+  const baseServer = await runtime.AgentRuntimeServer.start({
+    handler: (invocation, emit) =>
+      invocation.prompt === 'baseline-stack'
+        ? agent(invocation, emit)
+        : Promise.resolve({ response: 'bare', session_id: invocation.runtimeSessionId, tasks: [] }),
+    port: 0,
+    host: '127.0.0.1',
+    defaultMemoryId: baseMemoryId,
+  })
+  return {
+    url: baseServer.url,
+    localUrl: baseLocal.url,
+    stop: async () => {
+      await baseServer.close()
+      baseMemoryClient.destroy()
+      await stopServiceProcess(baseMcp, 'SIGTERM')
+      await baseLocal.stop()
+    },
+  }
+}
+const baselineStack = BASELINE === undefined ? undefined : await startBaselineStack(BASELINE)
+
 const server = await AgentRuntimeServer.start({
   handler: (invocation, emit) => {
     const chosen = handlers.get(invocation.prompt)
@@ -127,21 +193,31 @@ async function invoke(url: string, prompt: string): Promise<number> {
   return performance.now() - started
 }
 
-async function memoryCalls(): Promise<Record<string, number>> {
-  const response = await fetch(`${local.url}/_local/stats`, {
+async function memoryCalls(localUrl: string = local.url): Promise<Record<string, number>> {
+  const response = await fetch(`${localUrl}/_local/stats`, {
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
   })
   const stats = (await response.json()) as Record<string, { calls: number }>
   return Object.fromEntries(Object.entries(stats).map(([operation, value]) => [operation, value.calls]))
 }
 
-const prompts = ['__bare__', ...handlers.keys()]
+/** What each rotation calls: this checkout's server, and the baseline stack's when there is one. */
+const targets = new Map<string, { url: string; prompt: string }>([
+  ['__bare__', { url: server.url, prompt: '__bare__' }],
+  ...[...handlers.keys()].map((prompt) => [prompt, { url: server.url, prompt }] as const),
+  ...(baselineStack === undefined
+    ? []
+    : ([
+        ['baseline-bare', { url: baselineStack.url, prompt: '__bare__' }],
+        ['baseline-stack', { url: baselineStack.url, prompt: 'baseline-stack' }],
+      ] as const)),
+])
 for (let index = 0; index < WARMUP; index += 1) {
-  for (const prompt of prompts) await invoke(server.url, prompt)
+  for (const { url, prompt } of targets.values()) await invoke(url, prompt)
 }
-const times = new Map<string, number[]>(prompts.map((prompt) => [prompt, []]))
+const times = new Map<string, number[]>([...targets.keys()].map((key) => [key, []]))
 for (let index = 0; index < CALLS; index += 1) {
-  for (const prompt of prompts) times.get(prompt)?.push(await invoke(server.url, prompt))
+  for (const [key, { url, prompt }] of targets) times.get(key)?.push(await invoke(url, prompt))
 }
 const callsPerInvocation = new Map<string, string>()
 /** The handlers whose memory is the local service. */
@@ -179,12 +255,59 @@ for (const [prompt, { label }] of handlers) {
     )} ${cell(quantile(values, 0.99) - quantile(bare, 0.99))}`,
   )
 }
+if (baselineStack !== undefined) {
+  const baseBare = times.get('baseline-bare') ?? []
+  const baseAgent = times.get('baseline-stack') ?? []
+  const kept = times.get('kept') ?? []
+  console.log(
+    `${'bare handler, BENCH_BASELINE runtime server'.padEnd(44)} ${cell(quantile(baseBare, 0.5))} ${cell(quantile(baseBare, 0.99))}`,
+  )
+  console.log(
+    `${'agent, BENCH_BASELINE stack (own services)'.padEnd(44)} ${cell(quantile(baseAgent, 0.5))} ${cell(
+      quantile(baseAgent, 0.99),
+    )} ${cell(quantile(baseAgent, 0.5) - quantile(baseBare, 0.5))} ${cell(
+      quantile(baseAgent, 0.99) - quantile(baseBare, 0.99),
+    )}`,
+  )
+  const added = (values: readonly number[], base: readonly number[], q: number) =>
+    quantile(values, q) - quantile(base, q)
+  /** One comparison line: the added time of `ours` over `base`, at p50 and p99, and their ratio at p50. */
+  const compare = (label: string, ours: readonly number[], oursBare: readonly number[]) =>
+    console.log(
+      `${label}: +p50 ${added(ours, oursBare, 0.5).toFixed(2)} vs ${added(baseAgent, baseBare, 0.5).toFixed(2)} ms` +
+        ` (${(added(ours, oursBare, 0.5) / added(baseAgent, baseBare, 0.5)).toFixed(2)}x),` +
+        ` +p99 ${added(ours, oursBare, 0.99).toFixed(2)} vs ${added(baseAgent, baseBare, 0.99).toFixed(2)} ms`,
+    )
+  console.log('side by side with the BENCH_BASELINE stack, each over its own bare handler:')
+  console.log(
+    `  bare handler: p50 ${quantile(bare, 0.5).toFixed(2)} vs ${quantile(baseBare, 0.5).toFixed(2)} ms` +
+      ` (${(quantile(bare, 0.5) / quantile(baseBare, 0.5)).toFixed(2)}x), p99 ${quantile(bare, 0.99).toFixed(2)} vs ${quantile(baseBare, 0.99).toFixed(2)} ms`,
+  )
+  compare('  this checkout (listing kept) vs BENCH_BASELINE stack', kept, bare)
+  const sameHandler = times.get('baseline') ?? []
+  compare("  BENCH_BASELINE's handler on this stack vs on its own", sameHandler, bare)
+}
 console.log('(+p50, +p99: added over the bare handler; goal: at most 10 ms added at p50)')
 for (const prompt of remoteMemory)
   console.log(
     `memory calls per invocation, ${handlers.get(prompt)?.label}: ${callsPerInvocation.get(prompt)}`,
   )
 
+if (baselineStack !== undefined) {
+  const before = await memoryCalls(baselineStack.localUrl)
+  for (let index = 0; index < MEMORY_CALL_SAMPLES; index += 1)
+    await invoke(baselineStack.url, 'baseline-stack')
+  const after = await memoryCalls(baselineStack.localUrl)
+  const perInvocation = Object.entries(after)
+    .map(
+      ([operation, calls]) => [operation, (calls - (before[operation] ?? 0)) / MEMORY_CALL_SAMPLES] as const,
+    )
+    .filter(([, calls]) => calls > 0)
+  console.log(
+    `memory calls per invocation, agent, BENCH_BASELINE stack: ${JSON.stringify(Object.fromEntries(perInvocation))}`,
+  )
+  await baselineStack.stop()
+}
 await server.close()
 
 /** One cold start: spawn, first Healthy /ping, first answered invocation (ms from the spawn). */

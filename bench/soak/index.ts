@@ -30,15 +30,18 @@ const dataDir = `/tmp/longrun-bench-soak-${process.pid}`
 const local = await startLocalServiceProcess()
 const memoryId = await local.createMemory('bench_soak')
 const credentials = local.clientConfig.credentials
-const mcp = await startServiceProcess(new URL('../../src/mcp-server/main.ts', import.meta.url).pathname, {
-  MCP_PORT: '0',
-  MCP_HOST: '127.0.0.1',
-  MCP_BEARER_TOKEN: MCP_TOKEN,
-  AGENTCORE_ENDPOINT: local.url,
-  AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-  LONGRUN_DATA_DIR: dataDir,
-})
+const mcp = await startServiceProcess(
+  new URL('../../src/mcp-server-entrypoint.ts', import.meta.url).pathname,
+  {
+    MCP_PORT: '0',
+    MCP_HOST: '127.0.0.1',
+    MCP_BEARER_TOKEN: MCP_TOKEN,
+    AGENTCORE_ENDPOINT: local.url,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    LONGRUN_DATA_DIR: dataDir,
+  },
+)
 const runtime = await startProbedRuntime({
   PORT: '0',
   RUNTIME_HOST: '127.0.0.1',

@@ -11,3 +11,13 @@ export class AgentConfigError extends Error {
     this.field = field
   }
 }
+
+/** A Bedrock model was asked for, and the AWS credential chain found no credentials for it. */
+export class ModelCredentialsError extends Error {
+  readonly code = 'MODEL_CREDENTIALS_MISSING'
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ModelCredentialsError'
+  }
+}

@@ -4,7 +4,7 @@
  * a bounded context) in a runtime of your own.
  */
 export { DEFAULT_CONVERSATION_WINDOW, MCP_TOOL_LISTING_DEFAULTS } from './agent-defaults.ts'
-export { AgentConfigError } from './errors.ts'
+export { AgentConfigError, ModelCredentialsError } from './errors.ts'
 export { buildInvocationAgent, type InvocationAgent, type InvocationAgentConfig } from './invocation-agent.ts'
 export { mcpListingKey, McpToolListings, type McpToolListingsConfig } from './mcp-tool-listings.ts'
 export { type McpTools, type McpToolsConfig, mcpToolsFor } from './mcp-tools.ts'
@@ -13,7 +13,6 @@ export {
   describeModelEndpoint,
   type ModelProvider,
   type ModelProviderConfig,
-  modelProviderFromEnv,
   type StaticCredentials,
 } from './model-provider-config.ts'
 export { modelUnreachableReason } from './model-reachability.ts'

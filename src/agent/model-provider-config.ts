@@ -1,11 +1,10 @@
 /**
- * Which model the agent uses, chosen by MODEL_PROVIDER: Bedrock, any OpenAI-compatible endpoint
- * (Ollama, vLLM, llama.cpp, OpenAI itself), or the offline demo model; and where it is served, for
- * errors that must say which endpoint failed. Reading the choice loads no model SDK: the runtime
- * checks it before it listens and builds the model (src/agent/model-provider.ts) when needed.
+ * Which model the agent uses: Bedrock, any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp,
+ * OpenAI itself), or the offline demo model; and where it is served, for errors that must say
+ * which endpoint failed. The configuration loads no model SDK: the runtime checks it before it
+ * listens and builds the model (src/agent/model-provider.ts) when needed. Its entry reads it from
+ * MODEL_PROVIDER and the provider's variables.
  */
-import { ConfigError, type Environment } from '../config.ts'
-
 /** Static AWS credentials (the local service accepts any pair). */
 export interface StaticCredentials {
   readonly accessKeyId: string
@@ -32,57 +31,6 @@ export type ModelProviderConfig =
   | { readonly provider: 'demo' }
 
 export type ModelProvider = ModelProviderConfig['provider']
-
-/**
- * The provider configuration from the environment. A provider's missing variable is a
- * {@link ConfigError} naming it, so a runtime never starts half-configured. `fallback` is the
- * provider used when MODEL_PROVIDER is unset (`longrun dev` passes `demo`); without one, unset is
- * an error too.
- */
-export function modelProviderFromEnv(env: Environment, fallback?: ModelProvider): ModelProviderConfig {
-  const provider = env.MODEL_PROVIDER ?? fallback
-  if (provider === undefined) {
-    throw new ConfigError('MODEL_PROVIDER is not set: set it to bedrock, openai or demo', ['MODEL_PROVIDER'])
-  }
-  if (provider === 'demo') return { provider }
-  if (provider === 'bedrock') {
-    const modelId = required(
-      env.BEDROCK_MODEL_ID,
-      'BEDROCK_MODEL_ID',
-      'the Bedrock model or inference profile id, e.g. global.anthropic.claude-sonnet-4-6',
-    )
-    return {
-      provider,
-      modelId,
-      region: env.AWS_REGION,
-      ...(env.BEDROCK_ENDPOINT !== undefined && { endpoint: env.BEDROCK_ENDPOINT }),
-    }
-  }
-  const missing = (
-    [
-      ['OPENAI_BASE_URL', env.OPENAI_BASE_URL],
-      ['OPENAI_API_KEY', env.OPENAI_API_KEY],
-      ['OPENAI_MODEL', env.OPENAI_MODEL],
-    ] as const
-  ).flatMap(([name, value]) => (value === undefined ? [name] : []))
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `MODEL_PROVIDER=openai needs ${missing.join(', ')} (an OpenAI-compatible endpoint such as http://127.0.0.1:11434/v1 for Ollama, its API key - any text for a local server - and the model name)`,
-      missing,
-    )
-  }
-  return {
-    provider,
-    baseUrl: env.OPENAI_BASE_URL as string,
-    apiKey: env.OPENAI_API_KEY as string,
-    modelId: env.OPENAI_MODEL as string,
-  }
-}
-
-function required(value: string | undefined, name: string, what: string): string {
-  if (value === undefined) throw new ConfigError(`${name} is not set: give ${what}`, [name])
-  return value
-}
 
 /**
  * Where the model is served, as an error may show it: the provider and its endpoint URL (Bedrock's

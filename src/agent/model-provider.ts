@@ -1,17 +1,17 @@
 /**
- * Builds the model MODEL_PROVIDER chose (see src/agent/model-provider-config.ts), once per process
+ * Builds the model its configuration names (see src/agent/model-provider-config.ts), once per process
  * and shared by its invocations. Each provider's SDK is loaded only when it is chosen: the Bedrock
  * runtime client for bedrock, the OpenAI client for openai, neither for the demo model.
  */
 import type { Model } from '@strands-agents/sdk'
-import { ConfigError } from '../config.ts'
+import { ModelCredentialsError } from './errors.ts'
 import type { ModelProviderConfig } from './model-provider-config.ts'
 
 type BedrockConfig = Extract<ModelProviderConfig, { provider: 'bedrock' }>
 
 /**
- * Resolves the credentials a Bedrock client of `config` would use; throws a ConfigError naming the
- * variables when there are none. Loads the Bedrock runtime client, nothing more.
+ * Resolves the credentials a Bedrock client of `config` would use; throws a
+ * {@link ModelCredentialsError} when there are none. Loads the Bedrock runtime client, nothing more.
  */
 export async function checkBedrockCredentials(config: BedrockConfig): Promise<void> {
   const { BedrockRuntimeClient } = await import('@aws-sdk/client-bedrock-runtime')
@@ -22,10 +22,9 @@ export async function checkBedrockCredentials(config: BedrockConfig): Promise<vo
   try {
     await client.config.credentials()
   } catch (error) {
-    throw new ConfigError(
-      `no AWS credentials for Bedrock (${(error as Error).name}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role`,
-      ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE'],
-    )
+    throw new ModelCredentialsError(`no AWS credentials for Bedrock (${(error as Error).name})`, {
+      cause: error,
+    })
   } finally {
     client.destroy()
   }

@@ -19,7 +19,7 @@ import type { ConversationFlags } from './conversation-options.ts'
 import { InvocationDisplay } from './invocation-display.ts'
 import { invokerFor } from './invoker-for.ts'
 import { rememberSession, resolveConversation } from './remembered-sessions.ts'
-import type { RuntimeInvoker } from './runtime-invoker.ts'
+import type { RuntimeInvoker } from '../runtime-client/index.ts'
 
 /** How often the session is checked for results that arrived while waiting at the prompt. */
 const ARRIVAL_CHECK_MS = 2000

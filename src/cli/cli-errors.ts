@@ -2,6 +2,7 @@
  * Errors of the command line, each with a stable `code`; printed as `longrun: <code>: <message>`,
  * never with a stack, and the process exits with 1.
  */
+export { InsecureEndpointError, UnexpectedAnswerError } from '../runtime-client/errors.ts'
 
 /** A command used wrongly or without what it needs. */
 export class CliUsageError extends Error {
@@ -9,15 +10,6 @@ export class CliUsageError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'CliUsageError'
-  }
-}
-
-/** A service answered, but not with what the command expects (a stream without an answer, a failed tool). */
-export class UnexpectedAnswerError extends Error {
-  readonly code = 'UNEXPECTED_ANSWER'
-  constructor(message: string) {
-    super(message)
-    this.name = 'UnexpectedAnswerError'
   }
 }
 
@@ -63,15 +55,6 @@ export class McpUnreachableError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'McpUnreachableError'
-  }
-}
-
-/** A bearer token would travel in clear text: only HTTPS, or plain HTTP to this machine, may carry one. */
-export class InsecureEndpointError extends CliUsageError {
-  override readonly code = 'INSECURE_ENDPOINT'
-  constructor(message: string) {
-    super(message)
-    this.name = 'InsecureEndpointError'
   }
 }
 

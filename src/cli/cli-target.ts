@@ -6,6 +6,8 @@
  */
 import type { StaticCredentials } from '../agent/index.ts'
 import type { Environment } from '../config.ts'
+import type { BearerToken as InvocationBearerToken } from '../runtime-client/index.ts'
+import { isLoopbackUrl } from '../shared/loopback-url.ts'
 import { CliUsageError, McpTokenMismatchError, StackDownError, StackNotFoundError } from './cli-errors.ts'
 import { confirmStackAnswers, type DevStack, findDevStack, type StackLookup } from './dev-stack-file.ts'
 
@@ -16,8 +18,7 @@ export const LOCAL_CREDENTIALS: StaticCredentials = {
 }
 
 /** A bearer token for invocations, and where it came from (named when it is refused). */
-export interface BearerToken {
-  readonly value: string
+export interface BearerToken extends InvocationBearerToken {
   readonly source: '--bearer-token' | 'AGENTCORE_BEARER_TOKEN'
 }
 
@@ -134,14 +135,4 @@ function missing(target: CliTarget, what: string, otherwise: string): Error {
       `${what}: no local stack found (looked for ${stack.searched}); start one with \`npm start\` in the project, or ${otherwise}`,
     )
   return new CliUsageError(`${what} at ${target.endpoint ?? `AWS (${target.region})`}: ${otherwise}`)
-}
-
-/** True for a URL of this machine (loopback): the local stack, where static local credentials do. */
-export function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname
-    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
-  } catch {
-    return false
-  }
 }

@@ -13,7 +13,7 @@ import { InvocationDisplay } from './invocation-display.ts'
 import type { InvokeOptions } from './invoke-command.ts'
 import { invokerFor } from './invoker-for.ts'
 import { rememberSession, resolveConversation } from './remembered-sessions.ts'
-import { type OpenedInvocation, readAnswer } from './runtime-invoker.ts'
+import { type OpenedInvocation, readAnswer } from '../runtime-client/index.ts'
 
 /** Runs one invocation; resolves with the exit code (0 answered, 1 failed). */
 export async function runInvoke(prompt: string, options: InvokeOptions): Promise<number> {

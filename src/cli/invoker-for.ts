@@ -4,7 +4,7 @@
  * so a bearer call never loads the SDK.
  */
 import type { CliTarget } from './cli-target.ts'
-import type { RuntimeInvoker } from './runtime-invoker.ts'
+import type { RuntimeInvoker } from '../runtime-client/index.ts'
 
 /** An invoker and what closes it (the SDK client it made). */
 export interface TargetInvoker extends RuntimeInvoker {
@@ -13,7 +13,7 @@ export interface TargetInvoker extends RuntimeInvoker {
 
 export async function invokerFor(target: CliTarget): Promise<TargetInvoker> {
   if (target.bearerToken !== undefined) {
-    const { agentCoreEndpointOf, BearerInvoker } = await import('./bearer-invocation.ts')
+    const { agentCoreEndpointOf, BearerInvoker } = await import('../runtime-client/bearer-invoker.ts')
     const invoker = new BearerInvoker({
       endpoint: target.endpoint ?? agentCoreEndpointOf(target.region),
       token: target.bearerToken,
@@ -22,7 +22,7 @@ export async function invokerFor(target: CliTarget): Promise<TargetInvoker> {
   }
   const [{ clientFor }, { SigV4Invoker }] = await Promise.all([
     import('./agentcore-client.ts'),
-    import('./runtime-invocation.ts'),
+    import('../runtime-client/sigv4-invoker.ts'),
   ])
   const client = clientFor(target)
   return Object.assign(new SigV4Invoker({ client }), { close: () => client.destroy() })

@@ -13,7 +13,7 @@ export function mcpServerCommand(): Command {
     .addHelpText('after', '\nEvery variable is listed in .env.example; SIGINT or SIGTERM stops it cleanly.')
     .action(async () => {
       // The listening server keeps the process alive; its own signal handler closes it and exits.
-      const { main } = await import('../mcp-server/index.ts')
+      const { main } = await import('../mcp-server-entrypoint.ts')
       await main()
     })
 }
@@ -29,7 +29,7 @@ export function workerCommand(): Command {
       '\nEvery variable is listed in .env.example; SIGTERM stops it, returning running tasks to the queue.',
     )
     .action(async () => {
-      const { workerMain } = await import('../mcp-server/index.ts')
+      const { workerMain } = await import('../mcp-server-entrypoint.ts')
       await workerMain()
     })
 }

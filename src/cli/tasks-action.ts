@@ -10,7 +10,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { z } from 'zod'
 import { loadEnvironment } from '../config.ts'
-import { formatCompositeSessionHeader } from '../mcp/composite-session-header.ts'
+import { formatCompositeSessionHeader } from '../contract/index.ts'
 import { DEFAULT_ACTOR_ID } from '../runtime/caller-identity.ts'
 import {
   CliUsageError,

@@ -8,14 +8,27 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { defaultAllowedHosts, isHostAllowed } from '../shared/host-check.ts'
+import {
+  createHttpApp,
+  type ErrorAnswer,
+  type ErrorMapping,
+  type HttpApp,
+  type HttpContext,
+  hostCheck,
+  HttpServer,
+  jsonAnswer,
+  MalformedRequestError,
+  MethodNotAllowedError,
+  nodeListener,
+  PayloadTooLargeError,
+  readBody,
+  RouteNotFoundError,
+  SseWriter,
+} from '../http/index.ts'
+import { defaultAllowedHosts } from '../shared/host-check.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
-import { readLimitedBody } from '../shared/read-body.ts'
-import { formatSseEvent } from '../runtime/index.ts'
 import type { ConsoleApi, ConsoleScope } from './console-api.ts'
 import { ConsoleError, toConsoleError } from './console-error.ts'
 import { API_HEADERS, COMMON_HEADERS, pagePolicy } from './security-headers.ts'
@@ -62,11 +75,11 @@ const Cursor = z.string().min(1).max(16_000)
 export class ConsoleServer {
   readonly url: string
   readonly token: string
-  readonly #server: Server
+  readonly #server: HttpServer
 
-  private constructor(server: Server, url: string, token: string) {
+  private constructor(server: HttpServer, token: string) {
     this.#server = server
-    this.url = url
+    this.url = server.url
     this.token = token
   }
 
@@ -78,35 +91,18 @@ export class ConsoleServer {
   static async start(config: ConsoleServerConfig): Promise<ConsoleServer> {
     const host = config.host ?? '127.0.0.1'
     const token = config.token ?? randomBytes(18).toString('base64url')
-    const allowedHosts = defaultAllowedHosts(host)
-    const logger = config.logger ?? silentLogger
-    const server = createServer((req, res) => {
-      handle(req, res, { ...config, token, allowedHosts }).catch((error: unknown) => {
-        const failure = toConsoleError(error)
-        if (failure.code === 'UNAVAILABLE')
-          logger.log('warn', 'console request failed', { path: req.url, error: failure.message })
-        if (res.headersSent) {
-          res.end()
-          return
-        }
-        sendJson(res, failure.status, { error: { code: failure.code, message: failure.message } })
-      })
+    const errors = consoleErrorMapping(config.logger ?? silentLogger)
+    const app = consoleRoutes({ ...config, token, allowedHosts: defaultAllowedHosts(host) }, errors)
+    const server = await HttpServer.listen({
+      listener: nodeListener(app, errors),
+      port: config.port ?? 8070,
+      host,
     })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(config.port ?? 8070, host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    const { port } = server.address() as AddressInfo
-    const shown = host.includes(':') ? `[${host}]` : host
-    return new ConsoleServer(server, `http://${shown}:${port}`, token)
+    return new ConsoleServer(server, token)
   }
 
   async close(): Promise<void> {
-    this.#server.closeAllConnections()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    await this.#server.close()
   }
 }
 
@@ -115,86 +111,125 @@ interface Handling extends ConsoleServerConfig {
   readonly allowedHosts: readonly string[] | undefined
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, config: Handling): Promise<void> {
-  for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value)
-  if (!isHostAllowed(req, config.allowedHosts))
-    throw new ConsoleError('FORBIDDEN_HOST', 'this console answers only its own loopback address')
-  const url = new URL(req.url ?? '/', 'http://console')
-  if (req.method === 'GET' && !url.pathname.startsWith('/api/')) return sendStatic(res, url.pathname)
-  if (!url.pathname.startsWith('/api/')) throw new ConsoleError('NOT_FOUND', `no such page: ${url.pathname}`)
-  authenticate(req, config.token)
+/** The console's app: security headers on every answer, the loopback check, the page, the token-checked API. */
+function consoleRoutes(config: Handling, errors: ErrorMapping): HttpApp {
+  const app = createHttpApp(errors)
+  app.use(async (c, next) => {
+    // Set on Node's response, so they go with every answer: JSON, files, the chat's stream, errors.
+    for (const [name, value] of Object.entries(COMMON_HEADERS)) c.env.outgoing.setHeader(name, value)
+    await next()
+  })
+  app.use(
+    hostCheck(
+      config.allowedHosts,
+      () => new ConsoleError('FORBIDDEN_HOST', 'this console answers only its own loopback address'),
+    ),
+  )
+  app.use('/api/*', async (c, next) => {
+    authenticate(c.env.incoming.headers.authorization, config.token)
+    await next()
+  })
   const { api } = config
-  const route = `${req.method} ${url.pathname}`
-  switch (route) {
-    case 'GET /api/config':
-      return sendJson(res, 200, {
-        ...config.defaults,
-        runtime: {
-          controllable: api.runtimeControl !== undefined,
-          running: api.runtimeControl?.running ?? true,
-        },
-      })
-    case 'GET /api/sessions':
-      return sendJson(res, 200, { sessions: await api.sessions(param(url, 'actorId')) })
-    case 'GET /api/sessions/default': {
-      const picked = await api.defaultSession(param(url, 'actorId'))
-      return sendJson(res, 200, { sessionId: picked?.sessionId ?? null, reason: picked?.reason ?? 'none' })
-    }
-    case 'GET /api/tasks':
-      return sendJson(res, 200, { tasks: await api.tasks(scopeOf(url)) })
-    case 'GET /api/tasks/result':
-      return sendJson(res, 200, await api.result(scopeOf(url), param(url, 'taskId')))
-    case 'GET /api/timeline': {
-      const { items, cursor, full } = await api.timeline(scopeOf(url), cursorOf(url))
-      return sendJson(res, 200, { items, cursor, full })
-    }
-    case 'POST /api/tasks/cancel': {
-      const body = await jsonBody(req, CancelSchema)
-      return sendJson(res, 200, await api.cancel(body, body.taskId))
-    }
-    case 'POST /api/chat':
-      return chat(req, res, api, await jsonBody(req, ChatSchema))
-    case 'POST /api/runtime/stop':
-    case 'POST /api/runtime/start': {
-      const control = api.runtimeControl
-      if (control === undefined)
-        throw new ConsoleError('NOT_FOUND', 'this runtime is not the console’s to stop')
-      if (url.pathname.endsWith('/stop')) await control.stop()
-      else await control.start()
-      return sendJson(res, 200, { running: control.running })
-    }
-    default:
-      throw new ConsoleError('NOT_FOUND', `no such call: ${route}`)
+  app.get('/api/config', (c) =>
+    answer(c, {
+      ...config.defaults,
+      runtime: {
+        controllable: api.runtimeControl !== undefined,
+        running: api.runtimeControl?.running ?? true,
+      },
+    }),
+  )
+  app.get('/api/sessions', async (c) => answer(c, { sessions: await api.sessions(param(c, 'actorId')) }))
+  app.get('/api/sessions/default', async (c) => {
+    const picked = await api.defaultSession(param(c, 'actorId'))
+    return answer(c, { sessionId: picked?.sessionId ?? null, reason: picked?.reason ?? 'none' })
+  })
+  app.get('/api/tasks', async (c) => answer(c, { tasks: await api.tasks(scopeOf(c)) }))
+  app.get('/api/tasks/result', async (c) => answer(c, await api.result(scopeOf(c), param(c, 'taskId'))))
+  app.get('/api/timeline', async (c) => {
+    const { items, cursor, full } = await api.timeline(scopeOf(c), cursorOf(c))
+    return answer(c, { items, cursor, full })
+  })
+  app.post('/api/tasks/cancel', async (c) => {
+    const body = await jsonBody(c, CancelSchema)
+    return answer(c, await api.cancel(body, body.taskId))
+  })
+  app.post('/api/chat', async (c) => chat(c, api, await jsonBody(c, ChatSchema)))
+  app.post('/api/runtime/:action{stop|start}', async (c) => {
+    const control = api.runtimeControl
+    if (control === undefined)
+      throw new ConsoleError('NOT_FOUND', 'this runtime is not the console’s to stop')
+    if (c.req.param('action') === 'stop') await control.stop()
+    else await control.start()
+    return answer(c, { running: control.running })
+  })
+  app.get('*', (c) => sendStatic(c))
+  return app
+}
+
+/** The console's error mapping: whatever failed, as a ConsoleError (console-error.ts), never cached. */
+function consoleErrorMapping(logger: Logger): ErrorMapping {
+  return {
+    logger,
+    answer: (error, c) => {
+      const failure = toConsoleError(consoleErrorOf(error, c?.req.path ?? ''))
+      if (failure.code === 'UNAVAILABLE')
+        logger.log('warn', 'console request failed', { path: c?.req.path, error: failure.message })
+      return consoleErrorAnswer(failure)
+    },
+    // Not reached: toConsoleError words every failure.
+    internal: () => consoleErrorAnswer(new ConsoleError('UNAVAILABLE', 'the console failed')),
   }
+}
+
+function consoleErrorAnswer(failure: ConsoleError): ErrorAnswer {
+  return {
+    status: failure.status,
+    body: { error: { code: failure.code, message: failure.message } },
+    headers: API_HEADERS,
+  }
+}
+
+/** The HTTP layer's errors in the console's words; any other error as it is. */
+function consoleErrorOf(error: unknown, path: string): unknown {
+  if (error instanceof PayloadTooLargeError)
+    return new ConsoleError('INVALID_REQUEST', `the body must be at most ${error.limitBytes} bytes`)
+  if (error instanceof RouteNotFoundError || error instanceof MethodNotAllowedError)
+    return path.startsWith('/api/')
+      ? new ConsoleError('NOT_FOUND', `no such call: ${error.method} ${error.path}`)
+      : new ConsoleError('NOT_FOUND', `no such page: ${error.path}`)
+  if (error instanceof MalformedRequestError) return new ConsoleError('INVALID_REQUEST', error.message)
+  return error
 }
 
 /** Relays one turn's events as they arrive; the turn stops if the page goes away. */
 async function chat(
-  req: IncomingMessage,
-  res: ServerResponse,
+  c: HttpContext,
   api: ConsoleApi,
   body: ConsoleScope & { prompt: string },
-): Promise<void> {
+): Promise<Response> {
   const gone = new AbortController()
-  res.on('close', () => gone.abort())
-  res.writeHead(200, { 'content-type': 'text/event-stream', ...API_HEADERS })
-  res.flushHeaders()
+  const stream = SseWriter.open(c, API_HEADERS)
+  c.env.outgoing.on('close', () => gone.abort())
   try {
     for await (const event of api.chat(body, body.prompt, gone.signal)) {
       if (gone.signal.aborted) break
-      res.write(formatSseEvent(event))
+      stream.send(event)
     }
   } catch (error) {
     // A stream cut mid-way (the runtime stopped, a bad frame) ends with an error the page shows.
     const failure = toConsoleError(error)
-    if (!gone.signal.aborted)
-      res.write(formatSseEvent({ type: 'error', code: failure.code, message: failure.message }))
+    if (!gone.signal.aborted) stream.send({ type: 'error', code: failure.code, message: failure.message })
   }
-  res.end()
+  return stream.end()
 }
 
-function authenticate(req: IncomingMessage, token: string): void {
-  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''
+function answer(c: HttpContext, body: unknown): Response {
+  return jsonAnswer(c, 200, body, API_HEADERS)
+}
+
+function authenticate(authorization: string | undefined, token: string): void {
+  const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? ''
   const a = Buffer.from(given)
   const b = Buffer.from(token)
   if (a.length !== b.length || !timingSafeEqual(a, b))
@@ -204,30 +239,27 @@ function authenticate(req: IncomingMessage, token: string): void {
     )
 }
 
-function param(url: URL, name: string): string {
-  const value = url.searchParams.get(name)
-  const parsed = Id.min(1).safeParse(value)
+function param(c: HttpContext, name: string): string {
+  const parsed = Id.min(1).safeParse(c.req.query(name) ?? null)
   if (!parsed.success) throw new ConsoleError('INVALID_REQUEST', `${name}: give one (at most 256 characters)`)
   return parsed.data
 }
 
-function cursorOf(url: URL): string | undefined {
-  const value = url.searchParams.get('cursor')
-  if (value === null) return undefined
+function cursorOf(c: HttpContext): string | undefined {
+  const value = c.req.query('cursor')
+  if (value === undefined) return undefined
   const parsed = Cursor.safeParse(value)
   if (!parsed.success)
     throw new ConsoleError('INVALID_REQUEST', 'cursor: give the one the previous read gave')
   return parsed.data
 }
 
-function scopeOf(url: URL): ConsoleScope {
-  return { actorId: param(url, 'actorId'), sessionId: param(url, 'sessionId') }
+function scopeOf(c: HttpContext): ConsoleScope {
+  return { actorId: param(c, 'actorId'), sessionId: param(c, 'sessionId') }
 }
 
-async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
-  const raw = await readLimitedBody(req, MAX_BODY_BYTES)
-  if (raw === undefined)
-    throw new ConsoleError('INVALID_REQUEST', `the body must be at most ${MAX_BODY_BYTES} bytes`)
+async function jsonBody<T>(c: HttpContext, schema: z.ZodType<T>): Promise<T> {
+  const raw = await readBody(c.env.incoming, MAX_BODY_BYTES)
   let value: unknown
   try {
     value = JSON.parse(raw.toString('utf8'))
@@ -246,7 +278,9 @@ async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<
 }
 
 /** The page, its own scripts and styles, and the vendor modules; the page under its policy. */
-async function sendStatic(res: ServerResponse, pathname: string): Promise<void> {
+async function sendStatic(c: HttpContext): Promise<Response> {
+  const pathname = c.req.path
+  if (pathname.startsWith('/api/')) throw new RouteNotFoundError(c.req.method, pathname)
   const vendor = VENDOR[pathname]
   const asset = ASSET.exec(pathname)
   const found =
@@ -262,15 +296,9 @@ async function sendStatic(res: ServerResponse, pathname: string): Promise<void> 
     if (error.code === 'ENOENT') throw new ConsoleError('NOT_FOUND', `no such page: ${pathname}`)
     throw error
   })
-  res.writeHead(200, {
+  return c.body(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), 200, {
     'content-type': found.type,
     'cache-control': 'no-cache',
     ...(pathname === '/' && { 'content-security-policy': pagePolicy(body.toString('utf8')) }),
   })
-  res.end(body)
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...API_HEADERS })
-  res.end(JSON.stringify(body))
 }

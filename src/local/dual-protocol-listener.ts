@@ -10,12 +10,16 @@ import {
   type Http2ServerResponse,
 } from 'node:http2'
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net'
+import { HTTP_DEFAULTS } from '../http/index.ts'
 
-/** The request handler both protocols share (HTTP/2 through Node's compatibility API). */
+/**
+ * The request handler both protocols share (HTTP/2 through Node's compatibility API): the local
+ * service's app, through the HTTP layer's `nodeListener`.
+ */
 export type DualRequestHandler = (
   request: IncomingMessage | Http2ServerRequest,
   response: ServerResponse | Http2ServerResponse,
-) => void
+) => void | Promise<void>
 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
 /** A connection that says nothing for this long is closed before it holds a socket for good. */
@@ -36,9 +40,9 @@ export class DualProtocolListener {
     handler: DualRequestHandler,
     options: { port: number; host: string; keepAliveTimeoutMs?: number },
   ): Promise<DualProtocolListener> {
-    const http1 = createHttpServer(handler)
-    if (options.keepAliveTimeoutMs !== undefined) http1.keepAliveTimeout = options.keepAliveTimeoutMs
-    const http2 = createHttp2Server(handler)
+    const http1 = createHttpServer((request, response) => void handler(request, response))
+    http1.keepAliveTimeout = options.keepAliveTimeoutMs ?? HTTP_DEFAULTS.keepAliveTimeoutMs
+    const http2 = createHttp2Server((request, response) => void handler(request, response))
     const sockets = new Set<Socket>()
     const net = createNetServer((socket) => {
       sockets.add(socket)

@@ -44,11 +44,18 @@ export class AwsServiceError extends Error {
   readonly fieldList: readonly ValidationField[] | undefined
   /** AgentCore's `reason` member, e.g. `IdempotentParameterMismatchException`. */
   readonly reason: string | undefined
+  readonly headers: Readonly<Record<string, string>>
 
   constructor(
     code: AwsErrorType,
     message: string,
-    options?: { fieldList?: ValidationField[]; status?: number; reason?: string },
+    options?: {
+      fieldList?: ValidationField[]
+      status?: number
+      reason?: string
+      /** Headers of longrun's sent with the error (the invoke gateway's runtime error, as data). */
+      headers?: Readonly<Record<string, string>>
+    },
   ) {
     super(message)
     this.name = code
@@ -56,6 +63,7 @@ export class AwsServiceError extends Error {
     this.status = options?.status ?? STATUS_BY_TYPE[code]
     this.fieldList = options?.fieldList
     this.reason = options?.reason
+    this.headers = options?.headers ?? {}
   }
 
   /** The JSON body AWS services send for this error. */

@@ -1,16 +1,23 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { readLimitedBody } from '../shared/read-body.ts'
-import { AwsServiceError } from './errors.ts'
+/** Request bodies of the local service: read within a limit, and parsed as REST-JSON objects. */
+import { type BodySource, PayloadTooLargeError, readBody as readLimited } from '../http/index.ts'
 import { isRecord } from '../shared/is-record.ts'
+import { AwsServiceError } from './errors.ts'
 
-/** Reads the whole body, refusing more than `limitBytes` before buffering it. */
-export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const body = await readLimitedBody(request, limitBytes)
-  if (body === undefined) throw tooLarge(limitBytes)
-  return body
+/**
+ * Reads the whole body, refusing more than `limitBytes` before buffering it (a 413
+ * ValidationException; the HTTP layer closes the connection when the body could not be drained).
+ */
+export async function readBody(request: BodySource, limitBytes: number): Promise<Buffer> {
+  try {
+    return await readLimited(request, limitBytes)
+  } catch (error) {
+    if (!(error instanceof PayloadTooLargeError)) throw error
+    throw tooLarge(limitBytes)
+  }
 }
 
-function tooLarge(limitBytes: number): AwsServiceError {
+/** The refusal of a body over `limitBytes`. */
+export function tooLarge(limitBytes: number): AwsServiceError {
   return new AwsServiceError('ValidationException', `Request body is larger than ${limitBytes} bytes`, {
     status: 413,
   })
@@ -29,29 +36,4 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
     throw new AwsServiceError('SerializationException', 'Request body must be a JSON object')
   }
   return parsed
-}
-
-export function sendJson(response: ServerResponse, status: number, body: unknown, requestId: string): void {
-  const text = JSON.stringify(body)
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': requestId,
-  })
-  response.end(text)
-}
-
-export function sendError(response: ServerResponse, error: AwsServiceError, requestId: string): void {
-  if (response.headersSent) {
-    response.destroy(error)
-    return
-  }
-  const text = JSON.stringify(error.toBody())
-  response.writeHead(error.status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-errortype': error.code,
-    'x-amzn-requestid': requestId,
-  })
-  response.end(text)
 }

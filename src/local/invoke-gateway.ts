@@ -1,6 +1,7 @@
 import { newRuntimeSessionId } from '../shared/runtime-session-id.ts'
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { parseRuntimeErrorBody, runtimeErrorHeaders } from '../contract/runtime-error.ts'
 import { AwsServiceError } from './errors.ts'
 import type { RawRoute } from './router.ts'
 
@@ -118,6 +119,25 @@ export function invokeGatewayRoute(config: InvokeGatewayConfig): RawRoute {
   }
 }
 
+/**
+ * A runtime's error answer, handed on as data: its code, field and status in longrun's headers and
+ * its message as the error's. A session with a turn in progress is AgentCore's 409
+ * RetryableConflictException, which the AWS SDK retries with backoff; every other refusal is a
+ * RuntimeClientError. A body that is not the runtime's error shape is quoted in the message.
+ */
+function refusalOf(status: number, body: string): AwsServiceError {
+  const type = status === 409 ? 'RetryableConflictException' : 'RuntimeClientError'
+  const error = parseRuntimeErrorBody(status, body)
+  if (error === undefined)
+    return new AwsServiceError(type, `Runtime answered ${status}: ${body.slice(0, 1024)}`, {
+      status: status === 409 ? 409 : 424,
+    })
+  return new AwsServiceError(type, error.message || `Runtime answered ${status}`, {
+    status: status === 409 ? 409 : 424,
+    headers: runtimeErrorHeaders(error),
+  })
+}
+
 /** Every runtime-side failure is a 424 RuntimeClientError, as AgentCore models it: not retried by the SDK. */
 function runtimeError(message: string): AwsServiceError {
   return new AwsServiceError('RuntimeClientError', message, { status: 424 })
@@ -174,16 +194,7 @@ function forward(
           if (size < 4096) chunks.push(chunk)
           size += chunk.length
         })
-        const report = () => {
-          const detail = Buffer.concat(chunks).toString('utf8').slice(0, 1024)
-          // A session with a turn in progress: AgentCore answers 409 RetryableConflictException,
-          // which the AWS SDK retries with backoff; every other refusal is a RuntimeClientError.
-          finish(
-            status === 409
-              ? new AwsServiceError('RetryableConflictException', `Runtime answered ${status}: ${detail}`)
-              : runtimeError(`Runtime answered ${status}: ${detail}`),
-          )
-        }
+        const report = () => finish(refusalOf(status, Buffer.concat(chunks).toString('utf8')))
         upstream.on('end', report)
         upstream.on('close', report)
         return

@@ -1,22 +1,22 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { BrowserGuard } from '../shared/browser-guard.ts'
-import { formatLogLine, type Logger } from '../shared/logger.ts'
+import { browserGuard, createHttpApp, type ErrorMapping, nodeListener } from '../http/index.ts'
+import { formatLogLine, type Logger, silentLogger } from '../shared/logger.ts'
 import { ensurePrivateDirectory } from '../shared/private-files.ts'
+import { registerAdminRoutes } from './admin-routes.ts'
 import { bedrockModelRoutes } from './bedrock-model-endpoint.ts'
 import { controlPlaneRoutes } from './control-plane.ts'
 import { DualProtocolListener } from './dual-protocol-listener.ts'
+import { localErrorMapping } from './error-answers.ts'
 import { AwsServiceError } from './errors.ts'
 import { type FaultConfig, FaultInjector, parseFaultConfig } from './faults.ts'
-import { parseJsonObject, readBody, sendError, sendJson } from './http-io.ts'
 import { MAX_REQUEST_BODY_BYTES } from './limits.ts'
 import { invokeGatewayRoute, type RuntimeTable, type RuntimeTarget, runtimeIdOf } from './invoke-gateway.ts'
 import { memoryDataPlaneRoutes } from './memory-data-plane.ts'
 import type { MemoryStore } from './memory-store.ts'
 import { openAiModelRoutes } from './openai-model-endpoint.ts'
-import { Router } from './router.ts'
+import { type LocalApp, type LocalContext, type LocalVariables, registerOperations } from './router.ts'
 import { SqliteMemoryStore } from './sqlite-memory-store.ts'
 
 /** Configuration of {@link LocalAgentCoreService}. Every field has a default. */
@@ -73,25 +73,21 @@ export class LocalAgentCoreService {
   readonly faults: FaultInjector
   readonly store: MemoryStore
   private listener: DualProtocolListener | undefined
-  private readonly router = new Router()
+  private readonly app: LocalApp
   private readonly runtimes: RuntimeTable = new Map()
   private readonly config: LocalAgentCoreConfig
   private readonly ownsStore: boolean
-  private readonly guard: BrowserGuard
-  /** SHA-256 of the admin `Authorization` header: compared in constant time, whatever its length. */
-  private readonly adminDigest: Buffer | undefined
+  private readonly errors: ErrorMapping<LocalVariables>
+  /** The operations served (what a fault configuration may name). */
+  private readonly operations: ReadonlySet<string>
   private purgeTimer: NodeJS.Timeout | undefined
   private address: AddressInfo | undefined
 
   private constructor(config: LocalAgentCoreConfig) {
     this.config = config
     this.ownsStore = config.store === undefined
-    this.guard = new BrowserGuard({
-      listenHost: config.host ?? '127.0.0.1',
-      allowedHosts: config.allowedHosts,
-    })
-    this.adminDigest = config.adminToken ? sha256(`Bearer ${config.adminToken}`) : undefined
     const logger = config.log && lineLogger(config.log)
+    this.errors = localErrorMapping(logger ?? silentLogger)
     if (config.store === undefined && config.dataDir) ensurePrivateDirectory(config.dataDir, logger)
     this.store =
       config.store ??
@@ -101,40 +97,73 @@ export class LocalAgentCoreService {
       })
     this.faults = new FaultInjector({ ...(config.random ? { random: config.random } : {}) })
     for (const [key, target] of Object.entries(config.runtimes ?? {})) this.registerRuntime(key, target)
+    this.app = createHttpApp(this.errors)
+    this.app.use((c, next) => this.logRequest(c, next))
+    // Before anything else, the admin endpoints included: nothing of a page's request is read.
+    this.app.use(
+      browserGuard(
+        { listenHost: config.host ?? '127.0.0.1', allowedHosts: config.allowedHosts },
+        (refusal, c) => {
+          config.log?.(
+            formatLogLine('warn', 'request refused: a web page may not use this service', {
+              reason: refusal.reason,
+              host: c.env.incoming.headers.host ?? c.env.incoming.headers[':authority'],
+              origin: c.env.incoming.headers.origin,
+              status: 403,
+            }),
+          )
+          return new AwsServiceError('AccessDeniedException', refusal.message)
+        },
+      ),
+    )
+    registerAdminRoutes(this.app, {
+      adminToken: config.adminToken,
+      faults: this.faults,
+      operations: () => this.operations,
+      registerRuntime: (key, url) => this.registerRuntime(key, url),
+      runtimes: () => Object.fromEntries(this.runtimes),
+    })
     const now = config.now ?? Date.now
-    this.router.add(
-      ...memoryDataPlaneRoutes({ store: this.store, now }),
-      ...controlPlaneRoutes({
-        store: this.store,
-        now,
-        region: config.region ?? 'us-east-1',
-        accountId: config.accountId ?? '123456789012',
-      }),
-      invokeGatewayRoute({
-        runtimes: this.runtimes,
-        maxPayloadBytes: config.maxPayloadBytes ?? 100 * 1024 * 1024,
-        requestTimeoutMs: config.requestTimeoutMs ?? 15 * 60_000,
-        streamTimeoutMs: config.streamTimeoutMs ?? 60 * 60_000,
-      }),
-      ...bedrockModelRoutes(),
-      ...openAiModelRoutes(),
+    this.operations = registerOperations(
+      this.app,
+      [
+        ...memoryDataPlaneRoutes({ store: this.store, now }),
+        ...controlPlaneRoutes({
+          store: this.store,
+          now,
+          region: config.region ?? 'us-east-1',
+          accountId: config.accountId ?? '123456789012',
+        }),
+        invokeGatewayRoute({
+          runtimes: this.runtimes,
+          maxPayloadBytes: config.maxPayloadBytes ?? 100 * 1024 * 1024,
+          requestTimeoutMs: config.requestTimeoutMs ?? 15 * 60_000,
+          streamTimeoutMs: config.streamTimeoutMs ?? 60 * 60_000,
+        }),
+        ...bedrockModelRoutes(),
+        ...openAiModelRoutes(),
+      ],
+      {
+        maxBodyBytes: config.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES,
+        before: async (operation, c) => {
+          this.authenticate(c)
+          await this.faults.before(operation)
+        },
+        loseResponse: (operation) => this.faults.loseResponse(operation),
+      },
     )
     // Checked against the operations served, as faults set through the admin endpoint are.
-    if (config.faults) this.faults.set(parseFaultConfig(config.faults, this.router.operations()))
+    if (config.faults) this.faults.set(parseFaultConfig(config.faults, this.operations))
   }
 
   /** Starts the service and resolves once it listens. */
   static async start(config: LocalAgentCoreConfig = {}): Promise<LocalAgentCoreService> {
     const service = new LocalAgentCoreService(config)
     try {
-      // HTTP/2 requests go through Node's compatibility API, which offers the same members used here.
-      service.listener = await DualProtocolListener.listen(
-        (request, response) => {
-          const http1Response = response as ServerResponse
-          service.handle(request as IncomingMessage, http1Response).catch(() => http1Response.destroy())
-        },
-        { port: config.port ?? 8090, host: config.host ?? '127.0.0.1', keepAliveTimeoutMs: 65_000 },
-      )
+      service.listener = await DualProtocolListener.listen(nodeListener(service.app, service.errors), {
+        port: config.port ?? 8090,
+        host: config.host ?? '127.0.0.1',
+      })
     } catch (error) {
       if (service.ownsStore) service.store.close()
       throw error
@@ -181,85 +210,22 @@ export class LocalAgentCoreService {
     await this.close()
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const requestId = randomUUID()
+  /** Gives the request its id, and logs one `operation=... status=... ms=... | request` line once it is answered. */
+  private async logRequest(c: LocalContext, next: () => Promise<void>): Promise<void> {
     const started = performance.now()
-    let operation = 'Unknown'
-    try {
-      // Before anything else, the admin endpoints included: nothing of a page's request is read.
-      const refusal = this.guard.check(request)
-      if (refusal) {
-        this.config.log?.(
-          formatLogLine('warn', 'request refused: a web page may not use this service', {
-            reason: refusal.reason,
-            host: request.headers.host ?? request.headers[':authority'],
-            origin: request.headers.origin,
-            status: 403,
-          }),
-        )
-        // Its body is left unread: an HTTP/1.1 connection is closed rather than reused.
-        if (request.httpVersionMajor === 1) response.setHeader('connection', 'close')
-        throw new AwsServiceError('AccessDeniedException', refusal.message)
-      }
-      const url = new URL(request.url ?? '/', 'http://local')
-      if (url.pathname.startsWith('/_local/')) {
-        await this.handleAdmin(request, response, url, requestId)
-        return
-      }
-      const matched = this.router.match(request.method ?? 'GET', url.pathname)
-      if (!matched)
-        throw new AwsServiceError(
-          'UnknownOperationException',
-          `No operation at ${request.method} ${url.pathname}`,
-        )
-      operation = matched.route.operation
-      this.authenticate(request)
-      await this.faults.before(operation)
-      if (matched.route.kind === 'raw') {
-        await matched.route.handle(request, response, matched.params, requestId)
-        return
-      }
-      const body = parseJsonObject(
-        await readBody(request, this.config.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES),
-      )
-      const result = await matched.route.handle({
-        params: matched.params,
-        query: url.searchParams,
-        headers: request.headers,
-        body,
-      })
-      if (matched.route.writes && this.faults.loseResponse(operation)) {
-        throw new AwsServiceError(
-          'InternalServerException',
-          `${operation} succeeded but its response was lost (injected fault)`,
-        )
-      }
-      sendJson(response, result.status, result.body, requestId)
-      this.logLine(operation, result.status, started)
-    } catch (error) {
-      const serviceError =
-        error instanceof AwsServiceError
-          ? error
-          : new AwsServiceError(
-              'InternalServerException',
-              'The local AgentCore service failed to handle the request',
-            )
-      if (!(error instanceof AwsServiceError))
-        this.config.log?.(`operation=${operation} error=${String(error)} | unexpected failure`)
-      sendError(response, serviceError, requestId)
-      this.logLine(operation, serviceError.status, started)
-    }
-  }
-
-  private logLine(operation: string, status: number, started: number): void {
+    c.set('requestId', randomUUID())
+    c.set('operation', 'Unknown')
+    await next()
+    const { outgoing } = c.env
+    const status = outgoing.headersSent ? outgoing.statusCode : c.res.status
     this.config.log?.(
-      `operation=${operation} status=${status} ms=${(performance.now() - started).toFixed(1)} | request`,
+      `operation=${c.get('operation')} status=${status} ms=${(performance.now() - started).toFixed(1)} | request`,
     )
   }
 
   /** Accepts SigV4-shaped requests (not verified) and, for the invoke gateway, bearer tokens. */
-  private authenticate(request: IncomingMessage): void {
-    const header = request.headers.authorization
+  private authenticate(c: LocalContext): void {
+    const header = c.env.incoming.headers.authorization
     if (typeof header !== 'string' || header.length === 0) {
       throw new AwsServiceError(
         'AccessDeniedException',
@@ -279,56 +245,6 @@ export class LocalAgentCoreService {
       throw new AwsServiceError('AccessDeniedException', `The access key id ${accessKeyId} is not allowed`)
     }
   }
-
-  /** `/_local/faults`, `/_local/stats` and `/_local/runtimes`, behind the admin token. */
-  private async handleAdmin(
-    request: IncomingMessage,
-    response: ServerResponse,
-    url: URL,
-    requestId: string,
-  ): Promise<void> {
-    if (url.pathname === '/_local/health') {
-      sendJson(response, 200, { status: 'ok' }, requestId)
-      return
-    }
-    if (!this.adminDigest)
-      throw new AwsServiceError('UnknownOperationException', 'Admin endpoints are off: set adminToken')
-    if (!timingSafeEqual(sha256(request.headers.authorization ?? ''), this.adminDigest)) {
-      throw new AwsServiceError('AccessDeniedException', 'Admin endpoints need the admin bearer token', {
-        status: 401,
-      })
-    }
-    const key = `${request.method} ${url.pathname}`
-    if (key === 'GET /_local/faults') sendJson(response, 200, this.faults.get(), requestId)
-    else if (key === 'PUT /_local/faults') {
-      const faults = parseFaultConfig(
-        parseJsonObject(await readBody(request, 64 * 1024)),
-        this.router.operations(),
-      )
-      this.faults.set(faults)
-      sendJson(response, 200, faults, requestId)
-    } else if (key === 'GET /_local/stats') sendJson(response, 200, this.faults.counts(), requestId)
-    else if (key === 'DELETE /_local/stats') {
-      this.faults.resetCounts()
-      sendJson(response, 200, {}, requestId)
-    } else if (key === 'PUT /_local/runtimes') {
-      const body = parseJsonObject(await readBody(request, 64 * 1024))
-      for (const [runtime, target] of Object.entries(body)) {
-        if (typeof target !== 'string')
-          throw new AwsServiceError('ValidationException', `runtimes.${runtime} must be a URL`)
-        try {
-          this.registerRuntime(runtime, target)
-        } catch {
-          throw new AwsServiceError('ValidationException', `runtimes.${runtime} must be a URL`)
-        }
-      }
-      sendJson(response, 200, Object.fromEntries(this.runtimes), requestId)
-    } else throw new AwsServiceError('UnknownOperationException', `No admin operation at ${key}`)
-  }
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest()
 }
 
 /** The service's `log` as a {@link Logger}, for the parts that log through one. */

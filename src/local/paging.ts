@@ -1,34 +1,43 @@
-import type { FieldChecker } from './field-checker.ts'
-import { MEMORY_LIMITS } from './limits.ts'
-import { decodePageToken, isSortKey } from '../shared/page-token.ts'
+/**
+ * Positions inside the paging tokens the listings issue. A token is checked against the listing
+ * asking (its scope), so one from another listing, or made up, is a bad `nextToken`, noted on
+ * `check` with the request's other bad fields. A token that is not a string is left to the schema.
+ */
+import type { RequestCheck } from './api-model/request-check.ts'
+import type { EventCursor } from './memory-store.ts'
+import { decodePageToken, isSortKey, type SortKey } from '../shared/page-token.ts'
 
-/** maxResults and a key-based nextToken, for listings that page with {@link pageAfter}. */
-export function keyPaging(checker: FieldChecker, body: Record<string, unknown>, scope: string) {
-  const limit =
-    checker.integer('maxResults', body.maxResults, { min: 1, max: MEMORY_LIMITS.maxResults }) ??
-    MEMORY_LIMITS.defaultMaxResults
-  const token = checker.string('nextToken', body.nextToken, { min: 1, max: 2048 })
-  if (token === undefined) return { after: undefined, limit }
-  const decoded = decodePageToken(token, scope)
-  if (!isSortKey(decoded)) {
-    checker.fail('nextToken', 'is not a token this listing issued')
-    return { after: undefined, limit }
-  }
-  return { after: decoded, limit }
+const NOT_OURS = 'is not a token this listing issued'
+
+/** The sort key after which a key-paged listing continues (see `pageAfter`). */
+export function keyPosition(check: RequestCheck, token: unknown, scope: string): SortKey | undefined {
+  if (typeof token !== 'string') return undefined
+  const position = decodePageToken(token, scope)
+  if (isSortKey(position)) return position
+  check.fail('nextToken', NOT_OURS)
+  return undefined
 }
 
-/** Offset paging, kept for RetrieveMemoryRecords: its ranking is recomputed per call anyway. */
-export function offsetPaging(checker: FieldChecker, body: Record<string, unknown>, scope: string) {
-  const limit =
-    checker.integer('maxResults', body.maxResults, { min: 1, max: MEMORY_LIMITS.maxResults }) ??
-    MEMORY_LIMITS.defaultMaxResults
-  let offset = 0
-  const token = checker.string('nextToken', body.nextToken, { min: 1, max: 2048 })
-  if (token !== undefined) {
-    const decoded = decodePageToken(token, scope)
-    if (typeof decoded !== 'number' || !Number.isInteger(decoded) || decoded < 0) {
-      checker.fail('nextToken', 'is not a token this listing issued')
-    } else offset = decoded
-  }
-  return { offset, limit, scope }
+/** The offset at which an offset-paged listing (RetrieveMemoryRecords' ranking) continues. */
+export function offsetPosition(check: RequestCheck, token: unknown, scope: string): number {
+  if (typeof token !== 'string') return 0
+  const position = decodePageToken(token, scope)
+  if (typeof position === 'number' && Number.isInteger(position) && position >= 0) return position
+  check.fail('nextToken', NOT_OURS)
+  return 0
+}
+
+/** Where a newest-first events listing continues. */
+export function eventPosition(check: RequestCheck, token: unknown, scope: string): EventCursor | undefined {
+  if (typeof token !== 'string') return undefined
+  const position = decodePageToken(token, scope) as Partial<EventCursor> | null | undefined
+  if (
+    position !== null &&
+    typeof position === 'object' &&
+    typeof position.eventTimestamp === 'number' &&
+    typeof position.sequence === 'number'
+  )
+    return position as EventCursor
+  check.fail('nextToken', NOT_OURS)
+  return undefined
 }

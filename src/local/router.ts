@@ -1,5 +1,19 @@
+/**
+ * The local service's operations and how they are served on the HTTP layer: each REST-JSON
+ * operation (or raw stream) is one Hono route at its `METHOD /a/{b}/c` template, a placeholder
+ * taking one decoded path segment; another method on a served path is a 405.
+ */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import {
+  allowOnly,
+  answeredDirectly,
+  type HttpApp,
+  type HttpContext,
+  jsonAnswer,
+  RouteNotFoundError,
+} from '../http/index.ts'
 import { AwsServiceError } from './errors.ts'
+import { parseJsonObject, readBody } from './http-io.ts'
 
 /** What a JSON operation handler receives. */
 export interface OperationRequest {
@@ -41,57 +55,83 @@ export interface RawRoute {
 
 export type Route = JsonRoute | RawRoute
 
-/** Matches `METHOD /a/{b}/c` templates segment by segment; placeholders take one decoded segment. */
-export class Router {
-  private readonly routes: { route: Route; segments: string[] }[] = []
-
-  add(...routes: Route[]): void {
-    for (const route of routes) this.routes.push({ route, segments: route.path.split('/') })
-  }
-
-  /** The names of the operations served (what a fault configuration may name). */
-  operations(): Set<string> {
-    return new Set(this.routes.map((entry) => entry.route.operation))
-  }
-
-  match(method: string, pathname: string): { route: Route; params: Record<string, string> } | undefined {
-    const segments = pathname.split('/')
-    let pathMatched = false
-    for (const candidate of this.routes) {
-      const params = matchSegments(candidate.segments, segments)
-      if (!params) continue
-      pathMatched = true
-      if (candidate.route.method === method) return { route: candidate.route, params }
-    }
-    if (pathMatched) {
-      throw new AwsServiceError(
-        'UnknownOperationException',
-        `Method ${method} is not supported on ${pathname}`,
-        {
-          status: 405,
-        },
-      )
-    }
-    return undefined
-  }
+/** What the service keeps per request: its id (`x-amzn-requestid`) and the operation, for the log line. */
+export interface LocalVariables {
+  requestId: string
+  operation: string
 }
 
-function matchSegments(template: string[], actual: string[]): Record<string, string> | undefined {
-  if (template.length !== actual.length) return undefined
-  const params: Record<string, string> = {}
-  for (let index = 0; index < template.length; index++) {
-    const expected = template[index] as string
-    const value = actual[index] as string
-    if (expected.startsWith('{') && expected.endsWith('}')) {
-      if (value.length === 0) return undefined
-      let decoded: string
-      try {
-        decoded = decodeURIComponent(value)
-      } catch {
-        return undefined
-      }
-      params[expected.slice(1, -1)] = decoded
-    } else if (expected !== value) return undefined
+export type LocalApp = HttpApp<LocalVariables>
+export type LocalContext = HttpContext<LocalVariables>
+
+/** What runs around every operation. */
+export interface OperationHooks {
+  /** Before the operation does anything (authentication, injected faults); throws to refuse. */
+  before(operation: string, c: LocalContext): Promise<void>
+  /** After a write succeeded: true when its response is to be lost (an injected fault). */
+  loseResponse(operation: string): boolean
+  /** Largest JSON body read. */
+  readonly maxBodyBytes: number
+}
+
+/** Serves `routes` on `app`; answers the names of the operations served (what a fault may name). */
+export function registerOperations(
+  app: LocalApp,
+  routes: readonly Route[],
+  hooks: OperationHooks,
+): ReadonlySet<string> {
+  const methods = new Map<string, string[]>()
+  for (const route of routes) {
+    const path = honoPath(route.path)
+    methods.set(path, [...(methods.get(path) ?? []), route.method])
+    app.on(route.method, path, (c) => serve(c, route, hooks))
   }
-  return params
+  for (const [path, allowed] of methods) allowOnly(app, path, allowed)
+  return new Set(routes.map((route) => route.operation))
+}
+
+async function serve(c: LocalContext, route: Route, hooks: OperationHooks): Promise<Response> {
+  const params = decodedParams(c)
+  c.set('operation', route.operation)
+  await hooks.before(route.operation, c)
+  const requestId = c.get('requestId')
+  if (route.kind === 'raw') {
+    await route.handle(c.env.incoming, c.env.outgoing, params, requestId)
+    return answeredDirectly()
+  }
+  const body = parseJsonObject(await readBody(c.env.incoming, hooks.maxBodyBytes))
+  const result = await route.handle({
+    params,
+    query: new URL(c.req.url).searchParams,
+    headers: c.env.incoming.headers,
+    body,
+  })
+  if (route.writes && hooks.loseResponse(route.operation)) {
+    throw new AwsServiceError(
+      'InternalServerException',
+      `${route.operation} succeeded but its response was lost (injected fault)`,
+    )
+  }
+  return jsonAnswer(c, result.status, result.body, { 'x-amzn-requestid': requestId })
+}
+
+/** `/a/{b}/c` as Hono writes it, `/a/:b/c`. */
+function honoPath(template: string): string {
+  return template.replace(/\{([^}]+)\}/g, ':$1')
+}
+
+/**
+ * The path's placeholders, each one decoded segment. A segment that is not valid percent-encoding
+ * names no resource: no operation is there.
+ */
+function decodedParams(c: LocalContext): Record<string, string> {
+  const raw = (c.env.incoming.url ?? '/').split('?')[0] as string
+  for (const segment of raw.split('/')) {
+    try {
+      decodeURIComponent(segment)
+    } catch {
+      throw new RouteNotFoundError(c.req.method, raw)
+    }
+  }
+  return c.req.param() as Record<string, string>
 }

@@ -1,12 +1,31 @@
 /**
- * HTTP in: `GET /ping` (the Runtime's health contract), the protected-resource metadata, and
- * `POST /mcp`, checked here before JSON-RPC (Host, method, authentication, body size, JSON, empty
- * batches, malformed params) and handed to the protocol server. Every refusal goes out through
- * `error-mapping.ts`.
+ * HTTP in, on the shared HTTP layer: `GET /ping` (the Runtime's health contract), the
+ * protected-resource metadata, and `POST /mcp`, checked here before JSON-RPC (Host, method,
+ * authentication, body size, JSON, empty batches, malformed params) and handed to the protocol
+ * server on Node's request and response. Every refusal, the layer's included, goes out through
+ * `error-mapping.ts`, in {@link mcpErrorMapping}.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { drainRequest, readLimitedBody } from '../shared/read-body.ts'
+import type { IncomingMessage } from 'node:http'
+import {
+  allowOnly,
+  answeredDirectly,
+  createHttpApp,
+  type ErrorAnswer,
+  type ErrorMapping,
+  type HttpApp,
+  type HttpContext,
+  hostCheck,
+  jsonAnswer,
+  MalformedRequestError,
+  MethodNotAllowedError,
+  nodeListener,
+  type NodeRequestListener,
+  PayloadTooLargeError,
+  readBody,
+  RouteNotFoundError,
+} from '../http/index.ts'
 import type { HealthStatus } from '../shared/health-status.ts'
+import type { Logger } from '../shared/logger.ts'
 import {
   type AuthConfig,
   type Authenticator,
@@ -16,7 +35,6 @@ import {
 } from './auth.ts'
 import { httpStatusOf, jsonRpcErrorBody } from './error-mapping.ts'
 import { McpServerError } from './errors.ts'
-import { isHostAllowed } from '../shared/host-check.ts'
 import type { ProtocolServer } from './protocol-server.ts'
 import { malformedRequest } from './request-params.ts'
 import { type RequestScope, scopeOf } from './request-scope.ts'
@@ -30,76 +48,61 @@ export interface HttpRoutesConfig {
   readonly maxBodyBytes: number
   readonly health: HealthStatus
   readonly protocol: ProtocolServer
+  readonly logger: Logger
 }
 
 const METADATA_PATH = '/.well-known/oauth-protected-resource'
 
-/** Routes one HTTP request. */
+/** The MCP server's routes, and the Node request listener that runs them. */
 export class HttpRoutes {
+  readonly app: HttpApp
+  readonly listener: NodeRequestListener
   readonly #config: HttpRoutesConfig
 
   constructor(config: HttpRoutesConfig) {
     this.#config = config
-  }
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      await this.#route(req, res)
-    } catch (error) {
-      if (!(error instanceof McpServerError)) throw error
-      const headers = this.#challengeHeaders(req, error)
-      // A body left unread (too large even to drain) cannot be followed by another request.
-      if (!(await drainRequest(req))) headers.connection = 'close'
-      if (error.code === 'METHOD_NOT_ALLOWED' && error.field !== undefined) headers.allow = error.field
-      sendJson(res, httpStatusOf(error), jsonRpcErrorBody(error), headers)
+    const errors = mcpErrorMapping(config)
+    const app = createHttpApp(errors)
+    app.get('/ping', (c) => jsonAnswer(c, 200, config.health.report()))
+    allowOnly(app, '/ping', ['GET'])
+    for (const path of [METADATA_PATH, `${METADATA_PATH}/mcp`]) {
+      app.get(path, (c) => this.#metadata(c))
+      allowOnly(app, path, ['GET'])
     }
-  }
-
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
-    if (path === '/ping') {
-      allowOnly(req, 'GET')
-      return sendJson(res, 200, this.#config.health.report())
-    }
-    if (path === METADATA_PATH || path === `${METADATA_PATH}/mcp`) {
-      allowOnly(req, 'GET')
-      const metadata = protectedResourceMetadata(this.#config.auth, `${originOf(req)}/mcp`)
-      if (metadata === undefined) {
-        throw new McpServerError(
-          'NOT_FOUND',
-          `no authorization server: ${missingTokenHint(this.#config.auth)}`,
-        )
-      }
-      return sendJson(res, 200, metadata)
-    }
-    if (path !== '/mcp') throw new McpServerError('NOT_FOUND', `not found: POST JSON-RPC messages to /mcp`)
-    if (!isHostAllowed(req, this.#config.allowedHosts)) {
-      throw new McpServerError('HOST_NOT_ALLOWED', 'Host or Origin not allowed')
-    }
+    app.use(
+      '/mcp',
+      hostCheck(
+        config.allowedHosts,
+        () => new McpServerError('HOST_NOT_ALLOWED', 'Host or Origin not allowed'),
+      ),
+    )
     // Stateless: no standalone SSE stream to GET and no session to DELETE.
-    allowOnly(req, 'POST')
-    const scope = await this.#scope(req)
-    const body = await readLimitedBody(req, this.#config.maxBodyBytes)
-    if (body === undefined) {
-      throw new McpServerError('BODY_TOO_LARGE', `request body exceeds ${this.#config.maxBodyBytes} bytes`)
-    }
-    let message: unknown
-    try {
-      message = JSON.parse(body.toString('utf8'))
-    } catch {
-      throw new McpServerError('PARSE_ERROR', 'Parse error: the body is not valid JSON')
-    }
-    if (Array.isArray(message) && message.length === 0) {
-      throw new McpServerError('INVALID_REQUEST', 'Invalid request: an empty batch holds no message')
-    }
+    app.post('/mcp', (c) => this.#mcp(c))
+    allowOnly(app, '/mcp', ['POST'])
+    this.app = app
+    this.listener = nodeListener(app, errors)
+  }
+
+  #metadata(c: HttpContext): Response {
+    const metadata = protectedResourceMetadata(this.#config.auth, `${originOf(c.env.incoming)}/mcp`)
+    if (metadata === undefined)
+      throw new McpServerError('NOT_FOUND', `no authorization server: ${missingTokenHint(this.#config.auth)}`)
+    return jsonAnswer(c, 200, metadata)
+  }
+
+  async #mcp(c: HttpContext): Promise<Response> {
+    const { incoming, outgoing } = c.env
+    const scope = await this.#scope(incoming)
+    const message = parseMessage(await readBody(incoming, this.#config.maxBodyBytes))
     // Structurally malformed params are answered here, naming the field, before the SDK's own
     // request schemas turn them into an internal error with a raw validation dump.
     const malformed = malformedRequest(message, TASK_TOOL_NAMES)
     if (malformed !== undefined) {
       const error = new McpServerError('INVALID_PARAMS', malformed.message, { field: malformed.field })
-      return sendJson(res, 200, jsonRpcErrorBody(error, malformed.id))
+      return jsonAnswer(c, 200, jsonRpcErrorBody(error, malformed.id))
     }
-    await this.#config.protocol.handle(req, res, message, scope)
+    await this.#config.protocol.handle(incoming, outgoing, message, scope)
+    return answeredDirectly()
   }
 
   async #scope(req: IncomingMessage): Promise<RequestScope> {
@@ -113,23 +116,69 @@ export class HttpRoutes {
       throw error
     }
   }
+}
 
-  #challengeHeaders(req: IncomingMessage, error: McpServerError): Record<string, string> {
-    if (error.code !== 'UNAUTHENTICATED') return {}
-    const cause = error.cause instanceof Error ? error.cause.message : error.message
-    const challenge = authChallenge(
-      this.#config.auth,
-      { tokenSent: req.headers.authorization !== undefined, reason: cause },
-      `${originOf(req)}${METADATA_PATH}/mcp`,
-    )
-    return { 'www-authenticate': challenge }
+/** The body as one JSON-RPC message or batch; not JSON, or an empty batch, is refused. */
+function parseMessage(body: Buffer): unknown {
+  let message: unknown
+  try {
+    message = JSON.parse(body.toString('utf8'))
+  } catch {
+    throw new McpServerError('PARSE_ERROR', 'Parse error: the body is not valid JSON')
+  }
+  if (Array.isArray(message) && message.length === 0)
+    throw new McpServerError('INVALID_REQUEST', 'Invalid request: an empty batch holds no message')
+  return message
+}
+
+/**
+ * The MCP server's error mapping for the HTTP layer: its own errors and the layer's as JSON-RPC
+ * error bodies with the status error-mapping.ts gives them, a 401 with its RFC 6750 challenge.
+ */
+function mcpErrorMapping(config: Pick<HttpRoutesConfig, 'auth' | 'logger'>): ErrorMapping {
+  return {
+    logger: config.logger,
+    answer: (error, c) => {
+      const known = mcpErrorOf(error)
+      if (known === undefined) return undefined
+      const headers: Record<string, string> = {}
+      if (known.code === 'UNAUTHENTICATED' && c !== undefined)
+        headers['www-authenticate'] = challengeOf(config.auth, c.env.incoming, known)
+      if (known.code === 'METHOD_NOT_ALLOWED' && known.field !== undefined) headers.allow = known.field
+      return { status: httpStatusOf(known), body: jsonRpcErrorBody(known), headers }
+    },
+    internal: (): ErrorAnswer => ({
+      status: 500,
+      body: { jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } },
+    }),
   }
 }
 
-function allowOnly(req: IncomingMessage, method: 'GET' | 'POST'): void {
-  if (req.method === method) return
-  const what = method === 'POST' ? 'POST JSON-RPC messages to /mcp' : 'use GET'
-  throw new McpServerError('METHOD_NOT_ALLOWED', `Method not allowed: ${what}`, { field: method })
+/** `error` as an McpServerError, or undefined for an error the server does not know. */
+function mcpErrorOf(error: unknown): McpServerError | undefined {
+  if (error instanceof McpServerError) return error
+  if (error instanceof PayloadTooLargeError)
+    return new McpServerError('BODY_TOO_LARGE', `request body exceeds ${error.limitBytes} bytes`)
+  if (error instanceof RouteNotFoundError)
+    return new McpServerError('NOT_FOUND', 'not found: POST JSON-RPC messages to /mcp')
+  if (error instanceof MethodNotAllowedError) {
+    const what = error.allowed.includes('POST') ? 'POST JSON-RPC messages to /mcp' : 'use GET'
+    return new McpServerError('METHOD_NOT_ALLOWED', `Method not allowed: ${what}`, {
+      field: error.allowed.join(', '),
+    })
+  }
+  if (error instanceof MalformedRequestError) return new McpServerError('INVALID_REQUEST', error.message)
+  return undefined
+}
+
+/** The `WWW-Authenticate` challenge of a 401 (see auth.ts). */
+function challengeOf(auth: AuthConfig, req: IncomingMessage, error: McpServerError): string {
+  const cause = error.cause instanceof Error ? error.cause.message : error.message
+  return authChallenge(
+    auth,
+    { tokenSent: req.headers.authorization !== undefined, reason: cause },
+    `${originOf(req)}${METADATA_PATH}/mcp`,
+  )
 }
 
 /** The scheme and host the client used (behind a TLS-terminating proxy, as it forwarded them). */
@@ -137,14 +186,4 @@ function originOf(req: IncomingMessage): string {
   const forwarded = req.headers['x-forwarded-proto']
   const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim()
   return `${proto === 'https' ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers })
-  res.end(JSON.stringify(body))
 }

@@ -14,24 +14,34 @@ export {
   type ToolContext,
   type ToolMode,
 } from './long-running-tool.ts'
-export { configFromEnv, main, workerConfigFromEnv, workerMain } from './main.ts'
 export { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
 export { RedisTaskBackend, type RedisTaskBackendConfig } from './redis-task-backend.ts'
 export { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
-export { type Outbox } from './result-delivery.ts'
-export {
-  INTERRUPTED_MESSAGE,
-  SqliteTaskBackend,
-  type SqliteTaskBackendConfig,
-} from './sqlite-task-backend.ts'
+export type { AfterEndKind, Attempted } from './after-end-jobs.ts'
+export type { Attempt, OutboxDispatch, OutboxQueue } from './outbox-queue.ts'
+export { SqliteTaskBackend, type SqliteTaskBackendConfig } from './sqlite-task-backend.ts'
 export { SqliteTaskStore, type SqliteTaskStoreConfig } from './sqlite-task-store.ts'
 export type { Recovery, TaskBackend, TaskExecutor } from './task-backend.ts'
+export { TaskPolicy, type TaskPolicyConfig } from './task-policy.ts'
 export {
+  INTERRUPTED_MESSAGE,
+  RERUN_MESSAGE,
+  SHUT_DOWN_BEFORE_START_MESSAGE,
+  TOOL_GONE_MESSAGE,
+} from './task-restart.ts'
+export type { Handled, QueuedTask, QueueFull, QueueTicket, TaskDispatch, TaskQueue } from './task-queue.ts'
+export type { Claim, EndBy, Placed, TaskStore, WorkerLease } from './task-store.ts'
+export {
+  type AfterEndJob,
   type DeliveryState,
   isEnded,
+  type JobKey,
   type NewTaskRecord,
   type OutboxEntry,
+  type OwedJob,
   type PendingDelivery,
+  type Placement,
+  type Settlement,
   type TaskEnd,
   type TaskEndStatus,
   type TaskPage,

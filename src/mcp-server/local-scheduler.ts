@@ -1,8 +1,8 @@
 /**
  * How many tasks run at once in this process, and which waits next: tools that declare no limit
  * share one pool of `concurrency` slots; a tool that declares its own limit (one that mostly waits
- * on something else) has a pool of its own. Waiting tasks are taken fairly across owners, in order
- * within each owner, so one actor's burst cannot starve the others.
+ * on something else) has a pool of its own. Waiting tasks start by the rank they were given, lowest
+ * first, equal ranks in the order they came.
  */
 
 /** A task as the scheduler holds it: no input, no result, only what ordering needs. */
@@ -10,6 +10,8 @@ export interface ScheduledTask {
   readonly taskId: string
   readonly owner: string
   readonly tool: string
+  /** Lower starts first; equal ranks in arrival order. */
+  readonly rank: number
 }
 
 /** A place taken for a task about to be recorded: fill it once recorded, or release it. */
@@ -31,16 +33,12 @@ export interface LocalSchedulerConfig {
   /** Tasks that may wait at once (all pools together). */
   readonly queueLimit: number
   /** Runs a task given a slot; the slot frees when the promise settles. */
-  readonly run: (task: ScheduledTask) => Promise<void>
+  readonly run: (task: ScheduledTask) => Promise<unknown>
 }
 
 /**
- * Fair across owners, first in first out within one owner. A task's rank is fixed when it is
- * queued: its owner's active tasks (running or waiting) then, itself included. The lowest rank
- * starts first, and equal ranks in the order they came. So an actor's k-th active task waits
- * behind everyone's (k-1)-th: one actor's burst is interleaved with the others' work and cannot
- * starve them, and a place once told only moves forward. (The Redis backend gives its BullMQ jobs
- * the same rank as their priority.)
+ * Waiting tasks by rank: the lowest rank starts first, equal ranks in the order they came. A rank
+ * is fixed when the task is queued, so a place once told only moves forward.
  */
 class FairQueue {
   /** Waiting tasks by rank, each rank first in first out. */
@@ -51,14 +49,14 @@ class FairQueue {
     return this.#rankOf.size
   }
 
-  push(task: ScheduledTask, rank: number): void {
-    let bucket = this.#byRank.get(rank)
+  push(task: ScheduledTask): void {
+    let bucket = this.#byRank.get(task.rank)
     if (bucket === undefined) {
       bucket = []
-      this.#byRank.set(rank, bucket)
+      this.#byRank.set(task.rank, bucket)
     }
     bucket.push(task)
-    this.#rankOf.set(task.taskId, rank)
+    this.#rankOf.set(task.taskId, task.rank)
   }
 
   shift(): ScheduledTask | undefined {
@@ -98,8 +96,6 @@ class FairQueue {
 interface Pool {
   readonly limit: number
   running: number
-  /** Active tasks (running or waiting) per owner: the rank of the owner's next queued task. */
-  readonly activeByOwner: Map<string, number>
   readonly waiting: FairQueue
 }
 
@@ -107,8 +103,8 @@ interface Pool {
 export class LocalScheduler {
   readonly #config: LocalSchedulerConfig
   readonly #pools = new Map<string, Pool>()
-  /** Which owner each waiting task belongs to (for positions and removal). */
-  readonly #waitingOwner = new Map<string, { owner: string; pool: Pool }>()
+  /** The pool each waiting task waits in, in queue order (for positions and removal). */
+  readonly #waitingIn = new Map<string, Pool>()
   /** Places in the queue taken for tasks still being recorded. */
   #reservedPlaces = 0
   #closed = false
@@ -119,7 +115,7 @@ export class LocalScheduler {
 
   /** Tasks waiting for a slot (places taken for tasks being recorded included), all pools together. */
   get queued(): number {
-    return this.#waitingOwner.size + this.#reservedPlaces
+    return this.#waitingIn.size + this.#reservedPlaces
   }
 
   /** Tasks holding a slot now. */
@@ -144,7 +140,7 @@ export class LocalScheduler {
         fill: (task) => {
           if (settled) return
           settled = true
-          this.#launch(pool, task, true)
+          this.#launch(pool, task)
         },
         release: () => {
           if (settled) return
@@ -176,24 +172,27 @@ export class LocalScheduler {
   /** Queues a task (one recorded as queued, found at start); it runs when its turn comes. */
   enqueue(task: ScheduledTask): void {
     const pool = this.#pool(task.tool)
-    pool.waiting.push(task, this.#activate(pool, task.owner))
-    this.#waitingOwner.set(task.taskId, { owner: task.owner, pool })
+    pool.waiting.push(task)
+    this.#waitingIn.set(task.taskId, pool)
     this.#pump(pool)
   }
 
   /** Takes a waiting task out (cancelled before it ran); false when it does not wait here. */
   remove(taskId: string): boolean {
-    const entry = this.#waitingOwner.get(taskId)
-    if (entry === undefined) return false
-    this.#waitingOwner.delete(taskId)
-    if (entry.pool.waiting.remove(taskId) === undefined) return false
-    this.#deactivate(entry.pool, entry.owner)
-    return true
+    const pool = this.#waitingIn.get(taskId)
+    if (pool === undefined) return false
+    this.#waitingIn.delete(taskId)
+    return pool.waiting.remove(taskId) !== undefined
   }
 
   /** Tasks that start before `taskId` in its pool, plus one; undefined when it does not wait here. */
   position(taskId: string): number | undefined {
-    return this.#waitingOwner.get(taskId)?.pool.waiting.position(taskId)
+    return this.#waitingIn.get(taskId)?.waiting.position(taskId)
+  }
+
+  /** Ids of the tasks waiting here, in the order they were queued. */
+  waitingIds(): string[] {
+    return [...this.#waitingIn.keys()]
   }
 
   /** Stops starting waiting tasks (they stay recorded as queued for a later start). */
@@ -206,12 +205,7 @@ export class LocalScheduler {
     const key = own === undefined ? '' : `tool:${tool}`
     let pool = this.#pools.get(key)
     if (pool === undefined) {
-      pool = {
-        limit: own ?? this.#config.concurrency,
-        running: 0,
-        activeByOwner: new Map(),
-        waiting: new FairQueue(),
-      }
+      pool = { limit: own ?? this.#config.concurrency, running: 0, waiting: new FairQueue() }
       this.#pools.set(key, pool)
     }
     return pool
@@ -221,31 +215,16 @@ export class LocalScheduler {
     while (!this.#closed && pool.running < pool.limit) {
       const next = pool.waiting.shift()
       if (next === undefined) return
-      this.#waitingOwner.delete(next.taskId)
+      this.#waitingIn.delete(next.taskId)
+      pool.running += 1
       this.#launch(pool, next)
     }
   }
 
-  /** Counts one more active task of `owner`; returns the count (the rank of a task queued now). */
-  #activate(pool: Pool, owner: string): number {
-    const active = (pool.activeByOwner.get(owner) ?? 0) + 1
-    pool.activeByOwner.set(owner, active)
-    return active
-  }
-
-  #deactivate(pool: Pool, owner: string): void {
-    const left = (pool.activeByOwner.get(owner) ?? 1) - 1
-    if (left <= 0) pool.activeByOwner.delete(owner)
-    else pool.activeByOwner.set(owner, left)
-  }
-
-  #launch(pool: Pool, task: ScheduledTask, slotTaken = false): void {
-    if (!slotTaken) pool.running += 1
-    // A task queued here was counted active when it was queued; one given a slot at once now.
-    if (slotTaken) this.#activate(pool, task.owner)
+  /** Runs `task` in a slot of `pool` already counted as taken. */
+  #launch(pool: Pool, task: ScheduledTask): void {
     const release = () => {
       pool.running -= 1
-      this.#deactivate(pool, task.owner)
       this.#pump(pool)
     }
     // A failing run must not leave its slot taken; the run reports its own errors.

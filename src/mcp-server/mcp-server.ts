@@ -6,10 +6,8 @@
  * Where a request goes: http-routes.ts (HTTP checks) -> protocol-server.ts (JSON-RPC) ->
  * tool-calls.ts (tools/call) -> inline-calls.ts | task-tools.ts | spec-tasks.ts -> task-runner.ts.
  */
-import { createServer, type Server as HttpServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
-import { RequestAbortedError } from '../shared/read-body.ts'
+import { HttpServer } from '../http/index.ts'
 import { HealthStatus } from '../shared/health-status.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { type AuthConfig, createAuthenticator } from './auth.ts'
@@ -191,32 +189,11 @@ export class LongRunningMcpServer {
       maxBodyBytes: config.maxBodyBytes ?? defaults.maxBodyBytes,
       health,
       protocol,
+      logger,
     })
-    const http = createServer((req, res) => {
-      routes.handle(req, res).catch((error: unknown) => {
-        if (error instanceof RequestAbortedError) {
-          // Nobody is left to answer.
-          logger.log('info', 'caller hung up while sending its request', { code: error.code })
-          res.destroy()
-          return
-        }
-        logger.log('error', 'request failed', { error: error instanceof Error ? error.stack : String(error) })
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json' })
-          res.end(
-            JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } }),
-          )
-        } else res.end()
-      })
-    })
+    let http: HttpServer
     try {
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject)
-        http.listen(config.port ?? defaults.port, host, () => {
-          http.off('error', reject)
-          resolve()
-        })
-      })
+      http = await HttpServer.listen({ listener: routes.listener, port: config.port ?? defaults.port, host })
     } catch (error) {
       await backend.close()
       ownsClient?.destroy()
@@ -228,14 +205,13 @@ export class LongRunningMcpServer {
     const recovered = await runner.begin()
     if (recovered.rerun + recovered.failed > 0)
       logger.log('info', 'recovered interrupted tasks', { ...recovered })
-    const port = (http.address() as AddressInfo).port
-    const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+    const port = http.port
     logger.log('info', 'MCP server listening', {
       port,
       tools: config.tools.map((tool) => tool.name).join(','),
     })
     return new LongRunningMcpServer({
-      url: `http://${urlHost}:${port}/mcp`,
+      url: `${http.url}/mcp`,
       port,
       runner,
       backend,
@@ -252,10 +228,9 @@ export class LongRunningMcpServer {
    * left running are recovered at the next start, as after a crash.
    */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()))
-    await this.runner.close(this.#shutdownGraceMs)
-    this.#http.closeAllConnections()
-    await closed
+    await this.#http.close(async () => {
+      await this.runner.close(this.#shutdownGraceMs)
+    })
     this.#ownsClient?.destroy()
   }
 

@@ -6,8 +6,7 @@
  * credentials, a memory that does not exist) are said loudly, once.
  */
 import { type BedrockAgentCoreClient, CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
-import { userTextEventPayload } from '../memory/external-event.ts'
-import { backoffDelayMs, isPermanentError } from '../memory/retry.ts'
+import { backoffDelayMs, isPermanentError, userTextEventPayload } from '../contract/index.ts'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { contextOf, countDeliveryFailure, inSpan, recordDeliveryLatency } from '../telemetry/index.ts'

@@ -3,8 +3,7 @@
  * the service measures it) and the idempotency token that makes every retry the same write.
  */
 import { createHash } from 'node:crypto'
-import { userTextEventPayload } from '../memory/external-event.ts'
-import { MEMORY_LIMITS } from '../memory/limits.ts'
+import { MEMORY_LIMITS, userTextEventPayload } from '../contract/index.ts'
 import type { OutboxEntry, TaskEnd, TaskRecord } from './task-record.ts'
 
 /**

@@ -7,7 +7,7 @@ import {
   type CompositeSessionParts,
   isCompositeSessionHeader,
   parseCompositeSessionHeader,
-} from '../mcp/composite-session-header.ts'
+} from '../contract/index.ts'
 import { type TraceCarrier, traceCarrierOf } from '../telemetry/index.ts'
 import type { Authenticator, Principal } from './auth.ts'
 import { McpServerError } from './errors.ts'

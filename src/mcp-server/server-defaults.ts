@@ -32,6 +32,8 @@ export const MCP_SERVER_DEFAULTS = {
   queueLimit: 10_000,
   /** A running task's lease: another process takes it over only once its owner stopped renewing for this long. */
   leaseMs: 30_000,
+  /** How often a SQLite process looks for its running tasks cancelled by another (at most a third of the lease). */
+  cancelPollMs: 1000,
   /** First retry delay of a memory write, doubled per attempt up to deliveryMaxDelayMs. */
   deliveryBaseDelayMs: 200,
   deliveryMaxDelayMs: 60_000,

@@ -1,31 +1,34 @@
 /**
- * The SQLite tables under the SQLite backend: tasks, the outbox of memory events still owed, and
- * the processes working on the data directory with their leases. A task's end and its outbox row
- * are written in one transaction, so a crash can never leave a finished task whose memory event is
- * forgotten, nor a memory event for a task that did not end.
+ * The {@link TaskStore} on SQLite (WAL) in the data directory: tasks, the outbox of after-end jobs
+ * still owed, each owner's count of active tasks, and the processes working on the directory with
+ * their leases. A task's end, its outbox rows and its owner's count are written in one
+ * transaction, so a crash can never leave a finished task whose memory event is forgotten, nor a
+ * memory event for a task that did not end. SQLite has no notifications: a process learns of its
+ * tasks ended elsewhere by looking every `endsPollMs`.
  */
 import { join } from 'node:path'
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
-import type { Logger } from '../shared/logger.ts'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { type Logger, silentLogger } from '../shared/logger.ts'
 import { ensurePrivateDirectory, ensurePrivateFile, restrictExistingFiles } from '../shared/private-files.ts'
-import type { TraceCarrier } from '../telemetry/index.ts'
-import type { CallMode } from './long-running-tool.ts'
-import type { Outbox } from './result-delivery.ts'
+import { echo, McpServerError } from './errors.ts'
+import type { OutboxSchedule } from './local-outbox-queue.ts'
+import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
+import { ACTIVE, type Row, TASK_WITH_DELIVERY, toJob, toTask, upgradeSchema } from './sqlite-task-schema.ts'
 import { decodeCursor, encodeCursor } from './task-cursor.ts'
-import type {
-  DeliveryState,
-  NewTaskRecord,
-  OutboxEntry,
-  PendingDelivery,
-  TaskEnd,
-  TaskPage,
-  TaskProgress,
-  TaskRecord,
-  TaskStage,
-  TaskStatus,
+import {
+  type AfterEndJob,
+  type JobKey,
+  type NewTaskRecord,
+  newRecord,
+  type OwedJob,
+  type Placement,
+  type Settlement,
+  type TaskEnd,
+  type TaskPage,
+  type TaskProgress,
+  type TaskRecord,
 } from './task-record.ts'
+import type { Claim, EndBy, Placed, TaskStore, WorkerLease } from './task-store.ts'
 
 /** Configuration of {@link SqliteTaskStore}. */
 export interface SqliteTaskStoreConfig {
@@ -33,101 +36,31 @@ export interface SqliteTaskStoreConfig {
   readonly dataDir: string
   /** Where tightening a directory or file left readable by others is reported; default stderr. */
   readonly logger?: Logger | undefined
+  /** The clock of leases. */
+  readonly clock?: (() => number) | undefined
+  /** How often a process looks for its running tasks ended by another one (default 1 s). */
+  readonly endsPollMs?: number | undefined
 }
-
-/** A process working on the data directory, as its lease row says. */
-export interface WorkerRow {
-  readonly workerId: string
-  readonly pid: number
-  readonly host: string
-  readonly tools: readonly string[]
-  readonly startedAt: number
-  readonly leaseExpiresAt: number
-}
-
-/** How a task is recorded at its creation. */
-export interface CreateOptions {
-  readonly stage: 'queued' | 'running'
-  readonly workerId: string | undefined
-  readonly queueSeq: number
-}
-
-/** The schema version this file writes (PRAGMA user_version). */
-const SCHEMA_VERSION = 3
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS tasks (
-  task_id TEXT PRIMARY KEY,
-  owner TEXT NOT NULL,
-  tool TEXT NOT NULL,
-  input TEXT NOT NULL,
-  mode TEXT NOT NULL,
-  caller TEXT,
-  status TEXT NOT NULL,
-  stage TEXT NOT NULL DEFAULT 'done',
-  worker_id TEXT,
-  queue_seq INTEGER,
-  status_message TEXT,
-  progress REAL,
-  total REAL,
-  result TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  ttl_ms INTEGER NOT NULL,
-  poll_interval_ms INTEGER NOT NULL,
-  runs INTEGER NOT NULL DEFAULT 0,
-  expires_at INTEGER,
-  trace_context TEXT
-);
-CREATE INDEX IF NOT EXISTS tasks_by_owner ON tasks (owner, created_at DESC, task_id DESC);
-CREATE INDEX IF NOT EXISTS tasks_held ON tasks (worker_id, stage) WHERE stage <> 'done';
-CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at) WHERE expires_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS outbox (
-  task_id TEXT PRIMARY KEY,
-  memory_id TEXT NOT NULL,
-  actor_id TEXT NOT NULL,
-  session_id TEXT NOT NULL,
-  event_timestamp_ms INTEGER NOT NULL,
-  text TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL,
-  last_error TEXT,
-  state TEXT NOT NULL DEFAULT 'pending',
-  delivered_at INTEGER,
-  worker_id TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (worker_id, next_attempt_at) WHERE state = 'pending';
-CREATE TABLE IF NOT EXISTS workers (
-  worker_id TEXT PRIMARY KEY,
-  pid INTEGER NOT NULL,
-  host TEXT NOT NULL,
-  tools TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  lease_expires_at INTEGER NOT NULL
-);
-`
-
-type Row = Record<string, SQLOutputValue>
-
-/** A task row with its outbox delivery state, in one query (no extra read per task). */
-const TASK_WITH_DELIVERY = `SELECT tasks.*, o.state AS d_state, o.attempts AS d_attempts, o.last_error AS d_error
-  FROM tasks LEFT JOIN outbox o ON o.task_id = tasks.task_id`
-
-const ACTIVE = "status IN ('working', 'input_required')"
 
 interface PendingCreate {
   readonly task: NewTaskRecord
-  readonly options: CreateOptions
-  readonly resolve: (task: TaskRecord) => void
+  readonly placement: Placement
+  readonly resolve: (placed: Placed) => void
   readonly reject: (error: unknown) => void
 }
 
 /** The SQLite tables (WAL) in the data directory. */
-export class SqliteTaskStore {
+export class SqliteTaskStore implements TaskStore {
   readonly path: string
   readonly #db: DatabaseSync
   readonly #statements = new Map<string, StatementSync>()
+  readonly #clock: () => number
+  readonly #logger: Logger
+  readonly #endsPollMs: number
+  readonly #watchers = new Set<NodeJS.Timeout>()
   #pendingCreates: PendingCreate[] = []
+  /** The queue order of the next task held here: after every task recorded so far. */
+  #queueSeq: number
 
   constructor(config: SqliteTaskStoreConfig) {
     this.path = ':memory:'
@@ -138,41 +71,15 @@ export class SqliteTaskStore {
       ensurePrivateFile(this.path, config.logger)
       restrictExistingFiles([`${this.path}-wal`, `${this.path}-shm`], config.logger)
     }
+    this.#clock = config.clock ?? Date.now
+    this.#logger = config.logger ?? silentLogger
+    this.#endsPollMs = config.endsPollMs ?? MCP_SERVER_DEFAULTS.cancelPollMs
     this.#db = new DatabaseSync(this.path)
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
-    this.#transaction(() => {
-      this.#migrate()
-      this.#db.exec(SCHEMA)
-      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
-    })
-  }
-
-  /** Brings a database written by an earlier version up to this schema; nothing is lost. */
-  #migrate(): void {
-    const version = Number((this.#db.prepare('PRAGMA user_version').get() as Row).user_version)
-    const columns = (this.#db.prepare('PRAGMA table_info(tasks)').all() as Row[]).map((row) =>
-      String(row.name),
-    )
-    if (columns.length === 0 || version >= SCHEMA_VERSION) return
-    // Version 1: `kind` for the call mode, `attempts` for runs, no stages, workers or leases. Its
-    // unfinished tasks become running tasks of no live process: the next start recovers them.
-    if (columns.includes('kind')) this.#db.exec('ALTER TABLE tasks RENAME COLUMN kind TO mode')
-    if (columns.includes('attempts')) this.#db.exec('ALTER TABLE tasks RENAME COLUMN attempts TO runs')
-    if (!columns.includes('stage')) {
-      this.#db.exec("ALTER TABLE tasks ADD COLUMN stage TEXT NOT NULL DEFAULT 'done'")
-      this.#db.exec(`UPDATE tasks SET stage = 'running' WHERE ${ACTIVE}`)
-    }
-    if (!columns.includes('worker_id')) this.#db.exec('ALTER TABLE tasks ADD COLUMN worker_id TEXT')
-    if (!columns.includes('queue_seq')) this.#db.exec('ALTER TABLE tasks ADD COLUMN queue_seq INTEGER')
-    // Version 2: no trace context (tasks it holds start traces of their own when they run).
-    if (!columns.includes('trace_context')) this.#db.exec('ALTER TABLE tasks ADD COLUMN trace_context TEXT')
-    const outbox = (this.#db.prepare('PRAGMA table_info(outbox)').all() as Row[]).map((row) =>
-      String(row.name),
-    )
-    if (outbox.length > 0 && !outbox.includes('worker_id'))
-      this.#db.exec('ALTER TABLE outbox ADD COLUMN worker_id TEXT')
-    this.#db.exec('DROP INDEX IF EXISTS tasks_unfinished')
-    this.#db.exec('DROP INDEX IF EXISTS outbox_due')
+    // The wait first: processes opening one new database at once take turns switching it to WAL.
+    this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+    this.#transaction(() => upgradeSchema(this.#db))
+    const row = this.#prepare('SELECT max(queue_seq) AS seq FROM tasks').get() as Row
+    this.#queueSeq = row.seq === null ? 0 : Number(row.seq)
   }
 
   /**
@@ -180,9 +87,9 @@ export class SqliteTaskStore {
    * one transaction with one `synchronous = FULL` sync, so a burst of starts pays for one disk flush,
    * not one each; every create resolves only once its row is on disk.
    */
-  create(task: NewTaskRecord, options: CreateOptions): Promise<TaskRecord> {
+  create(task: NewTaskRecord, placement: Placement): Promise<Placed> {
     return new Promise((resolve, reject) => {
-      this.#pendingCreates.push({ task, options, resolve, reject })
+      this.#pendingCreates.push({ task, placement, resolve, reject })
       if (this.#pendingCreates.length === 1) setImmediate(() => this.#commitCreates())
     })
   }
@@ -190,7 +97,7 @@ export class SqliteTaskStore {
   #commitCreates(): void {
     const batch = this.#pendingCreates
     this.#pendingCreates = []
-    const done: { create: PendingCreate; error?: unknown }[] = []
+    const done: { create: PendingCreate; rank?: number; error?: unknown }[] = []
     try {
       this.#durably(() =>
         this.#transaction(() => {
@@ -198,13 +105,13 @@ export class SqliteTaskStore {
             // One bad row (a duplicate id from a custom newTaskId) fails alone.
             this.#db.exec('SAVEPOINT one_create')
             try {
-              this.#insert(create.task, create.options)
+              const rank = this.#insert(create.task, create.placement)
               this.#db.exec('RELEASE one_create')
-              done.push({ create })
+              done.push({ create, rank })
             } catch (error) {
               this.#db.exec('ROLLBACK TO one_create')
               this.#db.exec('RELEASE one_create')
-              done.push({ create, error })
+              done.push({ create, error: refusal(error, create.task.taskId) })
             }
           }
         }),
@@ -213,17 +120,19 @@ export class SqliteTaskStore {
       for (const create of batch) create.reject(error)
       return
     }
-    for (const { create, error } of done) {
+    for (const { create, rank, error } of done) {
       if (error !== undefined) create.reject(error)
-      else create.resolve(newRecord(create.task, create.options))
+      else create.resolve({ record: newRecord(create.task, create.placement), rank: rank as number })
     }
   }
 
-  #insert(task: NewTaskRecord, options: CreateOptions): void {
+  /** Inserts the row and counts its owner's active tasks; answers the count (its rank). */
+  #insert(task: NewTaskRecord, placement: Placement): number {
+    this.#queueSeq += 1
     this.#prepare(
       `INSERT INTO tasks (task_id, owner, tool, input, mode, caller, status, stage, worker_id, queue_seq,
-           created_at, updated_at, ttl_ms, poll_interval_ms, runs, trace_context)
-         VALUES (?, ?, ?, ?, ?, ?, 'working', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           created_at, updated_at, ttl_ms, poll_interval_ms, runs, trace_context, unconfirmed_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'working', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       task.taskId,
       task.owner,
@@ -231,33 +140,36 @@ export class SqliteTaskStore {
       JSON.stringify(task.input ?? null),
       task.mode,
       task.caller === null ? null : JSON.stringify(task.caller),
-      options.stage,
-      options.workerId ?? null,
-      options.queueSeq,
+      placement.stage,
+      placement.holder ?? null,
+      this.#queueSeq,
       task.createdAt,
       task.createdAt,
       task.ttlMs,
       task.pollIntervalMs,
-      options.stage === 'running' ? 1 : 0,
+      placement.stage === 'running' ? 1 : 0,
       task.traceContext === undefined ? null : JSON.stringify(task.traceContext),
+      placement.holder === undefined ? task.createdAt : null,
     )
+    const counted = this.#prepare(
+      `INSERT INTO owners (owner, active) VALUES (?, 1)
+         ON CONFLICT (owner) DO UPDATE SET active = active + 1 RETURNING active`,
+    ).get(task.owner) as Row
+    return Number(counted.active)
   }
 
-  /** The next queue position to hand out: after every task recorded so far. */
-  lastQueueSeq(): number {
-    const row = this.#prepare('SELECT max(queue_seq) AS seq FROM tasks').get() as Row
-    return row.seq === null ? 0 : Number(row.seq)
+  async get(taskId: string, owner?: string): Promise<TaskRecord | undefined> {
+    return this.#read(taskId, owner)
   }
 
-  get(taskId: string, owner?: string): TaskRecord | undefined {
+  #read(taskId: string, owner?: string): TaskRecord | undefined {
     const row = this.#prepare(`${TASK_WITH_DELIVERY} WHERE tasks.task_id = ?`).get(taskId) as Row | undefined
     if (row === undefined) return undefined
     const task = toTask(row)
     return owner !== undefined && task.owner !== owner ? undefined : task
   }
 
-  /** The owner's background tasks (not inline calls), newest first. */
-  list(owner: string, options: { cursor?: string | undefined; limit: number }): TaskPage {
+  async list(owner: string, options: { cursor?: string | undefined; limit: number }): Promise<TaskPage> {
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, owner)
     const rows = (
       after === undefined
@@ -278,12 +190,55 @@ export class SqliteTaskStore {
       : { tasks }
   }
 
-  /** Records progress of running tasks in one transaction; ignored for tasks that ended. */
-  saveProgress(updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[]): void {
-    if (updates.length === 0) return
-    this.#transaction(() => {
+  async remove(task: Pick<TaskRecord, 'taskId' | 'owner'>): Promise<boolean> {
+    return this.#transaction(() => {
+      const removed = this.#prepare(
+        `DELETE FROM tasks WHERE task_id = ? AND stage = 'queued' AND runs = 0 AND ${ACTIVE}`,
+      ).run(task.taskId)
+      if (Number(removed.changes) === 0) return false
+      this.#uncount(task.owner)
+      return true
+    })
+  }
+
+  async confirm(taskId: string): Promise<void> {
+    this.#prepare('UPDATE tasks SET unconfirmed_at = NULL WHERE task_id = ?').run(taskId)
+  }
+
+  async unconfirmed(before: number): Promise<string[]> {
+    const rows = this.#prepare('SELECT task_id FROM tasks WHERE unconfirmed_at <= ?').all(before) as Row[]
+    return rows.map((row) => String(row.task_id))
+  }
+
+  async claim(taskId: string, claim: Claim): Promise<Placed | undefined> {
+    const changed = this.#prepare(
+      `UPDATE tasks SET worker_id = ?, stage = ?, runs = runs + ?,
+           status_message = CASE WHEN ? THEN ? ELSE status_message END, updated_at = ?
+         WHERE task_id = ? AND stage = ? AND worker_id IS ? AND ${ACTIVE}`,
+    ).run(
+      claim.holder,
+      claim.stage,
+      claim.addRun ? 1 : 0,
+      claim.statusMessage === undefined ? 0 : 1,
+      claim.statusMessage ?? null,
+      claim.now,
+      taskId,
+      claim.from.stage,
+      claim.from.holder ?? null,
+    )
+    if (Number(changed.changes) === 0) return undefined
+    const record = this.#read(taskId)
+    return record === undefined ? undefined : { record, rank: this.#activeOf(record.owner) }
+  }
+
+  async saveProgress(
+    updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[],
+  ): Promise<string[]> {
+    if (updates.length === 0) return []
+    return this.#transaction(() => {
+      const ended: string[] = []
       for (const { taskId, patch } of updates) {
-        this.#prepare(
+        const changed = this.#prepare(
           `UPDATE tasks SET progress = coalesce(?, progress), total = coalesce(?, total),
                status_message = coalesce(?, status_message), updated_at = ?
              WHERE task_id = ? AND ${ACTIVE}`,
@@ -294,55 +249,22 @@ export class SqliteTaskStore {
           patch.updatedAt,
           taskId,
         )
+        if (Number(changed.changes) === 0) ended.push(taskId)
       }
+      return ended
     })
   }
 
-  /** A queued task of `workerId` starts: running, one more run. Undefined when it no longer waits. */
-  claim(taskId: string, workerId: string, now: number): TaskRecord | undefined {
-    const changed = this.#prepare(
-      `UPDATE tasks SET stage = 'running', runs = runs + 1, status_message = NULL, updated_at = ?
-         WHERE task_id = ? AND worker_id = ? AND stage = 'queued' AND ${ACTIVE}`,
-    ).run(now, taskId, workerId)
-    return Number(changed.changes) === 0 ? undefined : this.get(taskId)
-  }
-
-  /**
-   * The end of a run, by the process that ran it (`workerId` must still hold the task), with its
-   * outbox row; undefined when it ended already or another process took it over.
-   */
-  complete(
+  async end(
     taskId: string,
     end: TaskEnd,
-    delivery: OutboxEntry | undefined,
-    workerId: string,
-  ): TaskRecord | undefined {
-    return this.#end(taskId, end, delivery, workerId, 'complete')
-  }
-
-  /**
-   * Ends a task from outside its run (a cancel, a recovery): a queued task is done; a running one
-   * stays `running` until its process stops it. Undefined when it had already ended.
-   */
-  cancel(
-    taskId: string,
-    end: TaskEnd,
-    delivery: OutboxEntry | undefined,
-    workerId: string,
-  ): TaskRecord | undefined {
-    return this.#end(taskId, end, delivery, workerId, 'cancel')
-  }
-
-  #end(
-    taskId: string,
-    end: TaskEnd,
-    delivery: OutboxEntry | undefined,
-    workerId: string,
-    how: 'complete' | 'cancel',
-  ): TaskRecord | undefined {
+    by: EndBy,
+    jobs: readonly AfterEndJob[],
+  ): Promise<TaskRecord | undefined> {
     const ended = this.#durably(() =>
       this.#transaction(() => {
-        const set = `status = ?, status_message = ?, result = ?, updated_at = ?, expires_at = ? + ttl_ms`
+        const set = `status = ?, status_message = ?, result = ?, updated_at = ?, expires_at = ? + ttl_ms,
+          unconfirmed_at = NULL`
         const args = [
           end.status,
           end.statusMessage ?? null,
@@ -350,67 +272,53 @@ export class SqliteTaskStore {
           end.endedAt,
           end.endedAt,
         ]
-        const changed =
-          how === 'complete'
+        const changed = (
+          by.how === 'complete'
             ? this.#prepare(
-                `UPDATE tasks SET ${set}, stage = 'done' WHERE task_id = ? AND worker_id = ? AND ${ACTIVE}`,
-              ).run(...args, taskId, workerId)
+                `UPDATE tasks SET ${set}, stage = 'done' WHERE task_id = ? AND worker_id = ? AND ${ACTIVE}
+                   RETURNING owner`,
+              ).get(...args, taskId, by.workerId)
             : this.#prepare(
                 `UPDATE tasks SET ${set}, stage = CASE stage WHEN 'running' THEN 'running' ELSE 'done' END
-                   WHERE task_id = ? AND ${ACTIVE}`,
-              ).run(...args, taskId)
-        if (Number(changed.changes) === 0) return false
-        if (delivery !== undefined) {
-          this.#prepare(
-            `INSERT OR IGNORE INTO outbox (task_id, memory_id, actor_id, session_id, event_timestamp_ms, text, next_attempt_at, worker_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(
-            delivery.taskId,
-            delivery.memoryId,
-            delivery.actorId,
-            delivery.sessionId,
-            delivery.eventTimestampMs,
-            delivery.text,
-            end.endedAt,
-            workerId,
-          )
-        }
+                   WHERE task_id = ? AND ${ACTIVE} RETURNING owner`,
+              ).get(...args, taskId)
+        ) as Row | undefined
+        if (changed === undefined) return false
+        this.#uncount(String(changed.owner))
+        this.#insertJobs(jobs, end.endedAt, by.workerId)
         return true
       }),
     )
-    return ended ? this.get(taskId) : undefined
+    return ended ? this.#read(taskId) : undefined
   }
 
-  /** The run of a task that ended meanwhile (cancelled) is over: nothing executes it any more. */
-  release(taskId: string, workerId: string): void {
+  async release(taskId: string, workerId: string): Promise<void> {
     this.#prepare(
-      "UPDATE tasks SET stage = 'done' WHERE task_id = ? AND worker_id = ? AND stage = 'running'",
+      `UPDATE tasks SET stage = 'done' WHERE task_id = ? AND worker_id = ? AND stage = 'running' AND NOT ${ACTIVE}`,
     ).run(taskId, workerId)
   }
 
-  /** Tasks `workerId` runs that ended meanwhile (cancelled by another process): to stop. */
-  endedWhileRunning(workerId: string): string[] {
+  async orphans(): Promise<TaskRecord[]> {
     const rows = this.#prepare(
-      `SELECT task_id FROM tasks WHERE worker_id = ? AND stage = 'running' AND NOT ${ACTIVE}`,
-    ).all(workerId) as Row[]
-    return rows.map((row) => String(row.task_id))
+      `${TASK_WITH_DELIVERY} LEFT JOIN workers w ON w.worker_id = tasks.worker_id
+         WHERE tasks.stage <> 'done' AND tasks.worker_id IS NOT NULL
+           AND (w.worker_id IS NULL OR w.lease_expires_at <= ?)
+         ORDER BY tasks.queue_seq, tasks.created_at`,
+    ).all(this.#clock()) as Row[]
+    return rows.map(toTask)
   }
 
-  /** Tasks waiting in `workerId`'s queue, in queue order. */
-  queuedOf(workerId: string): { taskId: string; owner: string; tool: string }[] {
-    const rows = this.#prepare(
-      `SELECT task_id, owner, tool FROM tasks WHERE worker_id = ? AND stage = 'queued' AND ${ACTIVE}
-         ORDER BY queue_seq, created_at`,
-    ).all(workerId) as Row[]
-    return rows.map((row) => ({
-      taskId: String(row.task_id),
-      owner: String(row.owner),
-      tool: String(row.tool),
-    }))
+  async removeExpired(now: number): Promise<number> {
+    const result = this.#prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ?').run(
+      now,
+    )
+    // An outbox row lives as long as its task: once the task's time-to-live passed, a settled row
+    // has nothing left to tell, and a row still pending after the whole TTL is abandoned.
+    this.#prepare('DELETE FROM outbox WHERE task_id NOT IN (SELECT task_id FROM tasks)').run()
+    return Number(result.changes)
   }
 
-  /** Registers this process with its lease; replaces a row of the same id. */
-  registerWorker(worker: WorkerRow): void {
+  async registerWorker(worker: WorkerLease, leaseMs: number): Promise<void> {
     this.#prepare(
       `INSERT OR REPLACE INTO workers (worker_id, pid, host, tools, started_at, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(
@@ -419,170 +327,157 @@ export class SqliteTaskStore {
       worker.host,
       JSON.stringify(worker.tools),
       worker.startedAt,
-      worker.leaseExpiresAt,
+      this.#clock() + leaseMs,
     )
   }
 
-  /** Renews the lease; false when the row is gone (another process found it expired and took over). */
-  renewWorker(workerId: string, leaseExpiresAt: number): boolean {
+  async renewWorker(workerId: string, leaseMs: number): Promise<boolean> {
     const changed = this.#prepare('UPDATE workers SET lease_expires_at = ? WHERE worker_id = ?').run(
-      leaseExpiresAt,
+      this.#clock() + leaseMs,
       workerId,
     )
     return Number(changed.changes) > 0
   }
 
-  unregisterWorker(workerId: string): void {
+  async removeWorker(workerId: string): Promise<void> {
     this.#prepare('DELETE FROM workers WHERE worker_id = ?').run(workerId)
   }
 
-  /** Processes whose lease runs at `now`. */
-  liveWorkers(now: number): WorkerRow[] {
-    const rows = this.#prepare('SELECT * FROM workers WHERE lease_expires_at > ?').all(now) as Row[]
+  async liveWorkers(): Promise<WorkerLease[]> {
+    const now = this.#clock()
+    // Their tasks are orphans now: the lease table keeps only processes that still renew.
+    this.#prepare('DELETE FROM workers WHERE lease_expires_at <= ?').run(now)
+    const rows = this.#prepare('SELECT * FROM workers').all() as Row[]
     return rows.map((row) => ({
       workerId: String(row.worker_id),
       pid: Number(row.pid),
       host: String(row.host),
       tools: JSON.parse(String(row.tools)) as string[],
       startedAt: Number(row.started_at),
-      leaseExpiresAt: Number(row.lease_expires_at),
     }))
   }
 
-  /** Deletes the rows of processes whose lease ran out (their tasks are then orphans). */
-  forgetExpiredWorkers(now: number): void {
-    this.#prepare('DELETE FROM workers WHERE lease_expires_at <= ?').run(now)
-  }
+  /** Nothing to send: the holder finds the end when it next looks ({@link watchEnds}). */
+  async announceEnd(): Promise<void> {}
 
-  /** Tasks queued or running for no live process (it stopped or its lease ran out), oldest first. */
-  orphans(now: number): TaskRecord[] {
-    const rows = this.#prepare(
-      `${TASK_WITH_DELIVERY} LEFT JOIN workers w ON w.worker_id = tasks.worker_id
-         WHERE tasks.stage <> 'done' AND (w.worker_id IS NULL OR w.lease_expires_at <= ?)
-         ORDER BY tasks.queue_seq, tasks.created_at`,
-    ).all(now) as Row[]
-    return rows.map(toTask)
-  }
-
-  /**
-   * Takes an orphan over for `workerId`, if it is still the orphan it was (same holder, same stage):
-   * two processes recovering at once cannot both take it. `stage` is where it goes: `queued` to wait
-   * for a slot here (a re-run, or a task that was waiting), `running` to be ended at once.
-   */
-  adopt(task: TaskRecord, workerId: string, stage: 'queued' | 'running', statusMessage?: string): boolean {
-    const changed = this.#prepare(
-      `UPDATE tasks SET worker_id = ?, stage = ?, status_message = coalesce(?, status_message)
-         WHERE task_id = ? AND worker_id IS ? AND stage = ?`,
-    ).run(workerId, stage, statusMessage ?? null, task.taskId, task.workerId ?? null, task.stage)
-    return Number(changed.changes) > 0
-  }
-
-  /** Takes over the undelivered outbox rows of processes that are gone. */
-  adoptDeliveries(workerId: string, now: number): number {
-    const changed = this.#prepare(
-      `UPDATE outbox SET worker_id = ? WHERE state = 'pending' AND (worker_id IS NULL OR worker_id NOT IN
-         (SELECT worker_id FROM workers WHERE lease_expires_at > ?))`,
-    ).run(workerId, now)
-    return Number(changed.changes)
-  }
-
-  /** Removes ended tasks whose time-to-live has passed, with their outbox rows; returns how many. */
-  removeExpired(now: number): number {
-    const result = this.#prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ?').run(
-      now,
-    )
-    // An outbox row lives as long as its task: once the task's time-to-live passed, a delivered or
-    // failed row has nothing left to tell, and a row still pending after the whole TTL is abandoned.
-    this.#prepare('DELETE FROM outbox WHERE task_id NOT IN (SELECT task_id FROM tasks)').run()
-    return Number(result.changes)
-  }
-
-  /** `workerId`'s outbox rows, as its delivery loop reads them. */
-  outbox(workerId: string): Outbox {
-    return {
-      due: (now, limit) => this.due(workerId, now, limit),
-      nextDueAt: () => this.nextDueAt(workerId),
-      acknowledge: (taskId, now) => this.acknowledge(taskId, now),
-      retryLater: (taskId, at, error) => this.retryLater(taskId, at, error),
-      replaceText: (taskId, text, error) => this.replaceText(taskId, text, error),
-      giveUp: (taskId, error) => this.giveUp(taskId, error),
+  watchEnds(workerId: string, onEnded: (taskId: string) => void): () => void {
+    const timer = setInterval(() => {
+      try {
+        const rows = this.#prepare(
+          `SELECT task_id FROM tasks WHERE worker_id = ? AND stage = 'running' AND NOT ${ACTIVE}`,
+        ).all(workerId) as Row[]
+        for (const row of rows) onEnded(String(row.task_id))
+      } catch (error) {
+        this.#logger.log('warn', 'could not look for tasks ended elsewhere; will try again', {
+          error: error instanceof Error ? error.message : String(error),
+        })
+      }
+    }, this.#endsPollMs)
+    timer.unref()
+    this.#watchers.add(timer)
+    return () => {
+      clearInterval(timer)
+      this.#watchers.delete(timer)
     }
   }
 
-  /** Outbox rows of `workerId` due by `now`. */
-  due(workerId: string, now: number, limit: number): PendingDelivery[] {
-    const rows = this.#prepare(
-      `SELECT outbox.*, tasks.trace_context FROM outbox LEFT JOIN tasks ON tasks.task_id = outbox.task_id
-         WHERE outbox.worker_id = ? AND outbox.state = 'pending' AND outbox.next_attempt_at <= ?
-         ORDER BY outbox.next_attempt_at LIMIT ?`,
-    ).all(workerId, now, limit) as Row[]
-    return rows.map((row) => ({
-      taskId: String(row.task_id),
-      memoryId: String(row.memory_id),
-      actorId: String(row.actor_id),
-      sessionId: String(row.session_id),
-      eventTimestampMs: Number(row.event_timestamp_ms),
-      text: String(row.text),
-      attempts: Number(row.attempts),
-      ...(typeof row.trace_context === 'string' && {
-        traceContext: JSON.parse(row.trace_context) as TraceCarrier,
-      }),
-    }))
-  }
-
-  /** When `workerId`'s next undelivered row is due, or undefined when it owes nothing. */
-  nextDueAt(workerId: string): number | undefined {
-    const row = this.#prepare(
-      "SELECT min(next_attempt_at) AS at FROM outbox WHERE worker_id = ? AND state = 'pending'",
-    ).get(workerId) as Row | undefined
-    return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
-  }
-
-  acknowledge(taskId: string, now: number): void {
-    this.#prepare(
-      "UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE task_id = ?",
-    ).run(now, taskId)
-  }
-
-  retryLater(taskId: string, nextAttemptAt: number, error: string): void {
-    this.#prepare(
-      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE task_id = ?',
-    ).run(nextAttemptAt, error, taskId)
-  }
-
-  replaceText(taskId: string, text: string, error: string): void {
-    this.#prepare(
-      "UPDATE outbox SET text = ?, attempts = attempts + 1, last_error = ? WHERE task_id = ? AND state = 'pending'",
-    ).run(text, error, taskId)
-  }
-
-  giveUp(taskId: string, error: string): void {
-    this.#prepare(
-      "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE task_id = ?",
-    ).run(error, taskId)
-  }
-
-  /** Delivery state of one task's memory event (for status tools and tests). */
-  deliveryOf(taskId: string): DeliveryState | undefined {
-    const row = this.#prepare('SELECT state, attempts, last_error FROM outbox WHERE task_id = ?').get(
-      taskId,
+  async job(key: JobKey): Promise<OwedJob | undefined> {
+    const row = this.#prepare('SELECT * FROM outbox WHERE task_id = ? AND kind = ?').get(
+      key.taskId,
+      key.kind,
     ) as Row | undefined
-    if (row === undefined) return undefined
+    return row === undefined ? undefined : toJob(row)
+  }
+
+  async settleJob(key: JobKey, settlement: Settlement): Promise<void> {
+    this.#transaction(() => {
+      const changed = this.#prepare(
+        `UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?,
+             next_attempt_at = coalesce(?, next_attempt_at), payload = coalesce(?, payload),
+             delivered_at = CASE WHEN ? = 'pending' THEN delivered_at ELSE ? END
+           WHERE task_id = ? AND kind = ? AND state = 'pending' RETURNING worker_id`,
+      ).get(
+        settlement.state,
+        settlement.lastError ?? null,
+        settlement.retryAt ?? null,
+        settlement.payload === undefined ? null : JSON.stringify(settlement.payload),
+        settlement.state,
+        this.#clock(),
+        key.taskId,
+        key.kind,
+      ) as Row | undefined
+      if (changed === undefined || settlement.then === undefined) return
+      const holder = changed.worker_id === null ? undefined : String(changed.worker_id)
+      this.#insertJobs(settlement.then, this.#clock(), holder)
+    })
+  }
+
+  async owedJobs(kinds: readonly string[]): Promise<JobKey[]> {
+    if (kinds.length === 0) return []
+    const rows = this.#prepare(
+      `SELECT task_id, kind FROM outbox WHERE state = 'pending' AND kind IN (${kinds.map(() => '?').join(', ')})`,
+    ).all(...kinds) as Row[]
+    return rows.map((row) => ({ taskId: String(row.task_id), kind: String(row.kind) }))
+  }
+
+  /** The owed jobs `workerId` holds, as its outbox queue reads them. */
+  schedule(workerId: string): OutboxSchedule {
     return {
-      state: String(row.state) as DeliveryState['state'],
-      attempts: Number(row.attempts),
-      lastError: row.last_error === null ? undefined : String(row.last_error),
+      due: async (now, limit) => {
+        const rows = this.#prepare(
+          `SELECT * FROM outbox WHERE worker_id = ? AND state = 'pending' AND next_attempt_at <= ?
+             ORDER BY next_attempt_at LIMIT ?`,
+        ).all(workerId, now, limit) as Row[]
+        return rows.map(toJob)
+      },
+      nextDueAt: async () => {
+        const row = this.#prepare(
+          "SELECT min(next_attempt_at) AS at FROM outbox WHERE worker_id = ? AND state = 'pending'",
+        ).get(workerId) as Row | undefined
+        return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
+      },
+      adopt: async () => {
+        const changed = this.#prepare(
+          `UPDATE outbox SET worker_id = ? WHERE state = 'pending' AND (worker_id IS NULL OR worker_id NOT IN
+             (SELECT worker_id FROM workers WHERE lease_expires_at > ?))`,
+        ).run(workerId, this.#clock())
+        return Number(changed.changes)
+      },
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    for (const timer of this.#watchers) clearInterval(timer)
+    this.#watchers.clear()
     // Creates still waiting for their commit are committed first: each was promised to a caller.
     if (this.#pendingCreates.length > 0 && this.#db.isOpen) this.#commitCreates()
     if (this.#db.isOpen) this.#db.close()
   }
 
+  #insertJobs(jobs: readonly AfterEndJob[], dueAt: number, holder: string | undefined): void {
+    for (const job of jobs) {
+      this.#prepare(
+        `INSERT OR IGNORE INTO outbox (task_id, kind, payload, next_attempt_at, worker_id) VALUES (?, ?, ?, ?, ?)`,
+      ).run(job.taskId, job.kind, JSON.stringify(job.payload), dueAt, holder ?? null)
+    }
+  }
+
+  /** One active task fewer for `owner`. */
+  #uncount(owner: string): void {
+    const left = this.#prepare('UPDATE owners SET active = active - 1 WHERE owner = ? RETURNING active').get(
+      owner,
+    ) as Row | undefined
+    if (left !== undefined && Number(left.active) <= 0)
+      this.#prepare('DELETE FROM owners WHERE owner = ?').run(owner)
+  }
+
+  #activeOf(owner: string): number {
+    const row = this.#prepare('SELECT active FROM owners WHERE owner = ?').get(owner) as Row | undefined
+    return row === undefined ? 0 : Number(row.active)
+  }
+
   /**
-   * Runs a write the caller is told about (a task id handed out, a task's end and its outbox row)
+   * Runs a write the caller is told about (a task id handed out, a task's end and its outbox rows)
    * with synchronous = FULL, so even a power loss cannot roll it back; progress updates stay on
    * the cheaper NORMAL (losing one costs nothing a later update does not repeat).
    */
@@ -620,62 +515,10 @@ export class SqliteTaskStore {
   }
 }
 
-/** The row just inserted, as a read would return it (no outbox row can exist for a new task). */
-function newRecord(task: NewTaskRecord, options: CreateOptions): TaskRecord {
-  return {
-    taskId: task.taskId,
-    owner: task.owner,
-    tool: task.tool,
-    input: task.input ?? null,
-    mode: task.mode,
-    caller: task.caller,
-    status: 'working',
-    stage: options.stage,
-    statusMessage: undefined,
-    progress: undefined,
-    total: undefined,
-    result: undefined,
-    createdAt: task.createdAt,
-    updatedAt: task.createdAt,
-    ttlMs: task.ttlMs,
-    pollIntervalMs: task.pollIntervalMs,
-    runs: options.stage === 'running' ? 1 : 0,
-    workerId: options.workerId,
-    traceContext: task.traceContext,
-  }
-}
-
-function toTask(row: Row): TaskRecord {
-  const optionalNumber = (value: SQLOutputValue | undefined) =>
-    value === null || value === undefined ? undefined : Number(value)
-  return {
-    taskId: String(row.task_id),
-    owner: String(row.owner),
-    tool: String(row.tool),
-    input: JSON.parse(String(row.input)),
-    mode: String(row.mode) as CallMode,
-    caller: row.caller === null ? null : (JSON.parse(String(row.caller)) as CompositeSessionParts),
-    status: String(row.status) as TaskStatus,
-    stage: String(row.stage) as TaskStage,
-    statusMessage: row.status_message === null ? undefined : String(row.status_message),
-    progress: optionalNumber(row.progress),
-    total: optionalNumber(row.total),
-    result: row.result === null ? undefined : (JSON.parse(String(row.result)) as CallToolResult),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-    ttlMs: Number(row.ttl_ms),
-    pollIntervalMs: Number(row.poll_interval_ms),
-    runs: Number(row.runs),
-    workerId: row.worker_id === null || row.worker_id === undefined ? undefined : String(row.worker_id),
-    ...(typeof row.trace_context === 'string' && {
-      traceContext: JSON.parse(row.trace_context) as TraceCarrier,
-    }),
-    ...(typeof row.d_state === 'string' && {
-      delivery: {
-        state: row.d_state as DeliveryState['state'],
-        attempts: Number(row.d_attempts),
-        lastError: row.d_error === null || row.d_error === undefined ? undefined : String(row.d_error),
-      },
-    }),
-  }
+/** A duplicate task id (a custom newTaskId) is the caller's mistake, said as such. */
+function refusal(error: unknown, taskId: string): unknown {
+  const constraint = (error as { errcode?: number }).errcode === 1555
+  return constraint
+    ? new McpServerError('INVALID_CONFIG', `a task with id ${echo(taskId)} exists already`)
+    : error
 }

@@ -1,19 +1,12 @@
 /**
- * The one interface a task backend implements: where tasks are recorded, where they wait for a
- * slot, which process runs them, how a cancel reaches that process and how results reach memory.
- * `sqlite` (SqliteTaskBackend: one data directory, processes beside each other on it) and `redis`
- * (RedisTaskBackend: BullMQ, replicas and workers on any machine) implement it; the runner, the
- * tools, the task tools and spec-native tasks work the same on both.
+ * What the runner drives: where tasks are recorded, where they wait for a slot, which process runs
+ * them, how a cancel reaches that process and how results reach memory. The task policy
+ * (`task-policy.ts`) implements it over a store and queues: `SqliteTaskBackend` (one data directory,
+ * processes beside each other on it) and `RedisTaskBackend` (BullMQ, replicas and workers on any
+ * machine) are that policy; the runner, the tools, the task tools and spec-native tasks work the
+ * same on both.
  */
-import type {
-  TaskEnd,
-  TaskPage,
-  TaskProgress,
-  TaskRecord,
-  NewTaskRecord,
-  OutboxEntry,
-  QueuePlace,
-} from './task-record.ts'
+import type { NewTaskRecord, QueuePlace, TaskEnd, TaskPage, TaskProgress, TaskRecord } from './task-record.ts'
 
 /** Runs the tasks a backend hands to this process. */
 export interface TaskExecutor {
@@ -54,15 +47,16 @@ export interface TaskBackend {
   /** Records the progress of running tasks (one write for many: the runner's heartbeat batches them). */
   saveProgress(updates: readonly { readonly taskId: string; readonly patch: TaskProgress }[]): Promise<void>
   /**
-   * The end of a run, recorded by the process that ran it, with its memory event; undefined when
-   * the task had already ended (a cancel won) or another process took it over meanwhile.
+   * The end of a run, recorded by the process that ran it, with what it owes after (its memory
+   * event); undefined when the task had already ended (a cancel won) or another process took it
+   * over meanwhile.
    */
-  complete(task: TaskRecord, end: TaskEnd, delivery: OutboxEntry | undefined): Promise<TaskRecord | undefined>
+  complete(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined>
   /**
-   * Ends a task from outside its run (a cancel): queued, it never runs; running elsewhere, that
-   * process is told to stop it. Undefined when it had already ended.
+   * Ends a task from outside its run (a cancel), with what it owes after: queued, it never runs;
+   * running elsewhere, that process is told to stop it. Undefined when it had already ended.
    */
-  cancel(task: TaskRecord, end: TaskEnd, delivery: OutboxEntry | undefined): Promise<TaskRecord | undefined>
+  cancel(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined>
   /**
    * Where a queued `task` stands: its place (1 when it is next), or `starting` once a worker took
    * it; undefined once it runs, or when this process cannot tell (queued in another process).

@@ -1,10 +1,8 @@
 /** What the server records of a task, whichever backend holds it. */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
+import type { CompositeSessionParts } from '../contract/index.ts'
 import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
-
-/** The statuses of spec 2025-11-25 tasks (a queued task is `working`: its stage says it waits). */
 
 /**
  * Where a queued task stands: its place in the queue (1 when it is next), or `starting` once a
@@ -12,6 +10,7 @@ import type { CallMode } from './long-running-tool.ts'
  */
 export type QueuePlace = number | 'starting'
 
+/** The statuses of spec 2025-11-25 tasks (a queued task is `working`: its stage says it waits). */
 export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled'
 /** The three end states. */
 export type TaskEndStatus = 'completed' | 'failed' | 'cancelled'
@@ -122,3 +121,77 @@ export interface DeliveryState {
   /** Why the last attempt failed (cleared once delivered). */
   readonly lastError: string | undefined
 }
+
+/** Where a task is placed when it is recorded. */
+export interface Placement {
+  readonly stage: 'queued' | 'running'
+  /**
+   * The process whose own queue holds it: it alone starts it, and another takes it over only once
+   * that process's lease ran out. Undefined: a shared queue (BullMQ) holds it.
+   */
+  readonly holder: string | undefined
+}
+
+/** The record of a task just created, as a read would return it (nothing is owed for it yet). */
+export function newRecord(task: NewTaskRecord, placement: Placement): TaskRecord {
+  return {
+    taskId: task.taskId,
+    owner: task.owner,
+    tool: task.tool,
+    input: task.input ?? null,
+    mode: task.mode,
+    caller: task.caller,
+    status: 'working',
+    stage: placement.stage,
+    statusMessage: undefined,
+    progress: undefined,
+    total: undefined,
+    result: undefined,
+    createdAt: task.createdAt,
+    updatedAt: task.createdAt,
+    ttlMs: task.ttlMs,
+    pollIntervalMs: task.pollIntervalMs,
+    runs: placement.stage === 'running' ? 1 : 0,
+    workerId: placement.holder,
+    ...(task.traceContext !== undefined && { traceContext: task.traceContext }),
+  }
+}
+
+/** Names one after-end job: a task and the kind of work owed for it. */
+export interface JobKey {
+  readonly taskId: string
+  /** `memory` for the result event; a kind is owed at most once per task. */
+  readonly kind: string
+}
+
+/**
+ * Durable work owed after a task ended (its memory event today), recorded with the end in one
+ * write and retried until it settles. `payload` is the exact content, so every retry is the same.
+ */
+export interface AfterEndJob extends JobKey {
+  readonly payload: unknown
+}
+
+/** An after-end job as recorded, with where it stands. */
+export interface OwedJob extends AfterEndJob {
+  readonly state: DeliveryState['state']
+  /** Attempts made so far. */
+  readonly attempts: number
+  readonly lastError: string | undefined
+}
+
+/**
+ * What one attempt at a job leaves recorded (the store counts the attempt): still pending (retried
+ * at `retryAt`, with `payload` replacing the old one when given), or settled. A settlement may
+ * record `then`, the jobs owed next, in the same write.
+ */
+export interface Settlement {
+  readonly state: DeliveryState['state']
+  readonly lastError: string | undefined
+  readonly retryAt?: number
+  readonly payload?: unknown
+  readonly then?: readonly AfterEndJob[]
+}
+
+/** The kind of a task's memory event (its state is what a task's `delivery` reports). */
+export const MEMORY_JOB = 'memory'

@@ -1,13 +1,13 @@
 /**
  * Runs long-running tools as durable tasks on a {@link TaskBackend}: starts them (the backend
  * records and queues them), runs the ones the backend hands to this process, feeds progress to
- * whoever watches, cancels on request, and ends what a crash interrupted. Every ended background
- * task whose caller named a session owes one memory event, recorded with its end.
+ * whoever watches, cancels on request, and ends what a crash interrupted. What an end owes after it
+ * (a memory event) is the backend's to record, with the end.
  */
 import { randomBytes } from 'node:crypto'
 import { setImmediate } from 'node:timers/promises'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../mcp/composite-session-header.ts'
+import type { CompositeSessionParts } from '../contract/index.ts'
 import { HealthStatus } from '../shared/health-status.ts'
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api'
 import {
@@ -21,7 +21,6 @@ import {
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { McpServerError, taskNotFound } from './errors.ts'
 import type { CallMode, LongRunningTool, ToolContext } from './long-running-tool.ts'
-import { memoryEntry } from './memory-event.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import type { Recovery, TaskBackend } from './task-backend.ts'
 import { isEnded, type TaskEnd, type TaskPage, type TaskProgress, type TaskRecord } from './task-record.ts'
@@ -266,7 +265,7 @@ export class TaskRunner {
     const end = failedEnd(task, 'cancelled', reason, this.#clock())
     const active = this.#active.get(taskId)
     if (active !== undefined) await this.#flush([active])
-    const ended = await this.#backend.cancel(task, end, this.#deliveryOf(task, end))
+    const ended = await this.#backend.cancel(task, end)
     if (ended === undefined) {
       const now = await this.#backend.get(taskId)
       throw alreadyEnded(now ?? task, field)
@@ -429,7 +428,7 @@ export class TaskRunner {
     // work is kept, not thrown away.
     if (this.#closing && !returned) return
     // After a cancel the end is already recorded: this records nothing and only frees the task.
-    const ended = await this.#backend.complete(task, end, this.#deliveryOf(task, end))
+    const ended = await this.#backend.complete(task, end)
     span.setAttribute('longrun.task.status', end.status)
     if (end.status !== 'completed') span.setStatus({ code: SpanStatusCode.ERROR, message: end.status })
     recordTaskDuration(end.endedAt - active.startedAt, { tool: task.tool, status: end.status })
@@ -446,16 +445,11 @@ export class TaskRunner {
   /** Ends a task whose run was interrupted and that is not run again (or cannot be served). */
   async #interrupted(task: TaskRecord, reason: string): Promise<void> {
     const end = failedEnd(task, 'failed', reason, this.#clock())
-    const ended = await this.#backend.complete(task, end, this.#deliveryOf(task, end))
+    const ended = await this.#backend.complete(task, end)
     if (ended === undefined) return
     this.#logger.log('info', 'task ended', { taskId: task.taskId, tool: task.tool, status: 'failed', reason })
     this.#announceEnd(ended)
     this.#watched.delete(task.taskId)
-  }
-
-  /** The memory event a task's end owes: background tasks of a caller that named a session. */
-  #deliveryOf(task: TaskRecord, end: TaskEnd) {
-    return this.#backend.deliversResults && task.mode !== 'inline' ? memoryEntry(task, end) : undefined
   }
 
   /** Tells the task's watchers it ended, once. */

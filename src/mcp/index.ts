@@ -6,7 +6,7 @@ export {
   formatCompositeSessionHeader,
   isCompositeSessionHeader,
   parseCompositeSessionHeader,
-} from './composite-session-header.ts'
+} from '../contract/index.ts'
 export {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CALL_MS,

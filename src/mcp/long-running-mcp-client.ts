@@ -11,7 +11,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js'
 import { McpClient, type McpCallToolOptions, type McpClientOptions } from '@strands-agents/sdk'
 import { isRecord } from '../shared/is-record.ts'
 import { callSignal } from './call-signal.ts'
-import { type CompositeSessionParts, formatCompositeSessionHeader } from './composite-session-header.ts'
+import { type CompositeSessionParts, formatCompositeSessionHeader } from '../contract/index.ts'
 import { traceContextFetch } from './trace-propagation.ts'
 
 /** One progress notification of a running tool call. */

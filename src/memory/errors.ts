@@ -1,6 +1,9 @@
 /**
  * Errors of the memory session manager. Callers branch on `code`, never on message text.
  */
+import { errorName } from '../shared/error-name.ts'
+
+export { errorName }
 
 /** Stable codes of {@link MemorySessionError}. */
 export type MemorySessionErrorCode =
@@ -26,12 +29,6 @@ export class MemoryConfigError extends MemorySessionError {
     this.name = 'MemoryConfigError'
     this.field = field
   }
-}
-
-/** The AWS error name (or message) of a failure, for log lines. */
-export function errorName(error: unknown): string {
-  if (error instanceof Error) return error.name === 'Error' ? error.message : error.name
-  return String(error)
 }
 
 /** Name and message of a failure, for a reason kept with a refused write. */

@@ -8,8 +8,8 @@
 
 import type { ContentBlock, ContentBlockData, MessageData } from '@strands-agents/sdk'
 import { contentBlockFromData, Message, TextBlock } from '@strands-agents/sdk'
-import type { ConversationalPayload } from './external-event.ts'
-import { MEMORY_LIMITS } from './limits.ts'
+import type { ConversationalPayload } from '../contract/index.ts'
+import { MEMORY_LIMITS } from '../contract/index.ts'
 import { AGENT_ID_KEY, STATE_TYPE_KEY } from './metadata-keys.ts'
 import { isRecord } from '../shared/is-record.ts'
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore'
 import { errorMessage, errorName, MemorySessionError, rootCause } from './errors.ts'
 import type { EventPayloadItem } from './event-codec.ts'
-import { isPermanentError, type RetryPolicy, withRetry } from './retry.ts'
+import { isPermanentError, type RetryPolicy, withRetry } from '../contract/index.ts'
 
 /** The one method of `BedrockAgentCoreClient` the manager needs; tests may wrap it to count or delay calls. */
 export interface MemoryDataClient {

@@ -28,10 +28,16 @@ export {
   sessionStateEvent,
 } from './event-codec.ts'
 export type { EventMetadata, MemoryDataClient, RejectedWrite } from './event-writer.ts'
-export { type ConversationalPayload, userTextEventPayload } from './external-event.ts'
-export { ACTOR_ID_RULE, explainIdViolation, type IdRule, MEMORY_ID_RULE, SESSION_ID_RULE } from './ids.ts'
+export { type ConversationalPayload, userTextEventPayload } from '../contract/index.ts'
+export {
+  ACTOR_ID_RULE,
+  explainIdViolation,
+  type IdRule,
+  MEMORY_ID_RULE,
+  SESSION_ID_RULE,
+} from '../contract/index.ts'
 export { type RetrievalConfig, resolveNamespace, retrieveLongTermContext } from './long-term-context.ts'
-export { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.ts'
+export { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../contract/index.ts'
 export { listSessionEvents } from './session-events.ts'
 export { DELIVERED_RESULT, type TimelineAuthor, type TimelineEntry, timelineOf } from './session-timeline.ts'
 export { AgentCoreMemorySessionManager } from './session-manager.ts'
@@ -39,8 +45,8 @@ export {
   type AgentCoreMemorySessionManagerConfig,
   type ExternalEventSync,
   type MemoryLogger,
-  SESSION_MANAGER_DEFAULTS,
 } from './session-manager-config.ts'
+export { SESSION_MANAGER_DEFAULTS } from './session-manager-defaults.ts'
 export { type HistoryHead, isPrompt, windowStart } from './history-window.ts'
 export {
   type CachedSession,

@@ -9,8 +9,7 @@ import {
 import { type ContentBlock, Message, TextBlock } from '@strands-agents/sdk'
 import { errorName } from './errors.ts'
 import type { MemoryDataClient } from './event-writer.ts'
-import { MEMORY_LIMITS } from './limits.ts'
-import { type RetryPolicy, withRetry } from './retry.ts'
+import { MEMORY_LIMITS, type RetryPolicy, withRetry } from '../contract/index.ts'
 
 /** How to search one namespace. */
 export interface RetrievalConfig {

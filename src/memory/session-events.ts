@@ -8,7 +8,7 @@ import {
   type ListEventsCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore'
 import type { MemoryDataClient } from './event-writer.ts'
-import { MEMORY_LIMITS } from './limits.ts'
+import { MEMORY_LIMITS } from '../contract/index.ts'
 
 /** Lists the session newest first, as the service answers, and returns it oldest first. */
 export async function listSessionEvents(

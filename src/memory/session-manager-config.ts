@@ -12,11 +12,11 @@ import {
   explainMetadataValueViolation,
   MEMORY_ID_RULE,
   METADATA_MAX_KEYS,
+  MEMORY_LIMITS,
+  type RetryPolicy,
   SESSION_ID_RULE,
-} from './ids.ts'
-import { MEMORY_LIMITS } from './limits.ts'
+} from '../contract/index.ts'
 import type { RetrievalConfig } from './long-term-context.ts'
-import type { RetryPolicy } from './retry.ts'
 import type { SessionCache } from './session-cache.ts'
 
 /** Where log lines go (`key=value | message`). */
@@ -93,19 +93,6 @@ export interface AgentCoreMemorySessionManagerConfig {
   readonly clock?: () => number
   readonly logger?: MemoryLogger
 }
-
-/** Defaults of the manager, defined once. */
-export const SESSION_MANAGER_DEFAULTS = {
-  /** Python's default agent id: its reader looks for this agent's state before it reads any message. */
-  agentId: 'default',
-  contextTag: 'user_context',
-  /** Reads before a model call come at least this far apart: a short turn reads the session once, at the restore. */
-  externalSyncMinIntervalMs: 10_000,
-  /** Clock-skew allowance of a read before a model call. */
-  externalSyncLookbackMs: 10_000,
-  /** Strands' sliding window. */
-  restoreWindow: 40,
-} as const
 
 /** Metadata keys the manager writes itself on state events. */
 export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([STATE_TYPE_KEY, AGENT_ID_KEY])

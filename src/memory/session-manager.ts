@@ -30,18 +30,17 @@ import {
 } from './event-codec.ts'
 import { type EventMetadata, EventWriter, type MemoryDataClient, type RejectedWrite } from './event-writer.ts'
 import { isPrompt } from './history-window.ts'
-import { MEMORY_LIMITS } from './limits.ts'
+import { DEFAULT_RETRY_POLICY, MEMORY_LIMITS, type RetryPolicy } from '../contract/index.ts'
 import { TurnContext } from './long-term-context.ts'
 import { storeRedactedMessage } from './redaction.ts'
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts'
 import { listSessionEvents } from './session-events.ts'
 import {
   type AgentCoreMemorySessionManagerConfig,
   explainMetadataViolation,
   type MemoryLogger,
-  SESSION_MANAGER_DEFAULTS,
   validateConfig,
 } from './session-manager-config.ts'
+import { SESSION_MANAGER_DEFAULTS } from './session-manager-defaults.ts'
 import { type RestoreReport, SessionReader } from './session-reader.ts'
 
 /**

@@ -1,7 +1,7 @@
 /**
- * The agent side of the runtime the environment describes: the AgentCore Memory client, the model
- * and the invocation handler. The entrypoint loads this module on the first invocation, so the
- * runtime starts and answers /ping without Strands, the AWS SDK clients or a model SDK loaded.
+ * The agent side of a runtime: the AgentCore Memory client, the model and the invocation handler.
+ * The entrypoint loads this module on the first invocation, so the runtime starts and answers
+ * /ping without Strands, the AWS SDK clients or a model SDK loaded.
  */
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import {
@@ -10,7 +10,6 @@ import {
   type ModelProviderConfig,
   type StaticCredentials,
 } from '../agent/index.ts'
-import type { Environment } from '../config.ts'
 import type { MemoryLogger } from '../memory/index.ts'
 import { countMemoryCalls } from '../telemetry/index.ts'
 import { createAgentInvocationHandler, type InvocationHandler } from './invocation-handler.ts'
@@ -18,7 +17,13 @@ import type { PendingWrites } from './pending-writes.ts'
 
 /** What the agent side is built from; the model's configuration is checked already. */
 export interface AgentSideConfig {
-  readonly env: Environment
+  /** The AWS region of the memory client. */
+  readonly region: string
+  /** Another AgentCore endpoint (the local service's); AWS's when absent. */
+  readonly agentCoreEndpoint?: string | undefined
+  /** The long-running MCP server; without a bearer token the caller's verified token is passed on. */
+  readonly mcp?: { readonly url: string; readonly bearerToken?: string | undefined } | undefined
+  readonly conversationWindow?: number | undefined
   readonly model: ModelProviderConfig
   /** Credentials of the memory client (the default AWS chain when absent). */
   readonly memoryCredentials?: StaticCredentials | undefined
@@ -34,13 +39,12 @@ export interface AgentSide {
 
 /** Builds the memory client, the model and the handler. */
 export async function startAgentSide(config: AgentSideConfig): Promise<AgentSide> {
-  const { env } = config
   const model = await buildModel(config.model)
   // The session manager retries with the same clientToken itself, so the client does not retry on its own.
   const memoryClient = new BedrockAgentCoreClient({
-    region: env.AWS_REGION,
+    region: config.region,
     maxAttempts: 1,
-    ...(env.AGENTCORE_ENDPOINT !== undefined && { endpoint: env.AGENTCORE_ENDPOINT }),
+    ...(config.agentCoreEndpoint !== undefined && { endpoint: config.agentCoreEndpoint }),
     ...(config.memoryCredentials !== undefined && { credentials: config.memoryCredentials }),
   })
   // Each invocation's memory calls, for the `longrun.invocation.memory_calls` metric.
@@ -49,11 +53,8 @@ export async function startAgentSide(config: AgentSideConfig): Promise<AgentSide
     model,
     modelEndpoint: describeModelEndpoint(config.model),
     memoryClient,
-    mcp:
-      env.MCP_SERVER_URL === undefined
-        ? undefined
-        : { url: env.MCP_SERVER_URL, bearerToken: env.MCP_BEARER_TOKEN },
-    conversationWindow: env.AGENT_CONVERSATION_WINDOW,
+    mcp: config.mcp,
+    conversationWindow: config.conversationWindow,
     pendingWrites: config.pendingWrites,
     logger: config.logger,
   })

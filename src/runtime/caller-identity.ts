@@ -5,7 +5,7 @@
  * JWT authentication (the Runtime's inbound JWT authorizer passes the token on in `Authorization`)
  * the actor is the token's subject, and a payload naming any other actor is refused.
  */
-import { ACTOR_ID_RULE, explainIdViolation } from '../memory/ids.ts'
+import { ACTOR_ID_RULE, explainIdViolation } from '../contract/index.ts'
 import {
   bearerToken,
   createJwtVerifier,

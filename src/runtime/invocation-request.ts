@@ -3,7 +3,7 @@
  * `{ prompt, actor_id?, memory_id? }` and the runtime session id header. Every problem is an
  * `INVALID_REQUEST` naming the field, so a bad request never reaches memory.
  */
-import { ACTOR_ID_RULE, explainIdViolation, MEMORY_ID_RULE } from '../memory/ids.ts'
+import { ACTOR_ID_RULE, explainIdViolation, MEMORY_ID_RULE } from '../contract/index.ts'
 import { isRecord } from '../shared/is-record.ts'
 import { RuntimeError } from './errors.ts'
 

@@ -4,7 +4,7 @@
  * invocation never fails over that difference: an id Memory cannot take is mapped to one it can.
  */
 import { createHash } from 'node:crypto'
-import { explainIdViolation, SESSION_ID_RULE } from '../memory/ids.ts'
+import { explainIdViolation, SESSION_ID_RULE } from '../contract/index.ts'
 
 /** Characters of the readable part kept in a mapped id. */
 const READABLE_PREFIX_LENGTH = 40

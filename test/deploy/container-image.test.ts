@@ -142,7 +142,12 @@ describe('the build context', () => {
       'deploy/app.ts',
     ]
     for (const path of left) assert.ok(ignore.ignores(join(BUILD_CONTEXT, path)), `${path} stays out`)
-    for (const path of ['package.json', 'package-lock.json', 'src/entrypoint.ts', 'src/mcp-server/main.ts'])
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'src/entrypoint.ts',
+      'src/mcp-server-entrypoint.ts',
+    ])
       assert.ok(!ignore.ignores(join(BUILD_CONTEXT, path)), `${path} goes in`)
   })
 

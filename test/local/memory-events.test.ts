@@ -219,7 +219,7 @@ describe('Memory events through the AWS SDK client', () => {
     assert.equal(new Set(found).size, 7)
   })
 
-  test('branch filter returns a branch alone or with its parent up to the fork', async () => {
+  test('branch filter returns a branch alone or, by default, with its parent up to the fork', async () => {
     const sessionId = 'session-branch'
     const write = async (value: string, at: number, branch?: { name: string; rootEventId?: string }) =>
       (
@@ -249,13 +249,15 @@ describe('Memory events through the AWS SDK client', () => {
         return payload && 'conversational' in payload ? payload.conversational?.content?.text : undefined
       })
     }
-    assert.deepEqual(await texts({ name: 'alt' }), ['alt-2', 'alt-1'])
+    assert.deepEqual(await texts({ name: 'alt', includeParentBranches: false }), ['alt-2', 'alt-1'])
     assert.deepEqual(await texts({ name: 'alt', includeParentBranches: true }), [
       'alt-2',
       'alt-1',
       'main-2',
       'main-1',
     ])
+    // The model's default for includeParentBranches is true.
+    assert.deepEqual(await texts({ name: 'alt' }), ['alt-2', 'alt-1', 'main-2', 'main-1'])
     assert.deepEqual(await texts({ name: 'main' }), ['main-3', 'main-2', 'main-1'])
   })
 

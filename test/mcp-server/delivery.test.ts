@@ -2,9 +2,11 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { z } from 'zod'
 import { defineLongRunningTool, SqliteTaskStore, textStatisticsTool } from '../../src/mcp-server/index.ts'
+import { AfterEndJobs } from '../../src/mcp-server/after-end-jobs.ts'
+import { LocalOutboxQueue } from '../../src/mcp-server/local-outbox-queue.ts'
 import { encodedLength } from '../../src/mcp-server/memory-event.ts'
 import { MemoryEventWriter } from '../../src/mcp-server/memory-event-writer.ts'
-import { ResultDelivery } from '../../src/mcp-server/result-delivery.ts'
+import { memoryDelivery } from '../../src/mcp-server/result-delivery.ts'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
@@ -105,10 +107,9 @@ describe('memory delivery of task results', () => {
 
   test('an event the service still refuses as invalid is replaced by a short summary, written once', async () => {
     const store = new SqliteTaskStore({ dataDir: ':memory:' })
-    const delivery = new ResultDelivery({
-      outbox: store.outbox('w'),
-      writer: new MemoryEventWriter({ client: bed.env.data, baseDelayMs: 10, maxDelayMs: 50 }),
-    })
+    const writer = new MemoryEventWriter({ client: bed.env.data, baseDelayMs: 10, maxDelayMs: 50 })
+    const jobs = new AfterEndJobs({ store, kinds: [memoryDelivery(writer)] })
+    const delivery = new LocalOutboxQueue({ schedule: store.schedule('w') })
     try {
       const memory = { sessionId: 'session-fallback', memoryId: bed.memoryId, actorId: 'user-fallback' }
       await store.create(
@@ -123,19 +124,25 @@ describe('memory delivery of task results', () => {
           ttlMs: 60_000,
           pollIntervalMs: 100,
         },
-        { stage: 'running', workerId: 'w', queueSeq: 1 },
+        { stage: 'running', holder: 'w' },
       )
       // A row whose text was sized by no one (an older bed.server, say): far over the service's limit.
       const text = `Long-running task fallback-task (tool big_result) completed.\nResult:\n${'x'.repeat(150_000)}`
-      store.complete(
+      await store.end(
         'fallback-task',
         { status: 'completed', result: { content: [{ type: 'text', text: 'ok' }] }, endedAt: 2000 },
-        { taskId: 'fallback-task', ...memory, eventTimestampMs: 2000, text },
-        'w',
+        { how: 'complete', workerId: 'w' },
+        [
+          {
+            taskId: 'fallback-task',
+            kind: 'memory',
+            payload: { taskId: 'fallback-task', ...memory, eventTimestampMs: 2000, text },
+          },
+        ],
       )
-      delivery.wake()
+      await delivery.start({ attempt: jobs.attempt, owed: () => jobs.owed() })
       const state = await waitFor(async () => {
-        const now = store.deliveryOf('fallback-task')
+        const now = (await store.get('fallback-task'))?.delivery
         return now?.state === 'pending' ? undefined : now
       })
       assert.equal(state?.state, 'delivered')
@@ -148,7 +155,7 @@ describe('memory delivery of task results', () => {
       assert.match(written, /get_task_results with task_id fallback-task/)
     } finally {
       await delivery.close()
-      store.close()
+      await store.close()
     }
   })
 

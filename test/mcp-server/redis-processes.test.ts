@@ -15,7 +15,7 @@ import {
 } from '../helpers/mcp-server.ts'
 import { startTestRedis, type TestRedis } from '../helpers/redis.ts'
 
-const MAIN = new URL('../../src/mcp-server/main.ts', import.meta.url).pathname
+const MAIN = new URL('../../src/mcp-server-entrypoint.ts', import.meta.url).pathname
 
 describe('the Redis backend across processes: two replicas, workers of their own, kills and a Redis restart', () => {
   let env: LocalAgentCoreFixture
@@ -152,8 +152,9 @@ describe('the Redis backend across processes: two replicas, workers of their own
     })
     assert.equal(await holderPid(training), first.process.pid)
     assert.equal(await holderPid(statistics), first.process.pid)
-    const second = await worker()
+    // Killed while both run; the worker started next finds their jobs stalled and takes them.
     await stopServiceProcess(first, 'SIGKILL')
+    const second = await worker()
     const rerun = await waitFor(
       async () => {
         const status = await statusOf(client, training)

@@ -12,7 +12,7 @@ import {
   waitFor,
 } from '../helpers/mcp-server.ts'
 
-const MAIN = new URL('../../src/mcp-server/main.ts', import.meta.url).pathname
+const MAIN = new URL('../../src/mcp-server-entrypoint.ts', import.meta.url).pathname
 
 type Child = ServiceProcess
 const startChild = (env: Record<string, string>) => startServiceProcess(MAIN, env)
@@ -99,15 +99,15 @@ describe('server process killed with SIGKILL mid-task', () => {
     try {
       await waitFor(
         async () =>
-          outbox.deliveryOf(training)?.state === 'delivered' &&
-          outbox.deliveryOf(statistics)?.state === 'delivered'
+          (await outbox.get(training))?.delivery?.state === 'delivered' &&
+          (await outbox.get(statistics))?.delivery?.state === 'delivered'
             ? true
             : undefined,
         20_000,
         'both memory events to be acknowledged',
       )
     } finally {
-      outbox.close()
+      await outbox.close()
     }
     await again.close()
     const stats = env.service.faults.counts().CreateEvent
@@ -173,8 +173,12 @@ describe('server process killed with SIGKILL mid-task', () => {
       const stored = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)
       assert.equal(stored.length, 1, 'the service stored the event before the crash')
       const outbox = new SqliteTaskStore({ dataDir: crashDir.path })
-      assert.equal(outbox.deliveryOf(taskId)?.state, 'pending', 'the server never learnt it was delivered')
-      outbox.close()
+      assert.equal(
+        (await outbox.get(taskId))?.delivery?.state,
+        'pending',
+        'the server never learnt it was delivered',
+      )
+      await outbox.close()
 
       // Second life: the pending row is delivered again with the same idempotency token.
       const second = await startChild({ ...baseEnv, MCP_DELIVERY_BASE_DELAY_MS: '20' })
@@ -182,12 +186,12 @@ describe('server process killed with SIGKILL mid-task', () => {
       const reopened = new SqliteTaskStore({ dataDir: crashDir.path })
       try {
         await waitFor(
-          async () => (reopened.deliveryOf(taskId)?.state === 'delivered' ? true : undefined),
+          async () => ((await reopened.get(taskId))?.delivery?.state === 'delivered' ? true : undefined),
           20_000,
           'the redelivery to be acknowledged',
         )
       } finally {
-        reopened.close()
+        await reopened.close()
       }
       await kill(second, 'SIGTERM')
       const events = await listAllEvents(env.data, memoryId, memory.actorId, memory.sessionId)

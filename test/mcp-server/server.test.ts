@@ -17,7 +17,6 @@ import {
   waitFor,
   useMcpTestBed,
 } from '../helpers/mcp-server.ts'
-import type { SqliteTaskBackend } from '../../src/mcp-server/index.ts'
 
 /** The JSON-RPC error a rejected promise carries. */
 async function rpcError(
@@ -473,7 +472,7 @@ describe('long-running MCP server', () => {
       { word: 'c', count: 2 },
       { word: 'a', count: 1 },
     ])
-    assert.equal((bed.server.backend as SqliteTaskBackend).store.deliveryOf(taskId), undefined)
+    assert.equal((await bed.server.backend.get(taskId))?.delivery, undefined)
   })
 
   test('GET /ping is HealthyBusy while a task runs and its time changes only with the status', async () => {

@@ -3,11 +3,11 @@ import { describe, test } from 'node:test'
 import { z } from 'zod'
 import {
   defineLongRunningTool,
+  INTERRUPTED_MESSAGE,
   type LongRunningTool,
   SqliteTaskStore,
   type TaskRecord,
 } from '../../src/mcp-server/index.ts'
-import { INTERRUPTED_MESSAGE } from '../../src/mcp-server/sqlite-task-backend.ts'
 import {
   connectClient,
   startTask,
@@ -55,7 +55,7 @@ async function storedTask(dataDir: string, taskId: string): Promise<TaskRecord |
   try {
     return await store.get(taskId)
   } finally {
-    store.close()
+    await store.close()
   }
 }
 

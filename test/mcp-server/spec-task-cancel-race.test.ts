@@ -6,7 +6,6 @@ import { z } from 'zod'
 import {
   defineLongRunningTool,
   type LongRunningMcpServer,
-  type OutboxEntry,
   SqliteTaskBackend,
   type TaskEnd,
   type TaskRecord,
@@ -38,12 +37,8 @@ class RacingBackend extends SqliteTaskBackend {
     return task
   }
 
-  override async complete(
-    task: TaskRecord,
-    end: TaskEnd,
-    delivery: OutboxEntry | undefined,
-  ): Promise<TaskRecord | undefined> {
-    const ended = await super.complete(task, end, delivery)
+  override async complete(task: TaskRecord, end: TaskEnd): Promise<TaskRecord | undefined> {
+    const ended = await super.complete(task, end)
     this.#finished.get(task.taskId)?.()
     return ended
   }

@@ -4,15 +4,17 @@ import { describe, test } from 'node:test'
 import { z } from 'zod'
 import {
   defineLongRunningTool,
+  INTERRUPTED_MESSAGE,
   type LongRunningTool,
   type NewTaskRecord,
   SqliteTaskBackend,
+  SqliteTaskStore,
   type TaskProgress,
   type TaskRecord,
   TaskRunner,
+  TOOL_GONE_MESSAGE,
 } from '../../src/mcp-server/index.ts'
 import { MemoryEventWriter } from '../../src/mcp-server/memory-event-writer.ts'
-import { INTERRUPTED_MESSAGE } from '../../src/mcp-server/sqlite-task-backend.ts'
 import { HealthStatus } from '../../src/shared/health-status.ts'
 import { tempDir, waitFor, waitIdle } from '../helpers/mcp-server.ts'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
@@ -84,7 +86,7 @@ describe('task runner recovery', () => {
     const dir = await tempDir()
     try {
       // What a crash leaves behind: tasks running for a process that is gone.
-      const seed = new SqliteTaskBackend({ dataDir: dir.path, tools: [] })
+      const seed = new SqliteTaskStore({ dataDir: dir.path })
       for (const [taskId, tool, mode] of [
         ['rerun-me', 'sum_to', 'async'],
         ['fail-me', 'sum_once', 'spec'],
@@ -92,13 +94,9 @@ describe('task runner recovery', () => {
         ['gone-tool', 'removed_tool', 'async'],
         ['crash-loop', 'sum_to', 'async'],
       ] as const) {
-        await seed.store.create(interrupted(taskId, tool, mode), {
-          stage: 'running',
-          workerId: 'gone',
-          queueSeq: 1,
-        })
+        await seed.create(interrupted(taskId, tool, mode), { stage: 'running', holder: 'gone' })
       }
-      seed.store.close()
+      await seed.close()
       const db = new DatabaseSync(`${dir.path}/mcp-tasks.sqlite`)
       db.exec("UPDATE tasks SET runs = 3 WHERE task_id = 'crash-loop'")
       db.close()
@@ -118,16 +116,19 @@ describe('task runner recovery', () => {
         assert.equal(task?.status, 'failed', taskId)
         assert.equal(task?.statusMessage, INTERRUPTED_MESSAGE, taskId)
       }
-      assert.match((await backend.get('gone-tool'))?.statusMessage ?? '', /tool no longer exists/)
-      assert.deepEqual(
-        backend.store
-          .due(backend.workerId, Date.now(), 10)
-          .map((row) => row.taskId)
-          .sort(),
-        ['crash-loop', 'fail-me', 'gone-tool', 'rerun-me'],
-        'inline calls answer in the response, not in memory',
-      )
-      assert.deepEqual(backend.store.orphans(Date.now()), [])
+      assert.equal((await backend.get('gone-tool'))?.statusMessage, TOOL_GONE_MESSAGE)
+      // What the data directory says, read as another process would.
+      const inspect = new SqliteTaskStore({ dataDir: dir.path })
+      try {
+        assert.deepEqual(
+          (await inspect.owedJobs(['memory'])).map((job) => job.taskId).sort(),
+          ['crash-loop', 'fail-me', 'gone-tool', 'rerun-me'],
+          'inline calls answer in the response, not in memory',
+        )
+        assert.deepEqual(await inspect.orphans(), [])
+      } finally {
+        await inspect.close()
+      }
       await runner.close()
     } finally {
       await dir.remove()

@@ -7,8 +7,7 @@ import {
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime'
 import OpenAI from 'openai'
-import { modelProviderFromEnv } from '../../src/agent/index.ts'
-import { ConfigError, loadEnvironment } from '../../src/config.ts'
+import { ConfigError, loadEnvironment, modelProviderFromEnv } from '../../src/config.ts'
 import { SESSION_ID_HEADER } from '../../src/runtime/index.ts'
 import { startServiceProcess } from '../helpers/child-process.ts'
 import { TEST_CREDENTIALS } from '../helpers/local-agentcore.ts'

@@ -4,7 +4,6 @@
  * real AWS SDK clients, which send none of a browser's headers, still served.
  */
 import assert from 'node:assert/strict'
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { connect as connectHttp2 } from 'node:http2'
 import { after, before, describe, test } from 'node:test'
 import { ListEventsCommand } from '@aws-sdk/client-bedrock-agentcore'
@@ -17,51 +16,8 @@ import {
   startLocalAgentCore,
   TEST_CREDENTIALS,
 } from '../helpers/local-agentcore.ts'
+import { type RawAnswer, rawRequest } from '../helpers/raw-http.ts'
 import { sessionIdFor } from '../helpers/runtime-stack.ts'
-
-interface RawAnswer {
-  readonly status: number
-  readonly headers: IncomingHttpHeaders
-  readonly body: string
-}
-
-/**
- * One HTTP/1.1 request to 127.0.0.1:`port` with exactly these headers. With `unsentBody` the
- * request declares that many bytes and sends none: only a server that answers without reading
- * the body answers at all.
- */
-function raw(
-  port: number,
-  options: {
-    method?: string
-    path: string
-    headers?: Record<string, string>
-    body?: string
-    unsentBody?: number
-  },
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...options.headers }
-    if (options.unsentBody !== undefined) headers['content-length'] = String(options.unsentBody)
-    const outgoing = httpRequest(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers, agent: false },
-      (response) => {
-        let body = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk: string) => {
-          body += chunk
-        })
-        response.on('end', () => {
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body })
-          outgoing.destroy()
-        })
-      },
-    )
-    outgoing.on('error', reject)
-    if (options.unsentBody !== undefined) outgoing.flushHeaders()
-    else outgoing.end(options.body)
-  })
-}
 
 /** One HTTP/2 request (as the Bedrock Runtime client speaks to the service) with these headers. */
 function rawHttp2(url: string, headers: Record<string, string>): Promise<{ status: number; type: unknown }> {
@@ -100,7 +56,7 @@ async function countingRuntime(config: { host: string; allowedOrigins?: readonly
     ...config,
   })
   const invoke = (headers: Record<string, string>) =>
-    raw(server.port, {
+    rawRequest(server.port, {
       method: 'POST',
       path: '/invocations',
       headers: { 'content-type': 'text/plain', [SESSION_ID_HEADER]: sessionIdFor('guard'), ...headers },
@@ -113,7 +69,7 @@ describe('the agent runtime refuses what a web page sends', () => {
   test('on loopback, a foreign Host is refused with HOST_NOT_ALLOWED before the body is read or the handler runs', async () => {
     const { server, turns, log } = await countingRuntime({ host: '127.0.0.1' })
     try {
-      const invocation = await raw(server.port, {
+      const invocation = await rawRequest(server.port, {
         method: 'POST',
         path: '/invocations',
         headers: { host: `rebind.test:${server.port}` },
@@ -122,13 +78,16 @@ describe('the agent runtime refuses what a web page sends', () => {
       assert.equal(invocation.status, 403)
       assert.equal(errorCode(invocation), 'HOST_NOT_ALLOWED')
       assert.equal(invocation.headers.connection, 'close')
-      const ping = await raw(server.port, { path: '/ping', headers: { host: `rebind.test:${server.port}` } })
+      const ping = await rawRequest(server.port, {
+        path: '/ping',
+        headers: { host: `rebind.test:${server.port}` },
+      })
       assert.equal(ping.status, 403)
       assert.equal(errorCode(ping), 'HOST_NOT_ALLOWED')
       assert.deepEqual(turns, [])
       assert.equal(log.filter((entry) => entry.code === 'HOST_NOT_ALLOWED').length, 2)
       for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `[::1]:${server.port}`]) {
-        assert.equal((await raw(server.port, { path: '/ping', headers: { host } })).status, 200, host)
+        assert.equal((await rawRequest(server.port, { path: '/ping', headers: { host } })).status, 200, host)
       }
     } finally {
       await server.close()
@@ -225,7 +184,7 @@ describe('the local AgentCore service refuses what a web page sends, and serves 
 
   const sigv4 = `AWS4-HMAC-SHA256 Credential=${TEST_CREDENTIALS.accessKeyId}/20260101/us-east-1/bedrock-agentcore/aws4_request, SignedHeaders=host, Signature=00`
   const listActors = (headers: Record<string, string>) =>
-    raw(env.service.port, {
+    rawRequest(env.service.port, {
       method: 'POST',
       path: `/memories/${memoryId}/actors`,
       headers: { authorization: sigv4, 'content-type': 'application/json', ...headers },
@@ -237,12 +196,12 @@ describe('the local AgentCore service refuses what a web page sends, and serves 
     const host = `rebind.test:${env.service.port}`
     const answers = [
       await listActors({ host }),
-      await raw(env.service.port, { path: '/_local/health', headers: { host } }),
-      await raw(env.service.port, {
+      await rawRequest(env.service.port, { path: '/_local/health', headers: { host } }),
+      await rawRequest(env.service.port, {
         path: '/_local/stats',
         headers: { host, authorization: `Bearer ${adminToken}` },
       }),
-      await raw(env.service.port, {
+      await rawRequest(env.service.port, {
         method: 'POST',
         path: `/runtimes/${encodeURIComponent('arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/a-0123456789')}/invocations`,
         headers: { host, authorization: 'Bearer x' },
@@ -302,7 +261,7 @@ describe('the local AgentCore service refuses what a web page sends, and serves 
     const open = await startLocalAgentCore({ host: '0.0.0.0' })
     try {
       const health = (headers: Record<string, string>) =>
-        raw(open.service.port, { path: '/_local/health', headers })
+        rawRequest(open.service.port, { path: '/_local/health', headers })
       assert.equal((await health({ host: `rebind.test:${open.service.port}` })).status, 200)
       assert.equal((await health({ origin: 'http://attacker.test' })).status, 403)
     } finally {
@@ -313,7 +272,8 @@ describe('the local AgentCore service refuses what a web page sends, and serves 
   test('allowedHosts replaces the loopback names: those hosts are served, others refused', async () => {
     const named = await startLocalAgentCore({ allowedHosts: ['agentcore.internal', '127.0.0.1'] })
     try {
-      const health = (host: string) => raw(named.service.port, { path: '/_local/health', headers: { host } })
+      const health = (host: string) =>
+        rawRequest(named.service.port, { path: '/_local/health', headers: { host } })
       assert.equal((await health(`agentcore.internal:${named.service.port}`)).status, 200)
       assert.equal((await health(`127.0.0.1:${named.service.port}`)).status, 200)
       assert.equal((await health(`localhost:${named.service.port}`)).status, 403)
@@ -325,14 +285,14 @@ describe('the local AgentCore service refuses what a web page sends, and serves 
 
   test('the admin token is checked whole: a wrong one of any length is 401, the right one is served', async () => {
     for (const wrong of ['', 'x', adminToken.slice(0, -1), `${adminToken}x`, adminToken.toUpperCase()]) {
-      const answer = await raw(env.service.port, {
+      const answer = await rawRequest(env.service.port, {
         path: '/_local/stats',
         headers: { authorization: `Bearer ${wrong}` },
       })
       assert.equal(answer.status, 401, JSON.stringify(wrong))
       assert.equal(answer.headers['x-amzn-errortype'], 'AccessDeniedException')
     }
-    const right = await raw(env.service.port, {
+    const right = await rawRequest(env.service.port, {
       path: '/_local/stats',
       headers: { authorization: `Bearer ${adminToken}` },
     })

@@ -21,7 +21,7 @@ import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../help
 import { startTestRedis, type TestRedis } from '../helpers/redis.ts'
 
 const ENTRYPOINT = new URL('../../src/entrypoint.ts', import.meta.url).pathname
-const MCP_MAIN = new URL('../../src/mcp-server/main.ts', import.meta.url).pathname
+const MCP_MAIN = new URL('../../src/mcp-server-entrypoint.ts', import.meta.url).pathname
 /** A model name found nowhere but in the prompt and the tool's arguments and result. */
 const MODEL_NAME = 'otel-secret-model-4711'
 const SESSION = `trace-story-${'0'.repeat(40)}`.slice(0, 40)

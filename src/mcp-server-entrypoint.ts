@@ -1,0 +1,161 @@
+/**
+ * Runs the long-running MCP server with the example tools, configured from the environment:
+ * `node src/mcp-server-entrypoint.ts` (`--worker`: a Redis task worker). Prints the server URL on
+ * stdout (logs go to stderr). The one place the MCP server's processes read the environment.
+ */
+import { startWithTelemetry } from './telemetry/index.ts'
+import { resolve } from 'node:path'
+import { ConfigError, type Environment, jwtSettingsFromEnv, loadEnvironment } from './config.ts'
+import {
+  type AuthConfig,
+  LongRunningMcpServer,
+  type LongRunningMcpServerConfig,
+  type LongRunningTool,
+  MCP_SERVER_DEFAULTS,
+  modelTrainingTool,
+  TaskWorker,
+  type TaskWorkerConfig,
+  textStatisticsTool,
+} from './mcp-server/index.ts'
+import { stderrLogger } from './shared/logger.ts'
+import { exitOnStopSignal } from './shared/stop-signal.ts'
+
+/**
+ * The server's configuration from the environment as src/config.ts parsed and checked it
+ * (`loadEnvironment()`; every variable is documented in .env.example).
+ */
+export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
+  return {
+    port: env.MCP_PORT,
+    host: env.MCP_HOST ?? '0.0.0.0',
+    dataDir: resolve(env.LONGRUN_DATA_DIR),
+    auth: authFromEnv(env),
+    region: env.AWS_REGION,
+    ...(env.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
+    heartbeatIntervalMs: env.MCP_HEARTBEAT_INTERVAL_MS,
+    shutdownGraceMs: env.MCP_SHUTDOWN_GRACE_MS,
+    taskTtlMs: env.MCP_TASK_TTL_SECONDS * 1000,
+    maxBodyBytes: env.MCP_MAX_BODY_BYTES,
+    taskConcurrency: env.MCP_TASK_CONCURRENCY,
+    queueLimit: env.MCP_TASK_QUEUE_LIMIT,
+    leaseMs: env.MCP_TASK_LEASE_MS,
+    ...(env.MCP_TASK_BACKEND === 'redis' && { redis: { url: env.REDIS_URL, runWorker: env.MCP_RUN_WORKER } }),
+    deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
+    deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
+    logger: stderrLogger,
+    tools: exampleTools(env),
+  }
+}
+
+/** The example tools, as the environment configures them. */
+function exampleTools(env: Environment): LongRunningTool[] {
+  return [
+    modelTrainingTool({
+      dataDir: resolve(env.LONGRUN_DATA_DIR),
+      ...(env.MCP_TRAINING_EPOCH_DELAY_MS !== undefined && { epochDelayMs: env.MCP_TRAINING_EPOCH_DELAY_MS }),
+    }),
+    textStatisticsTool(),
+  ]
+}
+
+/** A Redis worker's configuration from the environment (MCP_TASK_BACKEND must be `redis`). */
+export function workerConfigFromEnv(env: Environment): TaskWorkerConfig {
+  if (env.MCP_TASK_BACKEND !== 'redis') {
+    throw new ConfigError(
+      'a worker takes tasks from Redis: set MCP_TASK_BACKEND=redis and REDIS_URL (the SQLite backend runs tasks in the server itself)',
+      ['MCP_TASK_BACKEND'],
+    )
+  }
+  return {
+    tools: exampleTools(env),
+    redis: { url: env.REDIS_URL },
+    region: env.AWS_REGION,
+    ...(env.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
+    taskConcurrency: env.MCP_TASK_CONCURRENCY,
+    leaseMs: env.MCP_TASK_LEASE_MS,
+    heartbeatIntervalMs: env.MCP_HEARTBEAT_INTERVAL_MS,
+    shutdownGraceMs: env.MCP_SHUTDOWN_GRACE_MS,
+    deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
+    deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
+    logger: stderrLogger,
+  }
+}
+
+/** Starts a Redis worker (`longrun worker`) and stops it cleanly on SIGTERM/SIGINT. */
+export async function workerMain(
+  source: Record<string, string | undefined> = process.env,
+): Promise<TaskWorker> {
+  const env = loadEnvironment(source)
+  const config = workerConfigFromEnv(env)
+  const { service: worker, telemetry } = await startWithTelemetry(
+    { serviceName: 'longrun-worker', env },
+    () => TaskWorker.start(config),
+  )
+  process.stdout.write(`worker ${worker.backend.workerId}\n`)
+  const graceMs = config.shutdownGraceMs ?? MCP_SERVER_DEFAULTS.shutdownGraceMs
+  exitOnStopSignal(async (signal) => {
+    stderrLogger.log('info', 'stopping: running tasks get the grace period, then go back to the queue', {
+      signal,
+      graceMs,
+    })
+    await worker.close()
+    await telemetry.shutdown()
+    stderrLogger.log('info', 'stopped', { signal })
+  }, graceMs + 5_000)
+  return worker
+}
+
+function authFromEnv(env: Environment): AuthConfig {
+  const jwt = jwtSettingsFromEnv(env, 'MCP')
+  if (jwt !== undefined) {
+    return {
+      kind: 'jwt',
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      clientIds: jwt.clientIds,
+      jwks: jwt.jwks,
+      requireSubjectMatchesActor: env.MCP_JWT_SUBJECT_IS_ACTOR,
+      ...(jwt.subjectClaim !== undefined && { subjectClaim: jwt.subjectClaim }),
+    }
+  }
+  if (env.MCP_BEARER_TOKEN !== undefined) return { kind: 'bearer', token: env.MCP_BEARER_TOKEN }
+  if (env.MCP_AUTH === 'none') return { kind: 'none' }
+  throw new ConfigError(
+    'set MCP_BEARER_TOKEN, or MCP_JWT_ISSUER + MCP_JWKS_URL + MCP_JWT_AUDIENCE (or MCP_JWT_CLIENT_IDS), or MCP_AUTH=none behind a gateway that authenticates',
+    ['MCP_BEARER_TOKEN', 'MCP_JWT_ISSUER', 'MCP_AUTH'],
+  )
+}
+
+/** Starts the server and stops it cleanly on SIGTERM/SIGINT. */
+export async function main(
+  source: Record<string, string | undefined> = process.env,
+): Promise<LongRunningMcpServer> {
+  const env = loadEnvironment(source)
+  const config = configFromEnv(env)
+  const { service: server, telemetry } = await startWithTelemetry(
+    { serviceName: 'longrun-mcp-server', env },
+    () => LongRunningMcpServer.start(config),
+  )
+  process.stdout.write(`${server.url}\n`)
+  const graceMs = config.shutdownGraceMs ?? MCP_SERVER_DEFAULTS.shutdownGraceMs
+  // close() bounds its wait by the grace period; the backstop covers a stuck close itself.
+  exitOnStopSignal(async (signal) => {
+    stderrLogger.log('info', 'stopping: running tasks get the grace period, then are left for recovery', {
+      signal,
+      running: server.runner.running,
+      graceMs,
+    })
+    await server.close()
+    // Spans and metrics still buffered go out before the process ends.
+    await telemetry.shutdown()
+    stderrLogger.log('info', 'stopped', { signal })
+  }, graceMs + 5_000)
+  return server
+}
+
+if (import.meta.main) {
+  ;(process.argv.includes('--worker') ? workerMain() : main()).catch((error: unknown) => {
+    process.stderr.write(`level=error | ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  })
+}
