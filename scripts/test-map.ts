@@ -83,15 +83,21 @@ async function exercise(testFile: string): Promise<Map<string, number>> {
   }
 }
 
+/** A file of types alone: Node strips them, so no test can load it. */
+function typesOnly(source: string): boolean {
+  const code = readFileSync(join(ROOT, source), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '')
+  return !/^\s*(export\s+)?(default\s+)?(abstract\s+)?(class|function|const|let|var|async|enum)\b/m.test(code)
+}
+
 /** The map's Markdown: a table of each source file and its tests. */
 function render(byFile: Map<string, { test: string; share: number }[]>): string {
   const lines = [
     '# Which tests exercise a file',
     '',
     'For every source file, the test files that run the largest share of its functions (at most',
-    `${MAX_TESTS}), measured with V8 coverage by \`scripts/test-map.ts\` (each test file run alone, the`,
+    `${MAX_TESTS}), measured with V8 coverage by \`scripts/test-map.ts\` (each test file in its own process, the`,
     'processes it starts included). Changing a file, run these first; then the whole suite',
-    '([testing.md](testing.md)). A file no test loads says so. Regenerate after adding files:',
+    '([testing.md](testing.md)). A file no test runs says why. Regenerate after adding files:',
     '`node --disable-warning=ExperimentalWarning scripts/test-map.ts` (with the Node of node_modules/.bin);',
     '`test/architecture/test-map.test.ts` fails while a source file is missing here.',
     '',
@@ -99,14 +105,20 @@ function render(byFile: Map<string, { test: string; share: number }[]>): string 
     '|---|---|',
   ]
   for (const source of mappedSources()) {
-    const tests = (byFile.get(source) ?? []).filter((each) => each.share > 0)
+    const loaded = byFile.get(source) ?? []
+    const tests = loaded.filter((each) => each.share > 0)
+    const name = (each: { test: string }) => `\`${each.test}\``
     const cell =
-      tests.length === 0
-        ? 'none loads it'
-        : tests
+      tests.length > 0
+        ? tests
             .slice(0, MAX_TESTS)
-            .map((each) => `\`${each.test}\` (${Math.round(each.share * 100)}%)`)
+            .map((each) => `${name(each)} (${Math.round(each.share * 100)}%)`)
             .join(', ')
+        : loaded.length > 0
+          ? `loaded by ${loaded.slice(0, MAX_TESTS).map(name).join(', ')}; no test runs its functions`
+          : typesOnly(source)
+            ? 'types only: nothing in it runs'
+            : 'no test loads it'
     lines.push(`| \`${source}\` | ${cell} |`)
   }
   return `${lines.join('\n')}\n`
