@@ -12,6 +12,7 @@ import {
   type LongRunningMcpServerConfig,
   type LongRunningTool,
   MCP_SERVER_DEFAULTS,
+  evaluateModelTool,
   modelTrainingTool,
   TaskWorker,
   type TaskWorkerConfig,
@@ -54,6 +55,7 @@ function exampleTools(env: Environment): LongRunningTool[] {
       dataDir: resolve(env.LONGRUN_DATA_DIR),
       ...(env.MCP_TRAINING_EPOCH_DELAY_MS !== undefined && { epochDelayMs: env.MCP_TRAINING_EPOCH_DELAY_MS }),
     }),
+    evaluateModelTool({ dataDir: resolve(env.LONGRUN_DATA_DIR) }),
     textStatisticsTool(),
   ]
 }

@@ -308,6 +308,7 @@ async function benchTextStatistics(chunkSize: number) {
     taskId: 'bench',
     caller: { sessionId: undefined, memoryId: undefined, actorId: undefined },
     runNumber: 1,
+    findOwnTask: () => Promise.resolve(undefined),
   }
   const histogram = monitorEventLoopDelay({ resolution: 5 })
   histogram.enable()

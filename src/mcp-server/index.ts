@@ -10,8 +10,10 @@ export {
   defineLongRunningTool,
   type LongRunningTool,
   type LongRunningToolDefinition,
+  type OwnTask,
   type ToolCaller,
   type ToolContext,
+  ToolError,
   type ToolMode,
 } from './long-running-tool.ts'
 export { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
@@ -54,4 +56,10 @@ export { type StartTask, type TaskEvent, TaskRunner, type TaskRunnerConfig } fro
 export { MemoryEventWriter, type MemoryEventWriterConfig } from './memory-event-writer.ts'
 export { TASK_TOOL_NAMES } from './task-tools.ts'
 export { TaskWorker, type TaskWorkerConfig } from './task-worker.ts'
-export { type ModelTrainingConfig, modelTrainingTool, textStatisticsTool } from './tools/index.ts'
+export {
+  type EvaluateModelConfig,
+  evaluateModelTool,
+  type ModelTrainingConfig,
+  modelTrainingTool,
+  textStatisticsTool,
+} from './tools/index.ts'

@@ -4,12 +4,40 @@
  * spec-native task, keeps it durable across restarts and delivers its result into memory.
  */
 import type { z } from 'zod'
+import type { TaskStatus } from './task-record.ts'
 
 /** Who called, from the composite `mcp-session-id` header; all undefined when the caller sent none. */
 export interface ToolCaller {
   readonly sessionId: string | undefined
   readonly memoryId: string | undefined
   readonly actorId: string | undefined
+}
+
+/** One of the calling owner's own tasks, as a running tool may read it. */
+export interface OwnTask {
+  readonly taskId: string
+  /** The tool it ran (`model_training`, say), whichever mode it was called in. */
+  readonly tool: string
+  readonly status: TaskStatus
+  /** The structured result of an ended task; undefined while it runs or when it returned none. */
+  readonly result: Record<string, unknown> | undefined
+}
+
+/**
+ * A failure a tool reports with a stable `code` (upper snake case) and, when an argument caused it,
+ * the `field`: the task fails and its result carries `structuredContent.error: { code, field,
+ * message }`, the shape of the server's own tool errors, so a caller branches on the code.
+ */
+export class ToolError extends Error {
+  readonly code: string
+  readonly field: string | undefined
+
+  constructor(code: string, message: string, options?: ErrorOptions & { field?: string }) {
+    super(message, options)
+    this.name = 'ToolError'
+    this.code = code
+    this.field = options?.field
+  }
 }
 
 /** What a running tool can use. */
@@ -24,6 +52,12 @@ export interface ToolContext {
   readonly caller: ToolCaller
   /** Which run of the task this is: 1, then 2 and on when it is run again after a restart. */
   readonly runNumber: number
+  /**
+   * A task of the same owner as this one (the caller's actor, or the token's bucket: see "who owns
+   * a task"); undefined for a missing id and for another owner's id alike, so a tool can use an
+   * earlier task's result without learning whether a foreign id exists.
+   */
+  findOwnTask(taskId: string): Promise<OwnTask | undefined>
 }
 
 /**

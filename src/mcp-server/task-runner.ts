@@ -20,7 +20,7 @@ import {
 } from '../telemetry/index.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { McpServerError, taskNotFound } from './errors.ts'
-import type { CallMode, LongRunningTool, ToolContext } from './long-running-tool.ts'
+import { type CallMode, type LongRunningTool, type ToolContext, ToolError } from './long-running-tool.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import type { Recovery, TaskBackend } from './task-backend.ts'
 import { isEnded, type TaskEnd, type TaskPage, type TaskProgress, type TaskRecord } from './task-record.ts'
@@ -410,6 +410,13 @@ export class TaskRunner {
         actorId: task.caller?.actorId,
       },
       runNumber: task.runs,
+      // Scoped to this task's owner: a tool sees only its own caller's tasks.
+      findOwnTask: async (taskId) => {
+        const found = await this.#backend.get(taskId, task.owner)
+        if (found === undefined) return undefined
+        const { structuredContent } = found.result ?? {}
+        return { taskId: found.taskId, tool: found.tool, status: found.status, result: structuredContent }
+      },
     }
     let end: TaskEnd
     let returned = false
@@ -420,7 +427,8 @@ export class TaskRunner {
       end = { status: 'completed', result: toCallToolResult(value), endedAt: this.#clock() }
       returned = true
     } catch (error) {
-      end = failedEnd(task, 'failed', error instanceof Error ? error.message : String(error), this.#clock())
+      const message = error instanceof Error ? error.message : String(error)
+      end = failedEnd(task, 'failed', message, this.#clock(), error instanceof ToolError ? error : undefined)
     }
     // The last progress goes to the store even when the task is left for recovery.
     await this.#flush([active])
@@ -544,12 +552,16 @@ export class TaskRunner {
   }
 }
 
-/** The end of a task that failed or was cancelled: `message` is its status message and its result. */
+/**
+ * The end of a task that failed or was cancelled: `message` is its status message and its result;
+ * a tool's {@link ToolError} also puts its code (and field) in the result's structured content.
+ */
 function failedEnd(
   task: TaskRecord,
   status: 'failed' | 'cancelled',
   message: string,
   endedAt: number,
+  toolError?: ToolError,
 ): TaskEnd {
   const outcome = status === 'cancelled' ? 'was cancelled' : 'failed'
   return {
@@ -557,6 +569,15 @@ function failedEnd(
     statusMessage: message,
     result: {
       content: [{ type: 'text', text: `Task ${task.taskId} ${outcome}: ${message}` }],
+      ...(toolError !== undefined && {
+        structuredContent: {
+          error: {
+            code: toolError.code,
+            ...(toolError.field !== undefined && { field: toolError.field }),
+            message,
+          },
+        },
+      }),
       isError: true,
     },
     endedAt,

@@ -10,6 +10,7 @@ function context(onProgress: (done: number, total: number | undefined) => void):
     taskId: 'task',
     caller: { sessionId: undefined, memoryId: undefined, actorId: undefined },
     runNumber: 1,
+    findOwnTask: () => Promise.resolve(undefined),
   }
 }
 

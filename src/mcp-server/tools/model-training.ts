@@ -27,7 +27,22 @@ interface DataSet {
   readonly y: Uint8Array
 }
 
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z))
+export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z))
+
+/**
+ * The true model a model name's data set is drawn from: its weights and bias are the first draws of
+ * the name's seed, and `random` goes on from there (training draws its samples from it).
+ * `evaluate_model` draws fresh held-out samples from the same true model.
+ */
+export function generatingModel(
+  modelName: string,
+  features: number,
+): { random: () => number; weights: number[]; bias: number } {
+  const random = seededRandom(seedFromText(modelName))
+  const weights = Array.from({ length: features }, () => normal(random) * 1.5)
+  const bias = normal(random) * 0.5
+  return { random, weights, bias }
+}
 
 /** Builds the `model_training` tool. */
 export function modelTrainingTool(config: ModelTrainingConfig): LongRunningTool {
@@ -55,9 +70,7 @@ export function modelTrainingTool(config: ModelTrainingConfig): LongRunningTool 
     onRestart: 'rerun',
     mode: 'both',
     async run(input, ctx) {
-      const random = seededRandom(seedFromText(input.model_name))
-      const trueWeights = Array.from({ length: features }, () => normal(random) * 1.5)
-      const trueBias = normal(random) * 0.5
+      const { random, weights: trueWeights, bias: trueBias } = generatingModel(input.model_name, features)
       const all = generate(samples, features, random, trueWeights, trueBias)
       const cut = Math.floor(samples * 0.8)
       const train: DataSet = { x: all.x.slice(0, cut), y: all.y.slice(0, cut) }
