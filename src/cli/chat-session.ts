@@ -13,10 +13,10 @@ import { listSessionEvents } from '../memory/session-events.ts'
 import { DELIVERED_RESULT, timelineOf } from '../memory/session-timeline.ts'
 import { DEFAULT_ACTOR_ID } from '../runtime/caller-identity.ts'
 import { memorySessionIdFor } from '../runtime/session-ids.ts'
-import { parseRuntimeStream } from '../runtime/stream-events.ts'
+import { parseRuntimeStream, type RuntimeInterrupt } from '../runtime/stream-events.ts'
 import { clientFor } from './agentcore-client.ts'
 import type { ConversationFlags } from './conversation-options.ts'
-import { InvocationDisplay } from './invocation-display.ts'
+import { answerValue, InvocationDisplay } from './invocation-display.ts'
 import { invokerFor } from './invoker-for.ts'
 import { rememberSession, resolveConversation } from './remembered-sessions.ts'
 import type { RuntimeInvoker } from '../runtime-client/index.ts'
@@ -95,6 +95,8 @@ class ChatSession {
   readonly #seen = new Set<string>()
   #answer: AbortController | undefined
   #lastInterrupt = 0
+  /** Questions the paused turn asked: the next line typed is the answer to them. */
+  #questions: RuntimeInterrupt[] = []
 
   constructor(config: ChatSessionConfig) {
     this.#config = config
@@ -160,21 +162,41 @@ class ChatSession {
     rl.close()
   }
 
-  async #turn(prompt: string): Promise<void> {
+  /** One turn: the line is a prompt, or, while the session waits on questions, the answer to them. */
+  async #turn(line: string): Promise<void> {
     const { invoker, arn, sessionId, actorId } = this.#config
     const stop = new AbortController()
     this.#answer = stop
     const display = new InvocationDisplay({ out: process.stdout, err: process.stderr })
+    const asked = this.#questions
+    const input =
+      asked.length === 0
+        ? { prompt: line }
+        : {
+            interruptResponses: asked.map((question) => ({
+              interruptId: question.interrupt_id,
+              response: answerValue(line),
+            })),
+          }
     try {
-      const opened = await invoker.open({ runtimeArn: arn, sessionId, prompt, actorId }, stop.signal)
+      const opened = await invoker.open({ runtimeArn: arn, sessionId, ...input, actorId }, stop.signal)
       for await (const event of parseRuntimeStream(opened.body)) {
         if (stop.signal.aborted) break
         display.show(event)
-        if (event.type === 'done')
+        if (event.type === 'done') {
           for (const task of event.tasks) process.stderr.write(`task: ${task.task_id} (${task.tool})\n`)
+          this.#questions = event.interrupts ?? []
+          if (this.#questions.length > 0)
+            process.stderr.write(
+              '(the turn waits on your answer: type yes to approve, anything else refuses)\n',
+            )
+        }
       }
     } catch (error) {
-      if (!stop.signal.aborted) process.stderr.write(`error: ${invoker.failureOf(error).message}\n`)
+      const failure = invoker.failureOf(error)
+      // The questions are gone (answered elsewhere): the next line is a prompt again.
+      if (failure.code === 'INTERRUPT_NOT_FOUND') this.#questions = []
+      if (!stop.signal.aborted) process.stderr.write(`error: ${failure.message}\n`)
     } finally {
       display.close()
       this.#answer = undefined

@@ -38,6 +38,10 @@ export type RuntimeErrorCode =
    * answers, as `RetryableConflictException`, for concurrent access to one session).
    */
   | 'SESSION_BUSY'
+  /** An answer names a question this session is not waiting on (answered already, or never asked). */
+  | 'INTERRUPT_NOT_FOUND'
+  /** The session waits on answers (`interrupt` events) and was sent a prompt: answer them first. */
+  | 'INTERRUPT_PENDING'
   | 'INTERNAL'
 
 const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
@@ -59,6 +63,10 @@ const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
   // "Client closed request": nobody reads it, but logs and the stream's last event say why.
   CANCELLED: 499,
   SESSION_BUSY: 409,
+  // Not 409: AgentCore hands a 409 on as RetryableConflictException, which SDKs retry; these are not
+  // cured by waiting.
+  INTERRUPT_NOT_FOUND: 404,
+  INTERRUPT_PENDING: 400,
   INTERNAL: 500,
 }
 
