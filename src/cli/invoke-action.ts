@@ -9,6 +9,7 @@ import {
   InvocationAnswerSchema,
   parseRuntimeStream,
 } from '../runtime/stream-events.ts'
+import { CliUsageError } from './cli-errors.ts'
 import { answerValue, InvocationDisplay, questionText } from './invocation-display.ts'
 import type { InvokeOptions } from './invoke-command.ts'
 import { invokerFor } from './invoker-for.ts'
@@ -22,10 +23,9 @@ export async function runInvoke(prompt: string | undefined, options: InvokeOptio
     interruptResponses?.some((answer) => answer === undefined) ||
     (prompt === undefined) === (interruptResponses === undefined)
   ) {
-    process.stderr.write(
-      'longrun invoke: INVALID_ARGUMENTS: give a prompt, or --answer <interruptId>=<answer> for each question of a paused turn (not both)\n',
+    throw new CliUsageError(
+      'give a prompt, or --answer <interruptId>=<answer> for each question of a paused turn (not both)',
     )
-    return 1
   }
   const env = loadEnvironment()
   const { target, arn, key, sessionId, actorId } = await resolveConversation(env, options)

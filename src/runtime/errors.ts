@@ -99,3 +99,18 @@ export function errorBody(error: RuntimeError): { error: { code: string; message
     },
   }
 }
+
+/**
+ * The message of `INTERRUPT_PENDING`, naming the questions the session waits on. A refusal through
+ * AgentCore carries only its code and message, so a client reads the ids back with
+ * `pendingInterruptIdsIn` (the two are kept together, here).
+ */
+export function interruptPendingMessage(ids: readonly string[]): string {
+  return `the session waits on answers to ${ids.join(', ')}: send interrupt_responses first`
+}
+
+/** The question ids an `INTERRUPT_PENDING` message names (empty when it names none). */
+export function pendingInterruptIdsIn(message: string): string[] {
+  const [, list] = /waits on answers to (.+?): send interrupt_responses first/.exec(message) ?? []
+  return list === undefined ? [] : list.split(', ').filter((id) => id !== '')
+}

@@ -26,7 +26,7 @@ import {
   MemorySessionError,
   SessionCache,
 } from '../memory/index.ts'
-import { RuntimeError } from './errors.ts'
+import { interruptPendingMessage, RuntimeError } from './errors.ts'
 import type { InterruptAnswer } from './invocation-request.ts'
 import type { PendingWrites } from './pending-writes.ts'
 import type { InvocationAnswer, RuntimeInterrupt, RuntimeStreamEvent, StartedTask } from './stream-events.ts'
@@ -244,7 +244,7 @@ function turnInput(
     if (pending.length > 0)
       throw new RuntimeError(
         'INTERRUPT_PENDING',
-        `the session waits on answers to ${pending.map((interrupt) => interrupt.id).join(', ')}: send interrupt_responses first`,
+        interruptPendingMessage(pending.map((interrupt) => interrupt.id)),
         { field: 'prompt' },
       )
     return invocation.prompt ?? ''
