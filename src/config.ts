@@ -120,6 +120,8 @@ const EnvSchema = z.object({
     blankAsUnset,
     z.coerce.number().int().min(2).max(10_000).default(DEFAULT_CONVERSATION_WINDOW),
   ),
+  /** Tools (comma-separated names) that ask the caller before each call: the turn pauses for the answer. */
+  AGENT_APPROVAL_TOOLS: commaList,
   /** What a caller that goes away mid-invocation costs: `finish` the turn (stored in memory) or `abort` it. */
   RUNTIME_ON_DISCONNECT: z.preprocess(
     blankAsUnset,

@@ -87,6 +87,7 @@ export async function startRuntimeFromEnv(
               ? undefined
               : { url: env.MCP_SERVER_URL, bearerToken: env.MCP_BEARER_TOKEN },
           conversationWindow: env.AGENT_CONVERSATION_WINDOW,
+          approvalTools: env.AGENT_APPROVAL_TOOLS,
           model: modelConfig,
           memoryCredentials: options.memoryCredentials,
           pendingWrites,

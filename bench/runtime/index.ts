@@ -168,7 +168,7 @@ const baselineStack = BASELINE === undefined ? undefined : await startBaselineSt
 
 const server = await AgentRuntimeServer.start({
   handler: (invocation, emit) => {
-    const chosen = handlers.get(invocation.prompt)
+    const chosen = handlers.get(invocation.prompt ?? '')
     if (chosen === undefined)
       return Promise.resolve({ response: 'bare', session_id: invocation.runtimeSessionId, tasks: [] })
     return chosen.handler(invocation, emit)

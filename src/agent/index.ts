@@ -4,6 +4,14 @@
  * a bounded context) in a runtime of your own.
  */
 export { DEFAULT_CONVERSATION_WINDOW, MCP_TOOL_LISTING_DEFAULTS } from './agent-defaults.ts'
+export {
+  APPROVAL_INTERRUPT_NAME,
+  type ApprovalReason,
+  isApproval,
+  type PendingInterrupt,
+  pendingInterruptsOf,
+  requireApproval,
+} from './approval-hook.ts'
 export { AgentConfigError, ModelCredentialsError } from './errors.ts'
 export { buildInvocationAgent, type InvocationAgent, type InvocationAgentConfig } from './invocation-agent.ts'
 export { mcpListingKey, McpToolListings, type McpToolListingsConfig } from './mcp-tool-listings.ts'

@@ -19,6 +19,7 @@ import {
 } from '../memory/index.ts'
 import type { StartedToolTask, ToolProgress } from '../mcp/index.ts'
 import { DEFAULT_CONVERSATION_WINDOW } from './agent-defaults.ts'
+import { requireApproval } from './approval-hook.ts'
 import type { McpToolListings } from './mcp-tool-listings.ts'
 import { type McpTools, mcpToolsFor } from './mcp-tools.ts'
 import { LONG_RUNNING_SYSTEM_PROMPT, systemPromptFor } from './system-prompt.ts'
@@ -51,6 +52,8 @@ export interface InvocationAgentConfig {
   readonly onTaskStarted?: (task: StartedToolTask) => void
   /** Tools of your own besides the MCP server's. */
   readonly tools?: readonly Tool[]
+  /** Tools (by name) whose every call asks the caller first: the turn pauses until it answers. */
+  readonly approvalTools?: readonly string[]
   /** Default {@link LONG_RUNNING_SYSTEM_PROMPT}. */
   readonly systemPrompt?: string
   /** Messages kept in the model's context (default 40): a sliding window, applied to the restored history too. */
@@ -118,6 +121,7 @@ export async function buildInvocationAgent(config: InvocationAgentConfig): Promi
     conversationManager: config.conversationManager ?? (slidingWindow as ConversationManager),
     printer: false,
   })
+  requireApproval(agent, config.approvalTools ?? [])
   let mcp: McpTools | undefined
   try {
     // Restores the session now, so a session that cannot be read fails before any model call.

@@ -12,17 +12,20 @@ import { loadEnvironment } from '../config.ts'
 import { listSessionEvents } from '../memory/session-events.ts'
 import { DELIVERED_RESULT, timelineOf } from '../memory/session-timeline.ts'
 import { DEFAULT_ACTOR_ID } from '../runtime/caller-identity.ts'
+import { pendingInterruptIdsIn } from '../runtime/errors.ts'
 import { memorySessionIdFor } from '../runtime/session-ids.ts'
-import { parseRuntimeStream } from '../runtime/stream-events.ts'
+import { parseRuntimeStream, type RuntimeInterrupt } from '../runtime/stream-events.ts'
 import { clientFor } from './agentcore-client.ts'
 import type { ConversationFlags } from './conversation-options.ts'
-import { InvocationDisplay } from './invocation-display.ts'
+import { answerValue, InvocationDisplay } from './invocation-display.ts'
 import { invokerFor } from './invoker-for.ts'
 import { rememberSession, resolveConversation } from './remembered-sessions.ts'
 import type { RuntimeInvoker } from '../runtime-client/index.ts'
 
 /** How often the session is checked for results that arrived while waiting at the prompt. */
 const ARRIVAL_CHECK_MS = 2000
+/** Said when the session's turn waits on questions: the next line typed answers them. */
+const WAITING_ON_ANSWER = '(the turn waits on your answer: type yes to approve, anything else refuses)\n'
 /** Two Ctrl-C within this long exit, even while an answer is written. */
 const DOUBLE_INTERRUPT_MS = 1500
 /** What Ctrl-C during an answer does, said in one line (the runtime's default disconnect policy is `finish`). */
@@ -95,6 +98,8 @@ class ChatSession {
   readonly #seen = new Set<string>()
   #answer: AbortController | undefined
   #lastInterrupt = 0
+  /** Questions the paused turn asked: the next line typed is the answer to them. */
+  #questions: RuntimeInterrupt[] = []
 
   constructor(config: ChatSessionConfig) {
     this.#config = config
@@ -160,25 +165,58 @@ class ChatSession {
     rl.close()
   }
 
-  async #turn(prompt: string): Promise<void> {
+  /** One turn: the line is a prompt, or, while the session waits on questions, the answer to them. */
+  async #turn(line: string): Promise<void> {
     const { invoker, arn, sessionId, actorId } = this.#config
     const stop = new AbortController()
     this.#answer = stop
     const display = new InvocationDisplay({ out: process.stdout, err: process.stderr })
+    const asked = this.#questions
+    const input =
+      asked.length === 0
+        ? { prompt: line }
+        : {
+            interruptResponses: asked.map((question) => ({
+              interruptId: question.interrupt_id,
+              response: answerValue(line),
+            })),
+          }
     try {
-      const opened = await invoker.open({ runtimeArn: arn, sessionId, prompt, actorId }, stop.signal)
+      const opened = await invoker.open({ runtimeArn: arn, sessionId, ...input, actorId }, stop.signal)
       for await (const event of parseRuntimeStream(opened.body)) {
         if (stop.signal.aborted) break
         display.show(event)
-        if (event.type === 'done')
+        if (event.type === 'error') this.#failed(event.code, event.message)
+        if (event.type === 'done') {
           for (const task of event.tasks) process.stderr.write(`task: ${task.task_id} (${task.tool})\n`)
+          this.#questions = event.interrupts ?? []
+          if (this.#questions.length > 0) process.stderr.write(WAITING_ON_ANSWER)
+        }
       }
     } catch (error) {
-      if (!stop.signal.aborted) process.stderr.write(`error: ${invoker.failureOf(error).message}\n`)
+      const failure = invoker.failureOf(error)
+      if (!stop.signal.aborted) {
+        process.stderr.write(`error: ${failure.message}\n`)
+        this.#failed(failure.code, failure.message)
+      }
     } finally {
       display.close()
       this.#answer = undefined
     }
+  }
+
+  /**
+   * What a failed turn (a refusal, or an `error` event in its stream) means for the next line. The
+   * questions are gone (answered elsewhere): it is a prompt again. The session was paused before
+   * this chat began (or by another client): the refusal names the questions, and it answers them.
+   */
+  #failed(code: string, message: string): void {
+    if (code === 'INTERRUPT_NOT_FOUND') this.#questions = []
+    const waiting = code === 'INTERRUPT_PENDING' ? pendingInterruptIdsIn(message) : []
+    if (waiting.length === 0) return
+    this.#questions = waiting.map((id) => ({ interrupt_id: id, name: 'pending' }))
+    for (const id of waiting) process.stderr.write(`question ${id}: asked in an earlier turn\n`)
+    process.stderr.write(WAITING_ON_ANSWER)
   }
 
   /**

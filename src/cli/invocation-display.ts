@@ -4,7 +4,7 @@
  * step otherwise) and the background tasks started.
  */
 import { SingleBar } from 'cli-progress'
-import type { RuntimeStreamEvent } from '../runtime/stream-events.ts'
+import type { RuntimeInterrupt, RuntimeStreamEvent } from '../runtime/stream-events.ts'
 
 /** Where the display writes. */
 export interface DisplayStreams {
@@ -46,6 +46,10 @@ export class InvocationDisplay {
         this.#note(
           `task ${event.task_id} started (${event.tool}): it runs in the background and its result arrives in this session`,
         )
+        return
+      case 'interrupt':
+        this.#stopAll()
+        this.#note(`question ${event.interrupt_id}: ${questionText(event)}`)
         return
       case 'done':
         this.#stopAll()
@@ -113,6 +117,23 @@ export class InvocationDisplay {
     if (!this.#midLine) return
     this.#out.write('\n')
     this.#midLine = false
+  }
+}
+
+/** What a paused turn asks, in words: an approval's question, else its reason as JSON, else its name. */
+export function questionText(interrupt: RuntimeInterrupt): string {
+  const reason = interrupt.reason as { question?: unknown } | undefined
+  if (typeof reason?.question === 'string') return reason.question
+  if (typeof reason === 'string') return reason
+  return reason === undefined ? interrupt.name : `${interrupt.name}: ${JSON.stringify(reason)}`
+}
+
+/** An answer as typed: JSON when it parses (true, {"approved": true}), else the text itself. */
+export function answerValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
   }
 }
 

@@ -9,14 +9,24 @@ import {
   InvocationAnswerSchema,
   parseRuntimeStream,
 } from '../runtime/stream-events.ts'
-import { InvocationDisplay } from './invocation-display.ts'
+import { CliUsageError } from './cli-errors.ts'
+import { answerValue, InvocationDisplay, questionText } from './invocation-display.ts'
 import type { InvokeOptions } from './invoke-command.ts'
 import { invokerFor } from './invoker-for.ts'
 import { rememberSession, resolveConversation } from './remembered-sessions.ts'
 import { type OpenedInvocation, readAnswer } from '../runtime-client/index.ts'
 
 /** Runs one invocation; resolves with the exit code (0 answered, 1 failed). */
-export async function runInvoke(prompt: string, options: InvokeOptions): Promise<number> {
+export async function runInvoke(prompt: string | undefined, options: InvokeOptions): Promise<number> {
+  const interruptResponses = options.answer?.map(parseAnswerFlag)
+  if (
+    interruptResponses?.some((answer) => answer === undefined) ||
+    (prompt === undefined) === (interruptResponses === undefined)
+  ) {
+    throw new CliUsageError(
+      'give a prompt, or --answer <interruptId>=<answer> for each question of a paused turn (not both)',
+    )
+  }
   const env = loadEnvironment()
   const { target, arn, key, sessionId, actorId } = await resolveConversation(env, options)
   const invoker = await invokerFor(target)
@@ -25,6 +35,7 @@ export async function runInvoke(prompt: string, options: InvokeOptions): Promise
       runtimeArn: arn,
       sessionId,
       prompt,
+      interruptResponses: interruptResponses as { interruptId: string; response: unknown }[] | undefined,
       actorId,
       memoryId: options.memory,
       json: options.json === true,
@@ -37,6 +48,12 @@ export async function runInvoke(prompt: string, options: InvokeOptions): Promise
     if (answer === undefined) return 1
     process.stderr.write(`session: ${answer.session_id}\n`)
     for (const task of answer.tasks) process.stderr.write(`task:    ${task.task_id} (${task.tool})\n`)
+    for (const interrupt of answer.interrupts ?? []) {
+      process.stderr.write(`paused:  ${questionText(interrupt)}\n`)
+      process.stderr.write(
+        `         answer: longrun invoke --answer '${interrupt.interrupt_id}=yes'  (anything else refuses)\n`,
+      )
+    }
     return 0
   } catch (error) {
     process.stderr.write(`longrun invoke: ${invoker.failureOf(error).message}\n`)
@@ -44,6 +61,13 @@ export async function runInvoke(prompt: string, options: InvokeOptions): Promise
   } finally {
     invoker.close()
   }
+}
+
+/** `<interruptId>=<answer>`, split at the first `=` (ids hold none, answers may); undefined when malformed. */
+function parseAnswerFlag(flag: string): { interruptId: string; response: unknown } | undefined {
+  const at = flag.indexOf('=')
+  if (at <= 0 || at === flag.length - 1) return undefined
+  return { interruptId: flag.slice(0, at), response: answerValue(flag.slice(at + 1)) }
 }
 
 /** Shows the stream; the answer of its `done` event, or undefined after an error event (already shown). */
@@ -56,7 +80,12 @@ async function streamAnswer(opened: OpenedInvocation): Promise<InvocationAnswer 
       display.show(event)
       if (event.type === 'error') failed = true
       if (event.type === 'done')
-        answer = { response: event.response, session_id: event.session_id, tasks: event.tasks }
+        answer = {
+          response: event.response,
+          session_id: event.session_id,
+          tasks: event.tasks,
+          ...(event.interrupts !== undefined && { interrupts: event.interrupts }),
+        }
     }
   } finally {
     display.close()

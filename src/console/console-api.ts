@@ -83,6 +83,11 @@ export interface ConsoleApiConfig {
   readonly cliSession?: (() => Promise<CliSession | undefined>) | undefined
 }
 
+/** What a turn sends: a prompt, or the answers to the questions the session's paused turn asked. */
+export type ChatInput =
+  | { readonly prompt: string }
+  | { readonly interruptResponses: readonly { readonly interruptId: string; readonly response: unknown }[] }
+
 /** Who is looking: the actor and the runtime session. */
 export interface ConsoleScope {
   readonly actorId: string
@@ -121,15 +126,19 @@ export class ConsoleApi {
   }
 
   /**
-   * One turn, streamed: the runtime's events as they arrive; a refused call (bad session id, empty
+   * One turn, streamed (a prompt, or the answers to a paused turn's questions, its `interrupt` events): the runtime's events as they arrive; a refused call (bad session id, empty
    * prompt, the runtime stopped) ends as one `error` event in the runtime's own words.
    */
-  async *chat(scope: ConsoleScope, prompt: string, signal: AbortSignal): AsyncGenerator<RuntimeStreamEvent> {
+  async *chat(
+    scope: ConsoleScope,
+    input: string | ChatInput,
+    signal: AbortSignal,
+  ): AsyncGenerator<RuntimeStreamEvent> {
     let body: AsyncIterable<Uint8Array>
     const invocation = {
       runtimeArn: this.#config.runtimeArn,
       sessionId: scope.sessionId,
-      prompt,
+      ...(typeof input === 'string' ? { prompt: input } : input),
       actorId: scope.actorId,
     }
     const { invoker } = this.#config

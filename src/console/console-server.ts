@@ -29,7 +29,7 @@ import {
 } from '../http/index.ts'
 import { defaultAllowedHosts } from '../shared/host-check.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
-import type { ConsoleApi, ConsoleScope } from './console-api.ts'
+import type { ChatInput, ConsoleApi, ConsoleScope } from './console-api.ts'
 import { ConsoleError, toConsoleError } from './console-error.ts'
 import { API_HEADERS, COMMON_HEADERS, pagePolicy } from './security-headers.ts'
 
@@ -66,7 +66,18 @@ const MAX_BODY_BYTES = 1024 * 1024
 /** An actor or session id as the page sends it (the services check them in full). */
 const Id = z.string().max(256)
 const ScopeSchema = z.object({ actorId: Id, sessionId: Id })
-const ChatSchema = ScopeSchema.extend({ prompt: z.string().max(200_000) })
+/** A turn: a prompt, or the answers to the questions the session's paused turn asked (not both). */
+const ChatSchema = ScopeSchema.extend({
+  prompt: z.string().max(200_000).optional(),
+  interrupt_responses: z
+    .array(z.strictObject({ interrupt_id: z.string().min(1).max(1_000), response: z.unknown() }))
+    .min(1)
+    .max(100)
+    .optional(),
+}).refine((body) => (body.prompt === undefined) !== (body.interrupt_responses === undefined), {
+  message: 'give a prompt or interrupt_responses, not both',
+  path: ['prompt'],
+})
 const CancelSchema = ScopeSchema.extend({ taskId: z.string().min(1).max(256) })
 /** A timeline cursor: an opaque token the previous read gave (ids of the newest events in it). */
 const Cursor = z.string().min(1).max(16_000)
@@ -206,13 +217,25 @@ function consoleErrorOf(error: unknown, path: string): unknown {
 async function chat(
   c: HttpContext,
   api: ConsoleApi,
-  body: ConsoleScope & { prompt: string },
+  body: ConsoleScope & {
+    prompt?: string | undefined
+    interrupt_responses?: { interrupt_id: string; response?: unknown }[] | undefined
+  },
 ): Promise<Response> {
+  const input: ChatInput =
+    body.interrupt_responses === undefined
+      ? { prompt: body.prompt ?? '' }
+      : {
+          interruptResponses: body.interrupt_responses.map((answer) => ({
+            interruptId: answer.interrupt_id,
+            response: answer.response,
+          })),
+        }
   const gone = new AbortController()
   const stream = SseWriter.open(c, API_HEADERS)
   c.env.outgoing.on('close', () => gone.abort())
   try {
-    for await (const event of api.chat(body, body.prompt, gone.signal)) {
+    for await (const event of api.chat(body, input, gone.signal)) {
       if (gone.signal.aborted) break
       stream.send(event)
     }

@@ -1,5 +1,6 @@
 /** The developer console: its backend over the public clients, and its HTTP server with the page. */
 export {
+  type ChatInput,
   ConsoleApi,
   type ConsoleApiConfig,
   type ConsoleScope,

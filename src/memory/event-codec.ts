@@ -98,6 +98,11 @@ export interface AgentStateInput {
    * restores no messages, would start with no context at all.
    */
   readonly modelState?: Record<string, unknown>
+  /**
+   * A pause the agent waits in (Strands' interrupt state, `agent.takeSnapshot` form): stored so a
+   * new process can resume it with the caller's answers. Absent or not activated: none.
+   */
+  readonly interruptState?: InterruptStateData | undefined
 }
 
 /**
@@ -115,7 +120,7 @@ export function agentStateEvent(input: AgentStateInput) {
       model_call_count: 0,
     },
     _internal_state: {
-      interrupt_state: { interrupts: {}, context: {}, activated: false },
+      interrupt_state: encodeInterruptState(input.interruptState),
       model_state: input.modelState ?? {},
     },
     created_at: pythonIsoTimestamp(input.createdAt ?? now),
@@ -132,6 +137,117 @@ export function modelStateOf(agentState: Record<string, unknown>): Record<string
   const internal = agentState._internal_state
   const modelState = isRecord(internal) ? internal.model_state : undefined
   return isRecord(modelState) ? modelState : {}
+}
+
+/**
+ * Strands TypeScript's interrupt state as `agent.takeSnapshot({ include: ['interrupts'] })` gives
+ * it (`InterruptState.toJSON()`); the SDK does not export the type.
+ */
+export interface InterruptStateData {
+  readonly interrupts: Record<string, InterruptData>
+  readonly activated: boolean
+  readonly pendingToolExecution?: {
+    readonly assistantMessageData: MessageData
+    readonly completedToolResults: Record<string, { toolResult: Record<string, unknown> }>
+  }
+  readonly resumeResponses?: unknown
+}
+
+/** One interrupt of {@link InterruptStateData}. */
+export interface InterruptData {
+  readonly id: string
+  readonly name: string
+  readonly reason?: unknown
+  readonly response?: unknown
+  readonly source?: string
+}
+
+/** Python's `_InterruptState.to_dict()` of an agent that is not paused. */
+const IDLE_INTERRUPT_STATE = { interrupts: {}, context: {}, activated: false } as const
+
+/**
+ * A pause in Python's form (`_internal_state.interrupt_state`): each interrupt as Python's
+ * `Interrupt` dataclass (`id`, `name`, `reason`, `response`, nothing more, or Python refuses it), and
+ * in `context` what Python's event loop resumes from: the assistant message whose tools were paused
+ * (`tool_use_message`) and the results of those that had finished (`tool_results`).
+ */
+export function encodeInterruptState(state: InterruptStateData | undefined): Record<string, unknown> {
+  if (state === undefined || !state.activated) return { ...IDLE_INTERRUPT_STATE }
+  const interrupts = Object.fromEntries(
+    Object.entries(state.interrupts).map(([id, interrupt]) => [
+      id,
+      {
+        id: interrupt.id,
+        name: interrupt.name,
+        reason: interrupt.reason ?? null,
+        response: interrupt.response ?? null,
+      },
+    ]),
+  )
+  const pending = state.pendingToolExecution
+  const context = pending
+    ? {
+        tool_use_message: {
+          role: pending.assistantMessageData.role,
+          content: pending.assistantMessageData.content.map((block) => toPythonBlock(block)),
+        },
+        tool_results: Object.values(pending.completedToolResults).map(
+          (result) => toPythonBlock(result as Record<string, unknown>).toolResult,
+        ),
+      }
+    : {}
+  return { interrupts, context, activated: true }
+}
+
+/**
+ * The pause kept in an agent state event read back, in the form `agent.loadSnapshot` takes;
+ * undefined when the agent was not paused (or the state is not one this reads).
+ */
+export function interruptStateOf(agentState: Record<string, unknown>): InterruptStateData | undefined {
+  const internal = agentState._internal_state
+  const stored = isRecord(internal) ? internal.interrupt_state : undefined
+  if (!isRecord(stored) || stored.activated !== true || !isRecord(stored.interrupts)) return undefined
+  const interrupts: Record<string, InterruptData> = {}
+  for (const [id, value] of Object.entries(stored.interrupts)) {
+    if (!isRecord(value) || typeof value.name !== 'string') continue
+    interrupts[id] = {
+      id,
+      name: value.name,
+      ...(value.reason !== null && value.reason !== undefined && { reason: value.reason }),
+      ...(value.response !== null && value.response !== undefined && { response: value.response }),
+      // Python's Interrupt has no source: a tool's pause keeps its id, which is what a resume matches.
+      ...(typeof value.source === 'string' && { source: value.source }),
+    }
+  }
+  const context = isRecord(stored.context) ? stored.context : {}
+  const message = isRecord(context.tool_use_message) ? context.tool_use_message : undefined
+  if (message === undefined || !Array.isArray(message.content)) return { interrupts, activated: true }
+  const results = Array.isArray(context.tool_results) ? context.tool_results.filter(isRecord) : []
+  return {
+    interrupts,
+    activated: true,
+    pendingToolExecution: {
+      assistantMessageData: {
+        role: 'assistant',
+        content: fromPythonValue(message.content) as ContentBlockData[],
+      },
+      completedToolResults: Object.fromEntries(
+        results.map((result) => [
+          String(result.toolUseId),
+          { toolResult: fromPythonValue(result) as Record<string, unknown> },
+        ]),
+      ),
+    },
+  }
+}
+
+/** The toolUse ids a paused assistant message asked for, in order: how the stored message is recognised. */
+export function pausedToolUseIds(state: InterruptStateData | undefined): string[] {
+  const content = state?.pendingToolExecution?.assistantMessageData.content ?? []
+  return content.flatMap((block) => {
+    const toolUse = (block as { toolUse?: { toolUseId?: unknown } }).toolUse
+    return typeof toolUse?.toolUseId === 'string' ? [toolUse.toolUseId] : []
+  })
 }
 
 /** A SESSION or AGENT state event, read back. */

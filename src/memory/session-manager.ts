@@ -24,8 +24,11 @@ import {
   agentStateEvent,
   encodeMessagePayload,
   type EventPayloadItem,
+  type InterruptStateData,
+  interruptStateOf,
   isRecord,
   modelStateOf,
+  pausedToolUseIds,
   sessionStateEvent,
 } from './event-codec.ts'
 import { type EventMetadata, EventWriter, type MemoryDataClient, type RejectedWrite } from './event-writer.ts'
@@ -79,6 +82,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
    * appends it after them (a resumed interrupt fires BeforeTools for it once more in between).
    */
   #writtenAhead: string | undefined
+  /**
+   * toolUse ids of the message a restored pause holds (joined): that message was written before its
+   * tools were paused, and the resume hands it to BeforeTools and MessageAdded again.
+   */
+  #pausedToolUses: string | undefined
   /**
    * trackingId of the message buffered last: a continuation merged into the agent's last message
    * fires MessageAdded again under that id, and the message is not written twice.
@@ -279,7 +287,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#logDebug(`events=${events.length} | session deleted`)
   }
 
-  /** Restores the session into the agent: its window (or all of it), state and counters. */
+  /**
+   * Restores the session into the agent: its window (or all of it), state and counters, and a pause
+   * it waits in (the turn resumes with the caller's answers). The paused toolUse message is held by
+   * the pause, not the history: restored as history it would be answered "interrupted".
+   */
   async #restore(agent: LocalAgent): Promise<void> {
     const restored = await this.#reader.restore()
     this.#restoreReport = restored.report
@@ -287,7 +299,11 @@ export class AgentCoreMemorySessionManager extends SessionManager {
     this.#messageCounter = restored.nextMessageId
     this.#removedMessageCount = restored.removedMessageCount ?? 0
     this.#lastTimestampMs = Math.max(this.#lastTimestampMs, this.#reader.newestTimestampMs)
-    const messages = restored.messages
+    const agentState = restored.agentState
+    const paused = agentState ? interruptStateOf(agentState) : undefined
+    const pausedIds = pausedToolUseIds(paused)
+    const messages =
+      pausedIds.length > 0 ? withoutPausedToolUse(restored.messages, pausedIds) : restored.messages
     const usable = this.#filterRestoredToolContext ? withoutToolBlocks(messages) : messages
     const statefulModel = (agent as { model?: { stateful?: boolean } }).model?.stateful === true
     if (usable.length > 0 && !statefulModel) {
@@ -299,7 +315,6 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       // A new session started with messages given to the agent: they belong to the session too.
       for (const message of agent.messages) this.#buffer(message)
     }
-    const agentState = restored.agentState
     if (agentState) {
       const state = agentState.state
       if (isRecord(state)) {
@@ -311,6 +326,12 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       if (Object.keys(modelState).length > 0) {
         agent.modelState.clear()
         for (const [key, value] of Object.entries(modelState)) agent.modelState.set(key, value as never)
+      }
+      if (paused !== undefined) {
+        // Strands' own way in: a snapshot holding only the interrupts leaves the rest as restored.
+        const snapshot = agent.takeSnapshot({ include: ['interrupts'] })
+        agent.loadSnapshot({ ...snapshot, data: { interrupts: paused as never } })
+        if (pausedIds.length > 0) this.#pausedToolUses = pausedIds.join(' ')
       }
       this.#agentStateStored = storedStateKey(agent)
       const createdAt =
@@ -338,6 +359,12 @@ export class AgentCoreMemorySessionManager extends SessionManager {
   /** The toolUse message is appended only after its tools finish; write it before they start. */
   async #onBeforeTools(message: Message): Promise<void> {
     if (!this.#persist) return
+    if (this.#pausedToolUses !== undefined && toolUseIdsOf(message).join(' ') === this.#pausedToolUses) {
+      // A resumed pause: its toolUse message is stored already; only its results are new.
+      this.#pausedToolUses = undefined
+      this.#writtenAhead = message.trackingId
+      return
+    }
     this.#buffer(message)
     this.#writtenAhead = message.trackingId
     await this.flush()
@@ -409,6 +436,7 @@ export class AgentCoreMemorySessionManager extends SessionManager {
       // never more than there are, so a Python agent never drops a message this one holds.
       removedMessageCount: this.#removedMessageCount,
       modelState,
+      interruptState: interruptStateOfAgent(agent),
     })
     this.#queueState(event)
     this.#agentStateStored = serialized ?? storedStateKey(agent)
@@ -465,7 +493,29 @@ export class AgentCoreMemorySessionManager extends SessionManager {
 
 /** What an agent state event holds that may change: a new one is written when this differs. */
 function storedStateKey(agent: LocalAgent): string {
-  return JSON.stringify([agent.appState.getAll(), agent.modelState.getAll()])
+  return JSON.stringify([agent.appState.getAll(), agent.modelState.getAll(), interruptStateOfAgent(agent)])
+}
+
+/** The agent's pause, through Strands' public snapshot (the state itself is internal). */
+function interruptStateOfAgent(agent: LocalAgent): InterruptStateData | undefined {
+  const data = agent.takeSnapshot({ include: ['interrupts'] }).data.interrupts
+  return (data ?? undefined) as InterruptStateData | undefined
+}
+
+function toolUseIdsOf(message: Message): string[] {
+  return message.content.flatMap((block) => (block.type === 'toolUseBlock' ? [block.toolUseId] : []))
+}
+
+/**
+ * The restored history without the paused toolUse message: the last assistant message that asked
+ * for exactly the paused calls. The pause resumes it; as history it would look unanswered.
+ */
+function withoutPausedToolUse(messages: readonly Message[], pausedIds: readonly string[]): Message[] {
+  const key = pausedIds.join(' ')
+  const index = messages.findLastIndex(
+    (message) => message.role === 'assistant' && toolUseIdsOf(message).join(' ') === key,
+  )
+  return index === -1 ? [...messages] : messages.filter((_message, at) => at !== index)
 }
 
 function toEventMetadata(metadata: Readonly<Record<string, string>>): EventMetadata {

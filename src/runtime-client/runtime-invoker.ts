@@ -8,17 +8,29 @@
 export interface RuntimeInvocation {
   readonly runtimeArn: string
   readonly sessionId: string
-  readonly prompt: string
+  /** What the user says; unused when `interruptResponses` answers a paused turn instead. */
+  readonly prompt?: string | undefined
+  /** Answers to the questions the session's paused turn asked (its `interrupt` events). */
+  readonly interruptResponses?:
+    readonly { readonly interruptId: string; readonly response: unknown }[] | undefined
   readonly actorId?: string | undefined
   readonly memoryId?: string | undefined
   /** Ask for the JSON answer instead of the event stream. */
   readonly json?: boolean
 }
 
-/** The payload the runtime reads (`prompt`, and `actor_id` / `memory_id` when given). */
+/** The payload the runtime reads (`prompt` or `interrupt_responses`, and `actor_id` / `memory_id` when given). */
 export function invocationPayload(invocation: RuntimeInvocation): string {
+  const answers = invocation.interruptResponses
   return JSON.stringify({
-    prompt: invocation.prompt,
+    ...(answers === undefined
+      ? { prompt: invocation.prompt }
+      : {
+          interrupt_responses: answers.map((answer) => ({
+            interrupt_id: answer.interruptId,
+            response: answer.response,
+          })),
+        }),
     ...(invocation.actorId !== undefined && { actor_id: invocation.actorId }),
     ...(invocation.memoryId !== undefined && { memory_id: invocation.memoryId }),
   })

@@ -24,6 +24,8 @@ export interface AgentSideConfig {
   /** The long-running MCP server; without a bearer token the caller's verified token is passed on. */
   readonly mcp?: { readonly url: string; readonly bearerToken?: string | undefined } | undefined
   readonly conversationWindow?: number | undefined
+  /** Tools that ask the caller before each call (`AGENT_APPROVAL_TOOLS`). */
+  readonly approvalTools?: readonly string[] | undefined
   readonly model: ModelProviderConfig
   /** Credentials of the memory client (the default AWS chain when absent). */
   readonly memoryCredentials?: StaticCredentials | undefined
@@ -55,6 +57,7 @@ export async function startAgentSide(config: AgentSideConfig): Promise<AgentSide
     memoryClient,
     mcp: config.mcp,
     conversationWindow: config.conversationWindow,
+    approvalTools: config.approvalTools,
     pendingWrites: config.pendingWrites,
     logger: config.logger,
   })

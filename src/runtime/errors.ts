@@ -38,6 +38,10 @@ export type RuntimeErrorCode =
    * answers, as `RetryableConflictException`, for concurrent access to one session).
    */
   | 'SESSION_BUSY'
+  /** An answer names a question this session is not waiting on (answered already, or never asked). */
+  | 'INTERRUPT_NOT_FOUND'
+  /** The session waits on answers (`interrupt` events) and was sent a prompt: answer them first. */
+  | 'INTERRUPT_PENDING'
   | 'INTERNAL'
 
 const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
@@ -59,6 +63,10 @@ const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
   // "Client closed request": nobody reads it, but logs and the stream's last event say why.
   CANCELLED: 499,
   SESSION_BUSY: 409,
+  // Not 409: AgentCore hands a 409 on as RetryableConflictException, which SDKs retry; these are not
+  // cured by waiting.
+  INTERRUPT_NOT_FOUND: 404,
+  INTERRUPT_PENDING: 400,
   INTERNAL: 500,
 }
 
@@ -90,4 +98,19 @@ export function errorBody(error: RuntimeError): { error: { code: string; message
       ...(error.field !== undefined && { field: error.field }),
     },
   }
+}
+
+/**
+ * The message of `INTERRUPT_PENDING`, naming the questions the session waits on. A refusal through
+ * AgentCore carries only its code and message, so a client reads the ids back with
+ * `pendingInterruptIdsIn` (the two are kept together, here).
+ */
+export function interruptPendingMessage(ids: readonly string[]): string {
+  return `the session waits on answers to ${ids.join(', ')}: send interrupt_responses first`
+}
+
+/** The question ids an `INTERRUPT_PENDING` message names (empty when it names none). */
+export function pendingInterruptIdsIn(message: string): string[] {
+  const [, list] = /waits on answers to (.+?): send interrupt_responses first/.exec(message) ?? []
+  return list === undefined ? [] : list.split(', ').filter((id) => id !== '')
 }

@@ -16,7 +16,7 @@ export {
   type InvocationHandler,
   type ResolvedInvocation,
 } from './invocation-handler.ts'
-export { type InvocationPayload, SESSION_ID_HEADER } from './invocation-request.ts'
+export { type InterruptAnswer, type InvocationPayload, SESSION_ID_HEADER } from './invocation-request.ts'
 export { PendingWrites, type PendingWritesConfig } from './pending-writes.ts'
 export { type DisconnectPolicy, RUNTIME_DEFAULTS } from './runtime-defaults.ts'
 export { AgentRuntimeServer, type AgentRuntimeServerConfig } from './runtime-server.ts'
@@ -24,9 +24,11 @@ export { memorySessionIdFor } from './session-ids.ts'
 export {
   formatSseEvent,
   type InvocationAnswer,
+  InterruptSchema,
   InvocationAnswerSchema,
   parseRuntimeStream,
   type RuntimeStreamEvent,
+  type RuntimeInterrupt,
   RuntimeStreamEventSchema,
   type RuntimeStreamEventType,
   type StartedTask,

@@ -6,6 +6,8 @@
 import {
   type AgentStreamEvent,
   type ContentBlock,
+  type Interrupt,
+  InterruptResponseContent,
   type Model,
   ModelError,
   TextBlock,
@@ -16,6 +18,7 @@ import {
   type InvocationAgentConfig,
   McpToolListings,
   modelUnreachableReason,
+  pendingInterruptsOf,
 } from '../agent/index.ts'
 import {
   type MemoryDataClient,
@@ -23,13 +26,17 @@ import {
   MemorySessionError,
   SessionCache,
 } from '../memory/index.ts'
-import { RuntimeError } from './errors.ts'
+import { interruptPendingMessage, RuntimeError } from './errors.ts'
+import type { InterruptAnswer } from './invocation-request.ts'
 import type { PendingWrites } from './pending-writes.ts'
-import type { InvocationAnswer, RuntimeStreamEvent, StartedTask } from './stream-events.ts'
+import type { InvocationAnswer, RuntimeInterrupt, RuntimeStreamEvent, StartedTask } from './stream-events.ts'
 
 /** One invocation, checked and resolved: who, which memory session, what to say. */
 export interface ResolvedInvocation {
-  readonly prompt: string
+  /** What the user says; undefined when the invocation answers a paused turn instead. */
+  readonly prompt: string | undefined
+  /** The answers that resume the session's paused turn (instead of a prompt). */
+  readonly interruptResponses?: readonly InterruptAnswer[] | undefined
   /** The runtime session id the answer names (the caller's, or one made for it). */
   readonly runtimeSessionId: string
   readonly memoryId: string
@@ -67,6 +74,8 @@ export interface AgentInvocationHandlerConfig {
   readonly mcpToolListings?: McpToolListings | false
   readonly conversationWindow?: number | undefined
   readonly systemPrompt?: string | undefined
+  /** Tools (by name) that ask the caller before each call: the turn pauses (`interrupt` events). */
+  readonly approvalTools?: readonly string[] | undefined
   /**
    * Warm sessions: the windows restored by this process, reused by the next invocation of the same
    * session (default: a cache with the default limits); `false` restores every invocation cold.
@@ -121,6 +130,7 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
       },
       ...(config.conversationWindow !== undefined && { conversationWindow: config.conversationWindow }),
       ...(config.systemPrompt !== undefined && { systemPrompt: config.systemPrompt }),
+      ...(config.approvalTools !== undefined && { approvalTools: config.approvalTools }),
       sessionManager: {
         ...(sessionCache !== undefined && { sessionCache }),
         ...config.sessionManager,
@@ -182,16 +192,19 @@ async function runTurn(
   turn: TurnState,
   config: AgentInvocationHandlerConfig,
 ): Promise<InvocationAnswer> {
-  const answer = (response: string) => ({
+  let interrupts: RuntimeInterrupt[] | undefined
+  const answer = (response: string): InvocationAnswer => ({
     response,
     session_id: invocation.runtimeSessionId,
     tasks: turn.tasks,
+    ...(interrupts !== undefined && { interrupts }),
   })
   let response: string | undefined
   /** The text of the model's last message when it ended the turn: the answer, even if its write fails. */
   let finalText: string | undefined
+  const input = turnInput(built, invocation)
   try {
-    for await (const event of built.agent.stream(invocation.prompt, { cancelSignal: invocation.signal })) {
+    for await (const event of built.agent.stream(input, { cancelSignal: invocation.signal })) {
       const update = streamEventOf(event, turn.running)
       if (update !== undefined) emit(update)
       if (event.type === 'modelMessageEvent')
@@ -200,6 +213,8 @@ async function runTurn(
         if (event.result.stopReason === 'cancelled' && invocation.signal.aborted)
           throw stopReason(invocation.signal)
         response = event.result.toString()
+        if (event.result.stopReason === 'interrupt')
+          interrupts = (event.result.interrupts ?? []).map(runtimeInterruptOf)
       }
     }
   } catch (error) {
@@ -212,6 +227,48 @@ async function runTurn(
     throw translate(error, config)
   }
   return answer(response ?? finalText ?? '')
+}
+
+/**
+ * What the agent is given: the prompt, or the answers to the questions its restored turn is paused
+ * on. Refused before anything runs or is written: a prompt while questions wait (`INTERRUPT_PENDING`),
+ * an answer to a question not waited on (`INTERRUPT_NOT_FOUND`: answered already, or never asked).
+ */
+function turnInput(
+  built: InvocationAgent,
+  invocation: ResolvedInvocation,
+): string | InterruptResponseContent[] {
+  const pending = pendingInterruptsOf(built.agent)
+  const answers = invocation.interruptResponses
+  if (answers === undefined) {
+    if (pending.length > 0)
+      throw new RuntimeError(
+        'INTERRUPT_PENDING',
+        interruptPendingMessage(pending.map((interrupt) => interrupt.id)),
+        { field: 'prompt' },
+      )
+    return invocation.prompt ?? ''
+  }
+  const waiting = new Set(pending.map((interrupt) => interrupt.id))
+  const unknown = answers.find((answer) => !waiting.has(answer.interruptId))
+  if (unknown !== undefined)
+    throw new RuntimeError(
+      'INTERRUPT_NOT_FOUND',
+      `the session is not waiting on ${unknown.interruptId} (answered already, or never asked)`,
+      { field: 'interrupt_responses' },
+    )
+  return answers.map(
+    (answer) =>
+      new InterruptResponseContent({ interruptId: answer.interruptId, response: answer.response as never }),
+  )
+}
+
+function runtimeInterruptOf(interrupt: Interrupt): RuntimeInterrupt {
+  return {
+    interrupt_id: interrupt.id,
+    name: interrupt.name,
+    ...(interrupt.reason !== undefined && { reason: interrupt.reason }),
+  }
 }
 
 /** Closes the agent; a final write that fails is handed to the background retries, not dropped. */
@@ -245,6 +302,8 @@ function streamEventOf(
       running.set(name, ids)
       return { type: 'tool_start', tool: name, tool_use_id: toolUseId, input }
     }
+    case 'interruptEvent':
+      return { type: 'interrupt', ...runtimeInterruptOf(event.interrupt) }
     case 'toolResultEvent': {
       const { toolUseId, status } = event.result
       let tool = 'unknown'

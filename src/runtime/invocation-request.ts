@@ -1,7 +1,8 @@
 /**
  * What an invocation asks for, checked before anything is built or written: the JSON payload
- * `{ prompt, actor_id?, memory_id? }` and the runtime session id header. Every problem is an
- * `INVALID_REQUEST` naming the field, so a bad request never reaches memory.
+ * `{ prompt, actor_id?, memory_id? }` (or, to resume a paused turn, `interrupt_responses` instead of
+ * `prompt`) and the runtime session id header. Every problem is an `INVALID_REQUEST` naming the
+ * field, so a bad request never reaches memory.
  */
 import { ACTOR_ID_RULE, explainIdViolation, MEMORY_ID_RULE } from '../contract/index.ts'
 import { isRecord } from '../shared/is-record.ts'
@@ -11,11 +12,22 @@ import { RuntimeError } from './errors.ts'
 export const SESSION_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id'
 /** Runtime session ids are at most this long (AgentCore's limit). */
 const MAX_RUNTIME_SESSION_ID_LENGTH = 256
-const PAYLOAD_FIELDS = ['prompt', 'actor_id', 'memory_id'] as const
+const PAYLOAD_FIELDS = ['prompt', 'interrupt_responses', 'actor_id', 'memory_id'] as const
+const ANSWER_FIELDS = ['interrupt_id', 'response'] as const
+/** Answers one payload may carry: more than a turn can have asked is a mistake, not a use. */
+const MAX_INTERRUPT_RESPONSES = 100
 
-/** A valid invocation payload. */
+/** The caller's answer to one question a paused turn asked (an `interrupt` event). */
+export interface InterruptAnswer {
+  readonly interruptId: string
+  /** Any JSON but null (which Strands, in Python, reads as "not answered"). */
+  readonly response: unknown
+}
+
+/** A valid invocation payload: a prompt, or the answers that resume a paused turn (never both). */
 export interface InvocationPayload {
-  readonly prompt: string
+  readonly prompt: string | undefined
+  readonly interruptResponses: readonly InterruptAnswer[] | undefined
   readonly actorId: string | undefined
   readonly memoryId: string | undefined
 }
@@ -38,14 +50,21 @@ export function parseInvocationPayload(body: Buffer, maxPromptChars: number): In
     )
   }
   const { prompt } = value
-  if (prompt === undefined) throw invalid('prompt', 'prompt is required')
-  if (typeof prompt !== 'string') throw invalid('prompt', 'prompt must be a string')
-  if (prompt.trim() === '') throw invalid('prompt', 'prompt must not be empty')
-  if (prompt.length > maxPromptChars) {
-    throw invalid('prompt', `prompt must be at most ${maxPromptChars} characters (got ${prompt.length})`)
+  const interruptResponses =
+    value.interrupt_responses === undefined ? undefined : parseAnswers(value.interrupt_responses)
+  if (interruptResponses !== undefined && prompt !== undefined)
+    throw invalid('interrupt_responses', 'give prompt or interrupt_responses, not both')
+  if (interruptResponses === undefined) {
+    if (prompt === undefined) throw invalid('prompt', 'prompt is required')
+    if (typeof prompt !== 'string') throw invalid('prompt', 'prompt must be a string')
+    if (prompt.trim() === '') throw invalid('prompt', 'prompt must not be empty')
+    if (prompt.length > maxPromptChars) {
+      throw invalid('prompt', `prompt must be at most ${maxPromptChars} characters (got ${prompt.length})`)
+    }
   }
   return {
-    prompt,
+    prompt: prompt as string | undefined,
+    interruptResponses,
     actorId: optionalId(value.actor_id, 'actor_id', ACTOR_ID_RULE),
     memoryId: optionalId(value.memory_id, 'memory_id', MEMORY_ID_RULE),
   }
@@ -67,6 +86,28 @@ export function runtimeSessionIdOf(header: string | string[] | undefined): strin
   if (!/^[\x21-\x7e]+$/.test(header))
     throw invalid(SESSION_ID_HEADER, 'the session id must be printable ASCII without spaces')
   return header
+}
+
+/** `[{ "interrupt_id": "...", "response": <JSON> }, ...]`: one answer per id, at least one. */
+function parseAnswers(value: unknown): InterruptAnswer[] {
+  const field = 'interrupt_responses'
+  const shape = `${field} must be a list of {"interrupt_id": "...", "response": ...}`
+  if (!Array.isArray(value) || value.length === 0) throw invalid(field, `${shape}, not empty`)
+  if (value.length > MAX_INTERRUPT_RESPONSES)
+    throw invalid(field, `${field} holds at most ${MAX_INTERRUPT_RESPONSES} answers`)
+  const seen = new Set<string>()
+  return value.map((answer) => {
+    if (!isRecord(answer)) throw invalid(field, shape)
+    const extra = Object.keys(answer).find((key) => !(ANSWER_FIELDS as readonly string[]).includes(key))
+    if (extra !== undefined) throw invalid(field, `${shape}; ${extra} is not one of its fields`)
+    const id = answer.interrupt_id
+    if (typeof id !== 'string' || id === '') throw invalid(field, `${shape}; interrupt_id must be a string`)
+    if (seen.has(id)) throw invalid(field, `${field} answers ${id} twice`)
+    seen.add(id)
+    if (answer.response === undefined || answer.response === null)
+      throw invalid(field, `${shape}; the answer to ${id} has no response (null is not one)`)
+    return { interruptId: id, response: answer.response }
+  })
 }
 
 function optionalId(

@@ -237,6 +237,7 @@ export class InvocationRoute {
     const runtimeSessionId = givenSession ?? newRuntimeSessionId()
     return {
       prompt: payload.prompt,
+      interruptResponses: payload.interruptResponses,
       runtimeSessionId,
       memoryId,
       actorId: caller.actorId,

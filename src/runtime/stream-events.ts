@@ -9,6 +9,18 @@ import { z } from 'zod'
 /** A task a tool started in the background during the invocation. */
 export const StartedTaskSchema = z.object({ task_id: z.string(), tool: z.string() })
 
+/**
+ * A question a paused turn asks (a Strands interrupt, e.g. an approval): answer it with
+ * `{"interrupt_responses": [{"interrupt_id", "response"}]}` as the session's next payload.
+ */
+export const InterruptSchema = z.object({
+  interrupt_id: z.string(),
+  /** What kind of question (`approval` for a tool that asks before it runs). */
+  name: z.string(),
+  /** What is asked, as the tool or hook gave it (an approval: `{ question, tool, input }`). */
+  reason: z.unknown().optional(),
+})
+
 /** The answer of an invocation: the JSON body, and the `done` event's fields. */
 export const InvocationAnswerSchema = z.object({
   /** The agent's reply. */
@@ -17,6 +29,8 @@ export const InvocationAnswerSchema = z.object({
   session_id: z.string(),
   /** Background tasks started during this invocation. */
   tasks: z.array(StartedTaskSchema),
+  /** Present when the turn paused: the questions it waits on (the session takes no prompt until they are answered). */
+  interrupts: z.array(InterruptSchema).optional(),
 })
 
 /** One streamed event. */
@@ -43,6 +57,8 @@ export const RuntimeStreamEventSchema = z.discriminatedUnion('type', [
   }),
   /** A tool started a background task; its result arrives later in the session's memory. */
   z.object({ type: z.literal('task_started'), task_id: z.string(), tool: z.string() }),
+  /** The turn paused to ask the caller (`done` follows, listing every question it waits on). */
+  InterruptSchema.extend({ type: z.literal('interrupt') }),
   /** The invocation ended: the same body a JSON request gets. */
   InvocationAnswerSchema.extend({ type: z.literal('done') }),
   /**
@@ -58,6 +74,7 @@ export const RuntimeStreamEventSchema = z.discriminatedUnion('type', [
 ])
 
 export type StartedTask = z.infer<typeof StartedTaskSchema>
+export type RuntimeInterrupt = z.infer<typeof InterruptSchema>
 export type InvocationAnswer = z.infer<typeof InvocationAnswerSchema>
 export type RuntimeStreamEvent = z.infer<typeof RuntimeStreamEventSchema>
 export type RuntimeStreamEventType = RuntimeStreamEvent['type']

@@ -55,6 +55,8 @@ export interface InvokeOptions {
   readonly stream?: boolean
   /** Send the payload as boto3 does: a JSON string, no content type of our choosing. */
   readonly asBoto3?: boolean
+  /** Answer the session's paused turn instead of sending the prompt (which is then ignored). */
+  readonly interruptResponses?: readonly { interrupt_id: string; response: unknown }[]
 }
 
 export interface RuntimeStack {
@@ -118,7 +120,9 @@ export function useRuntimeStack(
     },
     async invoke(prompt: string, invokeOptions: InvokeOptions = {}) {
       const payload = {
-        prompt,
+        ...(invokeOptions.interruptResponses === undefined
+          ? { prompt }
+          : { interrupt_responses: invokeOptions.interruptResponses }),
         ...(invokeOptions.actorId !== undefined && { actor_id: invokeOptions.actorId }),
         ...(invokeOptions.memoryId !== undefined && { memory_id: invokeOptions.memoryId }),
       }
@@ -147,7 +151,12 @@ export function useRuntimeStack(
       const done = events.find((event) => event.type === 'done')
       return {
         events,
-        answer: done && { response: done.response, session_id: done.session_id, tasks: done.tasks },
+        answer: done && {
+          response: done.response,
+          session_id: done.session_id,
+          tasks: done.tasks,
+          ...(done.interrupts !== undefined && { interrupts: done.interrupts }),
+        },
         runtimeSessionId: output.runtimeSessionId,
       }
     },

@@ -11,6 +11,20 @@ function errorText(item) {
   return item.message.startsWith(item.code) ? item.message : `${item.code}: ${item.message}`
 }
 
+/** A paused turn's question (an `interrupt` event) in words: an approval's question, else its reason or name. */
+function questionOf(item) {
+  const reason = item.reason
+  const text =
+    typeof reason?.question === 'string'
+      ? reason.question
+      : typeof reason === 'string'
+        ? reason
+        : reason === undefined
+          ? item.name
+          : `${item.name}: ${JSON.stringify(reason)}`
+  return { id: item.interrupt_id, text }
+}
+
 /** The started task's id goes to the first call of that tool still without one. */
 function withTaskId(tools, item) {
   const index = tools.findIndex((tool) => tool.tool === item.tool && tool.taskId === undefined)
@@ -38,8 +52,18 @@ export function Chat({ scope, onTurnEnd }) {
     setTurns([])
     stick()
   }, [scope.sessionId, scope.actorId])
-  const send = async (event) => {
+  const send = (event) => {
     event.preventDefault()
+    setPrompt('')
+    return turn(prompt, { prompt })
+  }
+  /** Answers a question of the paused turn (its `interrupt` event) as a turn of its own. */
+  const answer = (question, approved) =>
+    turn(`${approved ? 'Approved' : 'Refused'}: ${question.text}`, {
+      interrupt_responses: [{ interrupt_id: question.id, response: approved ? 'yes' : 'no' }],
+    })
+  /** One turn: `label` is what the chat shows as the user's message, `input` what is sent. */
+  const turn = async (label, input) => {
     const id = (nextTurn.current += 1)
     const stop = new AbortController()
     streaming.current = stop
@@ -47,10 +71,13 @@ export function Chat({ scope, onTurnEnd }) {
     const update = (change) => setTurns((all) => all.map((turn) => (turn.id === id ? change(turn) : turn)))
     setBusy(true)
     stick()
-    setTurns((all) => [...all, { id, prompt, text: '', tools: [], error: undefined }])
-    setPrompt('')
+    // An answer closes the questions it answers: their buttons go.
+    setTurns((all) => [
+      ...all.map((turn) => ({ ...turn, questions: [] })),
+      { id, prompt: label, text: '', tools: [], questions: [], error: undefined },
+    ])
     try {
-      for await (const item of chatEvents({ ...scope, prompt }, stop.signal)) {
+      for await (const item of chatEvents({ ...scope, ...input }, stop.signal)) {
         if (item.type === 'text') update((turn) => ({ ...turn, text: turn.text + item.text }))
         else if (item.type === 'tool_start')
           update((turn) => ({
@@ -61,6 +88,8 @@ export function Chat({ scope, onTurnEnd }) {
           update((turn) => ({ ...turn, tools: withTaskId(turn.tools, item) }))
         else if (item.type === 'tool_progress' || item.type === 'tool_end')
           update((turn) => ({ ...turn, tools: turn.tools.map((tool) => toolAfter(tool, item)) }))
+        else if (item.type === 'interrupt')
+          update((turn) => ({ ...turn, questions: [...turn.questions, questionOf(item)] }))
         else if (item.type === 'error') update((turn) => ({ ...turn, error: errorText(item) }))
       }
     } catch (error) {
@@ -95,6 +124,23 @@ export function Chat({ scope, onTurnEnd }) {
                 </div>`,
             )}
             ${turn.text && html`<div class="message agent">${turn.text}</div>`}
+            ${turn.questions.map(
+              (question) =>
+                html`<div class="question" key=${question.id} data-interrupt=${question.id}>
+                  <div>${question.text}</div>
+                  <button
+                    class="primary"
+                    type="button"
+                    disabled=${busy}
+                    onClick=${() => answer(question, true)}
+                  >
+                    Approve
+                  </button>
+                  <button type="button" disabled=${busy} onClick=${() => answer(question, false)}>
+                    Refuse
+                  </button>
+                </div>`,
+            )}
             ${turn.error && html`<div class="message error" role="alert">${turn.error}</div>`}
           </div>`,
       )}
