@@ -19,8 +19,11 @@ export interface DevStack {
   stop(): Promise<void>
 }
 
-/** Starts the stack (training epochs paced at `epochDelayMs`) and waits until it says it is up. */
-export async function startDevStack(epochDelayMs = 250): Promise<DevStack> {
+/**
+ * Starts the stack (training epochs paced at `epochDelayMs`; `extraEnv` added to its environment,
+ * `AGENT_APPROVAL_TOOLS` say) and waits until it says it is up.
+ */
+export async function startDevStack(epochDelayMs = 250, extraEnv: NodeJS.ProcessEnv = {}): Promise<DevStack> {
   const dir = await tempDir('longrun-dev-stack-')
   // Nothing of the machine's own configuration: the stack finds everything in its data directory.
   const env = {
@@ -29,6 +32,7 @@ export async function startDevStack(epochDelayMs = 250): Promise<DevStack> {
     MCP_BEARER_TOKEN: '',
     MEMORY_ID: '',
     AGENTCORE_ENDPOINT: '',
+    ...extraEnv,
   }
   const child = spawn(
     NODE,
