@@ -69,6 +69,9 @@ const CLASSIFICATION: Record<string, Classification> = {
   OPENAI_API_KEY: { unset: 'the deployed agent uses Bedrock; a key would be a secret in the template' },
   OPENAI_MODEL: { unset: 'the deployed agent uses Bedrock' },
   AGENT_CONVERSATION_WINDOW: { unset: 'the default' },
+  AGENT_APPROVAL_TOOLS: {
+    unset: 'none by default: no tool asks first (set it on the agent runtime for approvals)',
+  },
   RUNTIME_ON_DISCONNECT: { unset: 'the default: a turn whose caller left still ends and is stored' },
   RUNTIME_TURN_TIMEOUT_MS: { unset: "the default is AgentCore's synchronous limit, 15 min" },
   RUNTIME_SHUTDOWN_GRACE_MS: { unset: 'the default' },
