@@ -6,27 +6,19 @@
  * when it starts on a session that was already paused.
  */
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { promisify } from 'node:util'
 import { memorySessionIdFor } from '../../src/runtime/index.ts'
 import { NODE } from '../helpers/child-process.ts'
-import { CLI } from '../helpers/dev-stack.ts'
+import { CLI, runCli } from '../helpers/dev-stack.ts'
 import { listSessionEvents } from '../helpers/local-agentcore.ts'
 import { TEST_TOKEN, tempDir, waitFor } from '../helpers/mcp-server.ts'
 import { sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
-const run = promisify(execFile)
 const ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/approve_agent-0123456789'
-
-interface Outcome {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
 
 describe('approvals from longrun invoke and longrun chat', () => {
   const stack = useRuntimeStack()
@@ -39,15 +31,7 @@ describe('approvals from longrun invoke and longrun chat', () => {
     MCP_BEARER_TOKEN: TEST_TOKEN,
   })
   const target = () => ['--arn', ARN, '--endpoint', stack.env.service.url]
-  const longrun = async (args: string[]): Promise<Outcome> => {
-    try {
-      const { stdout, stderr } = await run(NODE, [CLI, ...args], { env: env(), cwd: dataDir.path })
-      return { code: 0, stdout, stderr }
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string }
-      return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }
-    }
-  }
+  const longrun = (args: string[]) => runCli(args, { env: env(), cwd: dataDir.path })
   const tasksOf = async (actor: string): Promise<{ task_id: string }[]> => {
     const listed = await longrun([
       'tasks',

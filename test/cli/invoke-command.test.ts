@@ -5,34 +5,25 @@
  * And a model that cannot be reached: the runtime's error is printed once, with its code.
  */
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { promisify } from 'node:util'
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import { parseRuntimeStream, SESSION_ID_HEADER } from '../../src/runtime/index.ts'
 import { NODE } from '../helpers/child-process.ts'
-import { CLI } from '../helpers/dev-stack.ts'
+import { CLI, type CliOutcome, runCli } from '../helpers/dev-stack.ts'
 import { listSessionEvents } from '../helpers/local-agentcore.ts'
 import { tempDir, unreachableMcpUrl, waitFor } from '../helpers/mcp-server.ts'
 import { sessionIdFor, useRuntimeStack } from '../helpers/runtime-stack.ts'
 
-const run = promisify(execFile)
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
 const ISSUER = 'https://issuer.cli.test'
 const AUDIENCE = 'longrun-runtime'
 const JWT_ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/jwt_agent-0123456789'
 const IAM_ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/iam_agent-0123456789'
 const BROKEN_MODEL_ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/nomodel_agent-0123456789'
-
-/** What a finished CLI process printed, and its exit code. */
-interface Outcome {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
 
 describe('longrun invoke and chat against the local gateway', () => {
   const stack = useRuntimeStack()
@@ -47,23 +38,14 @@ describe('longrun invoke and chat against the local gateway', () => {
     args: string[],
     extraEnv: Record<string, string> = {},
     endpoint = stack.env.service.url,
-  ): Promise<Outcome> => {
+  ): Promise<CliOutcome> => {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       LONGRUN_DATA_DIR: dataDir.path,
       ...extraEnv,
     }
-    try {
-      const { stdout, stderr } = await run(NODE, [CLI, ...args, '--endpoint', endpoint], {
-        env,
-        cwd: dataDir.path,
-      })
-      return { code: 0, stdout, stderr }
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string }
-      return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }
-    }
+    return runCli([...args, '--endpoint', endpoint], { env, cwd: dataDir.path })
   }
 
   before(async () => {

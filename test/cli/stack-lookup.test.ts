@@ -5,39 +5,23 @@
  * an MCP token that is not the stack's is said in one line naming MCP_BEARER_TOKEN.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
-import { promisify } from 'node:util'
 import { NODE } from '../helpers/child-process.ts'
-import { CLI } from '../helpers/dev-stack.ts'
+import { CLI, type CliOutcome, runCli } from '../helpers/dev-stack.ts'
 import { tempDir, unreachableMcpUrl, waitFor } from '../helpers/mcp-server.ts'
-
-const execFileAsync = promisify(execFile)
-
-/** What a finished CLI process printed, and its exit code. */
-interface Outcome {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
 
 /** The environment of a user with nothing set: the default data directory, no URLs, no tokens. */
 function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra }
 }
 
-async function longrun(cwd: string, args: string[], extra: Record<string, string> = {}): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await execFileAsync(NODE, [CLI, ...args], { cwd, env: bareEnv(extra) })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string }
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }
-  }
+function longrun(cwd: string, args: string[], extra: Record<string, string> = {}): Promise<CliOutcome> {
+  return runCli(args, { cwd, env: bareEnv(extra) })
 }
 
 /** The stack file of a stack that is not running: `pid` and the local service's URL as given. */

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { after, afterEach, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../helpers/browser.ts'
+import { launchChromium, watchedPage } from '../helpers/browser.ts'
 import { NODE } from '../helpers/child-process.ts'
 import { CLI, type DevStack, startDevStack } from '../helpers/dev-stack.ts'
 import { waitFor } from '../helpers/local-agentcore.ts'
@@ -30,16 +30,7 @@ describe('approvals in the developer console', () => {
     const { stderr } = await run(NODE, [CLI, 'invoke', 'list my tasks'], { env: dev.env, cwd: dev.dataDir })
     assert.match(stderr, /session: \S+/)
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
-    await page.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (event) =>
-        console.error('Content Security Policy violation: ' + event.violatedDirective))`,
-    })
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
-        problems.push(message.text())
-    })
-    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`))
+    page = await watchedPage(browser, problems)
     await page.goto(dev.consoleUrl)
   })
 

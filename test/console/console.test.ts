@@ -14,30 +14,13 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, afterEach, before, describe, test } from 'node:test'
 import type { Browser, Locator, Page } from 'playwright-core'
-import { launchChromium } from '../helpers/browser.ts'
+import { launchChromium, VIEWPORT, watchedPage } from '../helpers/browser.ts'
 import { NODE } from '../helpers/child-process.ts'
 import { CLI, type DevStack, startDevStack } from '../helpers/dev-stack.ts'
 import { waitFor } from '../helpers/local-agentcore.ts'
 
 const SHOTS = new URL('../../.test-output/console/', import.meta.url).pathname
-const VIEWPORT = { width: 1400, height: 1000 }
 const run = promisify(execFile)
-
-/** Reports a CSP violation as a console error, where the test's listener sees it. */
-const REPORT_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (event) =>
-  console.error('Content Security Policy violation: ' + event.violatedDirective + ' ' + event.blockedURI))`
-
-/** A page of the console that records CSP violations and uncaught errors into `problems`. */
-async function watchedPage(browser: Browser, problems: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: VIEWPORT })
-  await page.addInitScript({ content: REPORT_VIOLATIONS })
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
-      problems.push(message.text())
-  })
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`))
-  return page
-}
 
 /** Polls `check` (in this process, so nothing is evaluated as a string under the page's CSP). */
 const until = (check: () => Promise<boolean>, what: string, timeoutMs = 15_000) =>

@@ -1,11 +1,35 @@
 /** `longrun dev` started as a user starts it, on free ports, in a data directory of its own. */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
 import { NODE } from './child-process.ts'
 import { tempDir } from './mcp-server.ts'
 
 export const CLI = new URL('../../bin/longrun.js', import.meta.url).pathname
+
+/** What a finished CLI process printed, and its exit code. */
+export interface CliOutcome {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const execFileAsync = promisify(execFile)
+
+/** Runs `longrun <args>` as a user would, in `cwd` with exactly `env`; a failure is an outcome, not a throw. */
+export async function runCli(
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string },
+): Promise<CliOutcome> {
+  try {
+    const { stdout, stderr } = await execFileAsync(NODE, [CLI, ...args], options)
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string }
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }
+  }
+}
 
 export interface DevStack {
   readonly process: ChildProcess
