@@ -244,22 +244,13 @@ export function jwtSettingsFromEnv(
   env: Environment,
   prefix: 'RUNTIME' | 'MCP',
 ): JwtVerifierConfig | undefined {
-  const settings =
-    prefix === 'RUNTIME'
-      ? {
-          issuer: env.RUNTIME_JWT_ISSUER,
-          jwks: env.RUNTIME_JWKS_URL,
-          audience: env.RUNTIME_JWT_AUDIENCE,
-          clientIds: env.RUNTIME_JWT_CLIENT_IDS,
-          subjectClaim: env.RUNTIME_JWT_SUBJECT_CLAIM,
-        }
-      : {
-          issuer: env.MCP_JWT_ISSUER,
-          jwks: env.MCP_JWKS_URL,
-          audience: env.MCP_JWT_AUDIENCE,
-          clientIds: env.MCP_JWT_CLIENT_IDS,
-          subjectClaim: env.MCP_JWT_SUBJECT_CLAIM,
-        }
+  const settings = {
+    issuer: env[`${prefix}_JWT_ISSUER`],
+    jwks: env[`${prefix}_JWKS_URL`],
+    audience: env[`${prefix}_JWT_AUDIENCE`],
+    clientIds: env[`${prefix}_JWT_CLIENT_IDS`],
+    subjectClaim: env[`${prefix}_JWT_SUBJECT_CLAIM`],
+  }
   if (Object.values(settings).every((value) => value === undefined)) return undefined
   const name = (suffix: string) => (suffix === 'JWKS_URL' ? `${prefix}_JWKS_URL` : `${prefix}_JWT_${suffix}`)
   const missing = [

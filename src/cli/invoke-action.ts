@@ -14,19 +14,22 @@ import { answerValue, InvocationDisplay, questionText } from './invocation-displ
 import type { InvokeOptions } from './invoke-command.ts'
 import { invokerFor } from './invoker-for.ts'
 import { rememberSession, resolveConversation } from './remembered-sessions.ts'
-import { type OpenedInvocation, readAnswer } from '../runtime-client/index.ts'
+import { type InterruptResponse, type OpenedInvocation, readAnswer } from '../runtime-client/index.ts'
 
 /** Runs one invocation; resolves with the exit code (0 answered, 1 failed). */
 export async function runInvoke(prompt: string | undefined, options: InvokeOptions): Promise<number> {
-  const interruptResponses = options.answer?.map(parseAnswerFlag)
-  if (
-    interruptResponses?.some((answer) => answer === undefined) ||
-    (prompt === undefined) === (interruptResponses === undefined)
-  ) {
-    throw new CliUsageError(
+  const usage = () =>
+    new CliUsageError(
       'give a prompt, or --answer <interruptId>=<answer> for each question of a paused turn (not both)',
     )
-  }
+  const interruptResponses = options.answer?.map(
+    (flag) =>
+      parseAnswerFlag(flag) ??
+      (() => {
+        throw usage()
+      })(),
+  )
+  if ((prompt === undefined) === (interruptResponses === undefined)) throw usage()
   const env = loadEnvironment()
   const { target, arn, key, sessionId, actorId } = await resolveConversation(env, options)
   const invoker = await invokerFor(target)
@@ -35,21 +38,20 @@ export async function runInvoke(prompt: string | undefined, options: InvokeOptio
       runtimeArn: arn,
       sessionId,
       prompt,
-      interruptResponses: interruptResponses as { interruptId: string; response: unknown }[] | undefined,
+      interruptResponses,
       actorId,
       memoryId: options.memory,
       json: options.json === true,
     })
     await rememberSession(target.dataDir, key, { sessionId, actorId })
-    const answer =
-      options.json || !opened.contentType.includes('text/event-stream')
-        ? await printJson(opened)
-        : await streamAnswer(opened)
+    const streamed = !options.json && opened.contentType.includes('text/event-stream')
+    const answer = streamed ? await streamAnswer(opened) : await printJson(opened)
     if (answer === undefined) return 1
     process.stderr.write(`session: ${answer.session_id}\n`)
     for (const task of answer.tasks) process.stderr.write(`task:    ${task.task_id} (${task.tool})\n`)
     for (const interrupt of answer.interrupts ?? []) {
-      process.stderr.write(`paused:  ${questionText(interrupt)}\n`)
+      // A stream showed the question as it came; a JSON answer shows it here.
+      if (!streamed) process.stderr.write(`paused:  ${questionText(interrupt)}\n`)
       process.stderr.write(
         `         answer: longrun invoke --answer '${interrupt.interrupt_id}=yes'  (anything else refuses)\n`,
       )
@@ -64,7 +66,7 @@ export async function runInvoke(prompt: string | undefined, options: InvokeOptio
 }
 
 /** `<interruptId>=<answer>`, split at the first `=` (ids hold none, answers may); undefined when malformed. */
-function parseAnswerFlag(flag: string): { interruptId: string; response: unknown } | undefined {
+function parseAnswerFlag(flag: string): InterruptResponse | undefined {
   const at = flag.indexOf('=')
   if (at <= 0 || at === flag.length - 1) return undefined
   return { interruptId: flag.slice(0, at), response: answerValue(flag.slice(at + 1)) }
@@ -79,13 +81,10 @@ async function streamAnswer(opened: OpenedInvocation): Promise<InvocationAnswer 
     for await (const event of parseRuntimeStream(opened.body)) {
       display.show(event)
       if (event.type === 'error') failed = true
-      if (event.type === 'done')
-        answer = {
-          response: event.response,
-          session_id: event.session_id,
-          tasks: event.tasks,
-          ...(event.interrupts !== undefined && { interrupts: event.interrupts }),
-        }
+      if (event.type === 'done') {
+        const { type: _type, ...fields } = event
+        answer = fields
+      }
     }
   } finally {
     display.close()

@@ -7,7 +7,7 @@
 import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { invokeFailureOf, type RuntimeInvoker } from '../runtime-client/index.ts'
+import { type InterruptResponse, invokeFailureOf, type RuntimeInvoker } from '../runtime-client/index.ts'
 import { invocationCommand } from '../runtime-client/sigv4-invoker.ts'
 import { formatCompositeSessionHeader } from '../mcp/index.ts'
 import { memorySessionIdFor, parseRuntimeStream, type RuntimeStreamEvent } from '../runtime/index.ts'
@@ -85,8 +85,7 @@ export interface ConsoleApiConfig {
 
 /** What a turn sends: a prompt, or the answers to the questions the session's paused turn asked. */
 export type ChatInput =
-  | { readonly prompt: string }
-  | { readonly interruptResponses: readonly { readonly interruptId: string; readonly response: unknown }[] }
+  { readonly prompt: string } | { readonly interruptResponses: readonly InterruptResponse[] }
 
 /** Who is looking: the actor and the runtime session. */
 export interface ConsoleScope {
@@ -131,14 +130,14 @@ export class ConsoleApi {
    */
   async *chat(
     scope: ConsoleScope,
-    input: string | ChatInput,
+    input: ChatInput,
     signal: AbortSignal,
   ): AsyncGenerator<RuntimeStreamEvent> {
     let body: AsyncIterable<Uint8Array>
     const invocation = {
       runtimeArn: this.#config.runtimeArn,
       sessionId: scope.sessionId,
-      ...(typeof input === 'string' ? { prompt: input } : input),
+      ...input,
       actorId: scope.actorId,
     }
     const { invoker } = this.#config

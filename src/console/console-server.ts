@@ -22,6 +22,7 @@ import {
   MalformedRequestError,
   MethodNotAllowedError,
   nodeListener,
+  onCallerGone,
   PayloadTooLargeError,
   readBody,
   RouteNotFoundError,
@@ -214,14 +215,7 @@ function consoleErrorOf(error: unknown, path: string): unknown {
 }
 
 /** Relays one turn's events as they arrive; the turn stops if the page goes away. */
-async function chat(
-  c: HttpContext,
-  api: ConsoleApi,
-  body: ConsoleScope & {
-    prompt?: string | undefined
-    interrupt_responses?: { interrupt_id: string; response?: unknown }[] | undefined
-  },
-): Promise<Response> {
+async function chat(c: HttpContext, api: ConsoleApi, body: z.infer<typeof ChatSchema>): Promise<Response> {
   const input: ChatInput =
     body.interrupt_responses === undefined
       ? { prompt: body.prompt ?? '' }
@@ -233,16 +227,17 @@ async function chat(
         }
   const gone = new AbortController()
   const stream = SseWriter.open(c, API_HEADERS)
-  c.env.outgoing.on('close', () => gone.abort())
+  onCallerGone(c, () => gone.abort())
   try {
     for await (const event of api.chat(body, input, gone.signal)) {
       if (gone.signal.aborted) break
       stream.send(event)
     }
   } catch (error) {
-    // A stream cut mid-way (the runtime stopped, a bad frame) ends with an error the page shows.
+    // A stream cut mid-way (the runtime stopped, a bad frame) ends with an error the page shows
+    // (sent only while the page is there).
     const failure = toConsoleError(error)
-    if (!gone.signal.aborted) stream.send({ type: 'error', code: failure.code, message: failure.message })
+    stream.send({ type: 'error', code: failure.code, message: failure.message })
   }
   return stream.end()
 }

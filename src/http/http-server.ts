@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { WILDCARD_HOSTS } from '../shared/host-check.ts'
 import { HTTP_DEFAULTS } from './http-defaults.ts'
 import type { NodeRequestListener } from './node-listener.ts'
 
@@ -15,9 +16,6 @@ export interface HttpServerConfig {
   readonly host: string
   readonly keepAliveTimeoutMs?: number
 }
-
-/** The wildcard addresses, reached through loopback from this machine. */
-const WILDCARDS = new Set(['0.0.0.0', '::', '[::]'])
 
 /** A listening server. */
 export class HttpServer {
@@ -51,7 +49,7 @@ export class HttpServer {
 
   /** The base URL: a wildcard address is reported as loopback, an IPv6 one in brackets. */
   get url(): string {
-    const host = WILDCARDS.has(this.#host) ? '127.0.0.1' : this.#host
+    const host = WILDCARD_HOSTS.includes(this.#host) ? '127.0.0.1' : this.#host
     return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${this.#port}`
   }
 

@@ -10,18 +10,15 @@ export { type ErrorAnswer, type ErrorMapping } from './error-hook.ts'
 export { browserGuard, hostCheck } from './guards.ts'
 export { allowOnly, createHttpApp } from './http-app.ts'
 export { HTTP_DEFAULTS } from './http-defaults.ts'
-export type { HttpApp, HttpContext, HttpEnv, NodeBindings } from './http-env.ts'
+export type { HttpApp, HttpContext } from './http-env.ts'
 export {
   HttpLayerError,
-  type HttpLayerErrorCode,
   MalformedRequestError,
   MethodNotAllowedError,
   PayloadTooLargeError,
-  RequestAbortedError,
   RouteNotFoundError,
 } from './http-errors.ts'
-export { HttpServer, type HttpServerConfig } from './http-server.ts'
+export { HttpServer } from './http-server.ts'
 export { nodeListener, type NodeRequestListener } from './node-listener.ts'
-export { type BodySource, drainRequest, readBody, readLimitedBody } from './read-body.ts'
-export { SSE_HEADERS, SseWriter } from './sse-writer.ts'
-export { closeWithoutReading } from './unread-bodies.ts'
+export { type BodySource, readBody } from './read-body.ts'
+export { SseWriter } from './sse-writer.ts'

@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { answeredDirectly } from './answers.ts'
+import { onCallerGone } from './caller-gone.ts'
 import type { HttpContext } from './http-env.ts'
 
 /** The headers of every event stream; a server adds its own (and may replace these). */
@@ -25,9 +26,6 @@ export class SseWriter {
 
   private constructor(outgoing: ServerResponse, headers: Readonly<Record<string, string>>) {
     this.#outgoing = outgoing
-    outgoing.on('close', () => {
-      if (!outgoing.writableFinished) this.#callerGone = true
-    })
     outgoing.writeHead(200, { ...SSE_HEADERS, ...headers })
     outgoing.flushHeaders()
   }
@@ -37,7 +35,11 @@ export class SseWriter {
     c: HttpContext<V>,
     headers: Readonly<Record<string, string>> = {},
   ): SseWriter {
-    return new SseWriter(c.env.outgoing, headers)
+    const writer = new SseWriter(c.env.outgoing, headers)
+    onCallerGone(c, () => {
+      writer.#callerGone = true
+    })
+    return writer
   }
 
   /** True once the caller went away before the stream ended. */

@@ -80,7 +80,7 @@ export class BullMqTaskQueue implements TaskQueue {
   }
 
   async remove(task: Pick<TaskRecord, 'taskId' | 'tool'>): Promise<void> {
-    await this.#queueFor(task.tool).remove(taskJobId(task.taskId))
+    await this.#config.connection.call(() => this.#queueFor(task.tool).remove(taskJobId(task.taskId)))
   }
 
   async position(task: Pick<TaskRecord, 'taskId' | 'tool'>): Promise<QueuePlace | undefined> {

@@ -5,14 +5,10 @@
  * first, equal ranks in the order they came.
  */
 
-/** A task as the scheduler holds it: no input, no result, only what ordering needs. */
-export interface ScheduledTask {
-  readonly taskId: string
-  readonly owner: string
-  readonly tool: string
-  /** Lower starts first; equal ranks in arrival order. */
-  readonly rank: number
-}
+import type { QueuedTask } from './task-queue.ts'
+
+/** A task as the scheduler holds it: what ordering needs, as the queue above it is given it. */
+export type ScheduledTask = QueuedTask
 
 /** A place taken for a task about to be recorded: fill it once recorded, or release it. */
 export interface Reservation {

@@ -103,6 +103,6 @@ export class LocalTaskQueue implements TaskQueue {
   }
 
   async close(): Promise<void> {
-    this.#scheduler.close()
+    this.pause()
   }
 }

@@ -165,7 +165,7 @@ export class TaskPolicy implements TaskBackend {
     const { record, rank } = placed
     if (ticket.startsNow) this.#fresh.set(task.taskId, record)
     try {
-      await ticket.place({ taskId: task.taskId, owner: task.owner, tool: task.tool, rank })
+      await ticket.place({ taskId: task.taskId, tool: task.tool, rank })
     } catch (error) {
       // Refused: nothing stays (the upkeep takes the record back should this fail too).
       this.#fresh.delete(task.taskId)
@@ -409,7 +409,6 @@ export class TaskPolicy implements TaskBackend {
     if (claimed === undefined) return undefined
     await this.#queueOf(task).requeue({
       taskId: task.taskId,
-      owner: task.owner,
       tool: task.tool,
       rank: claimed.rank,
     })

@@ -10,7 +10,6 @@ import type { QueuePlace, TaskRecord } from './task-record.ts'
 /** A task as a queue holds it: what ordering needs, no input, no result. */
 export interface QueuedTask {
   readonly taskId: string
-  readonly owner: string
   readonly tool: string
   /** Lower first, equal ranks in arrival order (the policy says what a rank is). */
   readonly rank: number

@@ -17,6 +17,7 @@ export {
 export { InsecureEndpointError, UnexpectedAnswerError } from './errors.ts'
 export { BEARER_TOKEN_REFUSED, invokeFailureOf, type Signing } from './invoke-failure.ts'
 export {
+  type InterruptResponse,
   type InvokeFailure,
   invocationPayload,
   type OpenedInvocation,

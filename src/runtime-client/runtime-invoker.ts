@@ -4,6 +4,12 @@
  * behind a JWT authorizer). Both open the same answer, read the same way.
  */
 
+/** The answer to one question a paused turn asked (its `interrupt` event). */
+export interface InterruptResponse {
+  readonly interruptId: string
+  readonly response: unknown
+}
+
 /** What an invocation sends: the runtime, the session, and the payload the runtime reads. */
 export interface RuntimeInvocation {
   readonly runtimeArn: string
@@ -11,8 +17,7 @@ export interface RuntimeInvocation {
   /** What the user says; unused when `interruptResponses` answers a paused turn instead. */
   readonly prompt?: string | undefined
   /** Answers to the questions the session's paused turn asked (its `interrupt` events). */
-  readonly interruptResponses?:
-    readonly { readonly interruptId: string; readonly response: unknown }[] | undefined
+  readonly interruptResponses?: readonly InterruptResponse[] | undefined
   readonly actorId?: string | undefined
   readonly memoryId?: string | undefined
   /** Ask for the JSON answer instead of the event stream. */

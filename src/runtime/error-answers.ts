@@ -31,7 +31,7 @@ export function runtimeErrorOf(error: unknown): RuntimeError | undefined {
 }
 
 /** The answer to `error`: its status and `{ "error": { code, message, field? } }`. */
-export function runtimeErrorAnswer(error: RuntimeError, headers: Record<string, string> = {}): ErrorAnswer {
+function runtimeErrorAnswer(error: RuntimeError, headers: Record<string, string> = {}): ErrorAnswer {
   return { status: httpStatusOf(error.code), body: errorBody(error), headers }
 }
 

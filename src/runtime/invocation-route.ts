@@ -9,7 +9,6 @@ import {
   type HttpContext,
   jsonAnswer,
   onCallerGone,
-  PayloadTooLargeError,
   readBody,
   SseWriter,
 } from '../http/index.ts'
@@ -17,7 +16,7 @@ import type { Logger } from '../shared/logger.ts'
 import { newRuntimeSessionId } from '../shared/runtime-session-id.ts'
 import { inSpan, traceCarrierOf, withMemoryCallCount } from '../telemetry/index.ts'
 import type { CallerResolver } from './caller-identity.ts'
-import { runtimeErrorResponse } from './error-answers.ts'
+import { runtimeErrorOf, runtimeErrorResponse } from './error-answers.ts'
 import { RuntimeError } from './errors.ts'
 import type { InvocationHandler, ResolvedInvocation } from './invocation-handler.ts'
 import { parseInvocationPayload, runtimeSessionIdOf, SESSION_ID_HEADER } from './invocation-request.ts'
@@ -143,17 +142,17 @@ export class InvocationRoute {
     const stream = SseWriter.open(c, sessionHeaderOf(invocation))
     const outcome = await this.#run(c, invocation, turn, true, (event) => stream.send(event))
     this.#logOutcome(invocation, outcome, started, caller)
-    if (!caller.gone)
-      stream.send(
-        'answer' in outcome
-          ? { type: 'done', ...outcome.answer }
-          : {
-              type: 'error',
-              code: outcome.failure.code,
-              message: outcome.failure.message,
-              error: outcome.failure.message,
-            },
-      )
+    // (Not sent once the caller is gone: the writer drops it.)
+    stream.send(
+      'answer' in outcome
+        ? { type: 'done', ...outcome.answer }
+        : {
+            type: 'error',
+            code: outcome.failure.code,
+            message: outcome.failure.message,
+            error: outcome.failure.message,
+          },
+    )
     return stream.end()
   }
 
@@ -219,10 +218,9 @@ export class InvocationRoute {
     try {
       return await this.#decide(c, signal)
     } catch (error) {
-      if (error instanceof RuntimeError)
-        this.#config.logger.log('info', 'invocation refused', { code: error.code, field: error.field })
-      else if (error instanceof PayloadTooLargeError)
-        this.#config.logger.log('info', 'invocation refused', { code: error.code, field: 'payload' })
+      const known = runtimeErrorOf(error)
+      if (known !== undefined)
+        this.#config.logger.log('info', 'invocation refused', { code: known.code, field: known.field })
       throw error
     }
   }

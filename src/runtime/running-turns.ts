@@ -18,7 +18,6 @@ export interface RunningTurn {
 
 interface TrackedTurn extends RunningTurn {
   readonly done: Promise<void>
-  readonly finish: () => void
   accepted: boolean
 }
 
@@ -50,7 +49,7 @@ export class RunningTurns {
     const done = new Promise<void>((resolve) => {
       finish = resolve
     })
-    const turn: TrackedTurn = { controller: new AbortController(), done, finish, accepted: false }
+    const turn: TrackedTurn = { controller: new AbortController(), done, accepted: false }
     this.#turns.add(turn)
     try {
       return await work(turn, () => this.#accept(turn))

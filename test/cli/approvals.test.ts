@@ -44,8 +44,7 @@ describe('approvals from longrun invoke and longrun chat', () => {
       stack.mcp.url,
     ])
     assert.equal(listed.code, 0, listed.stderr)
-    const parsed = JSON.parse(listed.stdout) as { task_id: string }[] | { tasks: { task_id: string }[] }
-    return Array.isArray(parsed) ? parsed : parsed.tasks
+    return JSON.parse(listed.stdout) as { task_id: string }[]
   }
   const eventsOf = (actor: string, sessionId: string) =>
     listSessionEvents(stack.env.data, stack.memoryId, actor, memorySessionIdFor(sessionId))

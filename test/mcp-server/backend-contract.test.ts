@@ -106,7 +106,7 @@ async function leaveInterrupted(
       tools: where.tools,
       runWorker: false,
     })
-    await queue.requeue({ taskId: task.taskId, owner: task.owner, tool: task.tool, rank })
+    await queue.requeue({ taskId: task.taskId, tool: task.tool, rank })
     await queue.close()
   } finally {
     connection.close()

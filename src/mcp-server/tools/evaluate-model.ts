@@ -17,8 +17,8 @@ import {
   type ToolContext,
   ToolError,
 } from '../long-running-tool.ts'
-import { generatingModel, sigmoid } from './model-training.ts'
-import { normal, seededRandom, seedFromText } from './random.ts'
+import { generate, generatingModel, sigmoid } from './model-training.ts'
+import { seededRandom, seedFromText } from './random.ts'
 
 /** Configuration of the evaluation tool. */
 export interface EvaluateModelConfig {
@@ -119,15 +119,13 @@ export function evaluateModelTool(config: EvaluateModelConfig): LongRunningTool 
       for (let start = 0; start < input.samples; start += input.chunk_size) {
         ctx.signal.throwIfAborted()
         const end = Math.min(input.samples, start + input.chunk_size)
-        for (let i = start; i < end; i += 1) {
-          let z = truth.bias
+        // The training's own generator, drawn in the same order: one chunk at a time, never whole.
+        const chunk = generate(end - start, features, random, truth.weights, truth.bias)
+        for (let i = 0; i < chunk.y.length; i += 1) {
+          const row = chunk.x[i] as Float64Array
           let score = model.bias
-          for (let j = 0; j < features; j += 1) {
-            const value = normal(random)
-            z += value * (truth.weights[j] as number)
-            score += value * (model.weights[j] as number)
-          }
-          const label = random() < sigmoid(z) ? 1 : 0
+          for (let j = 0; j < features; j += 1) score += (row[j] as number) * (model.weights[j] as number)
+          const label = chunk.y[i] as number
           const p = sigmoid(score)
           loss -= label * Math.log(p + 1e-12) + (1 - label) * Math.log(1 - p + 1e-12)
           const predicted = p >= 0.5 ? 1 : 0

@@ -144,7 +144,8 @@ export function modelTrainingTool(config: ModelTrainingConfig): LongRunningTool 
   })
 }
 
-function generate(
+/** `count` samples of `features` standard-normal features, labelled by the logistic model `weights`, `bias`. */
+export function generate(
   count: number,
   features: number,
   random: () => number,
