@@ -24,7 +24,7 @@ import type {
 } from '../src/local/api-model/api-model.ts'
 
 /** Operations the local service serves, per model. */
-export const SERVED_OPERATIONS = {
+const SERVED_OPERATIONS = {
   data: [
     'CreateEvent',
     'GetEvent',

@@ -6,12 +6,13 @@
  * `src/mcp-server/local-scheduler.ts` finds the tests to run beside it.
  *
  *   node --disable-warning=ExperimentalWarning scripts/test-map.ts          (every test file)
- *   node --disable-warning=ExperimentalWarning scripts/test-map.ts test/mcp-server/queueing.test.ts ...
+ *   node --disable-warning=ExperimentalWarning scripts/test-map.ts test/mcp-server/queueing.test.ts ...  (rows to stdout)
  *
  * Test files run side by side, one a core, as the suite's do. test/architecture/test-map.test.ts
  * checks that every source file is in the map, so a new file is mapped when it lands.
  */
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -49,8 +50,11 @@ function boundaryOf(path: string): string {
   return path.split('/')[1] ?? ''
 }
 
-/** For one test file: each source file it ran, with the share of that file's functions it ran. */
-async function exercise(testFile: string): Promise<Map<string, number>> {
+/**
+ * For one test file: each source file it ran, with the share of that file's functions it ran, and
+ * the file's exit code (a failing test counts only what it ran before it failed).
+ */
+async function exercise(testFile: string): Promise<{ best: Map<string, number>; code: number | null }> {
   const coverageDir = mkdtempSync(join(tmpdir(), 'longrun-test-map-'))
   try {
     const child = spawn(
@@ -58,7 +62,7 @@ async function exercise(testFile: string): Promise<Map<string, number>> {
       ['--disable-warning=ExperimentalWarning', '--test', '--test-timeout=180000', testFile],
       { cwd: ROOT, env: { ...process.env, NODE_V8_COVERAGE: coverageDir }, stdio: 'ignore' },
     )
-    await new Promise((resolve) => child.once('close', resolve))
+    const [code] = (await once(child, 'close')) as [number | null]
     const best = new Map<string, number>()
     for (const name of readdirSync(coverageDir)) {
       const { result } = JSON.parse(readFileSync(join(coverageDir, name), 'utf8')) as {
@@ -77,7 +81,7 @@ async function exercise(testFile: string): Promise<Map<string, number>> {
         best.set(path, Math.max(best.get(path) ?? 0, share))
       }
     }
-    return best
+    return { best, code }
   } finally {
     rmSync(coverageDir, { recursive: true, force: true })
   }
@@ -130,10 +134,13 @@ if (import.meta.main) {
   // As many test files at once as the suite runs (one a core); each has its own coverage folder.
   let next = 0
   let done = 0
+  const failed: string[] = []
   const worker = async () => {
     while (next < tests.length) {
       const test = tests[next++] as string
-      for (const [source, share] of await exercise(test)) {
+      const { best, code } = await exercise(test)
+      if (code !== 0) failed.push(`${test} (exit ${code})`)
+      for (const [source, share] of best) {
         const list = byFile.get(source) ?? []
         list.push({ test, share })
         byFile.set(source, list)
@@ -147,6 +154,14 @@ if (import.meta.main) {
     const own = (test: string) => (boundaryOf(test) === boundaryOf(source) ? 0 : 1)
     list.sort((a, b) => b.share - a.share || own(a.test) - own(b.test) || a.test.localeCompare(b.test))
   }
-  writeFileSync(MAP, render(byFile))
-  process.stderr.write(`wrote ${relative(ROOT, MAP)}\n`)
+  // Some test files only: their rows go to stdout, and the map of the whole suite stays as it is.
+  if (process.argv.length > 2) process.stdout.write(render(byFile))
+  else {
+    writeFileSync(MAP, render(byFile))
+    process.stderr.write(`wrote ${relative(ROOT, MAP)}\n`)
+  }
+  if (failed.length > 0) {
+    process.stderr.write(`these test files failed, so their rows are partial:\n  ${failed.join('\n  ')}\n`)
+    process.exitCode = 1
+  }
 }

@@ -10,8 +10,6 @@ import { deleteMemoryRoute } from './control-api/delete-memory.ts'
 import { getMemoryRoute } from './control-api/get-memory.ts'
 import { listMemoriesRoute } from './control-api/list-memories.ts'
 
-export type { ControlApiDeps as ControlPlaneDeps } from './control-api/control-plane-model.ts'
-
 /** Every Memory control-plane operation the local service serves, for the router to register. */
 export function controlPlaneRoutes(deps: ControlApiDeps): JsonRoute[] {
   return [createMemoryRoute(deps), getMemoryRoute(deps), listMemoriesRoute(deps), deleteMemoryRoute(deps)]

@@ -35,7 +35,7 @@ export function awsErrorOf(error: unknown): AwsServiceError | undefined {
 }
 
 /** The AWS-shaped answer to `error`. */
-export function awsErrorAnswer(error: AwsServiceError, requestId: string): ErrorAnswer {
+function awsErrorAnswer(error: AwsServiceError, requestId: string): ErrorAnswer {
   return {
     status: error.status,
     body: error.toBody(),

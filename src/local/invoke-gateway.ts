@@ -128,12 +128,10 @@ export function invokeGatewayRoute(config: InvokeGatewayConfig): RawRoute {
 function refusalOf(status: number, body: string): AwsServiceError {
   const type = status === 409 ? 'RetryableConflictException' : 'RuntimeClientError'
   const error = parseRuntimeErrorBody(status, body)
+  // The status is the type's: 409 for the retryable conflict, 424 for the rest.
   if (error === undefined)
-    return new AwsServiceError(type, `Runtime answered ${status}: ${body.slice(0, 1024)}`, {
-      status: status === 409 ? 409 : 424,
-    })
+    return new AwsServiceError(type, `Runtime answered ${status}: ${body.slice(0, 1024)}`)
   return new AwsServiceError(type, error.message || `Runtime answered ${status}`, {
-    status: status === 409 ? 409 : 424,
     headers: runtimeErrorHeaders(error),
   })
 }

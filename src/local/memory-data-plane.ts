@@ -16,8 +16,6 @@ import { listMemoryRecordsRoute } from './memory-api/list-memory-records.ts'
 import { listSessionsRoute } from './memory-api/list-sessions.ts'
 import { retrieveMemoryRecordsRoute } from './memory-api/retrieve-memory-records.ts'
 
-export type { MemoryApiDeps as MemoryDataPlaneDeps } from './memory-api/data-plane-model.ts'
-
 /** Every Memory data-plane operation the local service serves, for the router to register. */
 export function memoryDataPlaneRoutes(deps: MemoryApiDeps): JsonRoute[] {
   return [

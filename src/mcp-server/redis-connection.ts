@@ -4,12 +4,9 @@
  * away turned into BACKEND_UNAVAILABLE (retryable), and connection trouble said at most every 10 s.
  */
 import { Redis, ReplyError } from 'ioredis'
-import { type Logger, silentLogger } from '../shared/logger.ts'
+import { type Logger, silentLogger, throttledWarning } from '../shared/logger.ts'
 import { McpServerError } from './errors.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
-
-/** Connection trouble is said at most this often (ioredis reports every reconnect attempt). */
-const WARN_EVERY_MS = 10_000
 
 /** Turns a lost connection into BACKEND_UNAVAILABLE (retryable); Redis's own answers pass through. */
 export function backendUnavailable(error: unknown, where: string): unknown {
@@ -31,14 +28,18 @@ export class RedisConnection {
   readonly commands: Redis
   /** REDIS_URL without its password, for messages. */
   readonly where: string
-  readonly #logger: Logger
   readonly #duplicates: Redis[] = []
-  #lastWarning = Number.NEGATIVE_INFINITY
+  /** Connection trouble, said at most every 10 s. */
+  readonly warn: (error: unknown) => void
 
   private constructor(commands: Redis, where: string, logger: Logger) {
     this.commands = commands
     this.where = where
-    this.#logger = logger
+    this.warn = throttledWarning(
+      logger,
+      'Redis connection trouble; calls fail until it is back, work resumes then',
+      { fields: { redis: where } },
+    )
   }
 
   /** Connects to `url`, waiting at most `connectTimeoutMs` (default 5 s). */
@@ -93,17 +94,6 @@ export class RedisConnection {
     } catch (error) {
       throw backendUnavailable(error, this.where)
     }
-  }
-
-  /** Connection trouble, said at most every 10 s. */
-  warn(error: unknown): void {
-    const now = Date.now()
-    if (now - this.#lastWarning < WARN_EVERY_MS) return
-    this.#lastWarning = now
-    this.#logger.log('warn', 'Redis connection trouble; calls fail until it is back, work resumes then', {
-      redis: this.where,
-      error: error instanceof Error ? error.message : String(error),
-    })
   }
 
   close(): void {

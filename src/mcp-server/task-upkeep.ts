@@ -6,7 +6,7 @@
  * of tasks whose time-to-live passed.
  */
 import { hostname } from 'node:os'
-import { type Logger, silentLogger } from '../shared/logger.ts'
+import { type Logger, silentLogger, throttledWarning } from '../shared/logger.ts'
 import { processAlive } from '../shared/process-alive.ts'
 import type { LocalRuns } from './local-runs.ts'
 import type { OutboxQueue } from './outbox-queue.ts'
@@ -38,8 +38,6 @@ export interface TaskUpkeepConfig {
 const CONFIRM_AFTER_MS = 30_000
 /** Tasks whose time-to-live passed are removed this often. */
 const EXPIRY_SWEEP_MS = 3_600_000
-/** Upkeep trouble (the store out of reach) is said at most this often. */
-const WARN_EVERY_MS = 10_000
 
 /** The upkeep of one process. */
 export class TaskUpkeep {
@@ -50,11 +48,13 @@ export class TaskUpkeep {
   #unwatch: (() => void) | undefined
   #sweeping = false
   #paused = false
-  #lastWarning = Number.NEGATIVE_INFINITY
+  /** Upkeep trouble, said at most every 10 s (a store out of reach fails every tick). */
+  readonly warn: (error: unknown) => void
 
   constructor(config: TaskUpkeepConfig) {
     this.#config = config
     this.#logger = config.logger ?? silentLogger
+    this.warn = throttledWarning(this.#logger, 'task upkeep failed; will try again', { clock: config.clock })
   }
 
   /**
@@ -132,16 +132,6 @@ export class TaskUpkeep {
       for (const tool of worker.tools) tools.add(tool)
     }
     return tools
-  }
-
-  /** Upkeep trouble, said at most every 10 s (a store out of reach fails every tick). */
-  warn(error: unknown): void {
-    const now = Date.now()
-    if (now - this.#lastWarning < WARN_EVERY_MS) return
-    this.#lastWarning = now
-    this.#logger.log('warn', 'task upkeep failed; will try again', {
-      error: error instanceof Error ? error.message : String(error),
-    })
   }
 
   async #renewLease(): Promise<void> {

@@ -171,7 +171,7 @@ const IDLE_INTERRUPT_STATE = { interrupts: {}, context: {}, activated: false } a
  * in `context` what Python's event loop resumes from: the assistant message whose tools were paused
  * (`tool_use_message`) and the results of those that had finished (`tool_results`).
  */
-export function encodeInterruptState(state: InterruptStateData | undefined): Record<string, unknown> {
+function encodeInterruptState(state: InterruptStateData | undefined): Record<string, unknown> {
   if (state === undefined || !state.activated) return { ...IDLE_INTERRUPT_STATE }
   const interrupts = Object.fromEntries(
     Object.entries(state.interrupts).map(([id, interrupt]) => [

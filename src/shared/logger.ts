@@ -32,3 +32,30 @@ export const stderrLogger: Logger = {
 
 /** Drops everything (tests, benchmarks). */
 export const silentLogger: Logger = { log() {} }
+
+/**
+ * Says a repeated problem at most once every `everyMs` (a store out of reach fails on every tick;
+ * one line every few seconds says so without flooding the log).
+ */
+export function throttledWarning(
+  logger: Logger,
+  message: string,
+  options: {
+    readonly everyMs?: number
+    readonly clock?: () => number
+    readonly fields?: Record<string, unknown>
+  } = {},
+): (error: unknown) => void {
+  const everyMs = options.everyMs ?? 10_000
+  const clock = options.clock ?? Date.now
+  let last = Number.NEGATIVE_INFINITY
+  return (error) => {
+    const now = clock()
+    if (now - last < everyMs) return
+    last = now
+    logger.log('warn', message, {
+      ...options.fields,
+      error: error instanceof Error ? error.message : String(error),
+    })
+  }
+}

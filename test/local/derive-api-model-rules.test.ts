@@ -90,8 +90,15 @@ describe('deriving rules from a Smithy JSON AST', () => {
     })
   })
 
-  test('an operation without an HTTP binding defaults its status to 200', () => {
+  test('an HTTP binding without a code defaults its status to 200; an operation with no binding is refused', () => {
     assert.equal(deriveRules(ast(), ['GetThing']).operations.GetThing?.code, 200)
+    const unbound = ast()
+    const getThing = unbound.shapes[`${NS}#GetThing`] as { traits?: Record<string, unknown> }
+    delete getThing.traits
+    assert.throws(
+      () => deriveRules(unbound, ['GetThing']),
+      (error: unknown) => error instanceof ModelDerivationError && error.code === 'MODEL_DERIVATION_FAILED',
+    )
   })
 
   test('refuses a trait that changes the wire it does not carry, and an operation not in the model', () => {

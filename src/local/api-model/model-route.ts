@@ -1,5 +1,7 @@
 import { ApiModelError } from './api-model-error.ts'
-import type { ApiModel } from './api-model.ts'
+import type { ApiModel, OperationInput } from './api-model.ts'
+import { type LocalRules, ModelSchemas } from './model-schema.ts'
+import { RequestCheck } from './request-check.ts'
 import type { JsonRoute, OperationRequest } from '../router.ts'
 
 /** How one operation is served; its method, path and success status come from the model's HTTP binding. */
@@ -52,4 +54,38 @@ export function operationInput<M extends ApiModel>(
     else if (Object.hasOwn(request.body, name)) input[name] = request.body[name]
   }
   return input
+}
+
+/** One plane's routes and request checks, over its model and local rules (schemas built once). */
+export interface ModelApi<M extends ApiModel> {
+  /** An operation's route, bound as the model binds it; its schema is built now, so a rule the builder cannot express fails at start-up. */
+  route(operation: keyof M['operations'] & string, handler: ModelRouteHandler): JsonRoute
+  /**
+   * A request's input, checked against its operation's schema. `more` adds the handler's own checks
+   * on the raw input (which a bad field may leave of any type), so one ValidationException names
+   * every bad field.
+   */
+  validInput<O extends keyof M['operations'] & string>(
+    operation: O,
+    request: OperationRequest,
+    more?: (raw: Readonly<Record<string, unknown>>, check: RequestCheck) => void,
+  ): OperationInput<M, O>
+}
+
+/** The {@link ModelApi} of `model` with its `local` rules. */
+export function modelApi<M extends ApiModel>(model: M, local: LocalRules): ModelApi<M> {
+  const schemas = new ModelSchemas({ model, local })
+  return {
+    route(operation, handler) {
+      schemas.input(operation)
+      return modelRoute(model, operation, handler)
+    },
+    validInput(operation, request, more) {
+      const check = new RequestCheck()
+      const raw = operationInput(model, operation, request)
+      const input = check.parse(schemas.input(operation), raw)
+      more?.(raw, check)
+      return check.valid(input)
+    },
+  }
 }

@@ -46,7 +46,7 @@ function mergeByName(fields: readonly ValidationField[]): ValidationField[] {
 }
 
 /** `payload[0].conversational.content.text`, `metadata.topic.stringValue`. */
-export function fieldName(path: readonly PropertyKey[]): string {
+function fieldName(path: readonly PropertyKey[]): string {
   let name = ''
   for (const part of path) {
     if (typeof part === 'number') name += `[${part}]`
