@@ -23,7 +23,11 @@ const ARCHITECTURE = {
   'runtime-client': { imports: ['contract', 'shared'] },
   agent: { imports: ['memory', 'mcp', 'demo-model', 'contract', 'shared', 'telemetry'] },
   runtime: { imports: ['agent', 'memory', 'contract', 'http', 'shared', 'telemetry'] },
-  'mcp-server': { imports: ['memory', 'contract', 'http', 'shared', 'telemetry'] },
+  // The MCP server wakes an agent runtime when a task ends (continuations): it is that runtime's client.
+  'mcp-server': {
+    imports: ['runtime-client', 'memory', 'contract', 'http', 'shared', 'telemetry'],
+    entries: { 'runtime-client/sigv4-invoker.ts': 'loads the AWS SDK, so it is not in the index' },
+  },
   // The local AgentCore service checks requests against the service's published API model, never
   // against the client-side rules of src/contract it is meant to test.
   local: {

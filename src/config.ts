@@ -99,6 +99,15 @@ const EnvSchema = z.object({
     blankAsUnset,
     z.coerce.number().int().min(1000).max(MAX_TIMER_MS).default(MCP_SERVER_DEFAULTS.leaseMs),
   ),
+  /**
+   * Continuations: the ARN of the agent runtime this server wakes when a task of a tool with
+   * `onEnd: 'wake'` ends (its result in memory first). Unset or `off`: no task wakes anyone.
+   */
+  MCP_WAKE_RUNTIME: optionalText,
+  /** Where each continuation's notice is POSTed, signed as Standard Webhooks says. */
+  MCP_WEBHOOK_URL: optionalUrl,
+  /** The signing secret of those notices: `whsec_` and the base64 of at least 24 random bytes. */
+  MCP_WEBHOOK_SECRET: optionalText,
   /** Unset: none for the MCP server alone, paced in `longrun dev` (see its --help). */
   MCP_TRAINING_EPOCH_DELAY_MS: z.preprocess(
     blankAsUnset,
@@ -131,6 +140,10 @@ const EnvSchema = z.object({
   RUNTIME_TURN_TIMEOUT_MS: positive(RUNTIME_DEFAULTS.turnTimeoutMs, MAX_TIMER_MS),
   /** How long SIGTERM waits for running invocations before aborting them. */
   RUNTIME_SHUTDOWN_GRACE_MS: count(RUNTIME_DEFAULTS.shutdownGraceMs, MAX_TIMER_MS),
+  /** Continuations in a chain before the agent stops acting on its own (a task a continuation started, and so on). */
+  RUNTIME_CONTINUATION_DEPTH: positive(RUNTIME_DEFAULTS.continuationDepthLimit, 100),
+  /** Continuations one session may run per hour; 0 turns them off at this runtime. */
+  RUNTIME_WAKES_PER_HOUR: count(RUNTIME_DEFAULTS.wakesPerHour, 10_000),
   /** Largest accepted invocation payload, and longest prompt. */
   RUNTIME_MAX_PAYLOAD_BYTES: positive(RUNTIME_DEFAULTS.maxPayloadBytes),
   RUNTIME_MAX_PROMPT_CHARS: positive(RUNTIME_DEFAULTS.maxPromptChars),

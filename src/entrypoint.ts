@@ -88,6 +88,7 @@ export async function startRuntimeFromEnv(
               : { url: env.MCP_SERVER_URL, bearerToken: env.MCP_BEARER_TOKEN },
           conversationWindow: env.AGENT_CONVERSATION_WINDOW,
           approvalTools: env.AGENT_APPROVAL_TOOLS,
+          continuations: { depth: env.RUNTIME_CONTINUATION_DEPTH, perHour: env.RUNTIME_WAKES_PER_HOUR },
           model: modelConfig,
           memoryCredentials: options.memoryCredentials,
           pendingWrites,

@@ -43,8 +43,25 @@ export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
     ...(env.MCP_TASK_BACKEND === 'redis' && { redis: { url: env.REDIS_URL, runWorker: env.MCP_RUN_WORKER } }),
     deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
     deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
+    ...continuationsFromEnv(env),
     logger: stderrLogger,
     tools: exampleTools(env),
+  }
+}
+
+/** The runtime a task's end wakes and the webhook told of it (MCP_WAKE_RUNTIME, MCP_WEBHOOK_*). */
+function continuationsFromEnv(env: Environment): Pick<LongRunningMcpServerConfig, 'wake' | 'webhook'> {
+  const arn = env.MCP_WAKE_RUNTIME
+  if ((env.MCP_WEBHOOK_URL === undefined) !== (env.MCP_WEBHOOK_SECRET === undefined))
+    throw new ConfigError('a webhook needs both MCP_WEBHOOK_URL and MCP_WEBHOOK_SECRET', [
+      env.MCP_WEBHOOK_URL === undefined ? 'MCP_WEBHOOK_URL' : 'MCP_WEBHOOK_SECRET',
+    ])
+  return {
+    ...(arn !== undefined && arn !== 'off' && { wake: { runtime: arn } }),
+    ...(env.MCP_WEBHOOK_URL !== undefined &&
+      env.MCP_WEBHOOK_SECRET !== undefined && {
+        webhook: { url: env.MCP_WEBHOOK_URL, secret: env.MCP_WEBHOOK_SECRET },
+      }),
   }
 }
 
@@ -79,6 +96,7 @@ export function workerConfigFromEnv(env: Environment): TaskWorkerConfig {
     shutdownGraceMs: env.MCP_SHUTDOWN_GRACE_MS,
     deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
     deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
+    ...continuationsFromEnv(env),
     logger: stderrLogger,
   }
 }

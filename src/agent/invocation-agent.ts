@@ -45,6 +45,11 @@ export interface InvocationAgentConfig {
      * them, every invocation connects and lists.
      */
     readonly listings?: McpToolListings | undefined
+    /**
+     * More headers of the connection: the runtime session whose agent a task's end may wake, and
+     * the depth of a continuation turn (see `CONTINUATION_HEADERS`).
+     */
+    readonly headers?: Readonly<Record<string, string>> | undefined
   }
   /** Told of each progress notification of a running MCP tool. */
   readonly onToolProgress?: (progress: ToolProgress) => void
@@ -108,6 +113,7 @@ export async function buildInvocationAgent(config: InvocationAgentConfig): Promi
           onProgress: config.onToolProgress,
           onTaskStarted: config.onTaskStarted,
           listings: config.mcp.listings,
+          headers: config.mcp.headers,
         })
   const slidingWindow =
     config.conversationManager === undefined

@@ -19,6 +19,8 @@ export interface InvocationMcpConnectionConfig {
   readonly bearerToken?: string | undefined
   /** The memory a background task's result goes to. */
   readonly memory: CompositeSessionParts
+  /** More headers for every request of this connection. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
   readonly onProgress?: ((progress: ToolProgress) => void) | undefined
   readonly onTaskStarted?: ((task: StartedToolTask) => void) | undefined
   /** Told what the server listed on this connection. */
@@ -68,6 +70,7 @@ export class InvocationMcpConnection {
     const client = new LongRunningMcpClient({
       url: config.url,
       memory: config.memory,
+      ...(config.headers !== undefined && { headers: config.headers }),
       ...(config.bearerToken !== undefined && { bearerToken: config.bearerToken }),
       ...(config.onProgress !== undefined && { onProgress: config.onProgress }),
       ...(config.onTaskStarted !== undefined && { onTaskStarted: config.onTaskStarted }),

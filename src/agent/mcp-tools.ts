@@ -26,6 +26,8 @@ export interface McpToolsConfig {
   readonly bearerToken?: string | undefined
   /** The memory a background task's result goes to (the composite `mcp-session-id` header). */
   readonly memory: CompositeSessionParts
+  /** More headers of this invocation's connection (the runtime session a task's end may wake). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
   readonly onProgress?: ((progress: ToolProgress) => void) | undefined
   readonly onTaskStarted?: ((task: StartedToolTask) => void) | undefined
   /** The process's listings: reused while current, offered as errors while the server is down. Without them, every invocation lists. */
@@ -55,6 +57,7 @@ export async function mcpToolsFor(config: McpToolsConfig): Promise<McpTools> {
     url: config.url,
     bearerToken: config.bearerToken,
     memory: config.memory,
+    headers: config.headers,
     onProgress: config.onProgress,
     onTaskStarted: config.onTaskStarted,
     onListed: (specs) => listings?.remember(key, specs),

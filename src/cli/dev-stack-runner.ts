@@ -76,6 +76,8 @@ export async function runDev(env: Environment, options: DevOptions): Promise<voi
       MCP_BEARER_TOKEN: token,
       MCP_TRAINING_EPOCH_DELAY_MS:
         options.epochDelayMs ?? env.MCP_TRAINING_EPOCH_DELAY_MS ?? DEV_EPOCH_DELAY_MS,
+      // Continuations on by default: a finished task wakes the dev runtime (MCP_WAKE_RUNTIME=off: never).
+      MCP_WAKE_RUNTIME: env.MCP_WAKE_RUNTIME ?? DEV_RUNTIME_ARN,
     }
     mcp = await LongRunningMcpServer.start({ ...configFromEnv(mcpEnv), memoryClient })
     const runtimeEnv = devRuntimeEnv(env, {

@@ -49,3 +49,17 @@ export {
   type RetryPolicy,
   withRetry,
 } from './retry.ts'
+export {
+  CONTINUATION_HEADERS,
+  CONTINUATION_METADATA_KEY,
+  CONTINUATION_PROMPT_PREFIX,
+  CONTINUATION_STOPPED,
+  CONTINUATION_STOPPED_MARK,
+  continuationPrompt,
+  continuationTaskOf,
+  MAX_CONTINUATION_DEPTH,
+  RUNTIME_SESSION_ID,
+  stoppedContinuationPrompt,
+  TASK_ID_METADATA_KEY,
+  type WakePayload,
+} from './continuation.ts'

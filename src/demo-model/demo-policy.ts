@@ -9,6 +9,14 @@
 import { createHash } from 'node:crypto'
 import { isRecord } from '../shared/is-record.ts'
 
+/**
+ * The first words of a continuation turn's prompt (the runtime writes it when a finished task wakes
+ * the agent; see `src/contract/continuation.ts`, which the demo may not import): the task it names,
+ * and whether a limit stopped the agent from acting.
+ */
+const CONTINUATION = /^\[continuation\] Task (\S+) ended while the user was away;/
+const CONTINUATION_STOPPED = /You may not act on it on your own: ([^.]*)\./
+
 /** A content block of a Converse (and Strands) message, as far as the demo reads it. */
 export type DemoContentBlock =
   | { readonly text: string }
@@ -71,7 +79,87 @@ export function decideDemoTurn(messages: readonly DemoMessage[], toolNames: read
   // Tool results with a prompt after them are an earlier, interrupted turn's: the prompt is what to answer.
   if (results.length > 0 && prompt === '')
     return say(results.map((result) => reportToolResult(messages, result)).join('\n'))
+  const woken = CONTINUATION.exec(prompt)?.[1]
+  if (woken !== undefined) return decideContinuation(woken, prompt, messages, new Set(toolNames))
   return decidePrompt(prompt, messages, new Set(toolNames))
+}
+
+/**
+ * A continuation: the task named ended while the user was away. After a training the user asked to
+ * evaluate, the evaluation is started; after an evaluation, both results are summed up; any other
+ * result is reported. Stopped by a limit, the result is reported and the stop said.
+ */
+function decideContinuation(
+  taskId: string,
+  prompt: string,
+  messages: readonly DemoMessage[],
+  tools: Set<string>,
+): DemoDecision {
+  const delivered = latestDeliveredResult(messages, taskId)
+  if (delivered === undefined)
+    return say(`Task ${taskId} ended while you were away, but its result is not in this conversation.`)
+  const stopped = CONTINUATION_STOPPED.exec(prompt)?.[1]
+  if (stopped !== undefined)
+    return say(
+      `While you were away, ${reportDelivered(delivered)} I stopped acting on finished tasks on my own (${stopped}); tell me how to go on.`,
+    )
+  const asked = lastRequest(messages).toLowerCase()
+  if (delivered.tool === 'model_training' && delivered.status === 'completed' && /\bevaluat/.test(asked)) {
+    if (!tools.has('start_evaluate_model'))
+      return say(
+        `While you were away, ${reportDelivered(delivered)} I would evaluate it now, but the evaluation tool is not available.`,
+      )
+    return {
+      kind: 'toolUse',
+      toolUseId: toolUseIdFor(messages),
+      name: 'start_evaluate_model',
+      input: { training_task_id: taskId },
+    }
+  }
+  if (delivered.tool === 'evaluate_model' && delivered.status === 'completed') {
+    const evaluation = parseObject(delivered.text)
+    const trainingId =
+      typeof evaluation?.training_task_id === 'string' ? evaluation.training_task_id : undefined
+    const training = trainingId === undefined ? undefined : latestDeliveredResult(messages, trainingId)
+    const trained = training === undefined ? undefined : parseObject(training.text)
+    return say(
+      [
+        'While you were away, the work you asked for finished. Summary:',
+        ...(trained !== undefined ? [`- Training (task ${trainingId}): ${describeScores(trained)}`] : []),
+        `- Evaluation (task ${taskId}): ${evaluation === undefined ? firstLines(delivered.text) : describeEvaluation(evaluation)}`,
+      ].join('\n'),
+    )
+  }
+  return say(`While you were away, ${reportDelivered(delivered)}`)
+}
+
+/** The user's own newest request: text that is neither a task result nor a continuation's prompt. */
+function lastRequest(messages: readonly DemoMessage[]): string {
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index] as DemoMessage
+    if (message.role !== 'user') continue
+    const text = promptOf(message)
+    if (text !== '' && !CONTINUATION.test(text)) return text
+  }
+  return ''
+}
+
+/** The metrics of an evaluation, every number exactly as the tool returned it. */
+function describeEvaluation(result: Record<string, unknown>): string {
+  const parts: string[] = []
+  for (const [label, key] of [
+    ['accuracy', 'accuracy'],
+    ['precision', 'precision'],
+    ['recall', 'recall'],
+    ['F1', 'f1'],
+    ['log loss', 'log_loss'],
+  ] as const) {
+    if (result[key] !== undefined) parts.push(`${label} ${String(result[key])}`)
+  }
+  const model = typeof result.model_name === 'string' ? `Model ${result.model_name} ` : ''
+  const samples =
+    typeof result.samples === 'number' ? `on ${result.samples} held-out samples` : 'on held-out data'
+  return `${model}scored ${samples}: ${parts.join(', ')}.`
 }
 
 function decidePrompt(prompt: string, messages: readonly DemoMessage[], tools: Set<string>): DemoDecision {
@@ -102,9 +190,19 @@ function decidePrompt(prompt: string, messages: readonly DemoMessage[], tools: S
     if (latest === undefined) return say('You have not started a task in this conversation yet.')
     return call('check_task_status', { task_id: latest })
   }
+  if (/\bhappened\b|\bwhile i was away\b/.test(lower) && explicitId === undefined) {
+    const all = deliveredResults(messages)
+    if (all.length > 1)
+      return say(
+        [
+          `${all.length} task result(s) arrived in this conversation:`,
+          ...all.map((one) => `- ${upperFirst(reportDelivered(one))}`),
+        ].join('\n'),
+      )
+  }
   if (/\b(results?|scores?|accuracy|happened|finished|done)\b|\bhow did\b/.test(lower)) {
     const delivered = latestDeliveredResult(messages, explicitId)
-    if (delivered !== undefined) return say(reportDelivered(delivered))
+    if (delivered !== undefined) return say(upperFirst(reportDelivered(delivered)))
     if (latest === undefined)
       return say('No task has been started in this conversation, so there is no result.')
     return call('get_task_results', { task_id: latest })
@@ -174,6 +272,17 @@ function promptOf(message: DemoMessage): string {
     .trim()
 }
 
+/** The newest prompt of the conversation (a user's, or a continuation's), before any tool result. */
+function lastPrompt(messages: readonly DemoMessage[]): string {
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index] as DemoMessage
+    if (message.role !== 'user') continue
+    const text = promptOf(message)
+    if (text !== '') return text
+  }
+  return ''
+}
+
 /** The name of the tool a result answers, from the assistant message that called it. */
 function toolNameFor(messages: readonly DemoMessage[], toolUseId: string): string {
   for (let index = messages.length - 1; index >= 0; index -= 1) {
@@ -190,6 +299,14 @@ function reportToolResult(messages: readonly DemoMessage[], result: ToolResult):
   const json = result.json
   if (result.status === 'error') return `The tool ${tool} failed: ${firstLines(result.text)}`
   const started = tool.startsWith('start_') ? STARTED_TASK.exec(result.text)?.[1] : undefined
+  const woken = CONTINUATION.exec(lastPrompt(messages))?.[1]
+  const before = woken === undefined ? undefined : latestDeliveredResult(messages, woken)
+  if (started !== undefined && before !== undefined) {
+    return (
+      `While you were away, ${reportDelivered(before)} As you asked, I started the next step: task ${started} ` +
+      `(${tool.slice('start_'.length)}). Its result will arrive here too, and I will act on it when it does.`
+    )
+  }
   if (started !== undefined) {
     return (
       `Started task ${started} (${tool.slice('start_'.length)}). It runs in the background: its result ` +
@@ -273,9 +390,31 @@ function latestDeliveredResult(
   return undefined
 }
 
+/** Every task result an MCP server wrote into the conversation, oldest first, each task once. */
+function deliveredResults(messages: readonly DemoMessage[]): DeliveredResult[] {
+  const seen = new Map<string, DeliveredResult>()
+  for (const message of messages) {
+    if (message.role !== 'user') continue
+    for (const block of message.content) {
+      if (!('text' in block) || typeof block.text !== 'string') continue
+      const match = DELIVERED_RESULT.exec(block.text)
+      if (match)
+        seen.set(match[1] as string, {
+          taskId: match[1] as string,
+          tool: match[2] as string,
+          status: match[3] as string,
+          text: match[4] as string,
+        })
+    }
+  }
+  return [...seen.values()]
+}
+
 function reportDelivered(result: DeliveredResult): string {
-  const head = `Your task ${result.taskId} (${result.tool}) ${result.status}; its result arrived in this conversation.`
+  const head = `your task ${result.taskId} (${result.tool}) ${result.status}; its result arrived in this conversation.`
   const json = parseObject(result.text)
+  if (result.status === 'completed' && json !== undefined && result.tool === 'evaluate_model')
+    return `${head} ${describeEvaluation(json)}`
   if (result.status === 'completed' && json !== undefined) return `${head} ${describeScores(json)}`
   return `${head} ${firstLines(result.text)}`
 }
@@ -309,6 +448,10 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined
   }
+}
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function firstLines(text: string): string {

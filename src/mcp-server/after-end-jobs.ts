@@ -12,7 +12,8 @@ import type { AfterEndJob, JobKey, OwedJob, Settlement, TaskEnd, TaskRecord } fr
 
 /** What one attempt came to, in a kind's words. */
 export type Attempted =
-  | { readonly settled: 'delivered' }
+  /** Done; `then` are the jobs owed next, recorded with the settlement in one write. */
+  | { readonly settled: 'delivered'; readonly then?: readonly AfterEndJob[] }
   /** Retrying cannot help. */
   | { readonly settled: 'failed'; readonly error: string }
   /** Try again in `retryInMs`, with `payload` instead of the old one when given. */
@@ -24,8 +25,11 @@ export interface AfterEndKind {
   readonly kind: string
   /** What `task`'s end owes, or undefined when it owes nothing of this kind. */
   owed(task: TaskRecord, end: TaskEnd): unknown
-  /** One attempt (`job.attempts` made before it). */
-  attempt(job: OwedJob): Promise<Attempted>
+  /**
+   * One attempt (`job.attempts` made before it); `sibling` reads the same task's job of another
+   * kind (a wake waits for the memory event).
+   */
+  attempt(job: OwedJob, sibling: (kind: string) => Promise<OwedJob | undefined>): Promise<Attempted>
 }
 
 /** Configuration of {@link AfterEndJobs}. */
@@ -34,6 +38,8 @@ export interface AfterEndJobsConfig {
   readonly kinds: readonly AfterEndKind[]
   readonly clock?: () => number
   readonly logger?: Logger
+  /** Told of jobs a settlement recorded as owed next, so the outbox attempts them soon. */
+  readonly owedNext?: (keys: readonly JobKey[]) => Promise<void>
 }
 
 /** A job of a kind this process does not serve waits this long for one that does. */
@@ -45,12 +51,14 @@ export class AfterEndJobs {
   readonly #kinds: ReadonlyMap<string, AfterEndKind>
   readonly #clock: () => number
   readonly #logger: Logger
+  readonly #owedNext: ((keys: readonly JobKey[]) => Promise<void>) | undefined
 
   constructor(config: AfterEndJobsConfig) {
     this.#store = config.store
     this.#kinds = new Map(config.kinds.map((kind) => [kind.kind, kind]))
     this.#clock = config.clock ?? Date.now
     this.#logger = config.logger ?? silentLogger
+    this.#owedNext = config.owedNext
   }
 
   /** The kinds served here. */
@@ -84,9 +92,14 @@ export class AfterEndJobs {
     const attempted: Attempted =
       kind === undefined
         ? { retryInMs: UNSERVED_RETRY_MS, error: `no process here serves ${job.kind} jobs` }
-        : await kind.attempt(job)
+        : await kind.attempt(job, (other) => this.#store.job({ taskId: job.taskId, kind: other }))
     await this.#store.settleJob(key, settlementOf(attempted, this.#clock()))
-    if ('settled' in attempted) return undefined
+    if ('settled' in attempted) {
+      // Recorded already: a crash before this add leaves them to the outbox's recovery.
+      if ('then' in attempted && attempted.then !== undefined && attempted.then.length > 0)
+        await this.#owedNext?.(attempted.then.map(({ taskId, kind }) => ({ taskId, kind })))?.catch(() => {})
+      return undefined
+    }
     if (kind === undefined)
       this.#logger.log('warn', 'an owed job of a kind this process does not serve', { ...key })
     return attempted.retryInMs
@@ -99,6 +112,7 @@ function settlementOf(attempted: Attempted, now: number): Settlement {
     return {
       state: attempted.settled,
       lastError: attempted.settled === 'failed' ? attempted.error : undefined,
+      ...('then' in attempted && attempted.then !== undefined && { then: attempted.then }),
     }
   }
   return {

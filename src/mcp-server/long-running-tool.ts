@@ -89,6 +89,13 @@ export interface LongRunningToolDefinition<Input extends z.ZodType<Record<string
   /** Default 'both'. */
   readonly mode?: ToolMode
   /**
+   * What a background task of this tool does when it ends, after its result is in the caller's
+   * memory: `wake` invokes the caller's agent runtime in that session, so the agent acts on the
+   * result before the user comes back (when the server is configured to wake a runtime); `none`
+   * (the default) leaves the result to be read on the user's next turn.
+   */
+  readonly onEnd?: 'wake' | 'none'
+  /**
    * How many of this tool's tasks may run at once per process, in a pool of its own. Without it the
    * tool shares the server's pool (MCP_TASK_CONCURRENCY, one per core by default): right for work
    * that keeps a core busy. A tool that mostly waits on something else (a remote training job, a
@@ -104,6 +111,7 @@ export interface LongRunningTool {
   readonly input: z.ZodType<Record<string, unknown>>
   readonly onRestart: 'rerun' | 'fail'
   readonly mode: ToolMode
+  readonly onEnd: 'wake' | 'none'
   /** Its own concurrency limit per process; undefined: the server's shared pool. */
   readonly concurrency: number | undefined
   run(input: Record<string, unknown>, ctx: ToolContext): Promise<unknown>
@@ -130,6 +138,7 @@ export function defineLongRunningTool<Input extends z.ZodType<Record<string, unk
     input: definition.input,
     onRestart: definition.onRestart ?? 'fail',
     mode: definition.mode ?? 'both',
+    onEnd: definition.onEnd ?? 'none',
     concurrency,
     // The server parses arguments with `input` before calling, so the value has the output type.
     run: (input, ctx) => definition.run(input as z.output<Input>, ctx),

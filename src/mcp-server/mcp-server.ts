@@ -17,6 +17,9 @@ import { InlineCalls } from './inline-calls.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
 import { ProtocolServer } from './protocol-server.ts'
 import { MemoryEventWriter } from './memory-event-writer.ts'
+import type { AfterEndKind } from './after-end-jobs.ts'
+import { continuationKinds } from './continuation-jobs.ts'
+import type { WebhookConfig } from './webhook-notice.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import { SpecTasks } from './spec-tasks.ts'
 import { RedisTaskBackend } from './redis-task-backend.ts'
@@ -84,7 +87,15 @@ export interface LongRunningMcpServerConfig {
   readonly pollIntervalMs?: number
   /** Largest accepted request body, default 4 MiB. */
   readonly maxBodyBytes?: number
-  /** Retry delays of memory delivery. */
+  /**
+   * Continuations: the agent runtime (its ARN) this server wakes when a task of a tool with
+   * `onEnd: 'wake'` ends and its result is in memory. Without it no task wakes anyone. Wakes are
+   * sent with the AgentCore client results are written with (SigV4, the server's own role).
+   */
+  readonly wake?: { readonly runtime: string }
+  /** Where each continuation's notice is sent (Standard Webhooks), when one is wanted. */
+  readonly webhook?: WebhookConfig
+  /** Retry delays of memory delivery (and of wakes and notices). */
   readonly deliveryBaseDelayMs?: number
   readonly deliveryMaxDelayMs?: number
   readonly clock?: () => number
@@ -154,7 +165,9 @@ export class LongRunningMcpServer {
             ...(config.deliveryMaxDelayMs !== undefined && { maxDelayMs: config.deliveryMaxDelayMs }),
           })
         : undefined
-    const backend = config.backend ?? (await backendOf(config, { writer, health, clock, logger }))
+    const followUps =
+      memoryClient === undefined ? [] : continuationKinds(config, { client: memoryClient, clock, logger })
+    const backend = config.backend ?? (await backendOf(config, { writer, followUps, health, clock, logger }))
     const runner = new TaskRunner({
       backend,
       tools: config.tools,
@@ -242,12 +255,19 @@ export class LongRunningMcpServer {
 /** The backend the config names: Redis when `redis` is set, else SQLite in the data directory. */
 async function backendOf(
   config: LongRunningMcpServerConfig,
-  parts: { writer: MemoryEventWriter | undefined; health: HealthStatus; clock: () => number; logger: Logger },
+  parts: {
+    writer: MemoryEventWriter | undefined
+    followUps: readonly AfterEndKind[]
+    health: HealthStatus
+    clock: () => number
+    logger: Logger
+  },
 ): Promise<TaskBackend> {
   const shared = {
     tools: config.tools,
     health: parts.health,
     logger: parts.logger,
+    followUps: parts.followUps,
     ...(parts.writer !== undefined && { writer: parts.writer }),
     ...(config.taskConcurrency !== undefined && { concurrency: config.taskConcurrency }),
     ...(config.queueLimit !== undefined && { queueLimit: config.queueLimit }),

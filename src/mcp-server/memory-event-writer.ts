@@ -6,7 +6,12 @@
  * credentials, a memory that does not exist) are said loudly, once.
  */
 import { type BedrockAgentCoreClient, CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
-import { backoffDelayMs, isPermanentError, userTextEventPayload } from '../contract/index.ts'
+import {
+  backoffDelayMs,
+  isPermanentError,
+  TASK_ID_METADATA_KEY,
+  userTextEventPayload,
+} from '../contract/index.ts'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import { contextOf, countDeliveryFailure, inSpan, recordDeliveryLatency } from '../telemetry/index.ts'
@@ -136,6 +141,8 @@ export class MemoryEventWriter {
           sessionId: row.sessionId,
           eventTimestamp: new Date(row.eventTimestampMs),
           payload: [userTextEventPayload(row.text)],
+          // The runtime finds a task's result by this key before it acts on a wake.
+          metadata: { [TASK_ID_METADATA_KEY]: { stringValue: row.taskId } },
           clientToken: clientTokenFor(row.taskId),
         }),
       )

@@ -13,6 +13,7 @@ import { BullMqOutboxQueue } from './bullmq-outbox-queue.ts'
 import { BullMqTaskQueue } from './bullmq-task-queue.ts'
 import { LocalTaskQueue, localLimits } from './local-task-queue.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
+import type { AfterEndKind } from './after-end-jobs.ts'
 import type { MemoryEventWriter } from './memory-event-writer.ts'
 import { RedisConnection } from './redis-connection.ts'
 import { RedisKeys } from './redis-task-layout.ts'
@@ -41,6 +42,8 @@ export interface RedisTaskBackendConfig {
   readonly leaseMs?: number
   /** Writes results into memory; without it nothing is delivered. */
   readonly writer?: MemoryEventWriter
+  /** Jobs an end owes beyond the memory event (a wake, a notice), each attempted after it. */
+  readonly followUps?: readonly AfterEndKind[]
   /** Key prefix of everything this backend stores (default `longrun`). */
   readonly prefix?: string
   /** How long connect() waits for Redis before it gives up (default 5 s). */
@@ -83,7 +86,8 @@ export class RedisTaskBackend extends TaskPolicy {
         leaseMs,
       }),
       tools: config.tools,
-      afterEnd: config.writer === undefined ? [] : [memoryDelivery(config.writer)],
+      afterEnd:
+        config.writer === undefined ? [] : [memoryDelivery(config.writer), ...(config.followUps ?? [])],
       workerId,
       maxAttempts: config.maxAttempts,
       leaseMs,

@@ -3,7 +3,7 @@
  * after-end jobs, and the Lua scripts that change what must change together in one step.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../contract/index.ts'
+
 import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
 import {
@@ -12,6 +12,7 @@ import {
   type TaskRecord,
   type TaskStage,
   type TaskStatus,
+  type TaskCaller,
 } from './task-record.ts'
 
 /** The key names, all under one prefix (default `longrun`). */
@@ -225,9 +226,7 @@ export function fromFields(fields: Record<string, string>): TaskRecord {
     input: JSON.parse(fields.input ?? 'null'),
     mode: fields.mode as CallMode,
     caller:
-      fields.caller === undefined || fields.caller === ''
-        ? null
-        : (JSON.parse(fields.caller) as CompositeSessionParts),
+      fields.caller === undefined || fields.caller === '' ? null : (JSON.parse(fields.caller) as TaskCaller),
     status: fields.status as TaskStatus,
     stage: fields.stage as TaskStage,
     statusMessage: text(fields.statusMessage),

@@ -37,6 +37,8 @@ export const MCP_SERVER_DEFAULTS = {
   /** First retry delay of a memory write, doubled per attempt up to deliveryMaxDelayMs. */
   deliveryBaseDelayMs: 200,
   deliveryMaxDelayMs: 60_000,
+  /** How long one webhook delivery of a continuation notice may take before it is retried. */
+  webhookTimeoutMs: 10_000,
   /** Memory writes in flight at once. */
   deliveryConcurrency: 8,
   /** Region of AgentCore Memory when none is configured. */

@@ -10,6 +10,7 @@ import { type Logger, silentLogger } from '../shared/logger.ts'
 import { LocalOutboxQueue } from './local-outbox-queue.ts'
 import { LocalTaskQueue, localLimits } from './local-task-queue.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
+import type { AfterEndKind } from './after-end-jobs.ts'
 import type { MemoryEventWriter } from './memory-event-writer.ts'
 import { memoryDelivery } from './result-delivery.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
@@ -33,6 +34,8 @@ export interface SqliteTaskBackendConfig {
   readonly cancelPollMs?: number
   /** Writes results into memory; without it nothing is delivered. */
   readonly writer?: MemoryEventWriter
+  /** Jobs an end owes beyond the memory event (a wake, a notice), each attempted after it. */
+  readonly followUps?: readonly AfterEndKind[]
   readonly health?: HealthStatus
   readonly clock?: () => number
   readonly logger?: Logger
@@ -64,7 +67,8 @@ export class SqliteTaskBackend extends TaskPolicy {
         ...(config.writer !== undefined && { retryAfterErrorMs: config.writer.maxDelayMs }),
       }),
       tools: config.tools,
-      afterEnd: config.writer === undefined ? [] : [memoryDelivery(config.writer)],
+      afterEnd:
+        config.writer === undefined ? [] : [memoryDelivery(config.writer), ...(config.followUps ?? [])],
       workerId,
       maxAttempts: config.maxAttempts,
       leaseMs,

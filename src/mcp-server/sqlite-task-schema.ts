@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync, SQLOutputValue } from 'node:sqlite'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../contract/index.ts'
+
 import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
 import {
@@ -14,6 +14,7 @@ import {
   type TaskRecord,
   type TaskStage,
   type TaskStatus,
+  type TaskCaller,
 } from './task-record.ts'
 
 /** The schema version this file writes (PRAGMA user_version). */
@@ -182,7 +183,7 @@ export function toTask(row: Row): TaskRecord {
     tool: String(row.tool),
     input: JSON.parse(String(row.input)),
     mode: String(row.mode) as CallMode,
-    caller: row.caller === null ? null : (JSON.parse(String(row.caller)) as CompositeSessionParts),
+    caller: row.caller === null ? null : (JSON.parse(String(row.caller)) as TaskCaller),
     status: String(row.status) as TaskStatus,
     stage: String(row.stage) as TaskStage,
     statusMessage: row.status_message === null ? undefined : String(row.status_message),

@@ -108,6 +108,7 @@ export class TaskPolicy implements TaskBackend {
       kinds: config.afterEnd ?? [],
       clock: this.#clock,
       logger: this.#logger,
+      owedNext: (keys) => this.#outbox.add(keys, MCP_SERVER_DEFAULTS.taskTtlMs),
     })
     this.deliversResults = this.#jobs.kinds.includes(MEMORY_JOB)
     this.#upkeep = new TaskUpkeep({

@@ -5,6 +5,16 @@ import type { TraceCarrier } from '../telemetry/index.ts'
 import type { CallMode } from './long-running-tool.ts'
 
 /**
+ * The memory a task's result goes to, and, when an agent runtime started it, the runtime session
+ * its end may wake (see `wake-delivery.ts`) and the depth of the turn that started it in a chain of
+ * continuations (0 or absent: a turn the user started).
+ */
+export interface TaskCaller extends CompositeSessionParts {
+  readonly runtimeSessionId?: string | undefined
+  readonly continuationDepth?: number | undefined
+}
+
+/**
  * Where a queued task stands: its place in the queue (1 when it is next), or `starting` once a
  * worker has taken it and is about to mark it running (it is no longer waiting for anyone).
  */
@@ -36,7 +46,7 @@ export interface TaskRecord {
   /** How the call that started it runs. */
   readonly mode: CallMode
   /** Where the result goes in memory; null when the caller sent no composite header. */
-  readonly caller: CompositeSessionParts | null
+  readonly caller: TaskCaller | null
   readonly status: TaskStatus
   readonly stage: TaskStage
   readonly statusMessage: string | undefined

@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto'
 import { setImmediate } from 'node:timers/promises'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { CompositeSessionParts } from '../contract/index.ts'
 import { HealthStatus } from '../shared/health-status.ts'
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api'
 import {
@@ -23,7 +22,14 @@ import { McpServerError, taskNotFound } from './errors.ts'
 import { type CallMode, type LongRunningTool, type ToolContext, ToolError } from './long-running-tool.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import type { Recovery, TaskBackend } from './task-backend.ts'
-import { isEnded, type TaskEnd, type TaskPage, type TaskProgress, type TaskRecord } from './task-record.ts'
+import {
+  isEnded,
+  type TaskCaller,
+  type TaskEnd,
+  type TaskPage,
+  type TaskProgress,
+  type TaskRecord,
+} from './task-record.ts'
 
 /** What a watcher of a task hears. */
 export type TaskEvent =
@@ -65,7 +71,7 @@ export interface StartTask {
   readonly tool: LongRunningTool
   readonly input: Record<string, unknown>
   readonly owner: string
-  readonly caller: CompositeSessionParts | null
+  readonly caller: TaskCaller | null
   readonly mode: CallMode
   /** A shorter time-to-live the caller asked for (spec tasks); capped by the server's. */
   readonly ttlMs?: number | undefined

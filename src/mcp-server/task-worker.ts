@@ -7,6 +7,7 @@ import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import { HealthStatus } from '../shared/health-status.ts'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
+import { type ContinuationSettings, continuationKinds } from './continuation-jobs.ts'
 import { MemoryEventWriter } from './memory-event-writer.ts'
 import { RedisTaskBackend } from './redis-task-backend.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
@@ -27,6 +28,9 @@ export interface TaskWorkerConfig {
   readonly shutdownGraceMs?: number
   readonly deliveryBaseDelayMs?: number
   readonly deliveryMaxDelayMs?: number
+  /** The agent runtime a task's end may wake, and the webhook told of it (see the server's). */
+  readonly wake?: ContinuationSettings['wake']
+  readonly webhook?: ContinuationSettings['webhook']
   readonly logger?: Logger
 }
 
@@ -59,8 +63,9 @@ export class TaskWorker {
             ...(config.agentCoreEndpoint !== undefined && { endpoint: config.agentCoreEndpoint }),
           })
         : undefined
+    const client = config.memoryClient ?? (ownsClient as BedrockAgentCoreClient)
     const writer = new MemoryEventWriter({
-      client: config.memoryClient ?? (ownsClient as BedrockAgentCoreClient),
+      client,
       logger,
       ...(config.deliveryBaseDelayMs !== undefined && { baseDelayMs: config.deliveryBaseDelayMs }),
       ...(config.deliveryMaxDelayMs !== undefined && { maxDelayMs: config.deliveryMaxDelayMs }),
@@ -72,6 +77,7 @@ export class TaskWorker {
         url: config.redis.url,
         tools: config.tools,
         writer,
+        followUps: continuationKinds(config, { client, clock: Date.now, logger }),
         health,
         logger,
         ...(config.redis.prefix !== undefined && { prefix: config.redis.prefix }),

@@ -18,24 +18,35 @@ export interface RuntimeInvocation {
   readonly prompt?: string | undefined
   /** Answers to the questions the session's paused turn asked (its `interrupt` events). */
   readonly interruptResponses?: readonly InterruptResponse[] | undefined
+  /**
+   * A wake instead of a prompt (sent by the MCP server): the task whose result is in the session's
+   * memory, and the depth of the continuation it would run.
+   */
+  readonly wake?: { readonly taskId: string; readonly depth: number } | undefined
   readonly actorId?: string | undefined
   readonly memoryId?: string | undefined
   /** Ask for the JSON answer instead of the event stream. */
   readonly json?: boolean
 }
 
-/** The payload the runtime reads (`prompt` or `interrupt_responses`, and `actor_id` / `memory_id` when given). */
+/**
+ * The payload the runtime reads (`prompt`, `interrupt_responses` or `wake`, and `actor_id` /
+ * `memory_id` when given).
+ */
 export function invocationPayload(invocation: RuntimeInvocation): string {
   const answers = invocation.interruptResponses
+  const wake = invocation.wake
   return JSON.stringify({
-    ...(answers === undefined
-      ? { prompt: invocation.prompt }
-      : {
-          interrupt_responses: answers.map((answer) => ({
-            interrupt_id: answer.interruptId,
-            response: answer.response,
-          })),
-        }),
+    ...(wake !== undefined
+      ? { wake: { task_id: wake.taskId, depth: wake.depth } }
+      : answers === undefined
+        ? { prompt: invocation.prompt }
+        : {
+            interrupt_responses: answers.map((answer) => ({
+              interrupt_id: answer.interruptId,
+              response: answer.response,
+            })),
+          }),
     ...(invocation.actorId !== undefined && { actor_id: invocation.actorId }),
     ...(invocation.memoryId !== undefined && { memory_id: invocation.memoryId }),
   })

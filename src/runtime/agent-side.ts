@@ -3,6 +3,7 @@
  * The entrypoint loads this module on the first invocation, so the runtime starts and answers
  * /ping without Strands, the AWS SDK clients or a model SDK loaded.
  */
+import type { ContinuationLimits } from './continuation-turn.ts'
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore'
 import {
   buildModel,
@@ -26,6 +27,8 @@ export interface AgentSideConfig {
   readonly conversationWindow?: number | undefined
   /** Tools that ask the caller before each call (`AGENT_APPROVAL_TOOLS`). */
   readonly approvalTools?: readonly string[] | undefined
+  /** How far the agent acts on finished tasks on its own (RUNTIME_CONTINUATION_DEPTH, RUNTIME_WAKES_PER_HOUR). */
+  readonly continuations?: ContinuationLimits | undefined
   readonly model: ModelProviderConfig
   /** Credentials of the memory client (the default AWS chain when absent). */
   readonly memoryCredentials?: StaticCredentials | undefined
@@ -58,6 +61,7 @@ export async function startAgentSide(config: AgentSideConfig): Promise<AgentSide
     mcp: config.mcp,
     conversationWindow: config.conversationWindow,
     approvalTools: config.approvalTools,
+    continuations: config.continuations,
     pendingWrites: config.pendingWrites,
     logger: config.logger,
   })

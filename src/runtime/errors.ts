@@ -42,6 +42,8 @@ export type RuntimeErrorCode =
   | 'INTERRUPT_NOT_FOUND'
   /** The session waits on answers (`interrupt` events) and was sent a prompt: answer them first. */
   | 'INTERRUPT_PENDING'
+  /** A wake names a task whose result is not in the actor's session (unknown, another's, not delivered). */
+  | 'WAKE_TASK_NOT_FOUND'
   | 'INTERNAL'
 
 const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
@@ -56,6 +58,7 @@ const HTTP_STATUS: Record<RuntimeErrorCode, number> = {
   HOST_NOT_ALLOWED: 403,
   ORIGIN_NOT_ALLOWED: 403,
   MEMORY_NOT_FOUND: 404,
+  WAKE_TASK_NOT_FOUND: 404,
   MEMORY_UNAVAILABLE: 502,
   MODEL_ERROR: 502,
   TURN_TIMEOUT: 504,

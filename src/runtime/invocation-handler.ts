@@ -6,7 +6,6 @@
 import {
   type AgentStreamEvent,
   type ContentBlock,
-  type Interrupt,
   InterruptResponseContent,
   type Model,
   ModelError,
@@ -27,9 +26,24 @@ import {
   SessionCache,
 } from '../memory/index.ts'
 import { interruptPendingMessage, RuntimeError } from './errors.ts'
-import type { InterruptAnswer } from './invocation-request.ts'
+import type { InterruptAnswer, WakeRequest } from './invocation-request.ts'
+import {
+  type BuildOptions,
+  type ContinuationLimits,
+  runContinuation,
+  type TurnInput,
+  type TurnRunner,
+} from './continuation-turn.ts'
+import { RUNTIME_DEFAULTS } from './runtime-defaults.ts'
+import { CONTINUATION_HEADERS } from '../contract/index.ts'
 import type { PendingWrites } from './pending-writes.ts'
-import type { InvocationAnswer, RuntimeInterrupt, RuntimeStreamEvent, StartedTask } from './stream-events.ts'
+import {
+  type InvocationAnswer,
+  type RuntimeInterrupt,
+  type RuntimeStreamEvent,
+  runtimeInterruptOf,
+  type StartedTask,
+} from './stream-events.ts'
 
 /** One invocation, checked and resolved: who, which memory session, what to say. */
 export interface ResolvedInvocation {
@@ -37,6 +51,8 @@ export interface ResolvedInvocation {
   readonly prompt: string | undefined
   /** The answers that resume the session's paused turn (instead of a prompt). */
   readonly interruptResponses?: readonly InterruptAnswer[] | undefined
+  /** A wake from the MCP server instead of a prompt: a continuation turn (see `continuation-turn.ts`). */
+  readonly wake?: WakeRequest | undefined
   /** The runtime session id the answer names (the caller's, or one made for it). */
   readonly runtimeSessionId: string
   readonly memoryId: string
@@ -85,6 +101,8 @@ export interface AgentInvocationHandlerConfig {
   readonly sessionManager?: InvocationAgentConfig['sessionManager']
   /** Where turns whose final write failed are kept and retried. */
   readonly pendingWrites: PendingWrites
+  /** Bounds of continuations: the depth of a chain, and continuations per session per hour. */
+  readonly continuations?: ContinuationLimits | undefined
   readonly logger: MemoryLogger
 }
 
@@ -94,9 +112,8 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
     config.mcpToolListings === false ? undefined : (config.mcpToolListings ?? new McpToolListings())
   // Windows restored by this process: the next invocation of a session reads only what is new.
   const sessionCache = config.sessionCache === false ? undefined : (config.sessionCache ?? new SessionCache())
-  return async (invocation, emit) => {
-    const turn: TurnState = { tasks: [], running: new Map() }
-    const building = buildInvocationAgent({
+  const build = (invocation: ResolvedInvocation, turn: TurnState, options: BuildOptions) =>
+    buildInvocationAgent({
       model: config.model,
       memory: {
         memoryId: invocation.memoryId,
@@ -104,17 +121,19 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
         sessionId: invocation.memorySessionId,
         client: config.memoryClient,
       },
-      ...(config.mcp !== undefined && {
-        mcp: {
-          url: config.mcp.url,
-          bearerToken: config.mcp.bearerToken ?? invocation.callerToken,
-          listings,
-        },
-      }),
+      ...(config.mcp !== undefined &&
+        options.tools && {
+          mcp: {
+            url: config.mcp.url,
+            bearerToken: config.mcp.bearerToken ?? invocation.callerToken,
+            listings,
+            headers: continuationHeaders(invocation),
+          },
+        }),
       onToolProgress: (progress) => {
         const ids = turn.running.get(progress.tool)
         const only = ids?.size === 1 ? [...ids][0] : undefined
-        emit({
+        emit(turn, {
           type: 'tool_progress',
           tool: progress.tool,
           ...(only !== undefined && { tool_use_id: only }),
@@ -126,7 +145,7 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
       onTaskStarted: (task) => {
         const started = { task_id: task.taskId, tool: task.tool }
         turn.tasks.push(started)
-        emit({ type: 'task_started', ...started })
+        emit(turn, { type: 'task_started', ...started })
       },
       ...(config.conversationWindow !== undefined && { conversationWindow: config.conversationWindow }),
       ...(config.systemPrompt !== undefined && { systemPrompt: config.systemPrompt }),
@@ -134,14 +153,38 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
       sessionManager: {
         ...(sessionCache !== undefined && { sessionCache }),
         ...config.sessionManager,
+        ...(options.metadata !== undefined && {
+          defaultMetadata: { ...config.sessionManager?.defaultMetadata, ...options.metadata },
+        }),
       },
       logger: config.logger,
     })
-    const built = await unlessStopped(building, invocation.signal, config)
-    if (built.toolProblem !== undefined)
-      config.logger.warn(`reason=${JSON.stringify(built.toolProblem)} | tools unavailable`)
+  const emit = (turn: TurnState, event: RuntimeStreamEvent) => turn.emit(event)
+  const turns: TurnRunner = {
+    open: async (invocation, turn, options) => {
+      const built = await unlessStopped(build(invocation, turn, options), invocation.signal, config)
+      if (built.toolProblem !== undefined)
+        config.logger.warn(`reason=${JSON.stringify(built.toolProblem)} | tools unavailable`)
+      return built
+    },
+    run: (built, invocation, turn, input) => runTurn(built, invocation, turn, input, config),
+    close: (built) => closeQuietly(built, config),
+  }
+  const limits = config.continuations ?? {
+    depth: RUNTIME_DEFAULTS.continuationDepthLimit,
+    perHour: RUNTIME_DEFAULTS.wakesPerHour,
+  }
+  return async (invocation, emitEvent) => {
+    const turn: TurnState = { tasks: [], running: new Map(), emit: emitEvent }
+    if (invocation.wake !== undefined)
+      return runContinuation(invocation, invocation.wake, turn, {
+        turns,
+        limits,
+        memoryClient: config.memoryClient,
+      })
+    const built = await turns.open(invocation, turn, { tools: true })
     try {
-      return await runTurn(built, invocation, emit, turn, config)
+      return await runTurn(built, invocation, turn, turnInput(built, invocation), config)
     } finally {
       // Every way out (answer, failure, stop) writes what is buffered and disconnects from the MCP server.
       await closeQuietly(built, config)
@@ -149,11 +192,23 @@ export function createAgentInvocationHandler(config: AgentInvocationHandlerConfi
   }
 }
 
-/** What a turn collects as it runs. */
-interface TurnState {
+/**
+ * The headers of the turn's MCP connection: the runtime session a task it starts may wake, and, in
+ * a continuation, how deep in its chain the turn is.
+ */
+function continuationHeaders(invocation: ResolvedInvocation): Record<string, string> {
+  return {
+    [CONTINUATION_HEADERS.runtimeSession]: invocation.runtimeSessionId,
+    ...(invocation.wake !== undefined && { [CONTINUATION_HEADERS.depth]: String(invocation.wake.depth) }),
+  }
+}
+
+/** What a turn collects as it runs, and where its events go. */
+export interface TurnState {
   readonly tasks: StartedTask[]
   /** Tool use ids running now, by tool name: where a progress notification belongs. */
   readonly running: Map<string, Set<string>>
+  readonly emit: (event: RuntimeStreamEvent) => void
 }
 
 /**
@@ -188,10 +243,11 @@ async function unlessStopped(
 async function runTurn(
   built: InvocationAgent,
   invocation: ResolvedInvocation,
-  emit: (event: RuntimeStreamEvent) => void,
   turn: TurnState,
+  input: TurnInput,
   config: AgentInvocationHandlerConfig,
 ): Promise<InvocationAnswer> {
+  const emit = turn.emit
   let interrupts: RuntimeInterrupt[] | undefined
   const answer = (response: string): InvocationAnswer => ({
     response,
@@ -202,7 +258,6 @@ async function runTurn(
   let response: string | undefined
   /** The text of the model's last message when it ended the turn: the answer, even if its write fails. */
   let finalText: string | undefined
-  const input = turnInput(built, invocation)
   try {
     for await (const event of built.agent.stream(input, { cancelSignal: invocation.signal })) {
       const update = streamEventOf(event, turn.running)
@@ -234,10 +289,7 @@ async function runTurn(
  * on. Refused before anything runs or is written: a prompt while questions wait (`INTERRUPT_PENDING`),
  * an answer to a question not waited on (`INTERRUPT_NOT_FOUND`: answered already, or never asked).
  */
-function turnInput(
-  built: InvocationAgent,
-  invocation: ResolvedInvocation,
-): string | InterruptResponseContent[] {
+function turnInput(built: InvocationAgent, invocation: ResolvedInvocation): TurnInput {
   const pending = pendingInterruptsOf(built.agent)
   const answers = invocation.interruptResponses
   if (answers === undefined) {
@@ -261,14 +313,6 @@ function turnInput(
     (answer) =>
       new InterruptResponseContent({ interruptId: answer.interruptId, response: answer.response as never }),
   )
-}
-
-function runtimeInterruptOf(interrupt: Interrupt): RuntimeInterrupt {
-  return {
-    interrupt_id: interrupt.id,
-    name: interrupt.name,
-    ...(interrupt.reason !== undefined && { reason: interrupt.reason }),
-  }
 }
 
 /** Closes the agent; a final write that fails is handed to the background retries, not dropped. */

@@ -4,7 +4,12 @@
  * `prompt`) and the runtime session id header. Every problem is an `INVALID_REQUEST` naming the
  * field, so a bad request never reaches memory.
  */
-import { ACTOR_ID_RULE, explainIdViolation, MEMORY_ID_RULE } from '../contract/index.ts'
+import {
+  ACTOR_ID_RULE,
+  explainIdViolation,
+  MAX_CONTINUATION_DEPTH,
+  MEMORY_ID_RULE,
+} from '../contract/index.ts'
 import { isRecord } from '../shared/is-record.ts'
 import { RuntimeError } from './errors.ts'
 
@@ -12,7 +17,10 @@ import { RuntimeError } from './errors.ts'
 export const SESSION_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id'
 /** Runtime session ids are at most this long (AgentCore's limit). */
 const MAX_RUNTIME_SESSION_ID_LENGTH = 256
-const PAYLOAD_FIELDS = ['prompt', 'interrupt_responses', 'actor_id', 'memory_id'] as const
+const PAYLOAD_FIELDS = ['prompt', 'interrupt_responses', 'wake', 'actor_id', 'memory_id'] as const
+const WAKE_FIELDS = ['task_id', 'depth'] as const
+/** Task ids as the MCP server makes them (base64url), or a custom one of the same letters. */
+const TASK_ID = /^[A-Za-z0-9_-]{1,256}$/
 const ANSWER_FIELDS = ['interrupt_id', 'response'] as const
 /** Answers one payload may carry: more than a turn can have asked is a mistake, not a use. */
 const MAX_INTERRUPT_RESPONSES = 100
@@ -24,10 +32,23 @@ export interface InterruptAnswer {
   readonly response: unknown
 }
 
-/** A valid invocation payload: a prompt, or the answers that resume a paused turn (never both). */
+/**
+ * A wake from the MCP server: the task whose result is in the session's memory, and the depth of
+ * the continuation it would run (1 for a task a user's turn started).
+ */
+export interface WakeRequest {
+  readonly taskId: string
+  readonly depth: number
+}
+
+/**
+ * A valid invocation payload: a prompt, the answers that resume a paused turn, or a wake (exactly
+ * one of the three).
+ */
 export interface InvocationPayload {
   readonly prompt: string | undefined
   readonly interruptResponses: readonly InterruptAnswer[] | undefined
+  readonly wake?: WakeRequest | undefined
   readonly actorId: string | undefined
   readonly memoryId: string | undefined
 }
@@ -54,7 +75,10 @@ export function parseInvocationPayload(body: Buffer, maxPromptChars: number): In
     value.interrupt_responses === undefined ? undefined : parseAnswers(value.interrupt_responses)
   if (interruptResponses !== undefined && prompt !== undefined)
     throw invalid('interrupt_responses', 'give prompt or interrupt_responses, not both')
-  if (interruptResponses === undefined) {
+  const wake = value.wake === undefined ? undefined : parseWake(value.wake)
+  if (wake !== undefined && (prompt !== undefined || interruptResponses !== undefined))
+    throw invalid('wake', 'a wake carries no prompt and no interrupt_responses')
+  if (interruptResponses === undefined && wake === undefined) {
     if (prompt === undefined) throw invalid('prompt', 'prompt is required')
     if (typeof prompt !== 'string') throw invalid('prompt', 'prompt must be a string')
     if (prompt.trim() === '') throw invalid('prompt', 'prompt must not be empty')
@@ -65,6 +89,7 @@ export function parseInvocationPayload(body: Buffer, maxPromptChars: number): In
   return {
     prompt: prompt as string | undefined,
     interruptResponses,
+    ...(wake !== undefined && { wake }),
     actorId: optionalId(value.actor_id, 'actor_id', ACTOR_ID_RULE),
     memoryId: optionalId(value.memory_id, 'memory_id', MEMORY_ID_RULE),
   }
@@ -108,6 +133,20 @@ function parseAnswers(value: unknown): InterruptAnswer[] {
       throw invalid(field, `${shape}; the answer to ${id} has no response (null is not one)`)
     return { interruptId: id, response: answer.response }
   })
+}
+
+/** `{"task_id": "...", "depth": n}`: nothing else, since a wake may carry no instructions. */
+function parseWake(value: unknown): WakeRequest {
+  const shape = 'wake must be {"task_id": "...", "depth": <whole number from 1>}'
+  if (!isRecord(value)) throw invalid('wake', shape)
+  const extra = Object.keys(value).find((key) => !(WAKE_FIELDS as readonly string[]).includes(key))
+  if (extra !== undefined) throw invalid(`wake.${extra}`, `${shape}; ${extra} is not one of its fields`)
+  const { task_id: taskId, depth } = value
+  if (typeof taskId !== 'string' || !TASK_ID.test(taskId))
+    throw invalid('wake.task_id', 'wake.task_id must be a task id: 1-256 letters, digits, - or _')
+  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1 || depth > MAX_CONTINUATION_DEPTH)
+    throw invalid('wake.depth', `wake.depth must be a whole number from 1 to ${MAX_CONTINUATION_DEPTH}`)
+  return { taskId, depth }
 }
 
 function optionalId(

@@ -236,6 +236,7 @@ export class InvocationRoute {
     return {
       prompt: payload.prompt,
       interruptResponses: payload.interruptResponses,
+      wake: payload.wake,
       runtimeSessionId,
       memoryId,
       actorId: caller.actorId,

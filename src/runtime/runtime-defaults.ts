@@ -16,4 +16,8 @@ export const RUNTIME_DEFAULTS = {
   shutdownGraceMs: 30_000,
   maxPayloadBytes: 1024 * 1024,
   maxPromptChars: 100_000,
+  /** Continuations in a chain (a task started by a continuation that wakes again, and so on). */
+  continuationDepthLimit: 3,
+  /** Continuations one session may run per hour. */
+  wakesPerHour: 20,
 } as const

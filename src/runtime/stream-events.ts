@@ -21,6 +21,19 @@ export const InterruptSchema = z.object({
   reason: z.unknown().optional(),
 })
 
+/**
+ * What a wake came to: `ran` (a continuation turn ran), `resumed` (one a crash cut short was carried
+ * on), `ran_before` (it had run: the wake was a duplicate), `paused` (its turn waits on the user's
+ * answer), or `stopped` (a limit stopped the agent acting on its own; the user is told so).
+ */
+export const ContinuationSchema = z.object({
+  task_id: z.string(),
+  depth: z.number(),
+  outcome: z.enum(['ran', 'resumed', 'ran_before', 'paused', 'stopped']),
+  /** Why it stopped: the chain's `depth` limit, or the session's hourly `budget`. */
+  reason: z.enum(['depth', 'budget']).optional(),
+})
+
 /** The answer of an invocation: the JSON body, and the `done` event's fields. */
 export const InvocationAnswerSchema = z.object({
   /** The agent's reply. */
@@ -31,7 +44,22 @@ export const InvocationAnswerSchema = z.object({
   tasks: z.array(StartedTaskSchema),
   /** Present when the turn paused: the questions it waits on (the session takes no prompt until they are answered). */
   interrupts: z.array(InterruptSchema).optional(),
+  /** Present when the invocation was a wake: what became of the continuation. */
+  continuation: ContinuationSchema.optional(),
 })
+
+/** A Strands interrupt as the runtime reports it. */
+export function runtimeInterruptOf(interrupt: {
+  readonly id: string
+  readonly name: string
+  readonly reason?: unknown
+}): RuntimeInterrupt {
+  return {
+    interrupt_id: interrupt.id,
+    name: interrupt.name,
+    ...(interrupt.reason !== undefined && { reason: interrupt.reason }),
+  }
+}
 
 /** One streamed event. */
 export const RuntimeStreamEventSchema = z.discriminatedUnion('type', [
@@ -76,6 +104,7 @@ export const RuntimeStreamEventSchema = z.discriminatedUnion('type', [
 export type StartedTask = z.infer<typeof StartedTaskSchema>
 export type RuntimeInterrupt = z.infer<typeof InterruptSchema>
 export type InvocationAnswer = z.infer<typeof InvocationAnswerSchema>
+export type ContinuationOutcome = z.infer<typeof ContinuationSchema>
 export type RuntimeStreamEvent = z.infer<typeof RuntimeStreamEventSchema>
 export type RuntimeStreamEventType = RuntimeStreamEvent['type']
 

@@ -66,6 +66,8 @@ export function evaluateModelTool(config: EvaluateModelConfig): LongRunningTool 
   const modelsDirectory = resolve(config.dataDir, 'models')
   return defineLongRunningTool({
     name: 'evaluate_model',
+    // Its result is what the agent acts on next (evaluate, then summarise): its end wakes the agent.
+    onEnd: 'wake',
     description:
       'Evaluates a model you trained with model_training, named by its training task id, on freshly generated ' +
       'held-out data; returns accuracy, precision, recall, F1 and log loss next to the training accuracy.',

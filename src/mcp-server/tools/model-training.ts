@@ -51,6 +51,8 @@ export function modelTrainingTool(config: ModelTrainingConfig): LongRunningTool 
   const epochDelayMs = config.epochDelayMs ?? 0
   return defineLongRunningTool({
     name: 'model_training',
+    // Its result is what the agent acts on next (evaluate, then summarise): its end wakes the agent.
+    onEnd: 'wake',
     description:
       'Trains a logistic-regression model on a data set generated from model_name for the given number of epochs, ' +
       'reporting the loss of every epoch; saves the model and returns its accuracy and loss.',

@@ -1,0 +1,165 @@
+/**
+ * A continuation turn: what the runtime does with a wake. The wake names a task and nothing else;
+ * the runtime acts only on what memory holds.
+ * - The task's result must be in this actor's session, or the wake is refused (WAKE_TASK_NOT_FOUND).
+ * - A continuation that ran to its end is not run again: a duplicate wake answers what it said.
+ * - One a crash cut short is carried on from what was stored (its tool calls with no stored result
+ *   are answered "interrupted" by the restore), not started over.
+ * - A session paused on a question stays paused: the wake answers the questions it waits on.
+ * - Past the chain's depth limit or the session's hourly budget the agent does not act: it runs a
+ *   turn without tools whose only job is to tell the user the result and that it stopped.
+ * Every event of the turn carries the task's id and the continuation's depth as metadata, so the
+ * timeline, the CLI and the console show it as "while you were away", and a later wake finds it.
+ * A wake waits its turn like any invocation: a session with a turn under way answers SESSION_BUSY,
+ * and the MCP server tries again later.
+ */
+import type { InterruptResponseContent } from '@strands-agents/sdk'
+import { type InvocationAgent, pendingInterruptsOf } from '../agent/index.ts'
+import {
+  CONTINUATION_METADATA_KEY,
+  CONTINUATION_STOPPED,
+  continuationPrompt,
+  stoppedContinuationPrompt,
+  TASK_ID_METADATA_KEY,
+} from '../contract/index.ts'
+import type { MemoryDataClient } from '../memory/index.ts'
+import { RuntimeError } from './errors.ts'
+import type { ResolvedInvocation, TurnState } from './invocation-handler.ts'
+import type { WakeRequest } from './invocation-request.ts'
+import { type ContinuationOutcome, type InvocationAnswer, runtimeInterruptOf } from './stream-events.ts'
+import { readTaskEvents } from './task-events.ts'
+
+/** What the agent is given: a prompt, answers to its questions, or nothing (carry on). */
+export type TurnInput = string | InterruptResponseContent[]
+
+/** How a turn's agent is built. */
+export interface BuildOptions {
+  /** Offer the MCP server's tools (a stopped continuation has none). */
+  readonly tools: boolean
+  /** Metadata of every event the turn writes. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+}
+
+/** The handler's way of building, running and closing a turn's agent. */
+export interface TurnRunner {
+  open(invocation: ResolvedInvocation, turn: TurnState, options: BuildOptions): Promise<InvocationAgent>
+  run(
+    built: InvocationAgent,
+    invocation: ResolvedInvocation,
+    turn: TurnState,
+    input: TurnInput,
+  ): Promise<InvocationAnswer>
+  close(built: InvocationAgent): Promise<void>
+}
+
+/** How far the agent may act on its own. */
+export interface ContinuationLimits {
+  /** Continuations in one chain (a task a continuation started waking again counts one deeper). */
+  readonly depth: number
+  /** Continuations one session may run in an hour (0: none). */
+  readonly perHour: number
+}
+
+/** The agent state key of the session's continuation start times (the last hour's). */
+const STARTED_KEY = 'longrun_continuations'
+const HOUR_MS = 3_600_000
+
+/** Runs the continuation a wake asks for, or answers why it need not run. */
+export async function runContinuation(
+  invocation: ResolvedInvocation,
+  wake: WakeRequest,
+  turn: TurnState,
+  parts: {
+    readonly turns: TurnRunner
+    readonly limits: ContinuationLimits
+    readonly memoryClient: MemoryDataClient
+    readonly clock?: () => number
+  },
+): Promise<InvocationAnswer> {
+  const now = parts.clock ?? Date.now
+  const session = {
+    memoryId: invocation.memoryId,
+    actorId: invocation.actorId,
+    sessionId: invocation.memorySessionId,
+  }
+  const stored = await readTaskEvents(parts.memoryClient, session, wake.taskId)
+  if (!stored.resultStored)
+    throw new RuntimeError(
+      'WAKE_TASK_NOT_FOUND',
+      `no result of task ${wake.taskId} is in this actor's session: a wake acts only on what memory holds`,
+      { field: 'wake.task_id' },
+    )
+  const outcome = (value: ContinuationOutcome['outcome'], reason?: ContinuationOutcome['reason']) => ({
+    task_id: wake.taskId,
+    depth: wake.depth,
+    outcome: value,
+    ...(reason !== undefined && { reason }),
+  })
+  if (stored.continuationAnswer !== undefined)
+    return {
+      response: stored.continuationAnswer,
+      session_id: invocation.runtimeSessionId,
+      tasks: [],
+      continuation: outcome('ran_before'),
+    }
+  const marks = { [TASK_ID_METADATA_KEY]: wake.taskId, [CONTINUATION_METADATA_KEY]: String(wake.depth) }
+  let built = await parts.turns.open(invocation, turn, { tools: true, metadata: marks })
+  try {
+    const questions = pendingInterruptsOf(built.agent).map(runtimeInterruptOf)
+    if (questions.length > 0)
+      return {
+        response: '',
+        session_id: invocation.runtimeSessionId,
+        tasks: [],
+        interrupts: questions,
+        continuation: outcome('paused'),
+      }
+    // A continuation carried on after a crash was counted when it began.
+    const stop = stored.continuationStarted ? undefined : limitReached(built, wake, parts.limits, now())
+    if (stop !== undefined) {
+      await parts.turns.close(built)
+      built = await parts.turns.open(invocation, turn, {
+        tools: false,
+        metadata: { ...marks, [CONTINUATION_METADATA_KEY]: CONTINUATION_STOPPED },
+      })
+      const limit = stop === 'depth' ? parts.limits.depth : parts.limits.perHour
+      const answer = await parts.turns.run(
+        built,
+        invocation,
+        turn,
+        stoppedContinuationPrompt(wake.taskId, stop, limit),
+      )
+      return { ...answer, continuation: outcome('stopped', stop) }
+    }
+    if (!stored.continuationStarted) recordStart(built, now())
+    const input = stored.continuationStarted ? [] : continuationPrompt(wake.taskId)
+    const answer = await parts.turns.run(built, invocation, turn, input)
+    return { ...answer, continuation: outcome(stored.continuationStarted ? 'resumed' : 'ran') }
+  } finally {
+    await parts.turns.close(built)
+  }
+}
+
+/** The limit a new continuation would pass, if any. */
+function limitReached(
+  built: InvocationAgent,
+  wake: WakeRequest,
+  limits: ContinuationLimits,
+  now: number,
+): 'depth' | 'budget' | undefined {
+  if (wake.depth > limits.depth) return 'depth'
+  if (startsWithinHour(built, now).length >= limits.perHour) return 'budget'
+  return undefined
+}
+
+/** The session's continuation start times of the last hour, from its agent state. */
+function startsWithinHour(built: InvocationAgent, now: number): number[] {
+  const value: unknown = built.agent.appState.get(STARTED_KEY)
+  const times = Array.isArray(value) ? value.filter((time): time is number => typeof time === 'number') : []
+  return times.filter((time) => time > now - HOUR_MS && time <= now)
+}
+
+/** Counts this continuation in the session's budget (saved with the turn's first write). */
+function recordStart(built: InvocationAgent, now: number): void {
+  built.agent.appState.set(STARTED_KEY, [...startsWithinHour(built, now), now])
+}

@@ -1,0 +1,81 @@
+/**
+ * What a session's memory holds of one task, read before a wake is acted on: the task's result
+ * (written by the MCP server) and the continuation it caused, if one ran. Both carry the task's id
+ * as event metadata, so one filtered ListEvents call answers (a continuation is a few events).
+ */
+import {
+  type Event,
+  ListEventsCommand,
+  type ListEventsCommandOutput,
+} from '@aws-sdk/client-bedrock-agentcore'
+import { CONTINUATION_METADATA_KEY, MEMORY_LIMITS, TASK_ID_METADATA_KEY } from '../contract/index.ts'
+import { decodeMemoryEvent, type MemoryDataClient } from '../memory/index.ts'
+
+/** What memory holds of a task in one session. */
+export interface TaskEvents {
+  /** Its result is in the session (the MCP server delivered it). */
+  readonly resultStored: boolean
+  /** A continuation for it began (some of its events are stored). */
+  readonly continuationStarted: boolean
+  /** The continuation's last answer, when it ended with one: the continuation ran to its end. */
+  readonly continuationAnswer: string | undefined
+}
+
+/** More pages than a continuation's events fill are not read (a bound, not a limit in practice). */
+const MAX_PAGES = 10
+
+/** Reads the task's events of one actor's session. */
+export async function readTaskEvents(
+  client: MemoryDataClient,
+  session: { readonly memoryId: string; readonly actorId: string; readonly sessionId: string },
+  taskId: string,
+): Promise<TaskEvents> {
+  const events: Event[] = []
+  let nextToken: string | undefined
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const answer = (await client.send(
+      new ListEventsCommand({
+        ...session,
+        includePayloads: true,
+        maxResults: MEMORY_LIMITS.maxResults,
+        filter: {
+          eventMetadata: [
+            {
+              left: { metadataKey: TASK_ID_METADATA_KEY },
+              operator: 'EQUALS_TO',
+              right: { metadataValue: { stringValue: taskId } },
+            },
+          ],
+        },
+        ...(nextToken !== undefined && { nextToken }),
+      }),
+    )) as ListEventsCommandOutput
+    events.push(...(answer.events ?? []))
+    nextToken = answer.nextToken
+    if (nextToken === undefined) break
+  }
+  let resultStored = false
+  let continuationStarted = false
+  let continuationAnswer: string | undefined
+  let answeredAt = -Infinity
+  for (const event of events) {
+    if (event.metadata?.[CONTINUATION_METADATA_KEY] === undefined) {
+      resultStored = true
+      continue
+    }
+    continuationStarted = true
+    const at = event.eventTimestamp?.getTime() ?? 0
+    for (const message of decodeMemoryEvent(event).messages) {
+      if (message.role !== 'assistant' || message.content.some((block) => block.type === 'toolUseBlock'))
+        continue
+      const text = message.content
+        .flatMap((block) => (block.type === 'textBlock' ? [block.text] : []))
+        .join('\n')
+      if (text !== '' && at >= answeredAt) {
+        continuationAnswer = text
+        answeredAt = at
+      }
+    }
+  }
+  return { resultStored, continuationStarted, continuationAnswer }
+}
