@@ -31,6 +31,9 @@ export const IMAGE_TARGETS = { agent: 'agent', mcpServer: 'mcp-server' } as cons
  */
 export const AGENT_MEMORY_ACTIONS = ['bedrock-agentcore:CreateEvent', 'bedrock-agentcore:ListEvents']
 export const MCP_SERVER_MEMORY_ACTIONS = ['bedrock-agentcore:CreateEvent']
+/** What the MCP server's wakes call: the agent runtime alone, found by its name. */
+export const MCP_SERVER_WAKE_ACTIONS = ['bedrock-agentcore:InvokeAgentRuntime']
+export const MCP_SERVER_LOOKUP_ACTIONS = ['bedrock-agentcore:ListAgentRuntimes']
 
 export interface LongrunStackProps extends StackProps {
   readonly parameters: StackParameters
@@ -75,8 +78,10 @@ export class LongrunStack extends Stack {
           })
         : undefined
 
-    // The MCP server first: the agent's environment names its invocation URL.
+    // The MCP server first: the agent's environment names its invocation URL. The MCP server names
+    // the agent it wakes by the agent's name (known before either exists), not by its ARN.
     const mcpRuntimeName = `${name}_mcp_server`
+    const agentRuntimeName = `${name}_agent`
     const mcpImage = image(this, 'McpServerImage', IMAGE_TARGETS.mcpServer)
     const mcpRole = new RuntimeExecutionRole(this, 'McpServerRole', {
       runtimeName: mcpRuntimeName,
@@ -89,6 +94,18 @@ export class LongrunStack extends Stack {
         actions: MCP_SERVER_MEMORY_ACTIONS,
         resources: [this.memory.attrMemoryArn],
       }),
+      // Continuations: a task's end invokes the agent runtime, and no other (its id is its name and
+      // a suffix AgentCore picks, hence the wildcard after the name).
+      new PolicyStatement({
+        sid: 'WakeTheAgent',
+        actions: MCP_SERVER_WAKE_ACTIONS,
+        resources: [
+          `arn:${Aws.PARTITION}:bedrock-agentcore:${Aws.REGION}:${Aws.ACCOUNT_ID}:runtime/${agentRuntimeName}-*`,
+          `arn:${Aws.PARTITION}:bedrock-agentcore:${Aws.REGION}:${Aws.ACCOUNT_ID}:runtime/${agentRuntimeName}-*/runtime-endpoint/DEFAULT`,
+        ],
+      }),
+      // The name becomes the ARN at the first wake; listing takes no resource but `*`.
+      new PolicyStatement({ sid: 'FindTheAgent', actions: MCP_SERVER_LOOKUP_ACTIONS, resources: ['*'] }),
     )
     this.mcpRuntime = new CfnRuntime(this, 'McpServerRuntime', {
       agentRuntimeName: mcpRuntimeName,
@@ -116,6 +133,7 @@ export class LongrunStack extends Stack {
         redisUrl: this.taskStore?.url,
         callers,
         otlpEndpoint: parameters.otlpEndpoint,
+        wakeRuntimeName: agentRuntimeName,
       }),
     })
     // The role's policy must exist before the runtime starts pulling its image.
@@ -123,7 +141,6 @@ export class LongrunStack extends Stack {
     if (this.taskStore !== undefined) this.mcpRuntime.node.addDependency(this.taskStore)
     const mcpServerUrl = invocationUrl(this.mcpRuntime)
 
-    const agentRuntimeName = `${name}_agent`
     const agentImage = image(this, 'AgentImage', IMAGE_TARGETS.agent)
     const agentRole = new RuntimeExecutionRole(this, 'AgentRole', {
       runtimeName: agentRuntimeName,

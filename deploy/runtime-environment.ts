@@ -63,6 +63,11 @@ export interface McpServerEnvironmentConfig {
   readonly redisUrl: string | undefined
   readonly callers: CallerTokens
   readonly otlpEndpoint: string | undefined
+  /**
+   * The agent runtime's name: the one runtime a task's end wakes. Its name, not its ARN: the agent's
+   * environment holds the MCP runtime's ARN, so the reverse reference would be a cycle.
+   */
+  readonly wakeRuntimeName: string
 }
 
 export function mcpServerEnvironment(config: McpServerEnvironmentConfig): Record<string, string> {
@@ -80,6 +85,7 @@ export function mcpServerEnvironment(config: McpServerEnvironmentConfig): Record
     // The agent names the caller's subject as the actor: a token never writes into another's memory.
     MCP_JWT_SUBJECT_IS_ACTOR: 'true',
     MCP_TASK_BACKEND: config.taskBackend,
+    MCP_WAKE_RUNTIME: config.wakeRuntimeName,
     // Every MCP microVM also runs tasks: there are no separate workers on AgentCore.
     ...(config.redisUrl !== undefined && { REDIS_URL: config.redisUrl, MCP_RUN_WORKER: 'true' }),
     OTEL_SERVICE_NAME: 'longrun-mcp-server',

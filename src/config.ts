@@ -73,6 +73,8 @@ const EnvSchema = z.object({
     .preprocess(blankAsUnset, z.enum(['true', 'false']).default('true'))
     .transform((value) => value === 'true'),
   MCP_JWT_SUBJECT_CLAIM: optionalText,
+  /** Subjects (machine identities: the MCP server's own wake client) that act for the actor they name. */
+  MCP_JWT_SERVICE_SUBJECTS: commaList,
   MCP_HEARTBEAT_INTERVAL_MS: count(MCP_SERVER_DEFAULTS.heartbeatIntervalMs, MAX_TIMER_MS),
   MCP_SHUTDOWN_GRACE_MS: count(MCP_SERVER_DEFAULTS.shutdownGraceMs, MAX_TIMER_MS),
   MCP_TASK_TTL_SECONDS: count(
@@ -104,6 +106,14 @@ const EnvSchema = z.object({
    * `onEnd: 'wake'` ends (its result in memory first). Unset or `off`: no task wakes anyone.
    */
   MCP_WAKE_RUNTIME: optionalText,
+  /**
+   * A runtime behind a JWT authorizer takes bearer tokens only: the OAuth client-credentials client
+   * the MCP server wakes it with (the token endpoint, the client, its secret, and a scope if needed).
+   */
+  MCP_WAKE_TOKEN_URL: optionalUrl,
+  MCP_WAKE_CLIENT_ID: optionalText,
+  MCP_WAKE_CLIENT_SECRET: optionalText,
+  MCP_WAKE_SCOPE: optionalText,
   /** Where each continuation's notice is POSTed, signed as Standard Webhooks says. */
   MCP_WEBHOOK_URL: optionalUrl,
   /** The signing secret of those notices: `whsec_` and the base64 of at least 24 random bytes. */
@@ -154,6 +164,8 @@ const EnvSchema = z.object({
   RUNTIME_JWT_CLIENT_IDS: commaList,
   RUNTIME_JWKS_URL: optionalUrl,
   RUNTIME_JWT_SUBJECT_CLAIM: optionalText,
+  /** Subjects (machine identities: the MCP server's client) whose wakes name the actor they wake. */
+  RUNTIME_JWT_WAKE_SUBJECTS: commaList,
   /** A deployed runtime the CLI invokes instead of the local stack. */
   AGENT_RUNTIME_ARN: optionalText,
   /** A bearer token the CLI signs invocations with (a runtime behind a JWT authorizer) instead of SigV4. */

@@ -57,7 +57,9 @@ export async function startRuntimeFromEnv(
       : fromEnv
   // Missing credentials stop the start, not the first model call.
   if (modelConfig.provider === 'bedrock') await checkCredentials(modelConfig)
-  const callers = createCallerResolver(jwtSettingsFromEnv(env, 'RUNTIME'))
+  const callers = createCallerResolver(jwtSettingsFromEnv(env, 'RUNTIME'), {
+    wakeSubjects: env.RUNTIME_JWT_WAKE_SUBJECTS,
+  })
   const memoryIdProblem =
     env.MEMORY_ID === undefined ? undefined : explainIdViolation(env.MEMORY_ID, MEMORY_ID_RULE)
   if (memoryIdProblem !== undefined) throw new ConfigError(`MEMORY_ID ${memoryIdProblem}`, ['MEMORY_ID'])

@@ -56,8 +56,28 @@ function continuationsFromEnv(env: Environment): Pick<LongRunningMcpServerConfig
     throw new ConfigError('a webhook needs both MCP_WEBHOOK_URL and MCP_WEBHOOK_SECRET', [
       env.MCP_WEBHOOK_URL === undefined ? 'MCP_WEBHOOK_URL' : 'MCP_WEBHOOK_SECRET',
     ])
+  const client = [env.MCP_WAKE_TOKEN_URL, env.MCP_WAKE_CLIENT_ID, env.MCP_WAKE_CLIENT_SECRET]
+  if (client.some((value) => value !== undefined) && client.some((value) => value === undefined))
+    throw new ConfigError(
+      'a wake client needs MCP_WAKE_TOKEN_URL, MCP_WAKE_CLIENT_ID and MCP_WAKE_CLIENT_SECRET together',
+      ['MCP_WAKE_TOKEN_URL', 'MCP_WAKE_CLIENT_ID', 'MCP_WAKE_CLIENT_SECRET'],
+    )
+  const clientCredentials =
+    env.MCP_WAKE_TOKEN_URL !== undefined &&
+    env.MCP_WAKE_CLIENT_ID !== undefined &&
+    env.MCP_WAKE_CLIENT_SECRET !== undefined
+      ? {
+          tokenUrl: env.MCP_WAKE_TOKEN_URL,
+          clientId: env.MCP_WAKE_CLIENT_ID,
+          clientSecret: env.MCP_WAKE_CLIENT_SECRET,
+          ...(env.MCP_WAKE_SCOPE !== undefined && { scope: env.MCP_WAKE_SCOPE }),
+        }
+      : undefined
   return {
-    ...(arn !== undefined && arn !== 'off' && { wake: { runtime: arn } }),
+    ...(arn !== undefined &&
+      arn !== 'off' && {
+        wake: { runtime: arn, ...(clientCredentials !== undefined && { clientCredentials }) },
+      }),
     ...(env.MCP_WEBHOOK_URL !== undefined &&
       env.MCP_WEBHOOK_SECRET !== undefined && {
         webhook: { url: env.MCP_WEBHOOK_URL, secret: env.MCP_WEBHOOK_SECRET },
@@ -135,6 +155,7 @@ function authFromEnv(env: Environment): AuthConfig {
       clientIds: jwt.clientIds,
       jwks: jwt.jwks,
       requireSubjectMatchesActor: env.MCP_JWT_SUBJECT_IS_ACTOR,
+      serviceSubjects: env.MCP_JWT_SERVICE_SUBJECTS,
       ...(jwt.subjectClaim !== undefined && { subjectClaim: jwt.subjectClaim }),
     }
   }

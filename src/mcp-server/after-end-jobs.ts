@@ -27,9 +27,14 @@ export interface AfterEndKind {
   owed(task: TaskRecord, end: TaskEnd): unknown
   /**
    * One attempt (`job.attempts` made before it); `sibling` reads the same task's job of another
-   * kind (a wake waits for the memory event).
+   * kind (a wake waits for the memory event). `signal` aborts when the process stops: an attempt
+   * that cannot end soon (a wake lasts the agent's turn) gives up, and the job stays owed.
    */
-  attempt(job: OwedJob, sibling: (kind: string) => Promise<OwedJob | undefined>): Promise<Attempted>
+  attempt(
+    job: OwedJob,
+    sibling: (kind: string) => Promise<OwedJob | undefined>,
+    signal: AbortSignal,
+  ): Promise<Attempted>
 }
 
 /** Configuration of {@link AfterEndJobs}. */
@@ -52,6 +57,7 @@ export class AfterEndJobs {
   readonly #clock: () => number
   readonly #logger: Logger
   readonly #owedNext: ((keys: readonly JobKey[]) => Promise<void>) | undefined
+  readonly #stopping = new AbortController()
 
   constructor(config: AfterEndJobsConfig) {
     this.#store = config.store
@@ -64,6 +70,11 @@ export class AfterEndJobs {
   /** The kinds served here. */
   get kinds(): string[] {
     return [...this.#kinds.keys()]
+  }
+
+  /** Attempts under way give up (the process stops): what they owe stays owed, for the next one. */
+  stop(): void {
+    this.#stopping.abort()
   }
 
   /** The pending jobs of the kinds served here, of every process. */
@@ -92,7 +103,11 @@ export class AfterEndJobs {
     const attempted: Attempted =
       kind === undefined
         ? { retryInMs: UNSERVED_RETRY_MS, error: `no process here serves ${job.kind} jobs` }
-        : await kind.attempt(job, (other) => this.#store.job({ taskId: job.taskId, kind: other }))
+        : await kind.attempt(
+            job,
+            (other) => this.#store.job({ taskId: job.taskId, kind: other }),
+            this.#stopping.signal,
+          )
     await this.#store.settleJob(key, settlementOf(attempted, this.#clock()))
     if ('settled' in attempted) {
       // Recorded already: a crash before this add leaves them to the outbox's recovery.

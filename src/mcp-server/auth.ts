@@ -41,6 +41,12 @@ export type AuthConfig =
        * is refused with 401: an anonymous token would otherwise be scoped by the header alone.
        */
       readonly subjectClaim?: string
+      /**
+       * Subjects of machine identities that act for the actor a request's composite header names
+       * (the MCP server's own client-credentials client, whose token a continuation turn of the
+       * agent passes on): their tasks are that actor's, as if the actor had called.
+       */
+      readonly serviceSubjects?: readonly string[] | undefined
     }
   /** No check at all: only behind a gateway that already authenticates (say so explicitly). */
   | { readonly kind: 'none' }
@@ -56,6 +62,8 @@ export interface Principal {
    */
   readonly principalId: string | undefined
   readonly requireSubjectMatchesActor: boolean
+  /** A machine identity acting for the actor the header names (see `serviceSubjects`). */
+  readonly actsForActor?: boolean
 }
 
 /** Checks an `Authorization` header value; throws UNAUTHENTICATED (HTTP 401) when missing or bad. */
@@ -87,10 +95,16 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     throw new McpServerError('INVALID_CONFIG', 'JWT authentication needs an audience or allowed client ids')
   const verify = createJwtVerifier(config)
   const requireSubjectMatchesActor = config.requireSubjectMatchesActor ?? true
+  const services = new Set(config.serviceSubjects ?? [])
   return async (authorization) => {
     try {
       const { subject } = await verify(authorization)
-      return { subject, principalId: `jwt:${subject}`, requireSubjectMatchesActor }
+      return {
+        subject,
+        principalId: `jwt:${subject}`,
+        requireSubjectMatchesActor,
+        ...(services.has(subject) && { actsForActor: true }),
+      }
     } catch (error) {
       if (error instanceof TokenRejectedError) throw unauthenticated(error.message, error.cause)
       if (error instanceof KeySetUnavailableError)

@@ -18,7 +18,7 @@ import type { LongRunningTool } from './long-running-tool.ts'
 import { ProtocolServer } from './protocol-server.ts'
 import { MemoryEventWriter } from './memory-event-writer.ts'
 import type { AfterEndKind } from './after-end-jobs.ts'
-import { continuationKinds } from './continuation-jobs.ts'
+import { type ContinuationSettings, continuationKinds } from './continuation-jobs.ts'
 import type { WebhookConfig } from './webhook-notice.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import { SpecTasks } from './spec-tasks.ts'
@@ -92,7 +92,7 @@ export interface LongRunningMcpServerConfig {
    * `onEnd: 'wake'` ends and its result is in memory. Without it no task wakes anyone. Wakes are
    * sent with the AgentCore client results are written with (SigV4, the server's own role).
    */
-  readonly wake?: { readonly runtime: string }
+  readonly wake?: ContinuationSettings['wake']
   /** Where each continuation's notice is sent (Standard Webhooks), when one is wanted. */
   readonly webhook?: WebhookConfig
   /** Retry delays of memory delivery (and of wakes and notices). */
@@ -165,8 +165,15 @@ export class LongRunningMcpServer {
             ...(config.deliveryMaxDelayMs !== undefined && { maxDelayMs: config.deliveryMaxDelayMs }),
           })
         : undefined
-    const followUps =
-      memoryClient === undefined ? [] : continuationKinds(config, { client: memoryClient, clock, logger })
+    let followUps: AfterEndKind[]
+    try {
+      followUps =
+        memoryClient === undefined ? [] : continuationKinds(config, { client: memoryClient, clock, logger })
+    } catch (error) {
+      // A wake or webhook setting refused at start: nothing was opened but this client.
+      ownsClient?.destroy()
+      throw error
+    }
     const backend = config.backend ?? (await backendOf(config, { writer, followUps, health, clock, logger }))
     const runner = new TaskRunner({
       backend,

@@ -44,7 +44,12 @@ export async function scopeOf(req: IncomingMessage, authenticate: Authenticator)
       })
     }
   }
-  if (principal.requireSubjectMatchesActor && caller !== null && principal.subject !== caller.actorId) {
+  if (
+    principal.requireSubjectMatchesActor &&
+    principal.actsForActor !== true &&
+    caller !== null &&
+    principal.subject !== caller.actorId
+  ) {
     throw new McpServerError('FORBIDDEN', 'the token subject does not match the actor in Mcp-Session-Id')
   }
   return {
@@ -96,13 +101,15 @@ function single(headers: IncomingMessage['headers'], name: string): string | und
 const OWNER_SEPARATOR = '\u001f'
 
 /**
- * Who owns a task. With a JWT, the subject (plus the header's actor when the deployment lets a
+ * Who owns a task. A machine identity acting for the header's actor: that actor. With a JWT, the subject (plus the header's actor when the deployment lets a
  * subject name another actor), so a token holder never reads another subject's tasks. With a shared
  * secret, the actor the header names (self-declared by design). A caller without a composite header
  * is scoped by its authenticated principal (JWT subject, or the static token: one bucket per token),
  * prefixed with a control character no actor id can contain, so no actor collides with it.
  */
 export function ownerOf(principal: Principal, actorId: string | undefined): string {
+  // A machine identity acting for an actor: the actor's own tasks, as if the actor had called.
+  if (principal.actsForActor === true && actorId !== undefined) return actorId
   const subject = principal.subject
   if (subject !== undefined) {
     if (actorId === undefined || actorId === subject) return subject

@@ -272,6 +272,8 @@ export class TaskPolicy implements TaskBackend {
       if (task?.mode === 'inline' && !isEnded(task.status))
         await this.#executor?.interrupted(task, SHUT_DOWN_BEFORE_START_MESSAGE)
     }
+    // A wake under way lasts the agent's turn: it gives up, owed still, rather than hold the stop.
+    this.#jobs.stop()
     await this.#outbox.close()
     for (const queue of this.#queues()) await queue.close()
     // Gone at once: what this process still holds is taken over by the next process to look.

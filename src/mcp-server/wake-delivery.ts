@@ -35,6 +35,8 @@ export interface WakeEntry {
 export interface WakeAnswer {
   readonly response: string
   readonly outcome: string
+  /** Why a continuation stopped (`depth`, `budget`). */
+  readonly reason?: string | undefined
   readonly interrupts: readonly unknown[]
 }
 
@@ -70,10 +72,12 @@ const PERMANENT = new Set([
   'ValidationException',
   'ResourceNotFoundException',
   'AccessDeniedException',
+  // A 2xx whose body is not the runtime's JSON answer: not our runtime (or not its contract).
+  'UNEXPECTED_WAKE_ANSWER',
 ])
 
 /** How often a wake looks again while the task's result is still on its way into memory. */
-const WAITING_FOR_DELIVERY_MS = [50, 100, 200, 500, 1000, 2000] as const
+const WAITING_FOR_DELIVERY_MS = [10, 20, 50, 100, 200, 500, 1000, 2000] as const
 
 /** The wake kind. */
 export function wakeDelivery(config: WakeDeliveryConfig): AfterEndKind {
@@ -85,7 +89,7 @@ export function wakeDelivery(config: WakeDeliveryConfig): AfterEndKind {
   return {
     kind: WAKE_JOB,
     owed: (task, end) => wakeEntry(task, end, config.wakes),
-    attempt: async (job, sibling): Promise<Attempted> => {
+    attempt: async (job, sibling, signal): Promise<Attempted> => {
       const entry = job.payload as WakeEntry
       const delivery = await sibling(MEMORY_JOB)
       if (delivery?.state === 'pending') {
@@ -95,8 +99,12 @@ export function wakeDelivery(config: WakeDeliveryConfig): AfterEndKind {
       if (delivery?.state !== 'delivered')
         return { settled: 'failed', error: 'the result did not reach memory, so nothing may act on it' }
       try {
-        const answer = await config.waker.wake(entry)
-        logger.log('info', 'session woken', { taskId: entry.taskId, outcome: answer.outcome })
+        const answer = await config.waker.wake(entry, signal)
+        logger.log('info', 'session woken', {
+          taskId: entry.taskId,
+          outcome: answer.outcome,
+          ...(answer.reason !== undefined && { reason: answer.reason }),
+        })
         const next = config.then?.(entry, answer)
         return { settled: 'delivered', ...(next !== undefined && { then: [next] }) }
       } catch (error) {
@@ -181,6 +189,7 @@ function wakeAnswerOf(text: string): WakeAnswer {
   return {
     response: value.response,
     outcome: String(continuation.outcome),
+    ...(typeof continuation.reason === 'string' && { reason: continuation.reason }),
     interrupts: Array.isArray(value.interrupts) ? value.interrupts : [],
   }
 }

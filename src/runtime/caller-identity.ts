@@ -25,14 +25,27 @@ export interface Caller {
   readonly token: string | undefined
 }
 
+/** What an invocation asks for: a turn of the caller's own, or a wake the MCP server sends. */
+export type InvocationKind = 'turn' | 'wake'
+
 /** Resolves the caller of one request. */
 export type CallerResolver = (
   authorization: string | undefined,
   payloadActorId: string | undefined,
+  kind?: InvocationKind,
 ) => Promise<Caller>
 
-/** Trusts the payload (or `default`); `jwt` makes the token's subject the actor. */
-export function createCallerResolver(jwt: JwtVerifierConfig | undefined): CallerResolver {
+/**
+ * Trusts the payload (or `default`); `jwt` makes the token's subject the actor. `wakeSubjects` are
+ * the subjects of machine identities (the MCP server's client-credentials client) whose WAKES name
+ * the actor in `actor_id`: a wake acts only on a task result in that actor's memory, and such a
+ * subject asking for anything but a wake is an actor of its own like any other.
+ */
+export function createCallerResolver(
+  jwt: JwtVerifierConfig | undefined,
+  options: { readonly wakeSubjects?: readonly string[] | undefined } = {},
+): CallerResolver {
+  const wakers = new Set(options.wakeSubjects ?? [])
   if (jwt === undefined) {
     return async (_authorization, payloadActorId) => ({
       actorId: payloadActorId ?? DEFAULT_ACTOR_ID,
@@ -40,7 +53,7 @@ export function createCallerResolver(jwt: JwtVerifierConfig | undefined): Caller
     })
   }
   const verify = createJwtVerifier(jwt)
-  return async (authorization, payloadActorId) => {
+  return async (authorization, payloadActorId, kind = 'turn') => {
     let subject: string
     try {
       subject = (await verify(authorization)).subject
@@ -52,6 +65,13 @@ export function createCallerResolver(jwt: JwtVerifierConfig | undefined): Caller
           cause: error,
         })
       throw error
+    }
+    if (kind === 'wake' && wakers.has(subject)) {
+      if (payloadActorId === undefined)
+        throw new RuntimeError('INVALID_REQUEST', 'a wake names the actor whose session it wakes', {
+          field: 'actor_id',
+        })
+      return { actorId: payloadActorId, token: bearerToken(authorization) }
     }
     if (explainIdViolation(subject, ACTOR_ID_RULE) !== undefined) {
       throw new RuntimeError('FORBIDDEN', "the token's subject is not a valid AgentCore Memory actor id", {

@@ -4,8 +4,10 @@
  * - The task's result must be in this actor's session, or the wake is refused (WAKE_TASK_NOT_FOUND).
  * - A continuation that ran to its end is not run again: a duplicate wake answers what it said.
  * - One a crash cut short is carried on from what was stored (its tool calls with no stored result
- *   are answered "interrupted" by the restore), not started over.
- * - A session paused on a question stays paused: the wake answers the questions it waits on.
+ *   are answered "interrupted" by the restore), not started over, unless a later turn (the user's
+ *   answer to the question it paused on, say) has since ended the conversation: then it is done.
+ * - A session paused on a question stays paused: the wake answers the questions it waits on; a
+ *   continuation that pauses on one (an approval) answers the same way (`paused`).
  * - Past the chain's depth limit or the session's hourly budget the agent does not act: it runs a
  *   turn without tools whose only job is to tell the user the result and that it stopped.
  * Every event of the turn carries the task's id and the continuation's depth as metadata, so the
@@ -114,7 +116,17 @@ export async function runContinuation(
         interrupts: questions,
         continuation: outcome('paused'),
       }
-    // A continuation carried on after a crash was counted when it began.
+    // Cut short, then carried on by someone else: a later turn (the user's, or the answer to its
+    // question) ended the conversation with an answer, so there is nothing left to carry on.
+    const settled = stored.continuationStarted ? answerAtRest(built) : undefined
+    if (settled !== undefined)
+      return {
+        response: settled,
+        session_id: invocation.runtimeSessionId,
+        tasks: [],
+        continuation: outcome('ran_before'),
+      }
+    // A continuation cut short is carried on whatever the limits say now: it passed them when it began.
     const stop = stored.continuationStarted ? undefined : limitReached(built, wake, parts.limits, now())
     if (stop !== undefined) {
       await parts.turns.close(built)
@@ -131,10 +143,14 @@ export async function runContinuation(
       )
       return { ...answer, continuation: outcome('stopped', stop) }
     }
-    if (!stored.continuationStarted) recordStart(built, now())
+    // Counted in the budget with the turn's end (when agent state is saved): a continuation a crash
+    // cut short was never counted, so the one that carries it on counts it.
+    recordStart(built, now())
     const input = stored.continuationStarted ? [] : continuationPrompt(wake.taskId)
     const answer = await parts.turns.run(built, invocation, turn, input)
-    return { ...answer, continuation: outcome(stored.continuationStarted ? 'resumed' : 'ran') }
+    // A turn that ends asking the user (an approval) waits on them, as a session paused before it does.
+    const ran = stored.continuationStarted ? 'resumed' : 'ran'
+    return { ...answer, continuation: outcome(answer.interrupts === undefined ? ran : 'paused') }
   } finally {
     await parts.turns.close(built)
   }
@@ -159,7 +175,19 @@ function startsWithinHour(built: InvocationAgent, now: number): number[] {
   return times.filter((time) => time > now - HOUR_MS && time <= now)
 }
 
-/** Counts this continuation in the session's budget (saved with the turn's first write). */
+/**
+ * The last answer of a conversation at rest (its last message is the agent's, with text and no tool
+ * call), or undefined while a turn is unfinished (a tool call or a prompt awaits an answer).
+ */
+function answerAtRest(built: InvocationAgent): string | undefined {
+  const last = built.agent.messages.at(-1)
+  if (last?.role !== 'assistant' || last.content.some((block) => block.type === 'toolUseBlock'))
+    return undefined
+  const text = last.content.flatMap((block) => (block.type === 'textBlock' ? [block.text] : [])).join('\n')
+  return text === '' ? undefined : text
+}
+
+/** Counts this continuation in the session's budget (saved with the turn's end, as agent state is). */
 function recordStart(built: InvocationAgent, now: number): void {
   built.agent.appState.set(STARTED_KEY, [...startsWithinHour(built, now), now])
 }

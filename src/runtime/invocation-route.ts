@@ -230,7 +230,11 @@ export class InvocationRoute {
     const body = await readBody(c.env.incoming, this.#config.maxPayloadBytes)
     const payload = parseInvocationPayload(body, this.#config.maxPromptChars)
     const givenSession = runtimeSessionIdOf(headers[SESSION_ID_HEADER])
-    const caller = await this.#config.callers(headers.authorization, payload.actorId)
+    const caller = await this.#config.callers(
+      headers.authorization,
+      payload.actorId,
+      payload.wake === undefined ? 'turn' : 'wake',
+    )
     const memoryId = this.#memoryOf(payload.memoryId, caller.token !== undefined)
     const runtimeSessionId = givenSession ?? newRuntimeSessionId()
     return {

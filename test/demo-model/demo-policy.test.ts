@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { continuationPrompt, stoppedContinuationPrompt } from '../../src/contract/index.ts'
 import { decideDemoTurn, type DemoMessage } from '../../src/demo-model/index.ts'
 
 const TOOLS = [
@@ -123,6 +124,99 @@ describe('the demo model decides deterministically', () => {
     const decision = decideDemoTurn([user('train a model called z for 2 epochs')], [])
     assert.equal(decision.kind, 'text')
     assert.match(decision.kind === 'text' ? decision.text : '', /not available right now/)
+  })
+})
+
+describe('the demo model acts on a continuation', () => {
+  const TRAINING = 'TrainTaskIdAbCdEf0123456'
+  const EVALUATION = 'EvalTaskIdAbCdEf01234567'
+  const delivered = (taskId: string, tool: string, result: object): DemoMessage =>
+    user(`Long-running task ${taskId} (tool ${tool}) completed.\nResult:\n${JSON.stringify(result, null, 2)}`)
+  const asked = (prompt: string): DemoMessage[] => [
+    user(prompt),
+    called('start_model_training', 'tu-1', { model_name: 'fraud-v2', epochs: 30 }),
+    answered('tu-1', `Started task ${TRAINING} (model_training). Check it with check_task_status.`),
+    { role: 'assistant', content: [{ text: `[demo model] Started task ${TRAINING}` }] },
+    delivered(TRAINING, 'model_training', { ...RESULT, model_name: 'fraud-v2' }),
+  ]
+  const EVALUATED = {
+    training_task_id: TRAINING,
+    model_name: 'fraud-v2',
+    samples: 20000,
+    accuracy: 0.8471,
+    f1: 0.84,
+  }
+  const text = (decision: ReturnType<typeof decideDemoTurn>) =>
+    decision.kind === 'text' ? decision.text : ''
+  const TOOLS_WITH_EVALUATION = [...TOOLS, 'start_evaluate_model']
+
+  test('after a training the user asked to evaluate, the evaluation starts; without that ask, the result is reported', () => {
+    const woken = [
+      ...asked('Train a model called fraud-v2 for 30 epochs, then evaluate it.'),
+      user(continuationPrompt(TRAINING)),
+    ]
+    assert.deepEqual(pick(decideDemoTurn(woken, TOOLS_WITH_EVALUATION)), [
+      'start_evaluate_model',
+      { training_task_id: TRAINING },
+    ])
+    const only = [
+      ...asked('Train a model called fraud-v2 for 30 epochs.'),
+      user(continuationPrompt(TRAINING)),
+    ]
+    const report = decideDemoTurn(only, TOOLS_WITH_EVALUATION)
+    assert.equal(report.kind, 'text')
+    assert.match(
+      text(report),
+      /While you were away, your task TrainTaskIdAbCdEf0123456 \(model_training\) completed/,
+    )
+  })
+
+  test('the start of the evaluation is reported with the training result it acts on', () => {
+    const started = [
+      ...asked('Train a model called fraud-v2 for 30 epochs, then evaluate it.'),
+      user(continuationPrompt(TRAINING)),
+      called('start_evaluate_model', 'tu-2', { training_task_id: TRAINING }),
+      answered('tu-2', `Started task ${EVALUATION} (evaluate_model). Check it with check_task_status.`),
+    ]
+    const report = text(decideDemoTurn(started, TOOLS_WITH_EVALUATION))
+    assert.match(report, /test accuracy 0\.9125/)
+    assert.match(report, new RegExp(`task ${EVALUATION} \\(evaluate_model\\)`))
+  })
+
+  test("after the evaluation, a summary of both results, with the tools' exact numbers", () => {
+    const woken = [
+      ...asked('Train a model called fraud-v2 for 30 epochs, then evaluate it.'),
+      user(continuationPrompt(TRAINING)),
+      called('start_evaluate_model', 'tu-2', { training_task_id: TRAINING }),
+      answered('tu-2', `Started task ${EVALUATION} (evaluate_model).`),
+      { role: 'assistant', content: [{ text: '[demo model] started the evaluation' }] },
+      delivered(EVALUATION, 'evaluate_model', EVALUATED),
+      user(continuationPrompt(EVALUATION)),
+    ] as DemoMessage[]
+    const summary = text(decideDemoTurn(woken, TOOLS_WITH_EVALUATION))
+    assert.match(summary, /Summary:/)
+    assert.match(summary, /test accuracy 0\.9125/)
+    assert.match(summary, /accuracy 0\.8471/)
+    const happened = text(
+      decideDemoTurn(
+        [...woken, { role: 'assistant', content: [{ text: summary }] }, user('what happened?')],
+        TOOLS_WITH_EVALUATION,
+      ),
+    )
+    assert.match(happened, /2 task result\(s\)/)
+    assert.match(happened, /test accuracy 0\.9125/)
+    assert.match(happened, /accuracy 0\.8471/)
+  })
+
+  test('a stopped continuation reports the result and the stop, and calls nothing', () => {
+    const woken = [
+      ...asked('Train a model called fraud-v2 for 30 epochs, then evaluate it.'),
+      user(stoppedContinuationPrompt(TRAINING, 'depth', 3)),
+    ]
+    const decision = decideDemoTurn(woken, TOOLS_WITH_EVALUATION)
+    assert.equal(decision.kind, 'text')
+    assert.match(text(decision), /stopped acting on finished tasks on my own/)
+    assert.match(text(decision), /test accuracy 0\.9125/)
   })
 })
 

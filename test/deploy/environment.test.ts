@@ -62,6 +62,13 @@ const CLASSIFICATION: Record<string, Classification> = {
   MCP_TASK_LEASE_MS: { unset: 'the default' },
   MCP_TRAINING_EPOCH_DELAY_MS: { unset: 'demos only (longrun dev paces the example training)' },
   MCP_WAKE_RUNTIME: { mcpServer: always },
+  MCP_WAKE_TOKEN_URL: {
+    unset: 'the deploy builds no wake client yet: its JWT agent runtime refuses SigV4 wakes',
+  },
+  MCP_WAKE_CLIENT_ID: { unset: 'no wake client yet' },
+  MCP_WAKE_CLIENT_SECRET: { unset: 'no wake client yet (a secret: Secrets Manager, never the template)' },
+  MCP_WAKE_SCOPE: { unset: 'no wake client yet' },
+  MCP_JWT_SERVICE_SUBJECTS: { unset: 'no wake client yet' },
   MCP_WEBHOOK_URL: {
     unset: 'no webhook unless the deployer adds one (its secret belongs in Secrets Manager)',
   },
@@ -89,6 +96,7 @@ const CLASSIFICATION: Record<string, Classification> = {
   RUNTIME_JWT_CLIENT_IDS: { agent: withClientIds },
   RUNTIME_JWKS_URL: { agent: always },
   RUNTIME_JWT_SUBJECT_CLAIM: { unset: 'sub, the default' },
+  RUNTIME_JWT_WAKE_SUBJECTS: { unset: 'no wake client yet' },
   AGENT_RUNTIME_ARN: { unset: 'read by the CLI on your machine, not by a runtime' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { agent: withOtlp, mcpServer: withOtlp },
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { unset: 'otlpEndpoint sets the base URL for traces and metrics' },

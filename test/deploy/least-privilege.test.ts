@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { AGENT_MEMORY_ACTIONS, MCP_SERVER_MEMORY_ACTIONS } from '../../deploy/longrun-stack.ts'
+import {
+  AGENT_MEMORY_ACTIONS,
+  MCP_SERVER_LOOKUP_ACTIONS,
+  MCP_SERVER_MEMORY_ACTIONS,
+  MCP_SERVER_WAKE_ACTIONS,
+} from '../../deploy/longrun-stack.ts'
 import {
   type CfnResource,
   flatten,
@@ -34,6 +39,8 @@ const STAR_ONLY_ACTIONS: Record<string, ((statement: Statement) => boolean) | un
   'xray:PutTelemetryRecords': undefined,
   'xray:GetSamplingRules': undefined,
   'xray:GetSamplingTargets': undefined,
+  // The MCP server finds the agent runtime it wakes by name (ListAgentRuntimes has no resource type).
+  'bedrock-agentcore:ListAgentRuntimes': undefined,
   // Only into AgentCore's own metrics namespace.
   'cloudwatch:PutMetricData': (statement) =>
     statement.Condition?.StringEquals?.['cloudwatch:namespace'] === 'bedrock-agentcore',
@@ -62,6 +69,11 @@ const WILDCARD_ARNS: readonly { actions: readonly string[]; pattern: RegExp; con
     ),
   },
   { actions: ['logs:DescribeLogGroups'], pattern: new RegExp(`^${ARN('logs')}log-group:\\*$`) },
+  // The one agent runtime the MCP server wakes: its id is its name and a suffix AgentCore picks.
+  {
+    actions: ['bedrock-agentcore:InvokeAgentRuntime'],
+    pattern: new RegExp(`^${ARN('bedrock-agentcore')}runtime/longrun_agent-\\*(/runtime-endpoint/DEFAULT)?$`),
+  },
   {
     actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
     pattern: /^arn:\$\{AWS::Partition\}:bedrock:\*::foundation-model\/[a-z0-9.:-]+$/,
@@ -160,7 +172,9 @@ function assertLeastPrivilege(
         }
         continue
       }
-      if (actions.some((action) => action.startsWith('bedrock-agentcore:'))) {
+      if (
+        actions.some((action) => [...AGENT_MEMORY_ACTIONS, ...MCP_SERVER_MEMORY_ACTIONS].includes(action))
+      ) {
         // Memory actions name this stack's memory and nothing else.
         assert.deepEqual(resource, { 'Fn::GetAtt': ['Memory', 'MemoryArn'] }, where)
         continue
@@ -248,10 +262,41 @@ describe('IAM: least privilege', () => {
     })
   })
 
-  test('the MCP server may do what the platform needs and write task results into the memory, no more', () => {
+  test('the MCP server may do what the platform needs, write task results into the memory and wake the agent, no more', () => {
     withSynthesized({}, ({ json }) => {
       assert.deepEqual(MCP_SERVER_MEMORY_ACTIONS, ['bedrock-agentcore:CreateEvent'])
-      assert.deepEqual(roleActions(json, 'MCP'), [...PLATFORM_ACTIONS, ...MCP_SERVER_MEMORY_ACTIONS].sort())
+      assert.deepEqual(
+        roleActions(json, 'MCP'),
+        [
+          ...PLATFORM_ACTIONS,
+          ...MCP_SERVER_MEMORY_ACTIONS,
+          ...MCP_SERVER_WAKE_ACTIONS,
+          ...MCP_SERVER_LOOKUP_ACTIONS,
+        ].sort(),
+      )
+    })
+  })
+
+  test('the MCP server wakes exactly the agent runtime, named by name: no reference from one runtime to the other and back', () => {
+    withSynthesized({}, ({ json }) => {
+      const [agentId, agent] = runtimeOf(json, 'HTTP')
+      const [mcpId, mcp] = runtimeOf(json, 'MCP')
+      const agentName = agent.Properties?.AgentRuntimeName
+      const mcpEnvironment = mcp.Properties?.EnvironmentVariables as Record<string, unknown>
+      assert.equal(mcpEnvironment.MCP_WAKE_RUNTIME, agentName)
+      // The agent names the MCP runtime (its URL); the MCP runtime must not name the agent's resource.
+      assert.ok(JSON.stringify(agent.Properties).includes(JSON.stringify(mcpId)))
+      assert.ok(!JSON.stringify(mcp.Properties).includes(JSON.stringify(agentId)))
+      assert.ok(!JSON.stringify(mcp.DependsOn ?? []).includes(JSON.stringify(agentId)))
+      const wakes = statementsOf(json).filter(({ statement }) =>
+        actionsOf(statement).includes('bedrock-agentcore:InvokeAgentRuntime'),
+      )
+      assert.equal(wakes.length, 1)
+      const resources = resourcesOfStatement(wakes[0]!.statement).map(flatten)
+      assert.deepEqual(
+        resources.map((arn) => arn.replace(/^.*:runtime\//, 'runtime/')),
+        [`runtime/${String(agentName)}-*`, `runtime/${String(agentName)}-*/runtime-endpoint/DEFAULT`],
+      )
     })
   })
 
