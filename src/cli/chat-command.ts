@@ -9,7 +9,8 @@ export function chatCommand(): Command {
   return withConversationOptions(new Command('chat'))
     .description(
       'chat with the agent runtime in this terminal (the local stack, or a deployed runtime with --arn): ' +
-        'streamed answers, a progress bar per running tool, task ids, and a notice when a task result arrives',
+        'streamed answers, a progress bar per running tool, task ids, and, at the prompt, the task results that ' +
+        'arrive and what the agent does about them on its own ("while you were away")',
     )
     .addHelpText(
       'after',

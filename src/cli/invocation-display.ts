@@ -4,7 +4,16 @@
  * step otherwise) and the background tasks started.
  */
 import { SingleBar } from 'cli-progress'
+import type { ContinuationMark } from '../memory/session-timeline.ts'
 import type { RuntimeInterrupt, RuntimeStreamEvent } from '../runtime/stream-events.ts'
+
+/** What marks a continuation turn, the agent acting on a finished task, wherever the CLI shows one. */
+export const WHILE_AWAY = 'while you were away'
+
+/** The tag of a continuation's entry: `[while you were away]`, or `[while you were away, stopped]`. */
+export function continuationTag(mark: ContinuationMark): string {
+  return mark.stopped ? `[${WHILE_AWAY}, stopped]` : `[${WHILE_AWAY}]`
+}
 
 /** Where the display writes. */
 export interface DisplayStreams {

@@ -1,7 +1,10 @@
 /**
  * What `longrun memory events` does: a session's AgentCore Memory events as a readable timeline,
  * oldest first, saying who wrote each: the user, the agent (its answers and tool calls), a tool's
- * result within a turn, a background task's result delivered by the MCP server, or the agent's state.
+ * result within a turn, a background task's result delivered by the MCP server, the runtime (the
+ * message that opens a continuation), or the agent's state. Each entry of a continuation turn is
+ * tagged `[while you were away]` (`[while you were away, stopped]` when a limit stopped the agent
+ * acting on its own), as its event's metadata says.
  */
 import { loadEnvironment } from '../config.ts'
 import { listSessionEvents } from '../memory/session-events.ts'
@@ -9,6 +12,7 @@ import { type TimelineEntry, timelineOf } from '../memory/session-timeline.ts'
 import { DEFAULT_ACTOR_ID } from '../runtime/caller-identity.ts'
 import { memorySessionIdFor } from '../runtime/session-ids.ts'
 import { clientFor } from './agentcore-client.ts'
+import { continuationTag } from './invocation-display.ts'
 import { requireMemoryId, resolveTarget } from './cli-target.ts'
 import type { EventsOptions } from './memory-command.ts'
 
@@ -42,5 +46,6 @@ export function formatEntry(entry: TimelineEntry, full: boolean): string {
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z')
-  return `${time}  ${entry.author.padEnd(11)}  ${text}`
+  const tag = entry.continuation === undefined ? '' : `${continuationTag(entry.continuation)} `
+  return `${time}  ${entry.author.padEnd(11)}  ${tag}${text}`
 }

@@ -17,7 +17,7 @@ export function memoryCommand(): Command {
   memory
     .command('events')
     .description(
-      "print a session's events as a timeline (who wrote each: user, agent, tool, task result, state)",
+      "print a session's events as a timeline (who wrote each: user, agent, tool, task result, runtime, state; continuations marked)",
     )
     .requiredOption('--session <id>', 'session id (a runtime session id is mapped as the runtime maps it)')
     .option('--actor <id>', "actor id (default: the runtime's default actor)")

@@ -16,7 +16,12 @@ import {
   ListEventsCommand,
   type ListEventsCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore'
-import { type MemoryDataClient, timelineOf, type TimelineAuthor } from '../memory/index.ts'
+import {
+  type MemoryDataClient,
+  timelineOf,
+  type TimelineAuthor,
+  type TimelineEntry,
+} from '../memory/index.ts'
 import { decodePageToken, encodePageToken } from '../shared/page-token.ts'
 import { ConsoleError } from './console-error.ts'
 import { type DeliveredResult, deliveredResultOf } from './result-values.ts'
@@ -31,6 +36,15 @@ export interface TimelineItem {
   readonly text: string
   /** For a task's result written by the MCP server: its task, outcome and values. */
   readonly result?: DeliveredResult
+  /** The task its event names (metadata): a delivered result's, or the one that woke a continuation. */
+  readonly taskId?: string
+  /**
+   * On every entry of a continuation turn (the agent acting on a finished task while the user was
+   * away): its depth in the chain, or `stopped` (see src/memory/session-timeline.ts).
+   */
+  readonly continuation?: TimelineEntry['continuation']
+  /** The tools an agent's message calls, by name. */
+  readonly calls?: TimelineEntry['calls']
   readonly raw: unknown
 }
 
@@ -165,6 +179,9 @@ function itemsOf(event: Event): TimelineItem[] {
       author: entry.author,
       text: entry.text,
       ...(result !== undefined && { result }),
+      ...(entry.taskId !== undefined && { taskId: entry.taskId }),
+      ...(entry.continuation !== undefined && { continuation: entry.continuation }),
+      ...(entry.calls !== undefined && { calls: entry.calls }),
       raw: event.payload ?? [],
     }
   })

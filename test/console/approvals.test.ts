@@ -2,8 +2,9 @@
  * Approvals in the developer console, in a real browser: with `AGENT_APPROVAL_TOOLS` set for
  * `longrun dev`, a training asked for in the chat pauses on a question with Approve and Refuse; a
  * click sends the answer (`interrupt_responses`) as a turn of its own. Approved, the task starts once
- * and shows in the task panel; refused, nothing starts. The page runs under its CSP: a violation
- * or an uncaught error fails the test.
+ * and shows in the task panel, and its continuation (the agent reporting the result on its own)
+ * shows in the chat; refused, nothing starts. The page runs under its CSP: a violation or an
+ * uncaught error fails the test.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -53,7 +54,7 @@ describe('approvals in the developer console', () => {
   const turnEnded = (turns: number) =>
     waitFor(
       async () =>
-        (await page.locator('.messages > div').count()) > turns &&
+        (await page.locator('.messages > .turn:not(.away)').count()) > turns &&
         (await page.locator('form.ask button[type=submit]').isEnabled()),
       30_000,
       'the turn to end',
@@ -61,7 +62,7 @@ describe('approvals in the developer console', () => {
 
   /** Asks for a training and waits for its question. */
   const askForTraining = async (name: string) => {
-    const turns = await page.locator('.messages > div').count()
+    const turns = await page.locator('.messages > .turn:not(.away)').count()
     await page.fill('input[name=prompt]', `train a model called ${name} for 3 epochs`)
     await page.click('form.ask button[type=submit]')
     await turnEnded(turns)
@@ -76,11 +77,11 @@ describe('approvals in the developer console', () => {
     assert.match(await question.innerText(), /start_model_training|console-approved/)
     assert.equal((await tasks()).length, before.length, 'nothing starts before the answer')
 
-    const turns = await page.locator('.messages > div').count()
+    const turns = await page.locator('.messages > .turn:not(.away)').count()
     await question.locator('button', { hasText: 'Approve' }).click()
     await turnEnded(turns)
     assert.equal(await page.locator('.question[data-interrupt]').count(), 0, 'the answered question goes')
-    assert.match(await page.locator('.messages > div').last().innerText(), /Approved/)
+    assert.match(await page.locator('.messages > .turn:not(.away)').last().innerText(), /Approved/)
 
     const started = await waitFor(
       async () => {
@@ -94,15 +95,21 @@ describe('approvals in the developer console', () => {
     assert.equal(fresh.length, 1, 'the task starts once')
     assert.equal(fresh[0]?.tool, 'model_training')
     await page.locator(`section.tasks .task[data-task-id="${fresh[0]?.task_id}"]`).waitFor()
+    // Its result wakes the agent, which reports it on its own (no question: it calls no tool); the
+    // chat shows that as it happens, and the next test's turn does not meet a busy session.
+    await page
+      .locator(`.messages > .turn.away[data-task-id="${fresh[0]?.task_id}"] .message.agent`)
+      .waitFor({ timeout: 30_000 })
+    assert.equal(await page.locator('.question[data-interrupt]').count(), 0)
   })
 
   test('Refuse starts nothing', async () => {
     const before = await tasks()
     const question = await askForTraining('console-refused')
-    const turns = await page.locator('.messages > div').count()
+    const turns = await page.locator('.messages > .turn:not(.away)').count()
     await question.locator('button', { hasText: 'Refuse' }).click()
     await turnEnded(turns)
-    assert.match(await page.locator('.messages > div').last().innerText(), /Refused/)
+    assert.match(await page.locator('.messages > .turn:not(.away)').last().innerText(), /Refused/)
     assert.equal(await page.locator('.question[data-interrupt]').count(), 0)
     assert.deepEqual(
       (await tasks()).map((task) => task.task_id),

@@ -1,7 +1,8 @@
 /**
  * The console's API over the local AgentCore service, with the real AWS SDK client and plain HTTP:
- * the timeline read incrementally through a cursor, a task's result read as values, the session
- * the console opens by default, and the headers that keep the page and its answers to themselves.
+ * the timeline read incrementally through a cursor, a task's result read as values, the marks of
+ * a continuation's entries, the session the console opens by default, and the headers that keep
+ * the page and its answers to themselves.
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -9,6 +10,12 @@ import { after, before, describe, test } from 'node:test'
 import { CreateEventCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { z } from 'zod'
 import { ConsoleApi, ConsoleServer, type CliSession } from '../../src/console/index.ts'
+import {
+  CONTINUATION_METADATA_KEY,
+  CONTINUATION_STOPPED,
+  continuationPrompt,
+  TASK_ID_METADATA_KEY,
+} from '../../src/contract/index.ts'
 import {
   defineLongRunningTool,
   type LongRunningMcpServer,
@@ -28,6 +35,9 @@ interface Item {
   text: string
   author: string
   result?: { taskId: string; status: string; values?: Record<string, unknown> }
+  taskId?: string
+  continuation?: { depth?: number; stopped: boolean }
+  calls?: string[]
 }
 interface TimelineAnswer {
   items: Item[]
@@ -100,7 +110,13 @@ describe('the console API', () => {
     assert.equal(response.status, 200, JSON.stringify(body))
     return body as unknown as TimelineAnswer
   }
-  const write = async (sessionId: string, text: string, atMs: number, actorId = ACTOR) => {
+  const write = async (
+    sessionId: string,
+    text: string,
+    atMs: number,
+    actorId = ACTOR,
+    metadata: Record<string, string> = {},
+  ) => {
     const { event } = await local.data.send(
       new CreateEventCommand({
         memoryId,
@@ -108,6 +124,11 @@ describe('the console API', () => {
         sessionId,
         eventTimestamp: new Date(atMs),
         payload: [userTextEventPayload(text)],
+        ...(Object.keys(metadata).length > 0 && {
+          metadata: Object.fromEntries(
+            Object.entries(metadata).map(([key, value]) => [key, { stringValue: value }]),
+          ),
+        }),
       }),
     )
     return event?.eventId as string
@@ -188,6 +209,37 @@ describe('the console API', () => {
       status: 'completed',
       values: scores,
     })
+  })
+
+  test("a continuation's entries carry its mark and task, from the events' metadata", async () => {
+    const session = 'timeline-continuation-0000000000000000000000'
+    const task = { [TASK_ID_METADATA_KEY]: 'task-away' }
+    await write(session, 'train a model', T0)
+    await write(
+      session,
+      'Long-running task task-away (tool model_training) completed.',
+      T0 + 1000,
+      ACTOR,
+      task,
+    )
+    await write(session, continuationPrompt('task-away'), T0 + 2000, ACTOR, {
+      ...task,
+      [CONTINUATION_METADATA_KEY]: '1',
+    })
+    await write(session, continuationPrompt('task-away'), T0 + 3000, ACTOR, {
+      ...task,
+      [CONTINUATION_METADATA_KEY]: CONTINUATION_STOPPED,
+    })
+    const items = (await timeline(session)).items
+    assert.deepEqual(
+      items.map((item) => [item.author, item.taskId, item.continuation]),
+      [
+        ['user', undefined, undefined],
+        ['task result', 'task-away', undefined],
+        ['runtime', 'task-away', { depth: 1, stopped: false }],
+        ['runtime', 'task-away', { stopped: true }],
+      ],
+    )
   })
 
   test('the default session is the one whose newest event is newest, not the one created last', async () => {

@@ -47,7 +47,8 @@ describe('the developer console', () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    dev = await startDevStack(250)
+    // Wakes retried within a second: the continuation after the runtime's restart comes soon.
+    dev = await startDevStack(250, { MCP_DELIVERY_MAX_DELAY_MS: '1000' })
     // The user's first turn goes through the CLI; the console then opens on that conversation.
     const { stderr } = await run(NODE, [CLI, 'invoke', 'list my tasks'], { env: dev.env, cwd: dev.dataDir })
     cliSession = /session: (\S+)/.exec(stderr)?.[1] ?? ''
@@ -80,14 +81,19 @@ describe('the developer console', () => {
     await dev?.stop()
   })
 
+  /** The chat's own turns (not the continuations it shows). */
+  const ownTurns = () => page.locator('.messages > .turn:not(.away)')
+  /** The newest answer to a turn of the chat's own. */
+  const lastAnswer = () => ownTurns().locator('.message.agent').last()
+
   /** Sends a prompt and waits until its turn is there and answered (the Send button is back). */
   const ask = async (prompt: string) => {
-    const turns = await page.locator('.messages > div').count()
+    const turns = await ownTurns().count()
     await page.fill('input[name=prompt]', prompt)
     await page.click('form.ask button[type=submit]')
     await until(
       async () =>
-        (await page.locator('.messages > div').count()) > turns &&
+        (await ownTurns().count()) > turns &&
         (await page.locator('form.ask button[type=submit]').isEnabled()),
       'the answer',
       30_000,
@@ -160,12 +166,9 @@ describe('the developer console', () => {
       (read) => read.sessionId === cliSession && !read.cursor,
     ).length
     await ask('train a model called console-demo for 40 epochs')
-    const tool = page.locator('.tool[data-tool=start_model_training]')
+    const tool = ownTurns().locator('.tool[data-tool=start_model_training]')
     await tool.waitFor()
-    assert.match(
-      await page.locator('.message.agent').last().innerText(),
-      /Started task \S+ \(model_training\)/,
-    )
+    assert.match(await lastAnswer().innerText(), /Started task \S+ \(model_training\)/)
     const taskId = await tool.locator('code').innerText()
     assert.ok(taskId.length > 10, 'the tool call shows its task id')
     started.trained = taskId
@@ -228,11 +231,21 @@ describe('the developer console', () => {
     assert.match(await result.locator('pre').innerText(), /conversational/)
     await result.locator('button', { hasText: 'hide raw' }).click()
 
-    // Back: the runtime starts again, and the agent reports the real scores from memory.
+    // Back: the runtime starts again. The result's wake, refused while no runtime ran, now runs
+    // the agent on its own: the chat shows that continuation as it happens, marked as such.
     await page.click('button[name=runtime]')
     await page.waitForSelector('[data-runtime=running]')
+    const away = page.locator(`.messages > .turn.away[data-task-id="${taskId}"]`)
+    await away.locator('.message.agent').waitFor({ timeout: 30_000 })
+    assert.equal(await away.getAttribute('data-continuation'), '1')
+    assert.equal(await away.locator('.away-mark').count(), 1)
+    await page
+      .locator(`.entry[data-author=runtime][data-task-id="${taskId}"][data-continuation="1"]`)
+      .waitFor()
+    await shot('5-continuation')
+    // And the user asks: the agent reports the real scores from memory.
     await ask('show my results')
-    const answer = await page.locator('.message.agent').last().innerText()
+    const answer = await lastAnswer().innerText()
     assert.match(answer, new RegExp(`${taskId} \\(model_training\\) completed`))
     assert.ok(answer.includes(String(accuracy)), `the answer has the real accuracy ${accuracy}: ${answer}`)
     // Both panes follow the newest entry: the answer in the chat, its events in the timeline.
@@ -241,15 +254,12 @@ describe('the developer console', () => {
       .locator('.entries .entry[data-author=agent]', { hasText: `${taskId} (model_training) completed` })
       .waitFor()
     assert.equal(await inTimelineView(newest), true, 'the newest event is in view')
-    const chatEnd = await page
-      .locator('.message.agent')
-      .last()
-      .evaluate((element) => {
-        const bottom = element.closest('.messages')?.getBoundingClientRect().bottom ?? 0
-        return element.getBoundingClientRect().bottom <= bottom + 1
-      })
+    const chatEnd = await lastAnswer().evaluate((element) => {
+      const bottom = element.closest('.messages')?.getBoundingClientRect().bottom ?? 0
+      return element.getBoundingClientRect().bottom <= bottom + 1
+    })
     assert.equal(chatEnd, true, 'the answer is in view in the chat')
-    await shot('5-answer-after-restart')
+    await shot('6-answer-after-restart')
     // The README's picture: the chat beside the timeline, a finished training's values in view.
     await page.screenshot({ path: join(SHOTS, 'console.png') })
 
@@ -269,7 +279,7 @@ describe('the developer console', () => {
   test('a cancelled task stops being polled: its result is never asked for', async () => {
     // (No "cancel" in the prompt: the demo model would take it as the ask to cancel.)
     await ask('train a model called endless for 100000 epochs')
-    const taskId = await page.locator('.tool[data-tool=start_model_training] code').last().innerText()
+    const taskId = await ownTurns().locator('.tool[data-tool=start_model_training] code').last().innerText()
     started.cancelled = taskId
     // The reader scrolls the timeline up to read: it stays where they put it while events land.
     const entries = page.locator('.entries')
@@ -298,7 +308,7 @@ describe('the developer console', () => {
     // The completed training's result was asked for once, not on every poll.
     const completed = requests.filter((url) => url.pathname === '/api/tasks/result')
     assert.equal(completed.length, 1, `one result read in all: ${completed.map(String).join(', ')}`)
-    await shot('6-task-cancelled')
+    await shot('7-task-cancelled')
   })
 
   test("bad input shows the runtime's own error: an empty prompt, an invalid session id", async () => {
@@ -313,7 +323,7 @@ describe('the developer console', () => {
     await ask('hello')
     const sessionError = await page.locator('.message.error').last().innerText()
     assert.match(sessionError, /session/i)
-    await shot('7-bad-input')
+    await shot('8-bad-input')
   })
 
   test("the session's own tasks come first; the actor's others are one click away, with their values", async () => {
@@ -333,7 +343,7 @@ describe('the developer console', () => {
       await others.locator(`.task[data-task-id="${started.cancelled}"]`).getAttribute('data-status'),
       'cancelled',
     )
-    await shot('8-other-sessions')
+    await shot('9-other-sessions')
   })
 
   test('the API answers only with the token, and only to its own origin', async () => {

@@ -1,7 +1,9 @@
 // The developer console's page: the chat beside the session's memory timeline, and the actor's
 // background tasks, kept up to date by polling the console's API. It opens the actor's most
-// recent session (the one the CLI just used, or where a result just landed). Preact and htm,
-// served by the console; each panel is a module of its own.
+// recent session (the one the CLI just used, or where a result just landed). The timeline's
+// entries go to the chat too, which shows the agent's continuations (it acting on a finished task
+// on its own) as they happen. Preact and htm, served by the console; each panel is a module of its
+// own.
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { api, query } from './api.js'
@@ -46,6 +48,8 @@ function App() {
   const [running, setRunning] = useState(true)
   const [refresh, setRefresh] = useState(0)
   const [delivered, setDelivered] = useState([])
+  /** The timeline's entries, and the actor and session they are of. */
+  const [timeline, setTimeline] = useState({ of: '', items: [] })
   const [problem, setProblem] = useState(undefined)
   useEffect(() => {
     api('/api/config')
@@ -102,6 +106,9 @@ function App() {
   if (config === undefined)
     return html`<p class=${problem ? 'problem' : 'muted'}>${problem ?? 'Loading the console...'}</p>`
   const scope = sessionId === undefined ? undefined : { actorId, sessionId }
+  const scopeKey = (of) => `${of.actorId}\n${of.sessionId}`
+  // Undefined until the timeline has read the session in view.
+  const entries = scope !== undefined && timeline.of === scopeKey(scope) ? timeline.items : undefined
   return html`<div class="shell">
     <header>
       <h1>longrun console</h1>
@@ -136,8 +143,13 @@ function App() {
       scope === undefined
         ? html`<main><p class="muted">Opening the most recent session of ${actorId}...</p></main>`
         : html`<main>
-            <${Chat} scope=${scope} onTurnEnd=${() => setRefresh((n) => n + 1)} />
-            <${Timeline} scope=${scope} refresh=${refresh} delivered=${delivered} />
+            <${Chat} scope=${scope} timeline=${entries} onTurnEnd=${() => setRefresh((n) => n + 1)} />
+            <${Timeline}
+              scope=${scope}
+              refresh=${refresh}
+              delivered=${delivered}
+              onItems=${(of, items) => setTimeline({ of: scopeKey(of), items })}
+            />
             <${Tasks} scope=${scope} refresh=${refresh} onDelivered=${setDelivered} />
           </main>`
     }

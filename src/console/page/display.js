@@ -1,7 +1,30 @@
 // Small display pieces the panels share: a task's result as values (a training's accuracy, loss,
 // epochs, saved path; the raw result stays one click away wherever they are shown), a progress
-// bar, a time of day.
+// bar, a time of day, the mark of a continuation turn.
 import { html } from './html.js'
+
+/** What marks a continuation turn: the agent acted on a finished task while the user was away. */
+export const WHILE_AWAY = 'while you were away'
+
+/**
+ * A timeline item's continuation as its `data-continuation` attribute: its depth in the chain
+ * (`1`, `2`, ...), `stopped` when a limit stopped the agent acting on its own, undefined for
+ * any other entry.
+ */
+export function continuationOf(item) {
+  const mark = item.continuation
+  if (!mark) return undefined
+  return mark.stopped ? 'stopped' : String(mark.depth ?? '')
+}
+
+/** The mark of a continuation's entry: "while you were away", and "stopped" when a limit stopped it. */
+export function AwayMark({ mark }) {
+  return html`<span
+    class="away-mark"
+    title=${mark.stopped ? 'a limit stopped the agent acting on its own' : `continuation ${mark.depth ?? ''}`}
+    >${WHILE_AWAY}${mark.stopped ? ' · stopped' : ''}</span
+  >`
+}
 
 /** `test_accuracy` -> `test accuracy`. */
 function label(key) {

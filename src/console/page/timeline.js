@@ -1,9 +1,11 @@
 // The session's memory timeline: every event in order, who wrote it, its text (a task's result
-// as its values), the raw payload one click away. Polled with the cursor of the previous read,
-// so each poll brings only what is new; kept on the newest event.
+// as its values), the raw payload one click away; each entry of a continuation turn (the agent
+// acting on a finished task on its own) is marked "while you were away", as its event's metadata
+// says. Polled with the cursor of the previous read, so each poll brings only what is new; kept on
+// the newest event. What it holds is handed to the chat, which shows continuations as they happen.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, query } from './api.js'
-import { time, Values } from './display.js'
+import { AwayMark, continuationOf, time, Values } from './display.js'
 import { html } from './html.js'
 import { usePolling, useStickToBottom } from './hooks.js'
 
@@ -13,14 +15,16 @@ function Entry({ item }) {
   const [open, setOpen] = useState(false)
   const { result } = item
   return html`<div
-    class="entry"
+    class="entry ${item.continuation ? 'away' : ''}"
     data-author=${item.author}
     data-event-id=${item.eventId}
-    data-task-id=${result?.taskId}
+    data-task-id=${result?.taskId ?? item.taskId}
+    data-continuation=${continuationOf(item)}
   >
     <div class="line">
       <span class="muted">${time(item.time)}</span>
       <span class="who who-${item.author.replace(' ', '-')}">${item.author}</span>
+      ${item.continuation && html`<${AwayMark} mark=${item.continuation} />`}
       ${result && html`<span class="muted">${result.tool} <code>${result.taskId}</code> ${result.status}</span>`}
       <button class="link" onClick=${() => setOpen(!open)}>${open ? 'hide raw' : 'raw'}</button>
     </div>
@@ -36,9 +40,10 @@ function Entry({ item }) {
 /**
  * `delivered`: ids of the session's tasks whose result the MCP server says is in memory. One that
  * an incremental read has not brought was stamped further back than reads look (a delivery that
- * lagged): the whole session is read again, once for that task.
+ * lagged): the whole session is read again, once for that task. `onItems(scope, items)` is told
+ * every entry shown, oldest first, each time they change.
  */
-export function Timeline({ scope, refresh, delivered }) {
+export function Timeline({ scope, refresh, delivered, onItems }) {
   const [items, setItems] = useState([])
   const [problem, setProblem] = useState(undefined)
   const shown = useRef([])
@@ -75,7 +80,10 @@ export function Timeline({ scope, refresh, delivered }) {
       cursor.current = answer.cursor
       const changed = all.length !== shown.current.length || answer.full
       shown.current = all
-      if (changed) setItems(all)
+      if (changed) {
+        setItems(all)
+        onItems(scope, all)
+      }
       setProblem(undefined)
     } catch (error) {
       if (!wanted()) return
