@@ -256,6 +256,14 @@ export function runtimeSessionIdOf(label: string): string {
   return `${label}-${'0'.repeat(Math.max(1, 40 - label.length))}`
 }
 
+/** An agent's session: a memory session of `memoryId`, and the runtime session beside it that `runtime` knows. */
+export function agentSession(runtime: FakeAgentRuntime, memoryId: string, label: string) {
+  const memory = { sessionId: `ms-${label}`, memoryId, actorId: `actor-${label}` }
+  const runtimeSession = runtimeSessionIdOf(`rt-${label}`)
+  runtime.mapSession(runtimeSession, memory.sessionId)
+  return { memory, runtimeSession }
+}
+
 /** Options of {@link connectAgent}. */
 export interface AgentConnection {
   /** The memory session results go to (the composite `mcp-session-id` header); none: no header. */

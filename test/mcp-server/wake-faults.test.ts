@@ -20,10 +20,10 @@ import {
   connectAgent,
   type FakeAgentRuntime,
   openJobs,
-  runtimeSessionIdOf,
   settledJob,
   startFakeAgentRuntime,
   WAKE_ARN,
+  agentSession,
 } from '../helpers/wake.ts'
 
 const MAIN = new URL('../../src/mcp-server-entrypoint.ts', import.meta.url).pathname
@@ -56,12 +56,7 @@ describe('wakes across crashes and throttling (the server as its own process)', 
     return child
   }
   /** An agent's session: a memory session and the runtime session beside it. */
-  const session = (label: string) => {
-    const memory = { sessionId: `ms-${label}`, memoryId, actorId: `actor-${label}` }
-    const runtimeSession = runtimeSessionIdOf(`rt-${label}`)
-    runtime.mapSession(runtimeSession, memory.sessionId)
-    return { memory, runtimeSession }
-  }
+  const session = (label: string) => agentSession(runtime, memoryId, label)
   const connect = async (url: string, agent: ReturnType<typeof session>) => {
     const client = await connectAgent(url, agent)
     clients.push(client)

@@ -19,12 +19,12 @@ import {
   type JobReader,
   jobTool,
   openJobs,
-  runtimeSessionIdOf,
   settledJob,
   startFakeAgentRuntime,
   startWebhookReceiver,
   WAKE_ARN,
   type WebhookReceiver,
+  agentSession,
 } from '../helpers/wake.ts'
 
 const MAIN = new URL('../../src/mcp-server-entrypoint.ts', import.meta.url).pathname
@@ -43,12 +43,7 @@ describe('wakes on the Redis backend (BullMQ)', () => {
   const children: ServiceProcess[] = []
   const clients: Client[] = []
 
-  const session = (label: string) => {
-    const memory = { sessionId: `ms-${label}`, memoryId, actorId: `actor-${label}` }
-    const runtimeSession = runtimeSessionIdOf(`rt-${label}`)
-    runtime.mapSession(runtimeSession, memory.sessionId)
-    return { memory, runtimeSession }
-  }
+  const session = (label: string) => agentSession(runtime, memoryId, label)
   const connect = async (url: string, agent: ReturnType<typeof session>) => {
     const client = await connectAgent(url, agent)
     clients.push(client)

@@ -30,6 +30,7 @@ import {
   settledJob,
   startFakeAgentRuntime,
   WAKE_ARN,
+  agentSession,
 } from '../helpers/wake.ts'
 
 describe('wakes from the MCP server', () => {
@@ -50,12 +51,7 @@ describe('wakes from the MCP server', () => {
     return client
   }
   /** An agent's session: its memory session and, when `label` is given, a runtime session beside it. */
-  const session = (label: string) => {
-    const memory = { sessionId: `ms-${label}`, memoryId, actorId: `actor-${label}` }
-    const runtimeSession = runtimeSessionIdOf(`rt-${label}`)
-    runtime.mapSession(runtimeSession, memory.sessionId)
-    return { memory, runtimeSession }
-  }
+  const session = (label: string) => agentSession(runtime, memoryId, label)
   const statusOf = async (client: Client, taskId: string) =>
     structured(await client.callTool({ name: 'check_task_status', arguments: { task_id: taskId } }))
   /** The task's memory job once settled, which must be delivered. */
