@@ -6,6 +6,14 @@
  */
 import { ACTOR_ID_RULE, explainIdViolation, type IdRule, MEMORY_ID_RULE, SESSION_ID_RULE } from './ids.ts'
 
+/**
+ * longrun's own header naming the caller's memory, with the composite value: the way that survives
+ * the MCP spec revision 2026-07-28, which removed `Mcp-Session-Id`. A client sends both.
+ */
+export const MEMORY_HEADER = 'x-longrun-memory'
+/** The same value as a request's `_meta` entry, for a client that cannot set headers. */
+export const MEMORY_META_KEY = 'io.longrun/memory'
+
 /** Separator between the three parts; none of the three id rules allows `@`, so it cannot be ambiguous. */
 export const COMPOSITE_SESSION_SEPARATOR = '@@@'
 

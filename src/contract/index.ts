@@ -13,6 +13,8 @@ export {
   type CompositeSessionParts,
   formatCompositeSessionHeader,
   isCompositeSessionHeader,
+  MEMORY_HEADER,
+  MEMORY_META_KEY,
   parseCompositeSessionHeader,
 } from './composite-session-header.ts'
 export { type ConversationalPayload, userTextEventPayload } from './external-event.ts'

@@ -18,7 +18,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { answering } from './error-mapping.ts'
 import type { InlineCalls } from './inline-calls.ts'
-import type { RequestScope } from './request-scope.ts'
+import { type RequestScope, withMemoryMeta } from './request-scope.ts'
 import type { SpecTasks } from './spec-tasks.ts'
 import type { ToolCalls } from './tool-calls.ts'
 import type { ToolCatalog } from './tool-catalog.ts'
@@ -67,20 +67,23 @@ export class ProtocolServer {
     })
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...catalog.definitions] }))
     server.setRequestHandler(SetLevelRequestSchema, () => ({}))
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      toolCalls.call(request.params, extra, scope, abandon),
-    )
+    // A request's `_meta` may name the caller's memory when no header did (`io.longrun/memory`).
+    const ownerOf = (params: { _meta?: unknown } | undefined) => withMemoryMeta(scope, params?._meta).owner
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const scoped = await answering(async () => withMemoryMeta(scope, request.params._meta))
+      return toolCalls.call(request.params, extra, scoped, abandon)
+    })
     server.setRequestHandler(GetTaskRequestSchema, (request) =>
-      answering(() => specTasks.get(request.params.taskId, scope.owner)),
+      answering(() => specTasks.get(request.params.taskId, ownerOf(request.params))),
     )
     server.setRequestHandler(GetTaskPayloadRequestSchema, (request, extra) =>
-      answering(() => specTasks.result(request.params.taskId, scope.owner, extra.signal)),
+      answering(() => specTasks.result(request.params.taskId, ownerOf(request.params), extra.signal)),
     )
     server.setRequestHandler(ListTasksRequestSchema, (request) =>
-      answering(() => specTasks.list(scope.owner, request.params?.cursor)),
+      answering(() => specTasks.list(ownerOf(request.params), request.params?.cursor)),
     )
     server.setRequestHandler(CancelTaskRequestSchema, (request) =>
-      answering(() => specTasks.cancel(request.params.taskId, scope.owner)),
+      answering(() => specTasks.cancel(request.params.taskId, ownerOf(request.params))),
     )
     res.on('close', () => {
       void transport.close()

@@ -4,9 +4,12 @@
  */
 import type { IncomingMessage } from 'node:http'
 import {
+  type CompositeSessionParts,
   CONTINUATION_HEADERS,
   isCompositeSessionHeader,
   MAX_CONTINUATION_DEPTH,
+  MEMORY_HEADER,
+  MEMORY_META_KEY,
   parseCompositeSessionHeader,
   RUNTIME_SESSION_ID,
 } from '../contract/index.ts'
@@ -25,39 +28,102 @@ export interface RequestScope {
   readonly sessionKey: string
   /** The caller's trace context from the `traceparent` header, when it sent a valid one. */
   readonly traceCarrier: TraceCarrier | undefined
+  /** Who authenticated: a request's `_meta` may still name the memory ({@link withMemoryMeta}). */
+  readonly principal: Principal
+  /** The continuation headers of the request, for a memory named in `_meta`. */
+  readonly continuation: Partial<TaskCaller>
 }
 
-/** Authenticates the request and reads its composite header; refuses a malformed one. */
+/**
+ * Authenticates the request and reads the memory it names: the composite `Mcp-Session-Id` (the
+ * seed's way, spec 2025-11-25) and longrun's own `x-longrun-memory` header (which the 2026-07-28
+ * revision, without protocol sessions, keeps), with the same value and the same checks; both given
+ * must agree. A malformed value is refused.
+ */
 export async function scopeOf(req: IncomingMessage, authenticate: Authenticator): Promise<RequestScope> {
   const principal = await authenticate(req.headers.authorization)
   const header = req.headers['mcp-session-id']
   const value = Array.isArray(header) ? header.join(', ') : header
-  let caller: TaskCaller | null = null
-  if (value !== undefined && isCompositeSessionHeader(value)) {
-    try {
-      caller = { ...parseCompositeSessionHeader(value), ...continuationOf(req.headers) }
-    } catch (error) {
-      if (error instanceof McpServerError) throw error
-      throw new McpServerError('INVALID_REQUEST', `Mcp-Session-Id: ${(error as Error).message}`, {
-        field: 'Mcp-Session-Id',
-        cause: error,
-      })
-    }
+  const continuation = continuationOf(req.headers)
+  const fromSession =
+    value !== undefined && isCompositeSessionHeader(value) ? memoryOf(value, 'Mcp-Session-Id') : null
+  const own = single(req.headers, MEMORY_HEADER)
+  const fromHeader = own === undefined ? null : memoryOf(own, MEMORY_HEADER)
+  if (fromSession !== null && fromHeader !== null && !sameMemory(fromSession, fromHeader))
+    throw new McpServerError(
+      'INVALID_REQUEST',
+      `${MEMORY_HEADER} and Mcp-Session-Id name different memories`,
+      {
+        field: MEMORY_HEADER,
+      },
+    )
+  const named = fromHeader ?? fromSession
+  const base = {
+    owner: ownerOf(principal, undefined),
+    caller: null,
+    sessionKey: value ?? '',
+    traceCarrier: traceCarrierOf(req.headers),
+    principal,
+    continuation,
   }
+  return named === null ? base : scopeNaming(base, named)
+}
+
+/**
+ * The scope of one JSON-RPC request: the request's `_meta` may name the memory (`io.longrun/memory`,
+ * the composite value) when no header did; both given must agree.
+ */
+export function withMemoryMeta(scope: RequestScope, meta: unknown): RequestScope {
+  const value =
+    typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)[MEMORY_META_KEY] : undefined
+  if (value === undefined) return scope
+  const field = `_meta.${MEMORY_META_KEY}`
+  if (typeof value !== 'string')
+    throw new McpServerError('INVALID_REQUEST', `${field} must be "<sessionId>@@@<memoryId>@@@<actorId>"`, {
+      field,
+    })
+  const named = memoryOf(value, field)
+  if (scope.caller !== null) {
+    if (!sameMemory(scope.caller, named))
+      throw new McpServerError(
+        'INVALID_REQUEST',
+        `${field} and the request's headers name different memories`,
+        {
+          field,
+        },
+      )
+    return scope
+  }
+  return scopeNaming(scope, named)
+}
+
+/** `scope` with the memory `named`: its owner is then the actor's (see {@link ownerOf}). */
+function scopeNaming(scope: RequestScope, named: CompositeSessionParts): RequestScope {
+  const { principal } = scope
   if (
     principal.requireSubjectMatchesActor &&
     principal.actsForActor !== true &&
-    caller !== null &&
-    principal.subject !== caller.actorId
+    principal.subject !== named.actorId
   ) {
-    throw new McpServerError('FORBIDDEN', 'the token subject does not match the actor in Mcp-Session-Id')
+    throw new McpServerError('FORBIDDEN', 'the token subject does not match the actor the request names')
   }
-  return {
-    owner: ownerOf(principal, caller?.actorId),
-    caller,
-    sessionKey: value ?? '',
-    traceCarrier: traceCarrierOf(req.headers),
+  return { ...scope, owner: ownerOf(principal, named.actorId), caller: { ...named, ...scope.continuation } }
+}
+
+/** The memory a composite value names; INVALID_REQUEST naming `field` when it is malformed. */
+function memoryOf(value: string, field: string): CompositeSessionParts {
+  try {
+    return parseCompositeSessionHeader(value)
+  } catch (error) {
+    throw new McpServerError('INVALID_REQUEST', `${field}: ${(error as Error).message}`, {
+      field,
+      cause: error,
+    })
   }
+}
+
+function sameMemory(a: CompositeSessionParts, b: CompositeSessionParts): boolean {
+  return a.sessionId === b.sessionId && a.memoryId === b.memoryId && a.actorId === b.actorId
 }
 
 /**

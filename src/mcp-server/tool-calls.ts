@@ -35,12 +35,24 @@ export interface ToolCallsConfig {
   readonly deliversResults: boolean
 }
 
+/** The `_meta` key of a task answer that says where its result goes. */
+export const DELIVERY_META_KEY = 'io.longrun/delivery'
+/** What a background call that named no memory is told, while this server delivers results. */
+export const NOT_DELIVERED =
+  'This call named no memory (no composite Mcp-Session-Id, x-longrun-memory header or io.longrun/memory in _meta), ' +
+  'so its result will not be delivered into any conversation: fetch it with get_task_results.'
+
 /** Dispatches tools/call. */
 export class ToolCalls {
   readonly #config: ToolCallsConfig
 
   constructor(config: ToolCallsConfig) {
     this.#config = config
+  }
+
+  /** A background call whose result goes nowhere though this server delivers results: it is told. */
+  #undelivered(scope: RequestScope): boolean {
+    return this.#config.deliversResults && scope.caller === null
   }
 
   /**
@@ -99,7 +111,10 @@ export class ToolCalls {
           mode: 'spec',
           ttlMs: params.task?.ttl ?? undefined,
         })
-        return { task: toSpecTask(task) } satisfies CreateTaskResult
+        return {
+          task: toSpecTask(task),
+          ...(this.#undelivered(scope) && { _meta: { [DELIVERY_META_KEY]: NOT_DELIVERED } }),
+        } satisfies CreateTaskResult
       })
     }
     return answering(async () => {
@@ -110,7 +125,9 @@ export class ToolCalls {
         content: [
           {
             type: 'text',
-            text: `Started task ${task.taskId} (${tool.name}). Check it with check_task_status and fetch the result with get_task_results.`,
+            text:
+              `Started task ${task.taskId} (${tool.name}). Check it with check_task_status and fetch the result with get_task_results.` +
+              (this.#undelivered(scope) ? ` ${NOT_DELIVERED}` : ''),
           },
         ],
         structuredContent: taskView(task, this.#config.deliversResults),

@@ -11,7 +11,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js'
 import { McpClient, type McpCallToolOptions, type McpClientOptions } from '@strands-agents/sdk'
 import { isRecord } from '../shared/is-record.ts'
 import { callSignal } from './call-signal.ts'
-import { type CompositeSessionParts, formatCompositeSessionHeader } from '../contract/index.ts'
+import { type CompositeSessionParts, formatCompositeSessionHeader, MEMORY_HEADER } from '../contract/index.ts'
 import { traceContextFetch } from './trace-propagation.ts'
 
 /** One progress notification of a running tool call. */
@@ -118,7 +118,7 @@ export class LongRunningMcpClient extends McpClient {
         throw new McpClientConfigError('headers', `the value of ${name} must be a single-line string`)
       // The MCP SDK merges its own lower-case `mcp-session-id` with these: another spelling would
       // be sent twice, joined by a comma.
-      if (key === 'mcp-session-id')
+      if (key === 'mcp-session-id' || key === MEMORY_HEADER)
         throw new McpClientConfigError('headers', 'set the session through `memory`, not a header')
       if (key === 'authorization' && bearerToken !== undefined)
         throw new McpClientConfigError(
@@ -136,7 +136,12 @@ export class LongRunningMcpClient extends McpClient {
     // A header, not the transport's `sessionId` option: with that set, the MCP SDK takes the
     // connection for a resumed session and skips initialisation. The lower-case key replaces the
     // SDK's own `mcp-session-id`, so the server sees exactly one value.
-    if (memory) requestHeaders['mcp-session-id'] = formatCompositeSessionHeader(memory)
+    // And the same value in longrun's own header, which servers of the 2026-07-28 revision (no
+    // protocol sessions, no Mcp-Session-Id) read: results reach memory whatever the server's era.
+    if (memory) {
+      requestHeaders['mcp-session-id'] = formatCompositeSessionHeader(memory)
+      requestHeaders[MEMORY_HEADER] = formatCompositeSessionHeader(memory)
+    }
     const transport = new StreamableHTTPClientTransport(endpoint, {
       requestInit: { headers: requestHeaders },
       // The agent's trace continues on the server (a no-op while telemetry is off).
