@@ -37,6 +37,7 @@ import { httpStatusOf, jsonRpcErrorBody } from './error-mapping.ts'
 import { McpServerError } from './errors.ts'
 import type { ProtocolServer } from './protocol-server.ts'
 import { malformedRequest } from './request-params.ts'
+import { isModernMessage, type ModernProtocol } from './modern-protocol.ts'
 import { type RequestScope, scopeOf } from './request-scope.ts'
 import { TASK_TOOL_NAMES } from './task-tools.ts'
 
@@ -47,7 +48,10 @@ export interface HttpRoutesConfig {
   readonly allowedHosts: readonly string[] | undefined
   readonly maxBodyBytes: number
   readonly health: HealthStatus
+  /** Spec 2025-11-25 and earlier (SDK 1.x). */
   readonly protocol: ProtocolServer
+  /** Spec 2026-07-28 (SDK 2.x): requests with its envelope go here; none: every request is 2025's. */
+  readonly modern?: ModernProtocol | undefined
   readonly logger: Logger
 }
 
@@ -93,7 +97,8 @@ export class HttpRoutes {
   async #mcp(c: HttpContext): Promise<Response> {
     const { incoming, outgoing } = c.env
     const scope = await this.#scope(incoming)
-    const message = parseMessage(await readBody(incoming, this.#config.maxBodyBytes))
+    const body = await readBody(incoming, this.#config.maxBodyBytes)
+    const message = parseMessage(body)
     // Structurally malformed params are answered here, naming the field, before the SDK's own
     // request schemas turn them into an internal error with a raw validation dump.
     const malformed = malformedRequest(message, TASK_TOOL_NAMES)
@@ -101,6 +106,11 @@ export class HttpRoutes {
       const error = new McpServerError('INVALID_PARAMS', malformed.message, { field: malformed.field })
       return jsonAnswer(c, 200, jsonRpcErrorBody(error, malformed.id))
     }
+    // Both eras on one endpoint: a request of spec 2026-07-28 (its `_meta` envelope, no
+    // `initialize`, no session) goes to the SDK 2 side; everything else is answered as today.
+    const modern = this.#config.modern
+    if (modern !== undefined && isModernMessage(message))
+      return modern.handle(webRequestOf(incoming, body), message, scope)
     await this.#config.protocol.handle(incoming, outgoing, message, scope)
     return answeredDirectly()
   }
@@ -116,6 +126,17 @@ export class HttpRoutes {
       throw error
     }
   }
+}
+
+/** The request as a web `Request` (what the SDK 2 handler takes), with the body already read. */
+function webRequestOf(incoming: IncomingMessage, body: Buffer): Request {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value === undefined) continue
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one)
+  }
+  const url = new URL(incoming.url ?? '/mcp', `http://${incoming.headers.host ?? '127.0.0.1'}`)
+  return new Request(url, { method: 'POST', headers, body: new Uint8Array(body) })
 }
 
 /** The body as one JSON-RPC message or batch; not JSON, or an empty batch, is refused. */

@@ -15,6 +15,7 @@ import { defaultAllowedHosts } from '../shared/host-check.ts'
 import { HttpRoutes } from './http-routes.ts'
 import { InlineCalls } from './inline-calls.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
+import { ModernProtocol } from './modern-protocol.ts'
 import { ProtocolServer } from './protocol-server.ts'
 import { MemoryEventWriter } from './memory-event-writer.ts'
 import type { AfterEndKind } from './after-end-jobs.ts'
@@ -114,6 +115,7 @@ export class LongRunningMcpServer {
   readonly #http: HttpServer
   readonly #ownsClient: BedrockAgentCoreClient | undefined
   readonly #shutdownGraceMs: number
+  readonly #modern: ModernProtocol
 
   private constructor(parts: {
     url: string
@@ -124,6 +126,7 @@ export class LongRunningMcpServer {
     http: HttpServer
     ownsClient: BedrockAgentCoreClient | undefined
     shutdownGraceMs: number
+    modern: ModernProtocol
   }) {
     this.url = parts.url
     this.port = parts.port
@@ -133,6 +136,7 @@ export class LongRunningMcpServer {
     this.#http = parts.http
     this.#ownsClient = parts.ownsClient
     this.#shutdownGraceMs = parts.shutdownGraceMs
+    this.#modern = parts.modern
   }
 
   /**
@@ -188,21 +192,29 @@ export class LongRunningMcpServer {
     })
     const deliversResults = backend.deliversResults
     const inlineCalls = new InlineCalls(runner)
+    const toolCalls = new ToolCalls({
+      catalog,
+      runner,
+      taskTools: new TaskTools(runner, deliversResults),
+      inlineCalls,
+      deliversResults,
+    })
     const protocol = new ProtocolServer({
       serverInfo: config.serverInfo ?? defaults.serverInfo,
       catalog,
-      toolCalls: new ToolCalls({
-        catalog,
-        runner,
-        taskTools: new TaskTools(runner, deliversResults),
-        inlineCalls,
-        deliversResults,
-      }),
+      toolCalls,
       specTasks: new SpecTasks(runner),
       inlineCalls,
     })
+    const modern = new ModernProtocol({
+      serverInfo: config.serverInfo ?? defaults.serverInfo,
+      catalog,
+      toolCalls,
+      runner,
+    })
     const host = config.host ?? defaults.host
     const routes = new HttpRoutes({
+      modern,
       auth: config.auth,
       authenticate,
       allowedHosts: config.allowedHosts ?? defaultAllowedHosts(host),
@@ -239,6 +251,7 @@ export class LongRunningMcpServer {
       http,
       ownsClient,
       shutdownGraceMs: config.shutdownGraceMs ?? defaults.shutdownGraceMs,
+      modern,
     })
   }
 
@@ -251,6 +264,7 @@ export class LongRunningMcpServer {
     await this.#http.close(async () => {
       await this.runner.close(this.#shutdownGraceMs)
     })
+    await this.#modern.close()
     this.#ownsClient?.destroy()
   }
 
