@@ -112,8 +112,8 @@ export class ModernProtocol {
   }
 
   /**
-   * A client that declared the tasks extension gets a task for any of the server's long-running
-   * tools (answered once the task is stored, so a `tasks/get` finds it); any other call runs as on
+   * A client that declared the tasks extension gets a task for a tool served in the background
+   * (answered once the task is stored, so a `tasks/get` finds it); any other call runs as on
    * the 2025 side: inline with progress, a `start_*` tool, or a task tool.
    */
   async #call(
@@ -128,7 +128,9 @@ export class ModernProtocol {
   ): Promise<CallToolResult | Record<string, unknown>> {
     const scoped = await answering(async () => withMemoryMeta(scope, params._meta))
     const listed = isTaskTool(params.name) ? undefined : config.catalog.find(params.name)
-    if (listed !== undefined && declaresExtension(ctx)) {
+    // A tool served only inline (no `start_` variant either) answers in the request, as it does for
+    // every client.
+    if (listed !== undefined && listed.tool.mode !== 'inline' && declaresExtension(ctx)) {
       return answering(async () => {
         const { tool } = listed
         const input = parseArguments(tool.name, tool.input, params.arguments)

@@ -95,3 +95,50 @@ export function conformanceFixtureTools(): LongRunningTool[] {
     }),
   ]
 }
+
+/**
+ * The fixtures of the tasks extension's scenarios (spec 2026-07-28, `tasks-*`): `greet` answers at
+ * once (an inline tool is never a task), `slow_compute` and `failing_job` run as durable tasks for a
+ * client that declared the extension, `protocol_error_job` fails its task.
+ */
+export function tasksExtensionFixtureTools(): LongRunningTool[] {
+  return [
+    defineLongRunningTool({
+      name: 'greet',
+      description: 'Greets by name, at once.',
+      input: z.object({ name: z.string().max(200) }),
+      mode: 'inline',
+      run: async ({ name }) => `Hello, ${name}!`,
+    }),
+    defineLongRunningTool({
+      name: 'slow_compute',
+      description: 'Computes for a number of seconds, then answers with its label.',
+      input: z.object({
+        seconds: z.number().min(0).max(60).default(1),
+        label: z.string().max(200).default('result'),
+      }),
+      run: async ({ seconds, label }, ctx) => {
+        const end = Date.now() + seconds * 1000
+        let digest = label
+        while (Date.now() < end) digest = await workStep(digest, ctx.signal)
+        return `computed ${label}`
+      },
+    }),
+    defineLongRunningTool({
+      name: 'failing_job',
+      description: 'A job whose tool fails.',
+      input: NO_ARGUMENTS,
+      run: async () => {
+        throw new Error('job failed')
+      },
+    }),
+    defineLongRunningTool({
+      name: 'protocol_error_job',
+      description: 'A job that fails.',
+      input: NO_ARGUMENTS,
+      run: async () => {
+        throw new Error('internal failure')
+      },
+    }),
+  ]
+}

@@ -17,11 +17,37 @@ import {
   ERROR_MESSAGE,
   LOG_LINES,
   SIMPLE_TEXT,
+  tasksExtensionFixtureTools,
 } from './conformance-fixtures.ts'
 
 const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname
 const CONFORMANCE = new URL('../../node_modules/.bin/conformance', import.meta.url).pathname
 const BASELINE = new URL('./conformance-expected-failures.yaml', import.meta.url).pathname
+const BASELINE_2026 = new URL('./conformance-expected-failures.2026-07-28.yaml', import.meta.url).pathname
+
+/** Runs the suite against `url` with `args`; answers its exit code and what it printed. */
+async function runSuite(url: string, args: readonly string[]): Promise<{ code: number | null; log: string }> {
+  const child = spawn(NODE, [CONFORMANCE, 'server', '--url', url, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let log = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    log += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    log += chunk.toString()
+  })
+  const [code] = (await once(child, 'exit')) as [number | null]
+  return { code, log }
+}
+
+/** Every check of one scenario, from a run's output directory. */
+async function checksIn(directory: string, scenario: string): Promise<Check[]> {
+  const pattern = new RegExp(`^server-${scenario}-\\d{4}-`)
+  const folder = (await readdir(directory)).find((name) => pattern.test(name))
+  assert.ok(folder !== undefined, `no results for scenario ${scenario}`)
+  return JSON.parse(await readFile(join(directory, folder, 'checks.json'), 'utf8')) as Check[]
+}
 
 /** Scenarios that must pass check by check (the runner's exit code alone would also accept a baseline entry). */
 const MUST_PASS = [
@@ -183,5 +209,79 @@ describe('official MCP conformance suite (2025-11-25)', () => {
     assert.equal(withProgress.progress, 100)
     assert.equal(withProgress.total, 100)
     assert.equal((await stored('test_tool_with_logging')).status, 'completed')
+  })
+})
+
+/** Scenarios of spec 2026-07-28 that must pass check by check, the tasks extension's included. */
+const MUST_PASS_2026 = [
+  'tools-list',
+  'tools-call-simple-text',
+  'tools-call-error',
+  'tools-call-with-progress',
+  'http-header-validation',
+  'dns-rebinding-protection',
+  'tasks-capability-negotiation',
+  'tasks-wire-fields',
+  'tasks-request-headers',
+  'tasks-request-state-removal',
+] as const
+
+describe('official MCP conformance suite (2026-07-28, the tasks extension included)', () => {
+  let dir: { path: string; remove(): Promise<void> }
+  let server: LongRunningMcpServer
+  let output: { path: string; remove(): Promise<void> }
+  const ended: Array<{ taskId: string; tool: string; status: string }> = []
+
+  before(async () => {
+    dir = await tempDir()
+    output = await tempDir('longrun-conformance-2026-')
+    const logger: Logger = {
+      log(_level, message, fields) {
+        if (message === 'task ended') ended.push(fields as { taskId: string; tool: string; status: string })
+      },
+    }
+    server = await startTestServer(dir.path, {
+      auth: { kind: 'none' },
+      logger,
+      tools: [
+        modelTrainingTool({ dataDir: dir.path, epochDelayMs: 0 }),
+        textStatisticsTool(),
+        ...conformanceFixtureTools(),
+        ...tasksExtensionFixtureTools(),
+      ],
+    })
+  })
+  after(async () => {
+    await server.close()
+    await dir.remove()
+    await output.remove()
+  })
+
+  test('passes the era and the extension but for what a tools-only server cannot have, exactly the documented baseline', async () => {
+    const { code, log } = await runSuite(server.url, [
+      '--requirements',
+      '2026-07-28',
+      '--expected-failures',
+      BASELINE_2026,
+      '--output-dir',
+      output.path,
+    ])
+    assert.equal(code, 0, `conformance run failed:\n${log.slice(-6000)}`)
+    for (const scenario of MUST_PASS_2026) {
+      const checks = await checksIn(output.path, scenario)
+      assert.ok(
+        checks.some((check) => check.status === 'SUCCESS'),
+        `${scenario} passed no check`,
+      )
+      for (const check of checks)
+        assert.ok(
+          check.status === 'SUCCESS' || check.status === 'INFO',
+          `${scenario}:${check.id} is ${check.status}: ${check.errorMessage ?? ''}`,
+        )
+    }
+    // The extension's tasks were durable tasks of the runner, in its store.
+    const computed = ended.find((each) => each.tool === 'slow_compute' && each.status === 'completed')
+    assert.ok(computed !== undefined, 'slow_compute ran as a task of the runner')
+    assert.equal((await server.backend.get(computed.taskId))?.mode, 'spec')
   })
 })
