@@ -1,8 +1,10 @@
 /**
  * Long-running MCP server benchmark, all measured in one run:
- *  1. spec-native tasks started per second and tasks/get latency (p50, p99) through the real MCP
- *     client and server, on the durable SQLite store vs the SDK's InMemoryTaskStore (same server,
- *     same client; rounds alternate so neither store gets the warmer process);
+ *  1. spec-native tasks started per second and tasks/get latency (p50, p99) on the same server,
+ *     four ways (see WAYS): spec 2025-11-25 through the SDK client on the durable SQLite store and
+ *     on the SDK's InMemoryTaskStore, the durable path through plain fetch, and spec 2026-07-28's
+ *     tasks extension (`io.modelcontextprotocol/tasks`) on the durable store; the order rotates
+ *     each round so no way always gets the warmer process;
  *  2. 10,000 tasks running at once in one process, each doing small chunks of real work, with
  *     heartbeats to a watcher: RSS and event-loop delay;
  *  3. delay from a task's end to its result event being readable in memory (local AgentCore service),
@@ -20,6 +22,11 @@ import { ListEventsCommand } from '@aws-sdk/client-bedrock-agentcore'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { CreateTaskResultSchema, GetTaskResultSchema } from '@modelcontextprotocol/sdk/types.js'
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
+} from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { formatCompositeSessionHeader } from '../../src/mcp/index.ts'
 import {
@@ -29,6 +36,7 @@ import {
   TaskRunner,
   textStatisticsTool,
 } from '../../src/mcp-server/index.ts'
+import { TASKS_EXTENSION } from '../../src/mcp-server/tasks-extension.ts'
 import { startLocalAgentCore } from '../../test/helpers/local-agentcore.ts'
 import { InMemoryBaselineBackend } from './in-memory-baseline.ts'
 
@@ -36,7 +44,9 @@ const quick = process.env.BENCH_QUICK === '1'
 const STARTS = quick ? 300 : 2000
 const STATUS_CHECKS = quick ? 300 : 2000
 const CONCURRENCY = 16
-const ROUNDS = 2
+// Four ways measured (see WAYS), each in each place of the order once.
+const ROUNDS = 4
+const MODERN_ERA = '2026-07-28'
 const RUNNING_TASKS = quick ? 1000 : 10_000
 const STEADY_MS = quick ? 2000 : 6000
 const DELIVERIES = quick ? 20 : 100
@@ -80,35 +90,121 @@ function holdingTool(release: Promise<void>) {
   })
 }
 
-async function measureStore(kind: 'durable' | 'in-memory', round: number) {
+/**
+ * The ways `benchStores` compares: spec 2025-11-25 through the SDK client on the durable store and
+ * on the SDK's in-memory one, the same durable path through plain fetch (`durable-raw`: what the SDK
+ * client itself costs), and the 2026-07-28 tasks extension through plain fetch on the durable store.
+ */
+const WAYS = ['durable', 'in-memory', 'durable-raw', 'extension'] as const
+type Way = (typeof WAYS)[number]
+
+/** Starts a held task and reads a task's status, one way. */
+interface TaskClient {
+  start(n: number): Promise<string>
+  status(taskId: string): Promise<string>
+  close(): Promise<void>
+}
+
+/** Spec 2025-11-25: the SDK client, a task-augmented tools/call, tasks/get. */
+async function sdkClient(url: string): Promise<TaskClient> {
+  const client = new Client({ name: 'bench', version: '1' })
+  await client.connect(transportTo(url, { authorization: 'Bearer bench' }))
+  return {
+    start: async (n) =>
+      (
+        await client.request(
+          { method: 'tools/call', params: { name: 'hold', arguments: { n }, task: { ttl: 60_000 } } },
+          CreateTaskResultSchema,
+        )
+      ).task.taskId,
+    status: async (taskId) =>
+      (await client.request({ method: 'tasks/get', params: { taskId } }, GetTaskResultSchema)).status,
+    close: () => client.close(),
+  }
+}
+
+/**
+ * Plain fetch, one POST per request, the answer read as JSON or as the last message of an event
+ * stream. `modern`: spec 2026-07-28 as its clients frame a request, the era's headers (protocol
+ * version, method, name) and `_meta` envelope declaring the tasks extension (the SDK 2.4 client
+ * refuses a task answer to tools/call, so the extension has no SDK client to measure); otherwise
+ * spec 2025-11-25's task-augmented tools/call on the stateless endpoint, without `initialize`.
+ */
+function rawClient(url: string, modern: boolean): TaskClient {
+  let id = 0
+  const envelope = {
+    [PROTOCOL_VERSION_META_KEY]: MODERN_ERA,
+    [CLIENT_CAPABILITIES_META_KEY]: { extensions: { [TASKS_EXTENSION]: {} } },
+    [CLIENT_INFO_META_KEY]: { name: 'bench', version: '1' },
+  }
+  const post = async (method: string, name: string, params: Record<string, unknown>) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer bench',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': modern ? MODERN_ERA : '2025-11-25',
+        ...(modern && { 'mcp-method': method, 'mcp-name': name }),
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: (id += 1),
+        method,
+        params: modern ? { ...params, _meta: envelope } : params,
+      }),
+    })
+    const text = await response.text()
+    const body = response.headers.get('content-type')?.includes('text/event-stream')
+      ? (text
+          .split('\n')
+          .filter((line) => line.startsWith('data: '))
+          .at(-1)
+          ?.slice(6) ?? '{}')
+      : text
+    const answer = JSON.parse(body) as { result?: Record<string, unknown>; error?: unknown }
+    if (answer.result === undefined) throw new Error(`${method}: ${response.status} ${text}`)
+    return answer.result
+  }
+  return {
+    start: async (n) => {
+      const created = modern
+        ? await post('tools/call', 'hold', { name: 'hold', arguments: { n } })
+        : ((await post('tools/call', 'hold', { name: 'hold', arguments: { n }, task: { ttl: 60_000 } }))
+            .task as Record<string, unknown>)
+      if (modern && created.resultType !== 'task')
+        throw new Error(`tools/call answered ${JSON.stringify(created)}`)
+      return String(created.taskId)
+    },
+    status: async (taskId) => String((await post('tasks/get', taskId, { taskId })).status),
+    close: async () => {},
+  }
+}
+
+async function measureStore(way: Way, round: number) {
   let release = () => {}
   const released = new Promise<void>((resolve) => {
     release = resolve
   })
-  const baseline = kind === 'in-memory' ? new InMemoryBaselineBackend() : undefined
+  const baseline = way === 'in-memory' ? new InMemoryBaselineBackend() : undefined
   const server = await LongRunningMcpServer.start({
     port: 0,
     host: '127.0.0.1',
-    dataDir: join(dir, `${kind}-${round}`),
+    dataDir: join(dir, `${way}-${round}`),
     auth: { kind: 'bearer', token: 'bench' },
     tools: [holdingTool(released)],
     ...(baseline !== undefined && { backend: baseline }),
   })
-  const client = new Client({ name: 'bench', version: '1' })
-  await client.connect(transportTo(server.url, { authorization: 'Bearer bench' }))
+  const client =
+    way === 'extension' || way === 'durable-raw'
+      ? rawClient(server.url, way === 'extension')
+      : await sdkClient(server.url)
   const ids: string[] = []
   let next = 0
   const startedAt = performance.now()
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < STARTS) {
-        const n = next++
-        const created = await client.request(
-          { method: 'tools/call', params: { name: 'hold', arguments: { n }, task: { ttl: 60_000 } } },
-          CreateTaskResultSchema,
-        )
-        ids.push(created.task.taskId)
-      }
+      while (next < STARTS) ids.push(await client.start(next++))
     }),
   )
   const startSeconds = (performance.now() - startedAt) / 1000
@@ -116,9 +212,9 @@ async function measureStore(kind: 'durable' | 'in-memory', round: number) {
   for (let i = 0; i < STATUS_CHECKS; i += 1) {
     const taskId = ids[(i * 7919) % ids.length] as string
     const t0 = performance.now()
-    const task = await client.request({ method: 'tasks/get', params: { taskId } }, GetTaskResultSchema)
+    const status = await client.status(taskId)
     latencies.push(performance.now() - t0)
-    if (task.status !== 'working') throw new Error(`unexpected status ${task.status}`)
+    if (status !== 'working') throw new Error(`unexpected status ${status}`)
   }
   release()
   await client.close()
@@ -131,24 +227,32 @@ async function measureStore(kind: 'durable' | 'in-memory', round: number) {
 }
 
 async function benchStores() {
-  const results = {
-    durable: [] as Awaited<ReturnType<typeof measureStore>>[],
-    'in-memory': [] as Awaited<ReturnType<typeof measureStore>>[],
+  const results: Record<Way, Awaited<ReturnType<typeof measureStore>>[]> = {
+    durable: [],
+    'in-memory': [],
+    'durable-raw': [],
+    extension: [],
   }
-  await measureStore('durable', -1) // warm-up, not counted
+  // Warm-ups, not counted: the 2025-11-25 side (both stores share it) and the 2026-07-28 side.
+  await measureStore('durable', -1)
+  await measureStore('extension', -1)
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const kind of round % 2 === 0
-      ? (['durable', 'in-memory'] as const)
-      : (['in-memory', 'durable'] as const)) {
-      results[kind].push(await measureStore(kind, round))
+    for (let i = 0; i < WAYS.length; i += 1) {
+      const way = WAYS[(round + i) % WAYS.length] as Way
+      results[way].push(await measureStore(way, round))
     }
   }
-  const best = (kind: 'durable' | 'in-memory') => ({
-    startsPerSecond: Math.max(...results[kind].map((r) => r.startsPerSecond)),
-    p50: Math.min(...results[kind].map((r) => r.p50)),
-    p99: Math.min(...results[kind].map((r) => r.p99)),
+  const best = (way: Way) => ({
+    startsPerSecond: Math.max(...results[way].map((r) => r.startsPerSecond)),
+    p50: Math.min(...results[way].map((r) => r.p50)),
+    p99: Math.min(...results[way].map((r) => r.p99)),
   })
-  return { durable: best('durable'), memory: best('in-memory') }
+  return {
+    durable: best('durable'),
+    memory: best('in-memory'),
+    durableRaw: best('durable-raw'),
+    extension: best('extension'),
+  }
 }
 
 async function benchManyTasks() {
@@ -329,24 +433,25 @@ const smallChunks = await benchTextStatistics(500)
 await rm(dir, { recursive: true, force: true })
 
 console.log(
-  `\nMCP server (${quick ? 'quick' : 'full'} run; ${STARTS} spec-task starts at concurrency ${CONCURRENCY}, ${STATUS_CHECKS} tasks/get, best of ${ROUNDS} alternating rounds)`,
+  `\nMCP server (${quick ? 'quick' : 'full'} run; ${STARTS} spec-task starts at concurrency ${CONCURRENCY}, ${STATUS_CHECKS} tasks/get, best of ${ROUNDS} rotating rounds)`,
 )
+console.log(
+  '2025 = spec 2025-11-25 (SDK client; "raw": plain fetch), ext = spec 2026-07-28 tasks extension (plain fetch), all but mem on the durable store; a/b above 1: faster for tasks/s, slower for ms',
+)
+const row = (pick: (r: typeof stores.durable) => number, digits: number) => ({
+  '2025': fmt(pick(stores.durable), digits),
+  '2025 mem (SDK)': fmt(pick(stores.memory), digits),
+  '2025 raw': fmt(pick(stores.durableRaw), digits),
+  ext: fmt(pick(stores.extension), digits),
+  '2025/mem': fmt(pick(stores.durable) / pick(stores.memory)),
+  'ext/2025': fmt(pick(stores.extension) / pick(stores.durable)),
+  'ext/mem': fmt(pick(stores.extension) / pick(stores.memory)),
+  'ext/2025 raw': fmt(pick(stores.extension) / pick(stores.durableRaw)),
+})
 console.table({
-  'tasks started / s': {
-    durable: fmt(stores.durable.startsPerSecond, 0),
-    'in-memory (SDK)': fmt(stores.memory.startsPerSecond, 0),
-    'durable / in-memory': fmt(stores.durable.startsPerSecond / stores.memory.startsPerSecond),
-  },
-  'tasks/get p50 ms': {
-    durable: fmt(stores.durable.p50),
-    'in-memory (SDK)': fmt(stores.memory.p50),
-    'durable / in-memory': fmt(stores.durable.p50 / stores.memory.p50),
-  },
-  'tasks/get p99 ms': {
-    durable: fmt(stores.durable.p99),
-    'in-memory (SDK)': fmt(stores.memory.p99),
-    'durable / in-memory': fmt(stores.durable.p99 / stores.memory.p99),
-  },
+  'tasks started / s': row((r) => r.startsPerSecond, 0),
+  'tasks/get p50 ms': row((r) => r.p50, 2),
+  'tasks/get p99 ms': row((r) => r.p99, 2),
 })
 console.log(
   `\n${RUNNING_TASKS} tasks running at once in one process (durable store, heartbeat every 1 s, ${STEADY_MS} ms steady state)`,
@@ -393,7 +498,16 @@ console.table({
     'big / small': fmt(bigChunks.maxStallMs / smallChunks.maxStallMs),
   },
 })
-const ratio = stores.durable.startsPerSecond / stores.memory.startsPerSecond
-console.log(
-  `\ngoal: durable start rate >= 0.9x in-memory -> ${fmt(ratio)}x ${ratio >= 0.9 ? 'met' : 'NOT met'}`,
-)
+/** One goal line: `speed` is how many times as fast (above 1 faster), against `at least`. */
+const goal = (what: string, speed: number, atLeast: number) =>
+  console.log(`goal: ${what} >= ${atLeast}x -> ${fmt(speed)}x ${speed >= atLeast ? 'met' : 'NOT met'}`)
+const { durable, memory, durableRaw, extension } = stores
+console.log('')
+goal('durable start rate vs in-memory', durable.startsPerSecond / memory.startsPerSecond, 0.9)
+goal('extension start rate vs 2025 durable', extension.startsPerSecond / durable.startsPerSecond, 1)
+goal('extension tasks/get p50 speed vs 2025 durable', durable.p50 / extension.p50, 1)
+// The same comparison with the same client on both (plain fetch): the server paths alone.
+goal('extension start rate vs 2025 raw', extension.startsPerSecond / durableRaw.startsPerSecond, 1)
+goal('extension tasks/get p50 speed vs 2025 raw', durableRaw.p50 / extension.p50, 1)
+goal('extension start rate vs in-memory', extension.startsPerSecond / memory.startsPerSecond, 0.9)
+goal('extension tasks/get p50 speed vs in-memory', memory.p50 / extension.p50, 0.9)

@@ -23,6 +23,7 @@ import type { CallExtra } from './inline-calls.ts'
 import { type RequestScope, withMemoryMeta } from './request-scope.ts'
 import type { TaskRunner } from './task-runner.ts'
 import { isTaskTool } from './task-tools.ts'
+import { taskListenOf, taskSubscription } from './task-subscriptions.ts'
 import { TASKS_EXTENSION, TasksExtension, toExtensionTask } from './tasks-extension.ts'
 import { parseArguments } from './tool-arguments.ts'
 import type { ToolCalls } from './tool-calls.ts'
@@ -39,6 +40,8 @@ export interface ModernProtocolConfig {
 /** Where the request's scope rides from the route to the handlers (the SDK passes `authInfo` on). */
 const SCOPE_KEY = 'longrun.scope'
 const TaskParams = z.looseObject({ taskId: z.string() })
+/** How often a task subscription reads the tasks it follows. */
+const LISTEN_POLL_MS = 250
 const Ack = z.looseObject({})
 
 /**
@@ -58,9 +61,11 @@ export function isModernMessage(message: unknown): boolean {
 /** The 2026-07-28 side of the endpoint. */
 export class ModernProtocol {
   readonly #handler: McpHttpHandler
+  readonly #tasks: TasksExtension
 
   constructor(config: ModernProtocolConfig) {
     const tasks = new TasksExtension(config.runner)
+    this.#tasks = tasks
     this.#handler = createMcpHandler(
       (context) => {
         const scope = scopeOf(context.authInfo)
@@ -102,13 +107,46 @@ export class ModernProtocol {
   }
 
   /** Answers one 2026-07-28 request, for the caller `scope` names. */
-  handle(request: Request, message: unknown, scope: RequestScope): Promise<Response> {
+  async handle(request: Request, message: unknown, scope: RequestScope): Promise<Response> {
+    const listen = taskListenOf(message)
+    if (listen !== undefined) return this.#listen(request, listen, scope)
     const authInfo: AuthInfo = { token: '', clientId: '', scopes: [], extra: { [SCOPE_KEY]: scope } }
     return this.#handler.fetch(request, { authInfo, parsedBody: message })
   }
 
   async close(): Promise<void> {
     await this.#handler.close()
+  }
+
+  /** A subscription that names tasks (`task-subscriptions.ts`); -32021 without the extension. */
+  #listen(
+    request: Request,
+    listen: { id: string | number; taskIds: string[]; meta: unknown },
+    scope: RequestScope,
+  ): Response {
+    const envelope = listen.meta as Record<string, unknown> | undefined
+    const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as
+      { extensions?: Record<string, unknown> } | undefined
+    if (capabilities?.extensions?.[TASKS_EXTENSION] === undefined)
+      return Response.json(
+        {
+          jsonrpc: '2.0',
+          id: listen.id,
+          error: {
+            code: -32021,
+            message: 'Missing required client capability: the tasks extension',
+            data: { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
+          },
+        },
+        { status: 400 },
+      )
+    const owner = withMemoryMeta(scope, listen.meta).owner
+    return taskSubscription(
+      this.#tasks,
+      { id: listen.id, taskIds: listen.taskIds, owner },
+      request.signal,
+      LISTEN_POLL_MS,
+    )
   }
 
   /**
@@ -148,7 +186,12 @@ export class ModernProtocol {
       signal: ctx.mcpReq.signal,
       requestId: ctx.mcpReq.id,
       ...(params._meta !== undefined && { _meta: params._meta }),
-      sendNotification: (notification) => ctx.mcpReq.notify(notification as never),
+      // This era sends log messages only to a request that asked for them (its envelope's logLevel);
+      // heartbeats still go as progress to a request with a progress token.
+      sendNotification: (notification) =>
+        notification.method === 'notifications/message' && !asksForLogs(ctx)
+          ? Promise.resolve()
+          : ctx.mcpReq.notify(notification as never),
     }
     // The request's own stream ends with its answer: nothing is left to abandon.
     return config.toolCalls.call(
@@ -165,6 +208,11 @@ function scopeOf(authInfo: AuthInfo | undefined): RequestScope {
   const scope = authInfo?.extra?.[SCOPE_KEY] as RequestScope | undefined
   if (scope === undefined) throw new Error('a 2026-07-28 request reached the handler without its scope')
   return scope
+}
+
+function asksForLogs(ctx: ServerContext): boolean {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined
+  return envelope?.['io.modelcontextprotocol/logLevel'] !== undefined
 }
 
 function declaresExtension(ctx: ServerContext): boolean {

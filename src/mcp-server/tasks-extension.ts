@@ -33,8 +33,8 @@ export interface DetailedExtensionTask extends ExtensionTask {
 /**
  * A task in the extension's words. Progress travels in `statusMessage` (the extension sends no
  * progress notifications on tasks): a queued task says where it waits, a running one its progress.
- * A tool that failed is a task that `completed` with an `isError` result, as the extension asks of
- * tool errors; only a task that ended with no result at all is `failed`.
+ * A tool that reported its own failure (`ToolError`) is a task that `completed` with an `isError`
+ * result, as the extension asks of tool errors; any other failure is `failed`, with the reason.
  */
 export function toExtensionTask(task: TaskRecord): ExtensionTask {
   const queued = task.stage === 'queued' && task.status === 'working'
@@ -59,8 +59,18 @@ export function toExtensionTask(task: TaskRecord): ExtensionTask {
 }
 
 function statusOf(task: TaskRecord): ExtensionTask['status'] {
-  if (task.status === 'failed') return task.result === undefined ? 'failed' : 'completed'
+  if (task.status === 'failed') return isToolError(task.result) ? 'completed' : 'failed'
   return task.status
+}
+
+/**
+ * A failure the tool reported itself (a `ToolError`: its result carries `structuredContent.error`
+ * with a code the model can act on) is a tool error, which the extension reports as `completed`
+ * with an `isError` result; anything else (a crash, a run a restart interrupted) failed the task.
+ */
+function isToolError(result: CallToolResult | undefined): boolean {
+  const error = (result?.structuredContent as { error?: { code?: unknown } } | undefined)?.error
+  return result?.isError === true && typeof error?.code === 'string'
 }
 
 /** The extension's three methods for one owner. */

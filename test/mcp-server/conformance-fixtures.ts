@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { defineLongRunningTool, type LongRunningTool } from '../../src/mcp-server/index.ts'
+import { defineLongRunningTool, type LongRunningTool, ToolError } from '../../src/mcp-server/index.ts'
 
 /** The fixture names, as the suite's scenario descriptions spell them. */
 export const CONFORMANCE_FIXTURE_NAMES = [
@@ -128,14 +128,16 @@ export function tasksExtensionFixtureTools(): LongRunningTool[] {
       name: 'failing_job',
       description: 'A job whose tool fails.',
       input: NO_ARGUMENTS,
+      // A failure the tool reports itself: a tool error (the task completes with an isError result).
       run: async () => {
-        throw new Error('job failed')
+        throw new ToolError('JOB_FAILED', 'job failed')
       },
     }),
     defineLongRunningTool({
       name: 'protocol_error_job',
       description: 'A job that fails.',
       input: NO_ARGUMENTS,
+      // A crash of the tool: the task fails, with the reason as its error.
       run: async () => {
         throw new Error('internal failure')
       },

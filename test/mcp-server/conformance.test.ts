@@ -117,7 +117,7 @@ describe('official MCP conformance suite (2025-11-25)', () => {
         'server',
         '--url',
         server.url,
-        '--spec-version',
+        '--requirements',
         '2025-11-25',
         '--expected-failures',
         BASELINE,

@@ -14,8 +14,9 @@ import { defineLongRunningTool, textStatisticsTool } from '../../src/mcp-server/
 import { formatCompositeSessionHeader, MEMORY_HEADER } from '../../src/contract/index.ts'
 import { TASKS_EXTENSION } from '../../src/mcp-server/tasks-extension.ts'
 import { listAllEvents, TEST_TOKEN, useMcpTestBed, waitFor } from '../helpers/mcp-server.ts'
+import { MODERN_ERA, modernPost, type ModernRequestOptions } from '../helpers/modern-mcp.ts'
 
-const ERA = '2026-07-28'
+const ERA = MODERN_ERA
 
 /** A tool that runs until cancelled (or `seconds` pass), reporting progress. */
 const slowTool = defineLongRunningTool({
@@ -35,12 +36,6 @@ const slowTool = defineLongRunningTool({
   },
 })
 
-interface RawAnswer {
-  readonly status: number
-  readonly result?: Record<string, unknown>
-  readonly error?: { code: number; message: string }
-}
-
 describe('spec 2026-07-28 with the tasks extension, beside 2025-11-25 on one endpoint', () => {
   const bed = useMcpTestBed(() => ({ tools: [textStatisticsTool(), slowTool] }))
   const memoryOf = (label: string) => ({
@@ -49,57 +44,8 @@ describe('spec 2026-07-28 with the tasks extension, beside 2025-11-25 on one end
     actorId: `modern-${label}`,
   })
 
-  /** One request of the era, as the SDK 2 transport frames it, with the tasks extension declared or not. */
-  const post = async (
-    method: string,
-    params: Record<string, unknown>,
-    options: { extension?: boolean; memory?: ReturnType<typeof memoryOf>; name?: string } = {},
-  ): Promise<RawAnswer> => {
-    const capabilities = options.extension === false ? {} : { extensions: { [TASKS_EXTENSION]: {} } }
-    const response = await fetch(bed.server.url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_TOKEN}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': ERA,
-        'mcp-method': method,
-        ...(options.name !== undefined && { 'mcp-name': options.name }),
-        ...(options.memory !== undefined && {
-          [MEMORY_HEADER]: formatCompositeSessionHeader(options.memory),
-        }),
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method,
-        params: {
-          ...params,
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': ERA,
-            'io.modelcontextprotocol/clientCapabilities': capabilities,
-            'io.modelcontextprotocol/clientInfo': { name: 'modern-test', version: '1.0.0' },
-          },
-        },
-      }),
-    })
-    const text = await response.text()
-    // An SSE answer carries the response as its last data line.
-    const json = response.headers.get('content-type')?.includes('text/event-stream')
-      ? JSON.parse(
-          text
-            .split('\n')
-            .filter((line) => line.startsWith('data: '))
-            .at(-1)
-            ?.slice(6) ?? '{}',
-        )
-      : JSON.parse(text)
-    return {
-      status: response.status,
-      ...(json.result !== undefined && { result: json.result }),
-      ...(json.error !== undefined && { error: json.error }),
-    }
-  }
+  const post = (method: string, params: Record<string, unknown>, options: ModernRequestOptions = {}) =>
+    modernPost(bed.server.url, method, params, options)
   const taskGet = (taskId: string, memory?: ReturnType<typeof memoryOf>, extension = true) =>
     post('tasks/get', { taskId }, { name: taskId, extension, ...(memory !== undefined && { memory }) })
 
@@ -204,6 +150,85 @@ describe('spec 2026-07-28 with the tasks extension, beside 2025-11-25 on one end
     for (const method of ['tasks/result', 'tasks/list']) {
       const answer = await post(method, { taskId }, { memory, name: taskId })
       assert.equal(answer.error?.code, -32601, method)
+    }
+  })
+
+  test('subscriptions/listen naming tasks pushes notifications/tasks as each changes, then ends once they ended', async () => {
+    const memory = memoryOf('listen')
+    const created = await post(
+      'tools/call',
+      { name: 'slow_count', arguments: { seconds: 0.6 } },
+      { memory, name: 'slow_count' },
+    )
+    const taskId = String(created.result?.taskId)
+    const other = await post(
+      'tools/call',
+      { name: 'slow_count', arguments: { seconds: 0 } },
+      { memory: memoryOf('listen-other'), name: 'slow_count' },
+    )
+    const foreignId = String(other.result?.taskId)
+    const listen = async (extension: boolean) =>
+      fetch(bed.server.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_TOKEN}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': ERA,
+          'mcp-method': 'subscriptions/listen',
+          [MEMORY_HEADER]: formatCompositeSessionHeader(memory),
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'subscriptions/listen',
+          params: {
+            notifications: { taskIds: [taskId, foreignId] },
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': ERA,
+              'io.modelcontextprotocol/clientCapabilities': extension
+                ? { extensions: { [TASKS_EXTENSION]: {} } }
+                : {},
+            },
+          },
+        }),
+      })
+    const refused = await listen(false)
+    assert.equal(refused.status, 400)
+    assert.equal(((await refused.json()) as { error: { code: number } }).error.code, -32021)
+    const answer = await listen(true)
+    assert.match(answer.headers.get('content-type') ?? '', /text\/event-stream/)
+    const messages = (await answer.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map(
+        (line) =>
+          JSON.parse(line.slice(6)) as {
+            method?: string
+            id?: number
+            params?: Record<string, unknown>
+            result?: Record<string, unknown>
+          },
+      )
+    const [ack, ...rest] = messages
+    assert.equal(ack?.method, 'notifications/subscriptions/acknowledged')
+    assert.deepEqual(
+      (ack?.params?.notifications as { taskIds: string[] }).taskIds,
+      [taskId],
+      "another's task is not followed",
+    )
+    const updates = rest.filter((message) => message.method === 'notifications/tasks')
+    assert.ok(updates.length >= 1)
+    assert.ok(updates.every((update) => update.params?.taskId === taskId))
+    const last = updates.at(-1)?.params
+    assert.equal(last?.status, 'completed')
+    assert.ok(last?.result !== undefined, 'the final state inlines the result, as tasks/get does')
+    const end = messages.at(-1)
+    assert.equal(end?.id, 7)
+    assert.equal(end?.result?.resultType, 'complete')
+    for (const message of messages) {
+      const meta = (message.params?._meta ?? message.result?._meta) as Record<string, unknown> | undefined
+      assert.equal(meta?.['io.modelcontextprotocol/subscriptionId'], 7)
     }
   })
 })

@@ -60,6 +60,8 @@ const NEAR_BOTTOM = 40
 export function useStickToBottom(deps) {
   const box = useRef(null)
   const following = useRef(true)
+  /** Where the box was after the last change: a move since then is the reader's. */
+  const last = useRef({ top: undefined, height: 0 })
   const onScroll = () => {
     const element = box.current
     if (element)
@@ -67,7 +69,17 @@ export function useStickToBottom(deps) {
   }
   useLayoutEffect(() => {
     const element = box.current
-    if (element && following.current) element.scrollTop = element.scrollHeight
+    if (!element) return
+    // A move whose scroll event has not come yet (entries landed first) still counts: judged against
+    // the content the reader saw.
+    if (last.current.top !== undefined && element.scrollTop !== last.current.top)
+      following.current = last.current.height - element.scrollTop - element.clientHeight < NEAR_BOTTOM
+    if (following.current) element.scrollTop = element.scrollHeight
+    last.current = { top: element.scrollTop, height: element.scrollHeight }
   }, deps)
-  return { box, onScroll, stick: () => (following.current = true) }
+  const stick = () => {
+    following.current = true
+    last.current = { top: undefined, height: 0 }
+  }
+  return { box, onScroll, stick }
 }
