@@ -5,7 +5,9 @@
 # AgentCore Runtime runs arm64 only, so every stage is arm64 whatever machine builds it.
 # Node 22 runs the TypeScript sources directly (type stripping): no build step, no dist/.
 # test/deploy/container-image.test.ts follows this file's COPY, RUN, ENV and CMD lines.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Pinned to an exact release (the one the project's own node dev dependency is): type stripping needs
+# at least 22.18, and a floating node:22 from a stale cache could be older and crash at start.
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim
 
 # Production dependencies only. --ignore-scripts skips `prepare`, which builds dist/ with tsc (a
 # dev dependency the image does not need).

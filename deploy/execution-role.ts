@@ -32,13 +32,13 @@ export class RuntimeExecutionRole extends Construct {
     const partition = Aws.PARTITION
     this.role = new Role(this, 'Role', {
       description: config.description,
-      // AgentCore assumes the role for this account's runtimes of this name only (confused deputy).
+      // AgentCore assumes the role for this account's AgentCore resources in this Region only
+      // (confused deputy), in the form AWS documents for execution roles: a narrower `runtime/<name>-*`
+      // would stop the role being assumed if AgentCore ever presents another of its ARNs.
       assumedBy: new ServicePrincipal('bedrock-agentcore.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: {
-            'aws:SourceArn': `arn:${partition}:bedrock-agentcore:${region}:${account}:runtime/${runtimeName}-*`,
-          },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:bedrock-agentcore:${region}:${account}:*` },
         },
       }),
       // A Runtime session lasts up to 8 hours.

@@ -168,6 +168,29 @@ describe('the build context', () => {
     )
   })
 
+  test('the base image is an exact Node release of at least 22.18, the one the project itself runs on', () => {
+    const bases = DOCKERFILE.stages
+      .map((stage) => stage.base)
+      .filter((base) => !DOCKERFILE.stages.some((stage) => stage.name === base))
+    assert.ok(bases.length > 0)
+    const own = JSON.parse(
+      readFileSync(new URL('../../node_modules/node/package.json', import.meta.url), 'utf8'),
+    ) as {
+      version: string
+    }
+    for (const base of bases) {
+      const match = /^node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/.exec(base)
+      assert.ok(match, `${base} names an exact release`)
+      const [major, minor] = [Number(match[1]), Number(match[2])]
+      assert.ok(major === 22 && minor >= 18, `${base} is 22.18 or later`)
+      assert.equal(
+        `${match[1]}.${match[2]}.${match[3]}`,
+        own.version.replace(/^v/, ''),
+        'the release the project runs on',
+      )
+    }
+  })
+
   test('every stage is arm64, the images run unprivileged and expose the contract ports', () => {
     for (const stage of DOCKERFILE.stages)
       if (!DOCKERFILE.stages.some((each) => each.name === stage.base))

@@ -332,7 +332,7 @@ describe('IAM: least privilege', () => {
     })
   })
 
-  test('only AgentCore assumes the roles, for this account and these runtimes', () => {
+  test('only AgentCore assumes the roles, for this account and Region, in the documented form', () => {
     withSynthesized({}, ({ json }) => {
       for (const protocol of ['HTTP', 'MCP'] as const) {
         const [, runtime] = runtimeOf(json, protocol)
@@ -349,7 +349,7 @@ describe('IAM: least privilege', () => {
         })
         assert.equal(
           flatten(statement?.Condition?.ArnLike?.['aws:SourceArn']),
-          `arn:\${AWS::Partition}:bedrock-agentcore:\${AWS::Region}:\${AWS::AccountId}:runtime/${String(runtime.Properties?.AgentRuntimeName)}-*`,
+          `arn:\${AWS::Partition}:bedrock-agentcore:\${AWS::Region}:\${AWS::AccountId}:*`,
         )
       }
     })
