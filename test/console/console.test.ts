@@ -251,7 +251,10 @@ describe('the developer console', () => {
     // Both panes follow the newest entry: the answer in the chat, its events in the timeline.
     const newest = page.locator('.entries .entry').last()
     await page
-      .locator('.entries .entry[data-author=agent]', { hasText: `${taskId} (model_training) completed` })
+      // The user's own turn (the continuation, marked, says the same of the task).
+      .locator('.entries .entry[data-author=agent]:not([data-continuation])', {
+        hasText: `${taskId} (model_training) completed`,
+      })
       .waitFor()
     assert.equal(await inTimelineView(newest), true, 'the newest event is in view')
     const chatEnd = await lastAnswer().evaluate((element) => {
