@@ -124,10 +124,7 @@ export class ModernProtocol {
     listen: { id: string | number; taskIds: string[]; meta: unknown },
     scope: RequestScope,
   ): Response {
-    const envelope = listen.meta as Record<string, unknown> | undefined
-    const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as
-      { extensions?: Record<string, unknown> } | undefined
-    if (capabilities?.extensions?.[TASKS_EXTENSION] === undefined)
+    if (!envelopeDeclaresExtension(listen.meta))
       return Response.json(
         {
           jsonrpc: '2.0',
@@ -216,9 +213,14 @@ function asksForLogs(ctx: ServerContext): boolean {
 }
 
 function declaresExtension(ctx: ServerContext): boolean {
-  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined
-  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as
-    { extensions?: Record<string, unknown> } | undefined
+  return envelopeDeclaresExtension(ctx.mcpReq.envelope)
+}
+
+/** Whether a request's envelope (its `_meta`) declares the tasks extension among its client's capabilities. */
+function envelopeDeclaresExtension(envelope: unknown): boolean {
+  const capabilities = (envelope as Record<string, unknown> | undefined)?.[
+    'io.modelcontextprotocol/clientCapabilities'
+  ] as { extensions?: Record<string, unknown> } | undefined
   return capabilities?.extensions?.[TASKS_EXTENSION] !== undefined
 }
 

@@ -19,12 +19,7 @@ const RELATED_TASK = 'io.modelcontextprotocol/related-task'
 
 /** The wire form of a task (a queued task is `working`, its status message says it waits). */
 export function toSpecTask(task: TaskRecord): Task {
-  const queued = task.stage === 'queued' && task.status === 'working'
-  const statusMessage = !queued
-    ? task.statusMessage
-    : task.queuePosition === 'starting'
-      ? 'starting'
-      : `queued${task.queuePosition === undefined ? '' : `: position ${task.queuePosition}`}`
+  const statusMessage = queuedStatusMessage(task) ?? task.statusMessage
   return {
     taskId: task.taskId,
     status: task.status,
@@ -34,6 +29,13 @@ export function toSpecTask(task: TaskRecord): Task {
     pollInterval: task.pollIntervalMs,
     ...(statusMessage !== undefined && { statusMessage }),
   }
+}
+
+/** What a task still waiting for a slot says of its place (`starting` once a worker took it); undefined otherwise. */
+export function queuedStatusMessage(task: TaskRecord): string | undefined {
+  if (task.stage !== 'queued' || task.status !== 'working') return undefined
+  if (task.queuePosition === 'starting') return 'starting'
+  return `queued${task.queuePosition === undefined ? '' : `: position ${task.queuePosition}`}`
 }
 
 /** The four methods for one owner; not found and already ended are -32602, as the spec asks. */

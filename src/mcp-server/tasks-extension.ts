@@ -7,6 +7,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { McpServerError } from './errors.ts'
+import { queuedStatusMessage } from './spec-tasks.ts'
 import type { TaskRecord } from './task-record.ts'
 import type { TaskRunner } from './task-runner.ts'
 
@@ -37,16 +38,13 @@ export interface DetailedExtensionTask extends ExtensionTask {
  * result, as the extension asks of tool errors; any other failure is `failed`, with the reason.
  */
 export function toExtensionTask(task: TaskRecord): ExtensionTask {
-  const queued = task.stage === 'queued' && task.status === 'working'
   const progress =
     task.progress === undefined
       ? undefined
       : `${task.progress}${task.total === undefined ? '' : `/${task.total}`}`
-  const statusMessage = queued
-    ? task.queuePosition === 'starting'
-      ? 'starting'
-      : `queued${task.queuePosition === undefined ? '' : `: position ${task.queuePosition}`}`
-    : [progress, task.statusMessage].filter((part) => part !== undefined).join(' ') || undefined
+  const statusMessage =
+    queuedStatusMessage(task) ??
+    ([progress, task.statusMessage].filter((part) => part !== undefined).join(' ') || undefined)
   return {
     taskId: task.taskId,
     status: statusOf(task),

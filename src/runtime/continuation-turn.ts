@@ -105,7 +105,11 @@ export async function runContinuation(
       continuation: outcome('ran_before'),
     }
   const marks = { [TASK_ID_METADATA_KEY]: wake.taskId, [CONTINUATION_METADATA_KEY]: String(wake.depth) }
-  let built = await parts.turns.open(invocation, turn, { tools: true, metadata: marks })
+  const stopped = { tools: false, metadata: { ...marks, [CONTINUATION_METADATA_KEY]: CONTINUATION_STOPPED } }
+  // Past the chain's depth the agent will not act: it is built without tools at once (the hour's
+  // budget is read from the agent state, so only that limit needs the agent built first).
+  const tooDeep = !stored.continuationStarted && wake.depth > parts.limits.depth
+  let built = await parts.turns.open(invocation, turn, tooDeep ? stopped : { tools: true, metadata: marks })
   try {
     const questions = pendingInterruptsOf(built.agent).map(runtimeInterruptOf)
     if (questions.length > 0)
@@ -127,13 +131,16 @@ export async function runContinuation(
         continuation: outcome('ran_before'),
       }
     // A continuation cut short is carried on whatever the limits say now: it passed them when it began.
-    const stop = stored.continuationStarted ? undefined : limitReached(built, wake, parts.limits, now())
+    const stop = stored.continuationStarted
+      ? undefined
+      : tooDeep
+        ? 'depth'
+        : overBudget(built, parts.limits, now())
     if (stop !== undefined) {
-      await parts.turns.close(built)
-      built = await parts.turns.open(invocation, turn, {
-        tools: false,
-        metadata: { ...marks, [CONTINUATION_METADATA_KEY]: CONTINUATION_STOPPED },
-      })
+      if (!tooDeep) {
+        await parts.turns.close(built)
+        built = await parts.turns.open(invocation, turn, stopped)
+      }
       const limit = stop === 'depth' ? parts.limits.depth : parts.limits.perHour
       const answer = await parts.turns.run(
         built,
@@ -156,16 +163,9 @@ export async function runContinuation(
   }
 }
 
-/** The limit a new continuation would pass, if any. */
-function limitReached(
-  built: InvocationAgent,
-  wake: WakeRequest,
-  limits: ContinuationLimits,
-  now: number,
-): 'depth' | 'budget' | undefined {
-  if (wake.depth > limits.depth) return 'depth'
-  if (startsWithinHour(built, now).length >= limits.perHour) return 'budget'
-  return undefined
+/** Whether a new continuation would pass the session's budget for this hour. */
+function overBudget(built: InvocationAgent, limits: ContinuationLimits, now: number): 'budget' | undefined {
+  return startsWithinHour(built, now).length >= limits.perHour ? 'budget' : undefined
 }
 
 /** The session's continuation start times of the last hour, from its agent state. */

@@ -101,39 +101,17 @@ describe('official MCP conformance suite (2025-11-25)', () => {
     await output.remove()
   })
 
-  /** Every check of one scenario, from the run's output directory. */
-  async function checksOf(scenario: string): Promise<Check[]> {
-    const pattern = new RegExp(`^server-${scenario}-\\d{4}-`)
-    const folder = (await readdir(output.path)).find((name) => pattern.test(name))
-    assert.ok(folder !== undefined, `no results for scenario ${scenario}`)
-    return JSON.parse(await readFile(join(output.path, folder, 'checks.json'), 'utf8')) as Check[]
-  }
+  const checksOf = (scenario: string) => checksIn(output.path, scenario)
 
   test('passes every applicable scenario, progress and logging included; failures are exactly the documented baseline', async () => {
-    const child = spawn(
-      NODE,
-      [
-        CONFORMANCE,
-        'server',
-        '--url',
-        server.url,
-        '--requirements',
-        '2025-11-25',
-        '--expected-failures',
-        BASELINE,
-        '--output-dir',
-        output.path,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let log = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      log += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      log += chunk.toString()
-    })
-    const [code] = (await once(child, 'exit')) as [number | null]
+    const { code, log } = await runSuite(server.url, [
+      '--requirements',
+      '2025-11-25',
+      '--expected-failures',
+      BASELINE,
+      '--output-dir',
+      output.path,
+    ])
     // Exit 0 means: no failure outside the baseline and no baseline entry that now passes.
     assert.equal(code, 0, `conformance run failed:\n${log.slice(-6000)}`)
 
