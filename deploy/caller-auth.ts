@@ -8,11 +8,41 @@
  * With Cognito, callers send their access token, which names the app client in `client_id` (and
  * carries no `aud`): the authorizers and both servers accept that client only.
  */
-import { Aws, CfnOutput, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib'
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, SecretValue } from 'aws-cdk-lib'
 import type { CfnRuntime } from 'aws-cdk-lib/aws-bedrockagentcore'
-import { AccountRecovery, UserPool, type UserPoolClient } from 'aws-cdk-lib/aws-cognito'
+import {
+  AccountRecovery,
+  type CfnUserPoolClient,
+  Mfa,
+  OAuthScope,
+  ResourceServerScope,
+  UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito'
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager'
 import { Construct } from 'constructs'
-import type { CallerAuthParameters } from './stack-parameters.ts'
+import type { CallerAuthParameters, CognitoMfa } from './stack-parameters.ts'
+
+/** The OAuth scope the MCP server's wake client asks for: `<resource server>/<scope>`. */
+export const WAKE_SCOPE = { resourceServer: 'longrun', scope: 'wake' } as const
+
+/**
+ * The MCP server's machine identity (Cognito only): a confidential client-credentials client whose
+ * access tokens (`sub` = `client_id` = the client's id) the MCP runtime wakes the agent runtime with,
+ * since a runtime behind a JWT authorizer refuses SigV4. The agent lets this subject name a wake's
+ * actor (RUNTIME_JWT_WAKE_SUBJECTS), and the MCP server lets it act for that actor
+ * (MCP_JWT_SERVICE_SUBJECTS); it can sign in as no user.
+ */
+export interface WakeIdentity {
+  readonly clientId: string
+  /** `https://<domain>.auth.<region>.amazoncognito.com/oauth2/token`. */
+  readonly tokenUrl: string
+  readonly scope: string
+  /** The client secret, kept in Secrets Manager (the runtime reads it at start). */
+  readonly secret: Secret
+}
+
+const MFA: Record<CognitoMfa, Mfa> = { off: Mfa.OFF, optional: Mfa.OPTIONAL, required: Mfa.REQUIRED }
 
 export interface CallerAuthConfig {
   readonly parameters: CallerAuthParameters
@@ -33,6 +63,8 @@ export class CallerAuth extends Construct {
   readonly clientIds: readonly string[]
   readonly userPool: UserPool | undefined
   readonly userPoolClient: UserPoolClient | undefined
+  /** Present with Cognito; with a provider of yours, wakes need a client of that provider. */
+  readonly wakeIdentity: WakeIdentity | undefined
 
   constructor(scope: Construct, id: string, config: CallerAuthConfig) {
     super(scope, id)
@@ -46,6 +78,7 @@ export class CallerAuth extends Construct {
       this.clientIds = parameters.clientIds
       this.userPool = undefined
       this.userPoolClient = undefined
+      this.wakeIdentity = undefined
       return
     }
     // Users are created by an administrator (README: Deploy to AgentCore); nobody signs up alone.
@@ -56,12 +89,17 @@ export class CallerAuth extends Construct {
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       deletionProtection: false,
       removalPolicy: RemovalPolicy.DESTROY,
+      // An authenticator app (TOTP) when asked for; SMS would need an SNS role and a spend limit.
+      mfa: MFA[parameters.mfa],
+      ...(parameters.mfa !== 'off' && { mfaSecondFactor: { sms: false, otp: true } }),
     })
-    // A public client (no secret to keep anywhere) for the username-password sign-in of the CLI.
+    // A public client (no secret to keep anywhere). Sign-in is SRP (the password never leaves the
+    // client) or, for an administrator with AWS credentials, ADMIN_USER_PASSWORD_AUTH; sending the
+    // password itself (USER_PASSWORD_AUTH) only when the deployment asks for it.
     const userPoolClient = userPool.addClient('Callers', {
       userPoolClientName: `${config.name}-callers`,
       generateSecret: false,
-      authFlows: { userPassword: true, userSrp: true },
+      authFlows: { userSrp: true, adminUserPassword: true, userPassword: parameters.passwordAuth },
       disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
@@ -82,13 +120,13 @@ export class CallerAuth extends Construct {
     this.jwksUrl = `${this.issuer}/.well-known/jwks.json`
     this.discoveryUrl = `${this.issuer}/.well-known/openid-configuration`
     this.audiences = []
-    this.clientIds = [userPoolClient.userPoolClientId]
+    this.wakeIdentity = wakeIdentity(this, userPool, config.name)
+    this.clientIds = [userPoolClient.userPoolClientId, this.wakeIdentity.clientId]
     new CfnOutput(this, 'UserPoolId', { key: 'UserPoolId', value: userPool.userPoolId })
     new CfnOutput(this, 'UserPoolClientId', {
       key: 'UserPoolClientId',
       value: userPoolClient.userPoolClientId,
-      description:
-        'Sign in with this client (USER_PASSWORD_AUTH) and send the AccessToken as the bearer token',
+      description: 'Sign in with this client and send the AccessToken as the bearer token',
     })
   }
 
@@ -102,4 +140,55 @@ export class CallerAuth extends Construct {
       },
     }
   }
+}
+
+/**
+ * The wake client, its scope on a resource server of the pool, and the Cognito domain that serves
+ * the token endpoint. The domain prefix must be unique in the Region across all accounts, hence the
+ * account id in it. The client secret goes from the client (`ClientSecret`) straight into Secrets
+ * Manager, so the template holds a reference and never the value.
+ */
+function wakeIdentity(scope: Construct, userPool: UserPool, name: string): WakeIdentity {
+  const wake = new ResourceServerScope({
+    scopeName: WAKE_SCOPE.scope,
+    scopeDescription: 'wake the agent runtime when a task ends',
+  })
+  const server = userPool.addResourceServer('Machines', {
+    identifier: WAKE_SCOPE.resourceServer,
+    userPoolResourceServerName: `${name}-machines`,
+    scopes: [wake],
+  })
+  const client = userPool.addClient('Wake', {
+    userPoolClientName: `${name}-mcp-server-wake`,
+    generateSecret: true,
+    authFlows: {},
+    oAuth: { flows: { clientCredentials: true }, scopes: [OAuthScope.resourceServer(server, wake)] },
+    preventUserExistenceErrors: true,
+    enableTokenRevocation: true,
+    accessTokenValidity: Duration.hours(1),
+  })
+  const domain = userPool.addDomain('TokenDomain', {
+    cognitoDomain: { domainPrefix: Fn.join('-', [domainPrefix(name), Aws.ACCOUNT_ID]) },
+  })
+  const secret = new Secret(scope, 'WakeClientSecret', {
+    description: `${name}: the client secret the MCP server wakes the agent runtime with`,
+    secretStringValue: SecretValue.resourceAttribute(
+      (client.node.defaultChild as CfnUserPoolClient).attrClientSecret,
+    ),
+    removalPolicy: RemovalPolicy.DESTROY,
+  })
+  return {
+    clientId: client.userPoolClientId,
+    tokenUrl: `${domain.baseUrl()}/oauth2/token`,
+    scope: `${WAKE_SCOPE.resourceServer}/${WAKE_SCOPE.scope}`,
+    secret,
+  }
+}
+
+/** A Cognito domain prefix from the stack's name: lower-case letters, digits and hyphens. */
+export function domainPrefix(name: string): string {
+  return name
+    .toLowerCase()
+    .replaceAll('_', '-')
+    .replace(/^-+|-+$/g, '')
 }

@@ -1,14 +1,14 @@
 /**
  * The execution role of one AgentCore Runtime: what the platform needs to run the container (pull
- * its image, write its logs, traces and metrics), scoped to this runtime's image repository and log
+ * its image, write its logs and metrics), scoped to this runtime's image repository and log
  * groups, plus what the code in it calls, each added by the stack with its resource. Nothing else:
  * no workload access tokens (AgentCore obtains those with its own service-linked role, and the code
  * never asks for one), no ENI actions (VPC mode uses AgentCore's network service-linked role).
  */
 import { Aws, Duration } from 'aws-cdk-lib'
-import type { DockerImageAsset } from 'aws-cdk-lib/aws-ecr-assets'
+import type { IRepository } from 'aws-cdk-lib/aws-ecr'
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam'
-import { Construct } from 'constructs'
+import { Construct, type IDependable } from 'constructs'
 
 /** The namespace AgentCore's own runtime metrics use; the role may write metrics there only. */
 export const RUNTIME_METRICS_NAMESPACE = 'bedrock-agentcore'
@@ -16,8 +16,8 @@ export const RUNTIME_METRICS_NAMESPACE = 'bedrock-agentcore'
 export interface RuntimeExecutionRoleConfig {
   /** The runtime's `agentRuntimeName`; its id, log groups and the trust condition start with it. */
   readonly runtimeName: string
-  /** The runtime's container image (its repository is the only one the role may pull from). */
-  readonly image: DockerImageAsset
+  /** The runtime's own image repository (deploy/container-images.ts), the only one it may pull from. */
+  readonly repository: IRepository
   readonly description: string
 }
 
@@ -44,9 +44,10 @@ export class RuntimeExecutionRole extends Construct {
       // A Runtime session lasts up to 8 hours.
       maxSessionDuration: Duration.hours(8),
     })
-    // ecr:BatchGetImage and GetDownloadUrlForLayer on the asset repository; GetAuthorizationToken
-    // takes no resource but *.
-    config.image.repository.grantPull(this.role)
+    // ecr:BatchGetImage, GetDownloadUrlForLayer and BatchCheckLayerAvailability on the runtime's own
+    // repository (no other runtime's image, nor the CDK bootstrap's); GetAuthorizationToken takes no
+    // resource but *.
+    config.repository.grantPull(this.role)
     // A runtime's log group is /aws/bedrock-agentcore/runtimes/<runtime id>-<endpoint>, the id being
     // <runtimeName>-<10 characters>; DescribeLogGroups names no group but the account's whole set.
     const logGroups = `arn:${partition}:logs:${region}:${account}:log-group:/aws/bedrock-agentcore/runtimes/${runtimeName}-*`
@@ -66,17 +67,8 @@ export class RuntimeExecutionRole extends Construct {
         actions: ['logs:DescribeLogGroups'],
         resources: [`arn:${partition}:logs:${region}:${account}:log-group:*`],
       }),
-      // X-Ray's trace and sampling actions have no resource-level permissions.
-      new PolicyStatement({
-        sid: 'Traces',
-        actions: [
-          'xray:PutTraceSegments',
-          'xray:PutTelemetryRecords',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-        ],
-        resources: ['*'],
-      }),
+      // No X-Ray: the images run without the AWS Distro for OpenTelemetry, and the code exports
+      // its traces over OTLP to the collector `otlpEndpoint` names (docs/telemetry.md), if any.
       new PolicyStatement({
         sid: 'RuntimeMetrics',
         actions: ['cloudwatch:PutMetricData'],
@@ -89,5 +81,14 @@ export class RuntimeExecutionRole extends Construct {
   /** Adds statements to the role's policy (the runtime waits for it: see the stack). */
   allow(...statements: PolicyStatement[]): void {
     for (const statement of statements) this.role.addToPrincipalPolicy(statement)
+  }
+
+  /**
+   * The role's inline policy, which every statement and grant lands in. The runtime depends on it
+   * alone: it references the role already, but not the policy, and AgentCore pulls the image with
+   * the role as soon as the runtime is created.
+   */
+  get policy(): IDependable {
+    return this.role.node.findChild('DefaultPolicy')
   }
 }

@@ -1,28 +1,36 @@
 /**
  * The whole deployment: AgentCore Memory, the long-running MCP server and the agent as two
- * AgentCore Runtimes built from this repository's Dockerfile, the callers' JWT issuer, and (with the
- * redis task backend) the VPC and ElastiCache group where tasks outlive a Runtime session. The stack
+ * AgentCore Runtimes built from this repository's Dockerfile, the callers' JWT issuer (and the MCP
+ * server's wake client), and (with the redis task backend) the VPC and ElastiCache group where tasks
+ * outlive a Runtime session, with ECS Fargate workers that run them whether or not a session is
+ * open. The stack
  * is environment-agnostic: it names its Region and account only through pseudo parameters, so it
  * synthesises offline and deploys to whichever account and Region the credentials point at.
  */
 import { fileURLToPath } from 'node:url'
-import { Aws, CfnOutput, Fn, IgnoreMode, Stack, type StackProps } from 'aws-cdk-lib'
+import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib'
 import { CfnMemory, CfnRuntime } from 'aws-cdk-lib/aws-bedrockagentcore'
-import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets'
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam'
 import type { Construct } from 'constructs'
 import { CallerAuth } from './caller-auth.ts'
+import { runtimeImages } from './container-images.ts'
 import { RuntimeExecutionRole } from './execution-role.ts'
-import { modelInvokeStatements } from './model-access.ts'
+import { marketplaceStatements, modelInvokeStatements } from './model-access.ts'
 import { RedisTaskStore } from './redis-task-store.ts'
-import { agentEnvironment, mcpServerEnvironment } from './runtime-environment.ts'
+import {
+  agentEnvironment,
+  mcpServerEnvironment,
+  type TaskSideConfig,
+  workerEnvironment,
+} from './runtime-environment.ts'
+import { QUEUE_METRIC, TaskWorkers } from './task-workers.ts'
 import type { LongTermStrategy, StackParameters } from './stack-parameters.ts'
 
-/** The repository root: the Docker build context of both images. */
+/** The repository root: the Docker build context of every image. */
 export const BUILD_CONTEXT = fileURLToPath(new URL('..', import.meta.url))
 
-/** The Dockerfile targets of the two images. */
-export const IMAGE_TARGETS = { agent: 'agent', mcpServer: 'mcp-server' } as const
+/** The Dockerfile targets: the two runtimes' images and the workers'. */
+export const IMAGE_TARGETS = { agent: 'agent', mcpServer: 'mcp-server', worker: 'worker' } as const
 
 /**
  * What each runtime's code sends to AgentCore Memory. The agent writes its turns (CreateEvent) and
@@ -34,6 +42,8 @@ export const MCP_SERVER_MEMORY_ACTIONS = ['bedrock-agentcore:CreateEvent']
 /** What the MCP server's wakes call: the agent runtime alone, found by its name. */
 export const MCP_SERVER_WAKE_ACTIONS = ['bedrock-agentcore:InvokeAgentRuntime']
 export const MCP_SERVER_LOOKUP_ACTIONS = ['bedrock-agentcore:ListAgentRuntimes']
+/** What the MCP server does with the secrets it is given by ARN: reads each once at start. */
+export const MCP_SERVER_SECRET_ACTIONS = ['secretsmanager:GetSecretValue']
 
 export interface LongrunStackProps extends StackProps {
   readonly parameters: StackParameters
@@ -46,6 +56,8 @@ export class LongrunStack extends Stack {
   readonly callerAuth: CallerAuth
   /** Present with the redis task backend. */
   readonly taskStore: RedisTaskStore | undefined
+  /** The ECS service of `longrun worker`s (workers=fargate). */
+  readonly workers: TaskWorkers | undefined
 
   constructor(scope: Construct, id: string, props: LongrunStackProps) {
     const { parameters, ...stackProps } = props
@@ -73,7 +85,7 @@ export class LongrunStack extends Stack {
         ? new RedisTaskStore(this, 'TaskStore', {
             nodeType: parameters.redisNodeType,
             replicas: parameters.redisReplicas,
-            availabilityZones: parameters.availabilityZones,
+            availabilityZoneIds: parameters.availabilityZoneIds,
             extraEgressPorts: otlpPort(parameters.otlpEndpoint),
           })
         : undefined
@@ -82,31 +94,53 @@ export class LongrunStack extends Stack {
     // the agent it wakes by the agent's name (known before either exists), not by its ARN.
     const mcpRuntimeName = `${name}_mcp_server`
     const agentRuntimeName = `${name}_agent`
-    const mcpImage = image(this, 'McpServerImage', IMAGE_TARGETS.mcpServer)
+    const wake = callers.wakeIdentity
+    const wakeClient =
+      wake === undefined
+        ? undefined
+        : {
+            clientId: wake.clientId,
+            tokenUrl: wake.tokenUrl,
+            scope: wake.scope,
+            secretArn: wake.secret.secretArn,
+          }
+    // The worker image only when there are workers: each image is a build at every deploy.
+    const { worker: workerTarget, ...runtimeTargets } = IMAGE_TARGETS
+    const images = runtimeImages(this, {
+      directory: BUILD_CONTEXT,
+      targets: {
+        ...runtimeTargets,
+        ...(parameters.workers === 'fargate' && { worker: workerTarget }),
+      },
+      build: parameters.imageBuild,
+    })
+    const mcpImage = images.mcpServer
     const mcpRole = new RuntimeExecutionRole(this, 'McpServerRole', {
       runtimeName: mcpRuntimeName,
-      image: mcpImage,
+      repository: mcpImage.repository,
       description: 'longrun MCP server runtime: writes task results into the memory',
     })
-    mcpRole.allow(
-      new PolicyStatement({
-        sid: 'DeliverTaskResults',
-        actions: MCP_SERVER_MEMORY_ACTIONS,
-        resources: [this.memory.attrMemoryArn],
-      }),
-      // Continuations: a task's end invokes the agent runtime, and no other (its id is its name and
-      // a suffix AgentCore picks, hence the wildcard after the name).
-      new PolicyStatement({
-        sid: 'WakeTheAgent',
-        actions: MCP_SERVER_WAKE_ACTIONS,
-        resources: [
-          `arn:${Aws.PARTITION}:bedrock-agentcore:${Aws.REGION}:${Aws.ACCOUNT_ID}:runtime/${agentRuntimeName}-*`,
-          `arn:${Aws.PARTITION}:bedrock-agentcore:${Aws.REGION}:${Aws.ACCOUNT_ID}:runtime/${agentRuntimeName}-*/runtime-endpoint/DEFAULT`,
-        ],
-      }),
-      // The name becomes the ARN at the first wake; listing takes no resource but `*`.
-      new PolicyStatement({ sid: 'FindTheAgent', actions: MCP_SERVER_LOOKUP_ACTIONS, resources: ['*'] }),
+    const taskSideSecrets = [wake?.secret, this.taskStore?.authSecret].filter(
+      (secret) => secret !== undefined,
     )
+    const taskSide = taskSideAccess({
+      memoryArn: this.memory.attrMemoryArn,
+      agentRuntimeName,
+      queueMetric: parameters.workers === 'fargate',
+      secretArns: taskSideSecrets.map((secret) => secret.secretArn),
+    })
+    mcpRole.allow(...taskSide)
+    const taskSideConfig: TaskSideConfig = {
+      taskBackend: parameters.taskBackend,
+      redis:
+        this.taskStore === undefined
+          ? undefined
+          : { url: this.taskStore.url, passwordSecretArn: this.taskStore.authSecret.secretArn },
+      otlpEndpoint: parameters.otlpEndpoint,
+      wakeRuntimeName: agentRuntimeName,
+      wakeClient,
+      queueMetricDeployment: parameters.workers === 'fargate' ? name : undefined,
+    }
     this.mcpRuntime = new CfnRuntime(this, 'McpServerRuntime', {
       agentRuntimeName: mcpRuntimeName,
       description: 'longrun long-running MCP server (Streamable HTTP on 8000 at /mcp)',
@@ -126,25 +160,25 @@ export class LongrunStack extends Stack {
       authorizerConfiguration: callers.authorizer(),
       // The server checks the caller's token again, so the authorizer must pass it on.
       requestHeaderConfiguration: { requestHeaderAllowlist: ['Authorization'] },
-      // A session with a running task reports HealthyBusy; it may live the Runtime's longest, 8 h.
+      // A microVM running a task (mcpRunsTasks, sqlite) reports HealthyBusy: let it live the longest, 8 h.
       lifecycleConfiguration: { idleRuntimeSessionTimeout: 900, maxLifetime: 28_800 },
       environmentVariables: mcpServerEnvironment({
-        taskBackend: parameters.taskBackend,
-        redisUrl: this.taskStore?.url,
+        ...taskSideConfig,
         callers,
-        otlpEndpoint: parameters.otlpEndpoint,
-        wakeRuntimeName: agentRuntimeName,
+        runsTasks: parameters.mcpRunsTasks,
       }),
     })
-    // The role's policy must exist before the runtime starts pulling its image.
-    this.mcpRuntime.node.addDependency(mcpRole)
-    if (this.taskStore !== undefined) this.mcpRuntime.node.addDependency(this.taskStore)
+    // The role's policy, and the image in the runtime's repository, must exist before the runtime
+    // starts pulling it.
+    this.mcpRuntime.node.addDependency(mcpRole.policy, mcpImage.ready)
+    // The runtime's subnets reach AWS through the NAT gateway: their routes must be there first.
+    if (this.taskStore !== undefined) this.mcpRuntime.node.addDependency(this.taskStore.internetReady)
     const mcpServerUrl = invocationUrl(this.mcpRuntime)
 
-    const agentImage = image(this, 'AgentImage', IMAGE_TARGETS.agent)
+    const agentImage = images.agent
     const agentRole = new RuntimeExecutionRole(this, 'AgentRole', {
       runtimeName: agentRuntimeName,
-      image: agentImage,
+      repository: agentImage.repository,
       description: 'longrun agent runtime: its conversations in the memory, its model',
     })
     agentRole.allow(
@@ -154,6 +188,7 @@ export class LongrunStack extends Stack {
         resources: [this.memory.attrMemoryArn],
       }),
       ...modelInvokeStatements(parameters.model),
+      ...(parameters.modelMarketplaceAccess ? marketplaceStatements() : []),
     )
     this.agentRuntime = new CfnRuntime(this, 'AgentRuntime', {
       agentRuntimeName,
@@ -170,9 +205,27 @@ export class LongrunStack extends Stack {
         mcpServerUrl,
         callers,
         otlpEndpoint: parameters.otlpEndpoint,
+        wakeClient,
       }),
     })
-    this.agentRuntime.node.addDependency(agentRole)
+    this.agentRuntime.node.addDependency(agentRole.policy, agentImage.ready)
+
+    // Workers that no Runtime session bounds, scaled on the queue's depth (deploy/task-workers.ts).
+    this.workers =
+      this.taskStore !== undefined && images.worker !== undefined
+        ? new TaskWorkers(this, 'Workers', {
+            vpc: this.taskStore.vpc,
+            subnets: this.taskStore.privateSubnets,
+            securityGroup: this.taskStore.runtimeSecurityGroup,
+            image: images.worker,
+            environment: workerEnvironment(taskSideConfig),
+            statements: taskSide,
+            count: parameters.workerCount,
+            deployment: name,
+          })
+        : undefined
+    if (this.workers !== undefined)
+      new CfnOutput(this, 'WorkerService', { value: this.workers.service.serviceName })
 
     new CfnOutput(this, 'AgentRuntimeArn', { value: this.agentRuntime.attrAgentRuntimeArn })
     new CfnOutput(this, 'AgentInvocationUrl', {
@@ -185,16 +238,6 @@ export class LongrunStack extends Stack {
     new CfnOutput(this, 'Region', { value: Aws.REGION })
     new CfnOutput(this, 'TaskBackend', { value: parameters.taskBackend })
   }
-}
-
-/** A container image of this repository, staged at synth and built for arm64 (the Runtime's CPU) at deploy. */
-function image(scope: Construct, id: string, target: string): DockerImageAsset {
-  return new DockerImageAsset(scope, id, {
-    directory: BUILD_CONTEXT,
-    target,
-    platform: Platform.LINUX_ARM64,
-    ignoreMode: IgnoreMode.DOCKER,
-  })
 }
 
 /**
@@ -260,4 +303,53 @@ function otlpPort(endpoint: string | undefined): number[] {
   const url = new URL(endpoint)
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port)
   return port === 443 ? [] : [port]
+}
+
+/**
+ * What the code that runs tasks and delivers their results calls, in the MCP runtime and in the
+ * workers alike: result events into the memory; continuations, which invoke the agent runtime and
+ * no other (its id is its name and a suffix AgentCore picks, hence the wildcard after the name),
+ * found by its name with a listing that takes no resource but `*`; the queue depth the workers
+ * are scaled on, in its own metric namespace only; and the values of its secrets (no more).
+ */
+function taskSideAccess(config: {
+  memoryArn: string
+  agentRuntimeName: string
+  queueMetric: boolean
+  /** The secrets read once at start: the wake client's, Redis's AUTH password. */
+  secretArns: readonly string[]
+}): PolicyStatement[] {
+  const runtime = `arn:${Aws.PARTITION}:bedrock-agentcore:${Aws.REGION}:${Aws.ACCOUNT_ID}:runtime/${config.agentRuntimeName}-*`
+  return [
+    new PolicyStatement({
+      sid: 'DeliverTaskResults',
+      actions: MCP_SERVER_MEMORY_ACTIONS,
+      resources: [config.memoryArn],
+    }),
+    new PolicyStatement({
+      sid: 'WakeTheAgent',
+      actions: MCP_SERVER_WAKE_ACTIONS,
+      resources: [runtime, `${runtime}/runtime-endpoint/DEFAULT`],
+    }),
+    new PolicyStatement({ sid: 'FindTheAgent', actions: MCP_SERVER_LOOKUP_ACTIONS, resources: ['*'] }),
+    ...(config.queueMetric
+      ? [
+          new PolicyStatement({
+            sid: 'QueueDepth',
+            actions: ['cloudwatch:PutMetricData'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'cloudwatch:namespace': QUEUE_METRIC.namespace } },
+          }),
+        ]
+      : []),
+    ...(config.secretArns.length > 0
+      ? [
+          new PolicyStatement({
+            sid: 'StartSecrets',
+            actions: MCP_SERVER_SECRET_ACTIONS,
+            resources: [...config.secretArns],
+          }),
+        ]
+      : []),
+  ]
 }

@@ -41,3 +41,20 @@ export function modelInvokeStatements(model: ModelTarget): PolicyStatement[] {
     }),
   ]
 }
+
+/**
+ * What Bedrock's automatic model access needs from the caller on a third-party model's first call
+ * in an account: it subscribes to the model's AWS Marketplace offer in the background, as the caller,
+ * and the subscription fails (AccessDeniedException on every later call) without these. The actions
+ * take no resource but `*`. Opt-in (`modelMarketplaceAccess=true`): otherwise the model is enabled
+ * once by a person in the Bedrock console, and the agent's role cannot buy anything.
+ */
+export const MARKETPLACE_ACTIONS = [
+  'aws-marketplace:Subscribe',
+  'aws-marketplace:Unsubscribe',
+  'aws-marketplace:ViewSubscriptions',
+]
+
+export function marketplaceStatements(): PolicyStatement[] {
+  return [new PolicyStatement({ sid: 'ModelSubscription', actions: MARKETPLACE_ACTIONS, resources: ['*'] })]
+}

@@ -5,6 +5,12 @@
  * CloudFormation parameters because these values shape the template itself (which resources exist,
  * which model ARNs the roles may invoke), and CloudFormation parameters cannot be checked at synth.
  */
+import {
+  AGENTCORE_VPC_ZONE_IDS,
+  LIST_ZONE_IDS_COMMAND,
+  tableRegionOf,
+  ZONE_ID_PATTERN,
+} from './availability-zones.ts'
 
 /** A parameter that is missing, malformed or out of range; `parameter` names it. */
 export class StackParameterError extends Error {
@@ -20,12 +26,24 @@ export class StackParameterError extends Error {
 /** Where the MCP server keeps its tasks. */
 export type TaskBackend = 'redis' | 'sqlite'
 
+/**
+ * Where the runtimes' arm64 images are built at deploy: in AWS CodeBuild on an arm64 build image
+ * (nothing but credentials on the deploying machine), or by its own Docker (buildx; QEMU on x86).
+ */
+export type ImageBuild = 'codebuild' | 'docker'
+
 /** AgentCore Memory's built-in long-term strategies this stack can turn on. */
 export type LongTermStrategy = 'semantic' | 'summary' | 'userPreference'
 
 /** Who signs the callers' tokens: a user pool of this stack, or an OpenID Connect provider of yours. */
 export type CallerAuthParameters =
-  | { readonly kind: 'cognito' }
+  | {
+      readonly kind: 'cognito'
+      /** Multi-factor sign-in with an authenticator app (TOTP): off, optional per user, or required. */
+      readonly mfa: CognitoMfa
+      /** Whether the app client also takes USER_PASSWORD_AUTH (the password sent to Cognito as is). */
+      readonly passwordAuth: boolean
+    }
   | {
       readonly kind: 'oidc'
       /** The `iss` of the tokens; the discovery document is `<issuer>/.well-known/openid-configuration`. */
@@ -36,6 +54,8 @@ export type CallerAuthParameters =
       /** Accepted `client_id` values; at least one of these or an audience. */
       readonly clientIds: readonly string[]
     }
+
+export type CognitoMfa = 'off' | 'optional' | 'required'
 
 /** How the model id is invoked: directly, or through a cross-Region inference profile. */
 export interface ModelTarget {
@@ -52,6 +72,12 @@ export interface StackParameters {
   /** Prefix of the AgentCore resource names (runtimes, memory), unique per account and Region. */
   readonly name: string
   readonly model: ModelTarget
+  /**
+   * Whether the agent's role may subscribe to the model's AWS Marketplace offer itself: some
+   * models' first call in an account needs that subscription, which AWS makes on that first call
+   * when the caller may (`aws-marketplace:Subscribe`). Off: enable the model once in the console.
+   */
+  readonly modelMarketplaceAccess: boolean
   /** Days AgentCore Memory keeps events (7..365). */
   readonly eventExpiryDays: number
   readonly longTermMemory: readonly LongTermStrategy[]
@@ -59,11 +85,22 @@ export interface StackParameters {
   readonly redisNodeType: string
   /** Read replicas beside the primary (0..5); one or more gives Multi-AZ automatic failover. */
   readonly redisReplicas: number
-  /** Availability Zones of the VPC (Redis backend); undefined lets CloudFormation pick two. */
-  readonly availabilityZones: readonly string[] | undefined
+  /**
+   * Availability Zone IDs of the VPC (redis backend), two or more; undefined: the first two
+   * AgentCore supports in the deploy Region (deploy/availability-zones.ts).
+   */
+  readonly availabilityZoneIds: readonly string[] | undefined
   readonly auth: CallerAuthParameters
+  /** `fargate`: an ECS service of `longrun worker`s runs the tasks (redis only); `none`: no workers. */
+  readonly workers: 'fargate' | 'none'
+  /** Workers running while any task is owed; none while the queue stays empty. */
+  readonly workerCount: number
+  /** Whether the MCP microVMs also run tasks (MCP_RUN_WORKER); a task there lives at most 8 hours. */
+  readonly mcpRunsTasks: boolean
   /** OTLP/HTTP base URL both runtimes export traces and metrics to; undefined: none. */
   readonly otlpEndpoint: string | undefined
+  /** Where the images are built (deploy/container-images.ts). */
+  readonly imageBuild: ImageBuild
 }
 
 /** The defaults (the README's parameter table lists the same). */
@@ -76,6 +113,11 @@ export const STACK_PARAMETER_DEFAULTS = {
   taskBackend: 'redis',
   redisNodeType: 'cache.t4g.micro',
   redisReplicas: 1,
+  workerCount: 1,
+  cognitoMfa: 'off',
+  cognitoPasswordAuth: false,
+  modelMarketplaceAccess: false,
+  imageBuild: 'codebuild',
 } as const
 
 /** The context keys this app reads; any other camelCase key is refused as a likely typo. */
@@ -88,13 +130,25 @@ export const STACK_PARAMETER_NAMES = [
   'taskBackend',
   'redisNodeType',
   'redisReplicas',
-  'availabilityZones',
+  'availabilityZoneIds',
+  'workers',
+  'workerCount',
+  'mcpRunsTasks',
+  'cognitoMfa',
+  'cognitoPasswordAuth',
+  'modelMarketplaceAccess',
   'oidcIssuer',
   'oidcJwksUrl',
   'oidcAudiences',
   'oidcClientIds',
   'otlpEndpoint',
+  'imageBuild',
 ] as const
+
+/** Parameters that are gone, each with what replaces it (a cdk.json may still name them). */
+const RETIRED_PARAMETERS: Readonly<Record<string, string>> = {
+  availabilityZones: `zone names map to different zones in each account: give zone IDs as availabilityZoneIds (e.g. use1-az1,use1-az2); list yours with ${LIST_ZONE_IDS_COMMAND}`,
+}
 
 /** Cross-Region inference profile prefixes Bedrock defines (`us.anthropic...`, `global.anthropic...`). */
 const PROFILE_SCOPES = new Set(['us', 'us-gov', 'eu', 'apac', 'jp', 'au', 'ca', 'global'])
@@ -107,6 +161,8 @@ const LONG_TERM_STRATEGIES: readonly LongTermStrategy[] = ['semantic', 'summary'
  */
 export function parseStackParameters(context: Readonly<Record<string, unknown>>): StackParameters {
   for (const key of Object.keys(context)) {
+    const retired = RETIRED_PARAMETERS[key]
+    if (retired !== undefined) throw new StackParameterError(key, retired)
     if (/^[a-z][a-zA-Z0-9]*$/.test(key) && !(STACK_PARAMETER_NAMES as readonly string[]).includes(key)) {
       throw new StackParameterError(
         key,
@@ -119,16 +175,22 @@ export function parseStackParameters(context: Readonly<Record<string, unknown>>)
     'redis',
     'sqlite',
   ] as const)
-  const availabilityZones = list('availabilityZones', read('availabilityZones'))
-  if (availabilityZones !== undefined) {
-    if (taskBackend !== 'redis')
-      throw new StackParameterError('availabilityZones', 'only the redis task backend has a VPC to place')
-    if (availabilityZones.length < 2)
-      throw new StackParameterError('availabilityZones', 'give at least two, comma-separated')
-    for (const zone of availabilityZones)
-      if (!/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone))
-        throw new StackParameterError('availabilityZones', `"${zone}" is not an Availability Zone name`)
-  }
+  const availabilityZoneIds = zoneIds(read('availabilityZoneIds'), taskBackend)
+  const name = matching(
+    'name',
+    read('name') ?? STACK_PARAMETER_DEFAULTS.name,
+    // Runtime and memory names are [a-zA-Z][a-zA-Z0-9_]{0,47}; the longest suffix added is _mcp_server.
+    /^[a-zA-Z][a-zA-Z0-9_]{0,35}$/,
+    'a letter, then up to 35 letters, digits or _',
+  )
+  const auth = callerAuth(read)
+  // The name prefixes the user pool's Cognito domain, where these words are reserved.
+  if (auth.kind === 'cognito' && /aws|amazon|cognito/i.test(name))
+    throw new StackParameterError(
+      'name',
+      `"${name}" contains aws, amazon or cognito, which a Cognito domain may not`,
+    )
+  const workers = taskWorkers(read, taskBackend)
   return {
     stackName: matching(
       'stackName',
@@ -136,14 +198,13 @@ export function parseStackParameters(context: Readonly<Record<string, unknown>>)
       /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
       'letters, digits and -, starting with a letter',
     ),
-    name: matching(
-      'name',
-      read('name') ?? STACK_PARAMETER_DEFAULTS.name,
-      // Runtime and memory names are [a-zA-Z][a-zA-Z0-9_]{0,47}; the longest suffix added is _mcp_server.
-      /^[a-zA-Z][a-zA-Z0-9_]{0,35}$/,
-      'a letter, then up to 35 letters, digits or _',
-    ),
+    name,
     model: modelTarget(read('modelId') ?? STACK_PARAMETER_DEFAULTS.modelId),
+    modelMarketplaceAccess: flag(
+      'modelMarketplaceAccess',
+      read('modelMarketplaceAccess'),
+      STACK_PARAMETER_DEFAULTS.modelMarketplaceAccess,
+    ),
     eventExpiryDays: integer(
       'eventExpiryDays',
       read('eventExpiryDays') ?? String(STACK_PARAMETER_DEFAULTS.eventExpiryDays),
@@ -164,10 +225,47 @@ export function parseStackParameters(context: Readonly<Record<string, unknown>>)
       0,
       5,
     ),
-    availabilityZones,
-    auth: callerAuth(read),
+    availabilityZoneIds,
+    auth,
+    ...workers,
     otlpEndpoint: optionalHttpsUrl('otlpEndpoint', read('otlpEndpoint'), { allowHttp: true }),
+    imageBuild: oneOf('imageBuild', read('imageBuild') ?? STACK_PARAMETER_DEFAULTS.imageBuild, [
+      'codebuild',
+      'docker',
+    ] as const),
   }
+}
+
+/**
+ * Who runs the tasks. With redis, by default an ECS Fargate service of `longrun worker`s, which no
+ * Runtime session bounds, and the MCP microVMs only take calls; with sqlite the MCP server runs its
+ * own tasks (there is no shared queue to serve workers from).
+ */
+function taskWorkers(
+  read: (key: (typeof STACK_PARAMETER_NAMES)[number]) => string | undefined,
+  taskBackend: TaskBackend,
+): Pick<StackParameters, 'workers' | 'workerCount' | 'mcpRunsTasks'> {
+  const workers = oneOf('workers', read('workers') ?? (taskBackend === 'redis' ? 'fargate' : 'none'), [
+    'fargate',
+    'none',
+  ] as const)
+  if (workers === 'fargate' && taskBackend !== 'redis')
+    throw new StackParameterError('workers', 'workers take tasks from Redis: only with taskBackend=redis')
+  const workerCount = integer(
+    'workerCount',
+    read('workerCount') ?? String(STACK_PARAMETER_DEFAULTS.workerCount),
+    1,
+    20,
+  )
+  if (workers === 'none' && read('workerCount') !== undefined)
+    throw new StackParameterError('workerCount', 'only with workers=fargate')
+  const mcpRunsTasks = flag('mcpRunsTasks', read('mcpRunsTasks'), workers === 'none')
+  if (!mcpRunsTasks && workers === 'none')
+    throw new StackParameterError(
+      'mcpRunsTasks',
+      'with workers=none the MCP server is the only one to run tasks',
+    )
+  return { workers, workerCount, mcpRunsTasks }
 }
 
 /** A context value as text: `-c key=value` gives strings, a cdk.json or a test may give numbers. */
@@ -191,6 +289,14 @@ function integer(key: string, value: string, min: number, max: number): number {
     throw new StackParameterError(key, `"${value}" is not a whole number from ${min} to ${max}`)
   }
   return parsed
+}
+
+/** `true` or `false` (what `-c key=true` gives), or the default when unset. */
+function flag(key: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (value !== 'true' && value !== 'false')
+    throw new StackParameterError(key, `"${value}" is not true or false`)
+  return value === 'true'
 }
 
 function oneOf<T extends string>(key: string, value: string, choices: readonly T[]): T {
@@ -278,8 +384,23 @@ function callerAuth(
         stray,
         'only with oidcIssuer (without it the stack creates a Cognito user pool)',
       )
-    return { kind: 'cognito' }
+    return {
+      kind: 'cognito',
+      mfa: oneOf('cognitoMfa', read('cognitoMfa') ?? STACK_PARAMETER_DEFAULTS.cognitoMfa, [
+        'off',
+        'optional',
+        'required',
+      ] as const),
+      passwordAuth: flag(
+        'cognitoPasswordAuth',
+        read('cognitoPasswordAuth'),
+        STACK_PARAMETER_DEFAULTS.cognitoPasswordAuth,
+      ),
+    }
   }
+  const cognitoOnly = (['cognitoMfa', 'cognitoPasswordAuth'] as const).find((key) => read(key) !== undefined)
+  if (cognitoOnly !== undefined)
+    throw new StackParameterError(cognitoOnly, 'only with the Cognito user pool (no oidcIssuer)')
   optionalHttpsUrl('oidcIssuer', issuer)
   if (jwksUrl === undefined) throw new StackParameterError('oidcJwksUrl', 'required with oidcIssuer')
   optionalHttpsUrl('oidcJwksUrl', jwksUrl)
@@ -289,4 +410,29 @@ function callerAuth(
       'oidcIssuer needs oidcAudiences or oidcClientIds (or both): which tokens to accept',
     )
   return { kind: 'oidc', issuer, jwksUrl, audiences: audiences ?? [], clientIds: clientIds ?? [] }
+}
+
+/**
+ * Two or more zone IDs of one Region. In a Region of deploy/availability-zones.ts each must be one
+ * AgentCore supports for VPC mode: an unsupported one would fail only when the runtime is created.
+ */
+function zoneIds(value: string | undefined, taskBackend: TaskBackend): string[] | undefined {
+  const ids = list('availabilityZoneIds', value)
+  if (ids === undefined) return undefined
+  const refuse = (message: string) => new StackParameterError('availabilityZoneIds', message)
+  if (taskBackend !== 'redis') throw refuse('only the redis task backend has a VPC to place')
+  if (ids.length < 2) throw refuse('give at least two zone IDs, comma-separated')
+  for (const id of ids)
+    if (!ZONE_ID_PATTERN.test(id))
+      throw refuse(`"${id}" is not an Availability Zone ID such as use1-az1 (${LIST_ZONE_IDS_COMMAND})`)
+  const prefixes = new Set(ids.map((id) => id.slice(0, id.lastIndexOf('-az'))))
+  if (prefixes.size > 1) throw refuse(`${ids.join(', ')} are not all of one Region`)
+  const region = tableRegionOf(ids[0] as string)
+  const supported = region === undefined ? undefined : AGENTCORE_VPC_ZONE_IDS[region]
+  const unsupported = ids.filter((id) => supported !== undefined && !supported.includes(id))
+  if (unsupported.length > 0)
+    throw refuse(
+      `AgentCore Runtime does not support ${unsupported.join(', ')} for VPC mode; in ${region} it supports ${supported?.join(', ')}`,
+    )
+  return ids
 }

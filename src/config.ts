@@ -22,6 +22,14 @@ const optionalUrl = z
   .or(z.literal('').transform(() => undefined))
 /** An empty variable counts as unset (`MCP_HOST=` in a .env file). */
 const blankAsUnset = (value: unknown) => (value === '' ? undefined : value)
+/** A Secrets Manager secret's ARN: the environment names the secret, the process reads it at start. */
+const secretArn = z.preprocess(
+  blankAsUnset,
+  z
+    .string()
+    .regex(/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:.+$/, 'a Secrets Manager secret ARN')
+    .optional(),
+)
 const optionalText = z.preprocess(blankAsUnset, z.string().optional())
 /** Longest delay a Node timer takes; a longer one silently fires after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647
@@ -92,6 +100,13 @@ const EnvSchema = z.object({
   MCP_TASK_BACKEND: z.preprocess(blankAsUnset, z.enum(['sqlite', 'redis']).default('sqlite')),
   /** The Redis of the `redis` backend. */
   REDIS_URL: z.preprocess(blankAsUnset, z.string().url().default('redis://127.0.0.1:6379')),
+  /** Redis AUTH's password (ElastiCache's AUTH token), when the Redis wants one. */
+  REDIS_PASSWORD: optionalText,
+  /**
+   * The same, read from this Secrets Manager secret at start (JSON `{"password": "..."}`, as the
+   * deploy generates it): only the ARN is in the environment. Not with REDIS_PASSWORD.
+   */
+  REDIS_PASSWORD_SECRET_ARN: secretArn,
   /** With `redis`: run background tasks in this server too (false: a stateless replica; `longrun worker` runs them). */
   MCP_RUN_WORKER: z
     .preprocess(blankAsUnset, z.enum(['true', 'false']).default('true'))
@@ -100,6 +115,27 @@ const EnvSchema = z.object({
   MCP_TASK_LEASE_MS: z.preprocess(
     blankAsUnset,
     z.coerce.number().int().min(1000).max(MAX_TIMER_MS).default(MCP_SERVER_DEFAULTS.leaseMs),
+  ),
+  /**
+   * With `redis`: the CloudWatch namespace every process (replica and worker) publishes the work owed
+   * in (`TasksOwed`), for a worker service to scale on. Unset: nothing is published.
+   */
+  MCP_QUEUE_METRIC_NAMESPACE: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .regex(/^(?!AWS\/)[\w.\-/#: ]{1,255}$/, 'a CloudWatch namespace (not AWS/...)')
+      .optional(),
+  ),
+  /** The metric's `Deployment` dimension: which deployment's workers scale on it. */
+  MCP_QUEUE_METRIC_DEPLOYMENT: z.preprocess(
+    blankAsUnset,
+    z.string().max(1024).default(MCP_SERVER_DEFAULTS.queueMetricDeployment),
+  ),
+  /** How often each process publishes it (and at once after a start or a re-queue, and at shutdown). */
+  MCP_QUEUE_METRIC_INTERVAL_MS: z.preprocess(
+    blankAsUnset,
+    z.coerce.number().int().min(1000).max(MAX_TIMER_MS).default(MCP_SERVER_DEFAULTS.queueMetricIntervalMs),
   ),
   /**
    * Continuations: the ARN of the agent runtime this server wakes when a task of a tool with
@@ -113,6 +149,8 @@ const EnvSchema = z.object({
   MCP_WAKE_TOKEN_URL: optionalUrl,
   MCP_WAKE_CLIENT_ID: optionalText,
   MCP_WAKE_CLIENT_SECRET: optionalText,
+  /** The same, read from this Secrets Manager secret (the plain secret) at start; not with the other. */
+  MCP_WAKE_CLIENT_SECRET_ARN: secretArn,
   MCP_WAKE_SCOPE: optionalText,
   /** Where each continuation's notice is POSTed, signed as Standard Webhooks says. */
   MCP_WEBHOOK_URL: optionalUrl,

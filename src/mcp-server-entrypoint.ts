@@ -12,6 +12,7 @@ import {
   type LongRunningMcpServerConfig,
   type LongRunningTool,
   MCP_SERVER_DEFAULTS,
+  type QueueDepthMetricSettings,
   evaluateModelTool,
   modelTrainingTool,
   TaskWorker,
@@ -19,13 +20,14 @@ import {
   textStatisticsTool,
 } from './mcp-server/index.ts'
 import { stderrLogger } from './shared/logger.ts'
+import { readSecretValue, type SecretReader, secretsManagerReader } from './shared/secret-value.ts'
 import { exitOnStopSignal } from './shared/stop-signal.ts'
 
 /**
  * The server's configuration from the environment as src/config.ts parsed and checked it
  * (`loadEnvironment()`; every variable is documented in .env.example).
  */
-export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
+export function configFromEnv(env: Environment, secrets: StartSecrets = {}): LongRunningMcpServerConfig {
   return {
     port: env.MCP_PORT,
     host: env.MCP_HOST ?? '0.0.0.0',
@@ -40,36 +42,47 @@ export function configFromEnv(env: Environment): LongRunningMcpServerConfig {
     taskConcurrency: env.MCP_TASK_CONCURRENCY,
     queueLimit: env.MCP_TASK_QUEUE_LIMIT,
     leaseMs: env.MCP_TASK_LEASE_MS,
-    ...(env.MCP_TASK_BACKEND === 'redis' && { redis: { url: env.REDIS_URL, runWorker: env.MCP_RUN_WORKER } }),
+    ...(env.MCP_TASK_BACKEND === 'redis' && {
+      redis: {
+        url: env.REDIS_URL,
+        ...redisPassword(env, secrets),
+        runWorker: env.MCP_RUN_WORKER,
+        ...queueDepthMetricFromEnv(env),
+      },
+    }),
     deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
     deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
-    ...continuationsFromEnv(env),
+    ...continuationsFromEnv(env, secrets),
     logger: stderrLogger,
     tools: exampleTools(env),
   }
 }
 
 /** The runtime a task's end wakes and the webhook told of it (MCP_WAKE_RUNTIME, MCP_WEBHOOK_*). */
-function continuationsFromEnv(env: Environment): Pick<LongRunningMcpServerConfig, 'wake' | 'webhook'> {
+function continuationsFromEnv(
+  env: Environment,
+  secrets: StartSecrets,
+): Pick<LongRunningMcpServerConfig, 'wake' | 'webhook'> {
   const arn = env.MCP_WAKE_RUNTIME
   if ((env.MCP_WEBHOOK_URL === undefined) !== (env.MCP_WEBHOOK_SECRET === undefined))
     throw new ConfigError('a webhook needs both MCP_WEBHOOK_URL and MCP_WEBHOOK_SECRET', [
       env.MCP_WEBHOOK_URL === undefined ? 'MCP_WEBHOOK_URL' : 'MCP_WEBHOOK_SECRET',
     ])
-  const client = [env.MCP_WAKE_TOKEN_URL, env.MCP_WAKE_CLIENT_ID, env.MCP_WAKE_CLIENT_SECRET]
+  // The secret itself, or the one read at start from MCP_WAKE_CLIENT_SECRET_ARN.
+  const clientSecret = secrets.wakeClientSecret ?? env.MCP_WAKE_CLIENT_SECRET
+  const secretGiven = env.MCP_WAKE_CLIENT_SECRET !== undefined || env.MCP_WAKE_CLIENT_SECRET_ARN !== undefined
+  const client = [env.MCP_WAKE_TOKEN_URL, env.MCP_WAKE_CLIENT_ID, secretGiven ? true : undefined]
   if (client.some((value) => value !== undefined) && client.some((value) => value === undefined))
     throw new ConfigError(
-      'a wake client needs MCP_WAKE_TOKEN_URL, MCP_WAKE_CLIENT_ID and MCP_WAKE_CLIENT_SECRET together',
+      'a wake client needs MCP_WAKE_TOKEN_URL, MCP_WAKE_CLIENT_ID and MCP_WAKE_CLIENT_SECRET (or MCP_WAKE_CLIENT_SECRET_ARN) together',
       ['MCP_WAKE_TOKEN_URL', 'MCP_WAKE_CLIENT_ID', 'MCP_WAKE_CLIENT_SECRET'],
     )
   const clientCredentials =
-    env.MCP_WAKE_TOKEN_URL !== undefined &&
-    env.MCP_WAKE_CLIENT_ID !== undefined &&
-    env.MCP_WAKE_CLIENT_SECRET !== undefined
+    env.MCP_WAKE_TOKEN_URL !== undefined && env.MCP_WAKE_CLIENT_ID !== undefined && clientSecret !== undefined
       ? {
           tokenUrl: env.MCP_WAKE_TOKEN_URL,
           clientId: env.MCP_WAKE_CLIENT_ID,
-          clientSecret: env.MCP_WAKE_CLIENT_SECRET,
+          clientSecret,
           ...(env.MCP_WAKE_SCOPE !== undefined && { scope: env.MCP_WAKE_SCOPE }),
         }
       : undefined
@@ -85,6 +98,72 @@ function continuationsFromEnv(env: Environment): Pick<LongRunningMcpServerConfig
   }
 }
 
+/** The queue depth metric a Redis process publishes (MCP_QUEUE_METRIC_*): none without a namespace. */
+function queueDepthMetricFromEnv(env: Environment): { queueDepthMetric?: QueueDepthMetricSettings } {
+  if (env.MCP_QUEUE_METRIC_NAMESPACE === undefined) return {}
+  return {
+    queueDepthMetric: {
+      namespace: env.MCP_QUEUE_METRIC_NAMESPACE,
+      deployment: env.MCP_QUEUE_METRIC_DEPLOYMENT,
+      intervalMs: env.MCP_QUEUE_METRIC_INTERVAL_MS,
+      region: env.AWS_REGION,
+    },
+  }
+}
+
+/**
+ * What the environment names by reference (REDIS_PASSWORD_SECRET_ARN, MCP_WAKE_CLIENT_SECRET_ARN),
+ * read once at start.
+ */
+export interface StartSecrets {
+  readonly redisPassword?: string
+  readonly wakeClientSecret?: string
+}
+
+/**
+ * Reads the secrets the environment names, with `reader` (Secrets Manager in the environment's
+ * Region by default): a secret that cannot be read stops the start (SecretValueError naming the
+ * variable). The Redis password's secret is JSON, `{"password": "..."}`, as the deploy generates it; the
+ * wake client's is the plain secret.
+ */
+export async function secretsFromEnv(
+  env: Environment,
+  reader: SecretReader = secretsManagerReader({ region: env.AWS_REGION }),
+): Promise<StartSecrets> {
+  for (const [plain, byArn] of [
+    ['REDIS_PASSWORD', 'REDIS_PASSWORD_SECRET_ARN'],
+    ['MCP_WAKE_CLIENT_SECRET', 'MCP_WAKE_CLIENT_SECRET_ARN'],
+  ] as const)
+    if (env[plain] !== undefined && env[byArn] !== undefined)
+      throw new ConfigError(`set ${plain} or ${byArn}, not both`, [plain, byArn])
+  const redisPassword =
+    env.MCP_TASK_BACKEND === 'redis' && env.REDIS_PASSWORD_SECRET_ARN !== undefined
+      ? await readSecretValue(reader, {
+          variable: 'REDIS_PASSWORD_SECRET_ARN',
+          secretId: env.REDIS_PASSWORD_SECRET_ARN,
+          jsonKey: 'password',
+        })
+      : undefined
+  // The Cognito client's secret as the deploy stores it: the plain secret string.
+  const wakeClientSecret =
+    env.MCP_WAKE_CLIENT_SECRET_ARN !== undefined
+      ? await readSecretValue(reader, {
+          variable: 'MCP_WAKE_CLIENT_SECRET_ARN',
+          secretId: env.MCP_WAKE_CLIENT_SECRET_ARN,
+        })
+      : undefined
+  return {
+    ...(redisPassword !== undefined && { redisPassword }),
+    ...(wakeClientSecret !== undefined && { wakeClientSecret }),
+  }
+}
+
+/** Redis AUTH's password: from the secret read at start, else REDIS_PASSWORD, else none. */
+function redisPassword(env: Environment, secrets: StartSecrets): { password?: string } {
+  const password = secrets.redisPassword ?? env.REDIS_PASSWORD
+  return password === undefined ? {} : { password }
+}
+
 /** The example tools, as the environment configures them. */
 function exampleTools(env: Environment): LongRunningTool[] {
   return [
@@ -98,7 +177,7 @@ function exampleTools(env: Environment): LongRunningTool[] {
 }
 
 /** A Redis worker's configuration from the environment (MCP_TASK_BACKEND must be `redis`). */
-export function workerConfigFromEnv(env: Environment): TaskWorkerConfig {
+export function workerConfigFromEnv(env: Environment, secrets: StartSecrets = {}): TaskWorkerConfig {
   if (env.MCP_TASK_BACKEND !== 'redis') {
     throw new ConfigError(
       'a worker takes tasks from Redis: set MCP_TASK_BACKEND=redis and REDIS_URL (the SQLite backend runs tasks in the server itself)',
@@ -107,7 +186,7 @@ export function workerConfigFromEnv(env: Environment): TaskWorkerConfig {
   }
   return {
     tools: exampleTools(env),
-    redis: { url: env.REDIS_URL },
+    redis: { url: env.REDIS_URL, ...redisPassword(env, secrets), ...queueDepthMetricFromEnv(env) },
     region: env.AWS_REGION,
     ...(env.AGENTCORE_ENDPOINT !== undefined && { agentCoreEndpoint: env.AGENTCORE_ENDPOINT }),
     taskConcurrency: env.MCP_TASK_CONCURRENCY,
@@ -116,7 +195,7 @@ export function workerConfigFromEnv(env: Environment): TaskWorkerConfig {
     shutdownGraceMs: env.MCP_SHUTDOWN_GRACE_MS,
     deliveryBaseDelayMs: env.MCP_DELIVERY_BASE_DELAY_MS,
     deliveryMaxDelayMs: env.MCP_DELIVERY_MAX_DELAY_MS,
-    ...continuationsFromEnv(env),
+    ...continuationsFromEnv(env, secrets),
     logger: stderrLogger,
   }
 }
@@ -126,7 +205,7 @@ export async function workerMain(
   source: Record<string, string | undefined> = process.env,
 ): Promise<TaskWorker> {
   const env = loadEnvironment(source)
-  const config = workerConfigFromEnv(env)
+  const config = workerConfigFromEnv(env, await secretsFromEnv(env))
   const { service: worker, telemetry } = await startWithTelemetry(
     { serviceName: 'longrun-worker', env },
     () => TaskWorker.start(config),
@@ -172,7 +251,7 @@ export async function main(
   source: Record<string, string | undefined> = process.env,
 ): Promise<LongRunningMcpServer> {
   const env = loadEnvironment(source)
-  const config = configFromEnv(env)
+  const config = configFromEnv(env, await secretsFromEnv(env))
   const { service: server, telemetry } = await startWithTelemetry(
     { serviceName: 'longrun-mcp-server', env },
     () => LongRunningMcpServer.start(config),

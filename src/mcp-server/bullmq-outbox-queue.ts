@@ -5,6 +5,7 @@
  */
 import { type Job, Queue, Worker } from 'bullmq'
 import type { OutboxDispatch, OutboxQueue } from './outbox-queue.ts'
+import { type OwedJobKeys, owedJobKeysOf } from './queue-depth-metric.ts'
 import type { RedisConnection } from './redis-connection.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import { type JobKey, MEMORY_JOB } from './task-record.ts'
@@ -94,6 +95,11 @@ export class BullMqOutboxQueue implements OutboxQueue {
     )
     worker.on('error', (error) => this.#config.connection.warn(error))
     this.#worker = worker
+  }
+
+  /** Where the owed jobs are kept, for the queue depth metric. */
+  owedJobKeys(): OwedJobKeys {
+    return owedJobKeysOf(this.#config.prefix, OUTBOX_QUEUE)
   }
 
   /** Owed jobs without a BullMQ job (a crash between the end and its add) are added again. */

@@ -6,6 +6,7 @@
  */
 import { DelayedError, type Job, Queue, WaitingError, Worker } from 'bullmq'
 import type { LongRunningTool } from './long-running-tool.ts'
+import { type OwedJobKeys, owedJobKeysOf } from './queue-depth-metric.ts'
 import type { RedisConnection } from './redis-connection.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import type { QueuedTask, QueueFull, QueueTicket, TaskDispatch, TaskQueue } from './task-queue.ts'
@@ -27,6 +28,8 @@ export interface BullMqTaskQueueConfig {
   readonly leaseMs?: number | undefined
   /** Runs after which a stalled job is failed: more than the policy re-runs, so it decides first. */
   readonly maxAttempts?: number | undefined
+  /** A job was queued (a start, a takeover, a run handed back): the queue depth metric publishes. */
+  readonly onQueued?: (() => void) | undefined
 }
 
 /** BullMQ priorities run from 1 to 2,097,151. */
@@ -77,6 +80,13 @@ export class BullMqTaskQueue implements TaskQueue {
         },
       ),
     )
+    this.#config.onQueued?.()
+  }
+
+  /** Where every queue of these tools keeps its jobs, for the queue depth metric. */
+  owedJobKeys(): OwedJobKeys[] {
+    const names = new Set([SHARED_QUEUE, ...[...this.#tools.values()].map(queueNameOf)])
+    return [...names].map((name) => owedJobKeysOf(this.#config.prefix, name))
   }
 
   async remove(task: Pick<TaskRecord, 'taskId' | 'tool'>): Promise<void> {
@@ -168,10 +178,12 @@ export class BullMqTaskQueue implements TaskQueue {
     if (handled === 'left') {
       // Back to the queue at once, for any worker.
       await job.moveToWait(token)
+      this.#config.onQueued?.()
       throw new WaitingError()
     }
     if (handled === 'elsewhere') {
       await job.moveToDelayed(Date.now() + ELSEWHERE_DELAY_MS, token)
+      this.#config.onQueued?.()
       throw new DelayedError()
     }
   }

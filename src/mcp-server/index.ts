@@ -18,6 +18,16 @@ export {
 } from './long-running-tool.ts'
 export { LongRunningMcpServer, type LongRunningMcpServerConfig } from './mcp-server.ts'
 export { RedisTaskBackend, type RedisTaskBackendConfig } from './redis-task-backend.ts'
+export {
+  CloudWatchQueueDepthSink,
+  type CloudWatchQueueDepthSinkConfig,
+  QueueDepthMetric,
+  type QueueDepthMetricConfig,
+  type QueueDepthMetricSettings,
+  type QueueDepthSample,
+  type QueueDepthSink,
+  TASKS_OWED_METRIC,
+} from './queue-depth-metric.ts'
 export { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 export type { AfterEndKind, Attempted } from './after-end-jobs.ts'
 export type { Attempt, OutboxDispatch, OutboxQueue } from './outbox-queue.ts'

@@ -17,6 +17,7 @@ import { InlineCalls } from './inline-calls.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
 import { ModernProtocol } from './modern-protocol.ts'
 import { ProtocolServer } from './protocol-server.ts'
+import type { QueueDepthMetricSettings } from './queue-depth-metric.ts'
 import { MemoryEventWriter } from './memory-event-writer.ts'
 import type { AfterEndKind } from './after-end-jobs.ts'
 import { type ContinuationSettings, continuationKinds } from './continuation-jobs.ts'
@@ -58,9 +59,13 @@ export interface LongRunningMcpServerConfig {
    */
   readonly redis?: {
     readonly url: string
+    /** Redis AUTH's password (ElastiCache's AUTH token). */
+    readonly password?: string
     readonly runWorker?: boolean
     readonly prefix?: string
     readonly connectTimeoutMs?: number
+    /** Publish the work owed for a worker service to scale on (MCP_QUEUE_METRIC_*; the region defaults to `region`). */
+    readonly queueDepthMetric?: QueueDepthMetricSettings
   }
   /** Tasks running at once per process for tools that declare no limit (MCP_TASK_CONCURRENCY). */
   readonly taskConcurrency?: number
@@ -299,9 +304,13 @@ async function backendOf(
     return RedisTaskBackend.connect({
       ...shared,
       url: config.redis.url,
+      ...(config.redis.password !== undefined && { password: config.redis.password }),
       ...(config.redis.runWorker !== undefined && { runWorker: config.redis.runWorker }),
       ...(config.redis.prefix !== undefined && { prefix: config.redis.prefix }),
       ...(config.redis.connectTimeoutMs !== undefined && { connectTimeoutMs: config.redis.connectTimeoutMs }),
+      ...(config.redis.queueDepthMetric !== undefined && {
+        queueDepthMetric: { region: config.region, ...config.redis.queueDepthMetric },
+      }),
     })
   }
   return new SqliteTaskBackend({

@@ -42,9 +42,13 @@ export class RedisConnection {
     )
   }
 
-  /** Connects to `url`, waiting at most `connectTimeoutMs` (default 5 s). */
+  /**
+   * Connects to `url`, waiting at most `connectTimeoutMs` (default 5 s). `password` is Redis AUTH's
+   * (ElastiCache's AUTH token); a refused or missing one is INVALID_CONFIG, not worth a retry.
+   */
   static async open(config: {
     readonly url: string
+    readonly password?: string | undefined
     readonly connectTimeoutMs?: number | undefined
     readonly logger?: Logger | undefined
   }): Promise<RedisConnection> {
@@ -56,8 +60,15 @@ export class RedisConnection {
       maxRetriesPerRequest: 1,
       connectTimeout: timeoutMs,
       retryStrategy: (times) => Math.min(times * 200, 2000),
+      ...(config.password !== undefined && { password: config.password }),
     })
-    commands.on('error', () => {})
+    // A refused password arrives as an 'error' event (the connection then closes), not as the
+    // rejection of connect(): it is kept to say so.
+    let refused: Error | undefined
+    const noteRefusal = (error: Error) => {
+      if (/^(NOAUTH|WRONGPASS)\b/.test(error.message)) refused = error
+    }
+    commands.on('error', noteRefusal)
     try {
       await Promise.race([
         commands.connect(),
@@ -68,11 +79,20 @@ export class RedisConnection {
       await commands.ping()
     } catch (error) {
       commands.disconnect()
+      if (error instanceof Error) noteRefusal(error)
+      if (refused !== undefined)
+        throw new McpServerError(
+          'INVALID_CONFIG',
+          `Redis at ${where} wants the password it was set up with (REDIS_PASSWORD or REDIS_PASSWORD_SECRET_ARN): ${refused.message}`,
+          { cause: refused },
+        )
       const reason = error instanceof Error ? error.message : String(error)
       throw new McpServerError('BACKEND_UNAVAILABLE', `cannot reach Redis at ${where}: ${reason}`, {
         cause: error,
       })
     }
+    commands.off('error', noteRefusal)
+    commands.on('error', () => {})
     return new RedisConnection(commands, where, config.logger ?? silentLogger)
   }
 

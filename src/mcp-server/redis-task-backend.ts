@@ -5,7 +5,8 @@
  * worker concurrency, and a task whose worker died is handed by BullMQ's stalled-job check to
  * another, which runs it again or fails it as its tool declares. A cancel sent to any replica
  * reaches the running worker over a Redis channel. Inline calls wait and run in the replica that
- * holds their request. Memory events go out through a queue of their own, one job per task.
+ * holds their request. Memory events go out through a queue of their own, one job per task. With
+ * a queue depth metric configured, every process publishes the work owed (queue-depth-metric.ts).
  */
 import type { HealthStatus } from '../shared/health-status.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -15,17 +16,26 @@ import { LocalTaskQueue, localLimits } from './local-task-queue.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
 import type { AfterEndKind } from './after-end-jobs.ts'
 import type { MemoryEventWriter } from './memory-event-writer.ts'
+import {
+  CloudWatchQueueDepthSink,
+  countOwedJobs,
+  QueueDepthMetric,
+  type QueueDepthMetricSettings,
+} from './queue-depth-metric.ts'
 import { RedisConnection } from './redis-connection.ts'
 import { RedisKeys } from './redis-task-layout.ts'
 import { RedisTaskStore } from './redis-task-store.ts'
 import { memoryDelivery } from './result-delivery.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
+import type { Recovery, TaskExecutor } from './task-backend.ts'
 import { newWorkerId, TaskPolicy } from './task-policy.ts'
 
 /** Configuration of {@link RedisTaskBackend}. */
 export interface RedisTaskBackendConfig {
   /** REDIS_URL: `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). */
   readonly url: string
+  /** Redis AUTH's password (REDIS_PASSWORD, or the secret REDIS_PASSWORD_SECRET_ARN names). */
+  readonly password?: string
   readonly tools: readonly LongRunningTool[]
   /**
    * Run background tasks and deliver results in this process (default true). False: a stateless
@@ -53,11 +63,15 @@ export interface RedisTaskBackendConfig {
   readonly logger?: Logger
   /** This process's name (default host:pid:random). */
   readonly workerId?: string
+  /** Publish the work owed (MCP_QUEUE_METRIC_*) for a worker service to scale on; unset: not published. */
+  readonly queueDepthMetric?: QueueDepthMetricSettings
 }
 
 /** Tasks on Redis and BullMQ. */
 export class RedisTaskBackend extends TaskPolicy {
   readonly #connection: RedisConnection
+  readonly #tasksOwed: () => Promise<number>
+  readonly #metric: QueueDepthMetric | undefined
 
   private constructor(config: RedisTaskBackendConfig, connection: RedisConnection) {
     const workerId = config.workerId ?? newWorkerId()
@@ -65,26 +79,47 @@ export class RedisTaskBackend extends TaskPolicy {
     const bullPrefix = `${prefix}-bull`
     const runWorker = config.runWorker ?? true
     const leaseMs = config.leaseMs ?? MCP_SERVER_DEFAULTS.leaseMs
+    // Both queues count in the metric, and the task queue nudges it: each refers to the other.
+    const tasksOwed = () => countOwedJobs(connection, [...queue.owedJobKeys(), outbox.owedJobKeys()])
+    const settings = config.queueDepthMetric
+    const metric =
+      settings === undefined
+        ? undefined
+        : new QueueDepthMetric({
+            count: tasksOwed,
+            sink:
+              settings.sink ??
+              new CloudWatchQueueDepthSink({
+                namespace: settings.namespace,
+                deployment: settings.deployment,
+                region: settings.region,
+              }),
+            intervalMs: settings.intervalMs,
+            logger: config.logger,
+          })
+    const queue = new BullMqTaskQueue({
+      connection,
+      prefix: bullPrefix,
+      tools: config.tools,
+      runWorker,
+      concurrency: config.concurrency,
+      queueLimit: config.queueLimit,
+      leaseMs,
+      maxAttempts: config.maxAttempts,
+      onQueued: () => metric?.nudge(),
+    })
+    const outbox = new BullMqOutboxQueue({
+      connection,
+      prefix: bullPrefix,
+      runWorker: runWorker && config.writer !== undefined,
+      leaseMs,
+    })
     super({
       store: new RedisTaskStore({ connection, keys: new RedisKeys(prefix) }),
-      queue: new BullMqTaskQueue({
-        connection,
-        prefix: bullPrefix,
-        tools: config.tools,
-        runWorker,
-        concurrency: config.concurrency,
-        queueLimit: config.queueLimit,
-        leaseMs,
-        maxAttempts: config.maxAttempts,
-      }),
+      queue,
       // Inline calls run where their request is, within this process's own slots.
       inlineQueue: new LocalTaskQueue({ ...localLimits(config), workerId }),
-      outbox: new BullMqOutboxQueue({
-        connection,
-        prefix: bullPrefix,
-        runWorker: runWorker && config.writer !== undefined,
-        leaseMs,
-      }),
+      outbox,
       tools: config.tools,
       afterEnd:
         config.writer === undefined ? [] : [memoryDelivery(config.writer), ...(config.followUps ?? [])],
@@ -94,6 +129,16 @@ export class RedisTaskBackend extends TaskPolicy {
       logger: config.logger,
     })
     this.#connection = connection
+    this.#tasksOwed = tasksOwed
+    this.#metric = metric
+  }
+
+  /**
+   * The work a worker must still do, of every process: background tasks waiting, delayed and
+   * running, and after-end jobs owed (memory events, wakes, notices). One Redis round trip.
+   */
+  async tasksOwed(): Promise<number> {
+    return this.#tasksOwed()
   }
 
   /**
@@ -105,10 +150,22 @@ export class RedisTaskBackend extends TaskPolicy {
     return new RedisTaskBackend(config, connection)
   }
 
+  /** Takes work as the policy does; the metric publishes from now on. */
+  override async start(executor: TaskExecutor): Promise<Recovery> {
+    const recovery = await super.start(executor)
+    this.#metric?.start()
+    return recovery
+  }
+
+  /**
+   * Stops as the policy does (this process's running tasks go back to the queue), then publishes
+   * the depth it leaves: a worker stopped mid-task says its task is owed still.
+   */
   override async close(): Promise<void> {
     try {
       await super.close()
     } finally {
+      await this.#metric?.close()
       this.#connection.close()
     }
   }

@@ -47,6 +47,16 @@ export const MCP_SERVER_DEFAULTS = {
   redisPrefix: 'longrun',
   /** How long a start waits for Redis before it gives up with a clear error. */
   redisConnectTimeoutMs: 5000,
+  /**
+   * The queue depth metric (Redis backend, MCP_QUEUE_METRIC_*): the Deployment dimension, how often
+   * each process publishes, the shortest gap between the prompt publishes a start or a re-queue
+   * asks for (a burst of starts is one publish, not one each), and how long one publish may take
+   * (short: the last one is part of a stop, within the stop's own backstop).
+   */
+  queueMetricDeployment: 'longrun',
+  queueMetricIntervalMs: 60_000,
+  queueMetricCoalesceMs: 1000,
+  queueMetricTimeoutMs: 3000,
   /** The largest part of a bad value an error message repeats (a tool name, a task id). */
   echoChars: 128,
 } as const

@@ -9,6 +9,7 @@ import { type Logger, silentLogger } from '../shared/logger.ts'
 import type { LongRunningTool } from './long-running-tool.ts'
 import { type ContinuationSettings, continuationKinds } from './continuation-jobs.ts'
 import { MemoryEventWriter } from './memory-event-writer.ts'
+import type { QueueDepthMetricSettings } from './queue-depth-metric.ts'
 import { RedisTaskBackend } from './redis-task-backend.ts'
 import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 import { TaskRunner } from './task-runner.ts'
@@ -16,7 +17,15 @@ import { TaskRunner } from './task-runner.ts'
 /** Configuration of {@link TaskWorker}. */
 export interface TaskWorkerConfig {
   readonly tools: readonly LongRunningTool[]
-  readonly redis: { readonly url: string; readonly prefix?: string; readonly connectTimeoutMs?: number }
+  readonly redis: {
+    readonly url: string
+    /** Redis AUTH's password (ElastiCache's AUTH token). */
+    readonly password?: string
+    readonly prefix?: string
+    readonly connectTimeoutMs?: number
+    /** Publish the work owed for a worker service to scale on (MCP_QUEUE_METRIC_*; the region defaults to `region`). */
+    readonly queueDepthMetric?: QueueDepthMetricSettings
+  }
   /** The AgentCore data-plane client for result events; built from `region`/`agentCoreEndpoint` when absent. */
   readonly memoryClient?: BedrockAgentCoreClient
   readonly region?: string
@@ -75,6 +84,7 @@ export class TaskWorker {
     try {
       backend = await RedisTaskBackend.connect({
         url: config.redis.url,
+        ...(config.redis.password !== undefined && { password: config.redis.password }),
         tools: config.tools,
         writer,
         followUps: continuationKinds(config, { client, clock: Date.now, logger }),
@@ -83,6 +93,9 @@ export class TaskWorker {
         ...(config.redis.prefix !== undefined && { prefix: config.redis.prefix }),
         ...(config.redis.connectTimeoutMs !== undefined && {
           connectTimeoutMs: config.redis.connectTimeoutMs,
+        }),
+        ...(config.redis.queueDepthMetric !== undefined && {
+          queueDepthMetric: { region: config.region, ...config.redis.queueDepthMetric },
         }),
         ...(config.taskConcurrency !== undefined && { concurrency: config.taskConcurrency }),
         ...(config.leaseMs !== undefined && { leaseMs: config.leaseMs }),

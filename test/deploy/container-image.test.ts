@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
 import { DockerIgnoreStrategy } from 'aws-cdk-lib'
+import { Redis } from 'ioredis'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import {
   AGENT_MEMORY_ACTIONS,
@@ -18,7 +19,14 @@ import {
 } from '../../deploy/longrun-stack.ts'
 import { AGENT_PORT, MCP_DATA_DIR, MCP_PATH, MCP_PORT } from '../../deploy/runtime-environment.ts'
 import { NODE } from '../helpers/child-process.ts'
-import { environmentOf, runtimeOf, synthesize, withSynthesized } from '../helpers/deploy-stack.ts'
+import { type CloudWatchReceiver, startCloudWatchReceiver } from '../helpers/cloudwatch-receiver.ts'
+import {
+  environmentOf,
+  runtimeOf,
+  synthesize,
+  withSynthesized,
+  workerEnvironmentOf,
+} from '../helpers/deploy-stack.ts'
 import { type BuiltImage, createBuilder, parseDockerfile } from '../helpers/dockerfile.ts'
 import {
   type LocalAgentCoreFixture,
@@ -27,19 +35,34 @@ import {
   TEST_CREDENTIALS,
   waitFor,
 } from '../helpers/local-agentcore.ts'
+import { connectClient, structured } from '../helpers/mcp-server.ts'
 import { startTestRedis, type TestRedis } from '../helpers/redis.ts'
+import {
+  type FakeSecretsManager,
+  startFakeSecretsManager,
+  testSecretArn,
+} from '../helpers/secrets-manager.ts'
 
 /**
  * The images without a Docker engine: what the build context lets through, and each image started
  * from a directory built by following the Dockerfile (test/helpers/dockerfile.ts) with the
  * environment the stack sets, its tokens replaced by local stand-ins (the local AgentCore service,
  * a redis-server, a key set of the test's own), until /ping answers Healthy and the image's own
- * HEALTHCHECK passes; then one authenticated invocation through both.
+ * HEALTHCHECK passes; then one authenticated invocation through both. The worker image (no port)
+ * takes a task from Redis beside an MCP server replica that runs none.
  */
 
 const DOCKERFILE = parseDockerfile(readFileSync(join(BUILD_CONTEXT, 'Dockerfile'), 'utf8'))
 const ISSUER = 'https://issuer.deploy.test'
 const CLIENT_ID = 'deploy-test-client'
+/** Redis's AUTH token, as the stack's secret holds it (REDIS_PASSWORD_SECRET_ARN names it). */
+const REDIS_AUTH_TOKEN = 'AuthTokenOfLettersAndDigitsAsSecretsManagerGeneratesIt0123456789'
+const REDIS_SECRET_ARN = testSecretArn('TaskStoreAuthToken')
+/** The task worker's target (`longrun worker`, run by an ECS service beside the runtimes). */
+const WORKER_TARGET = IMAGE_TARGETS.worker
+/** The MCP server's wake client (Cognito client credentials) and its secret's ARN. */
+const WAKE_CLIENT_ID = 'deploy-test-wake-client'
+const WAKE_SECRET_ARN = testSecretArn('CallersWakeClientSecret')
 
 const dockerIgnore = () =>
   new DockerIgnoreStrategy(
@@ -58,7 +81,7 @@ async function freePort(): Promise<number> {
   return port
 }
 
-/** A started image: its process, the URL it printed, and its log so far. */
+/** A started image: its process, the URL it printed (a worker: its name), and its log so far. */
 interface RunningImage {
   readonly child: ChildProcess
   readonly url: string
@@ -67,9 +90,14 @@ interface RunningImage {
 
 /**
  * Runs the image's CMD in its WORKDIR with exactly `env` (nothing of this process's environment),
- * `node` being the project's Node 22 as in the image, and waits for the URL it prints.
+ * `node` being the project's Node 22 as in the image, and waits for the line it prints when ready:
+ * its URL, or `ready` (a worker prints its name).
  */
-async function startImage(image: BuiltImage, env: Record<string, string>): Promise<RunningImage> {
+async function startImage(
+  image: BuiltImage,
+  env: Record<string, string>,
+  ready: RegExp = /^https?:\/\//,
+): Promise<RunningImage> {
   const [program, ...args] = image.cmd
   assert.equal(program, 'node')
   const child = spawn(NODE, args, {
@@ -86,7 +114,7 @@ async function startImage(image: BuiltImage, env: Record<string, string>): Promi
     throw new Error(`${image.cmd.join(' ')} exited early: ${stderr}`)
   })
   const printed = new Promise<string>((resolve) =>
-    lines.on('line', (line) => /^https?:\/\//.test(line) && resolve(line)),
+    lines.on('line', (line) => ready.test(line) && resolve(line)),
   )
   const url = await Promise.race([printed, exited])
   return { child, url, stderr: () => stderr }
@@ -152,9 +180,12 @@ describe('the build context', () => {
   })
 
   test('the context CDK stages for each image is that and the Dockerfile', () => {
+    // The local Docker's image assets (imageBuild=docker); CodeBuild's upload of the same context:
+    // container-images.test.ts.
     withSynthesized(
-      {},
+      { imageBuild: 'docker' },
       ({ outdir, dockerImages }) => {
+        assert.ok(Object.keys(dockerImages).length >= 2)
         for (const image of Object.values(dockerImages))
           assert.deepEqual(readdirSync(join(outdir, image.source.directory)).sort(), [
             '.dockerignore',
@@ -197,6 +228,7 @@ describe('the build context', () => {
         assert.equal(stage.platform, 'linux/arm64')
     const targets = DOCKERFILE.stages.map((stage) => stage.name)
     assert.ok(targets.includes(IMAGE_TARGETS.agent) && targets.includes(IMAGE_TARGETS.mcpServer))
+    assert.ok(targets.includes(WORKER_TARGET))
   })
 })
 
@@ -204,8 +236,11 @@ describe('the images start with the environment the stack sets', () => {
   let outdir: string
   let agentImage: BuiltImage
   let mcpImage: BuiltImage
+  let workerImage: BuiltImage
   let local: LocalAgentCoreFixture
   let redis: TestRedis
+  let secrets: FakeSecretsManager
+  let cloudwatch: CloudWatchReceiver
   let jwksServer: Server
   let jwksUrl: string
   let memoryId: string
@@ -217,9 +252,16 @@ describe('the images start with the environment the stack sets', () => {
     const build = createBuilder(DOCKERFILE, { context: BUILD_CONTEXT, outdir })
     agentImage = build(IMAGE_TARGETS.agent)
     mcpImage = build(IMAGE_TARGETS.mcpServer)
+    workerImage = build(WORKER_TARGET)
     local = await startLocalAgentCore()
     memoryId = await local.createMemory('deployed_memory')
-    redis = await startTestRedis()
+    // As ElastiCache with its AUTH token, which the MCP server reads from Secrets Manager at start.
+    redis = await startTestRedis({ password: REDIS_AUTH_TOKEN })
+    secrets = await startFakeSecretsManager({
+      [REDIS_SECRET_ARN]: JSON.stringify({ password: REDIS_AUTH_TOKEN }),
+      [WAKE_SECRET_ARN]: 'wake-client-secret',
+    })
+    cloudwatch = await startCloudWatchReceiver()
     const { publicKey, privateKey } = await generateKeyPair('ES256')
     const jwk = { ...(await exportJWK(publicKey)), kid: 'deploy-key', alg: 'ES256' }
     jwksServer = createServer((_request, response) => {
@@ -242,6 +284,8 @@ describe('the images start with the environment the stack sets', () => {
     for (const image of running) await stopImage(image)
     jwksServer?.close()
     await redis?.remove()
+    await secrets?.close()
+    await cloudwatch?.close()
     await local?.close()
     if (outdir !== undefined) rmSync(outdir, { recursive: true, force: true })
   })
@@ -254,10 +298,17 @@ describe('the images start with the environment the stack sets', () => {
     MCP_JWT_ISSUER: ISSUER,
     RUNTIME_JWKS_URL: jwksUrl,
     MCP_JWKS_URL: jwksUrl,
-    RUNTIME_JWT_CLIENT_IDS: CLIENT_ID,
-    MCP_JWT_CLIENT_IDS: CLIENT_ID,
+    // The callers' app client and the MCP server's wake client.
+    RUNTIME_JWT_CLIENT_IDS: `${CLIENT_ID},${WAKE_CLIENT_ID}`,
+    MCP_JWT_CLIENT_IDS: `${CLIENT_ID},${WAKE_CLIENT_ID}`,
+    RUNTIME_JWT_WAKE_SUBJECTS: WAKE_CLIENT_ID,
+    MCP_JWT_SERVICE_SUBJECTS: WAKE_CLIENT_ID,
+    MCP_WAKE_TOKEN_URL: new URL('/oauth2/token', jwksUrl).href,
+    MCP_WAKE_CLIENT_ID: WAKE_CLIENT_ID,
+    MCP_WAKE_CLIENT_SECRET_ARN: WAKE_SECRET_ARN,
     // TLS (rediss://) is ElastiCache's; the test's redis-server speaks plain Redis.
     REDIS_URL: redis.url,
+    REDIS_PASSWORD_SECRET_ARN: REDIS_SECRET_ARN,
     ...overrides,
   })
   /** What the container has beside the stack's variables, and what differs on this machine. */
@@ -265,18 +316,26 @@ describe('the images start with the environment the stack sets', () => {
     AGENTCORE_ENDPOINT: local.service.url,
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    // The SDK's endpoint override: the real Secrets Manager client, the test's stand-in service.
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    // The queue depth metric goes to a stand-in too, never to CloudWatch.
+    AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
   })
 
-  test('the MCP server image (redis backend) and the agent image answer Healthy and serve one invocation', async () => {
+  test('the MCP server image (redis backend), the worker image and the agent image serve one invocation', async () => {
     const synthesized = synthesize()
     let agentEnv: Record<string, unknown>
     let mcpEnv: Record<string, unknown>
+    let workerEnv: Record<string, unknown>
     try {
       agentEnv = environmentOf(runtimeOf(synthesized.json, 'HTTP')[1])
       mcpEnv = environmentOf(runtimeOf(synthesized.json, 'MCP')[1])
+      workerEnv = workerEnvironmentOf(synthesized.json)
     } finally {
       synthesized.remove()
     }
+    // As deployed, the MCP microVMs take calls only; the worker service runs the tasks.
+    assert.equal(mcpEnv.MCP_RUN_WORKER, 'false')
     // The image and the stack agree on the contract, and the data directory is the writable /tmp.
     assert.equal(mcpEnv.MCP_PORT, String(MCP_PORT))
     assert.equal(mcpImage.env.MCP_PORT, String(MCP_PORT))
@@ -303,6 +362,19 @@ describe('the images start with the environment the stack sets', () => {
     const mcp = await startImage(mcpImage, mcpContainerEnv)
     running.push(mcp)
     assert.equal(new URL(mcp.url).pathname, MCP_PATH)
+    const deployedWorker = await startImage(
+      workerImage,
+      {
+        ...workerImage.env,
+        ...resolved(workerEnv, standIns()),
+        ...onThisMachine(),
+        LONGRUN_DATA_DIR: join(workerImage.root, 'deployed', MCP_DATA_DIR),
+        // No agent runtime here to wake (test/runtime/wake-identity.test.ts runs that path).
+        MCP_WAKE_RUNTIME: 'off',
+      },
+      /^worker /,
+    )
+    running.push(deployedWorker)
     const mcpPing = (await (await fetch(`http://127.0.0.1:${mcpPort}/ping`)).json()) as { status: string }
     assert.equal(mcpPing.status, 'Healthy')
     assert.equal(healthcheck(mcpImage, mcpContainerEnv), 0)
@@ -377,6 +449,7 @@ describe('the images start with the environment the stack sets', () => {
     )
 
     assert.equal(await stopImage(agent), 0)
+    assert.equal(await stopImage(deployedWorker), 0)
     assert.equal(await stopImage(mcp), 0)
   })
 
@@ -402,6 +475,92 @@ describe('the images start with the environment the stack sets', () => {
     const ping = (await (await fetch(`http://127.0.0.1:${port}/ping`)).json()) as { status: string }
     assert.equal(ping.status, 'Healthy')
     assert.ok(existsSync(join(dataDir, 'mcp-tasks.sqlite')))
+    assert.equal(await stopImage(mcp), 0)
+  })
+
+  test('the worker image takes a task from Redis and delivers its result, beside a replica that runs none', async () => {
+    const synthesized = synthesize()
+    let mcpEnv: Record<string, unknown>
+    let stackWorkerEnv: Record<string, unknown>
+    try {
+      mcpEnv = environmentOf(runtimeOf(synthesized.json, 'MCP')[1])
+      stackWorkerEnv = workerEnvironmentOf(synthesized.json)
+    } finally {
+      synthesized.remove()
+    }
+    // No port, so no HEALTHCHECK; the same unprivileged user and data directory as the MCP server.
+    assert.deepEqual(workerImage.exposed, [])
+    assert.equal(workerImage.healthcheck, undefined)
+    assert.equal(workerImage.user, mcpImage.user)
+    assert.equal(workerImage.env.LONGRUN_DATA_DIR, MCP_DATA_DIR)
+    assert.ok(!existsSync(join(workerImage.root, workerImage.workdir, 'node_modules', 'typescript')))
+
+    const port = await freePort()
+    const replicaEnv = {
+      ...mcpImage.env,
+      ...resolved(mcpEnv, standIns()),
+      ...onThisMachine(),
+      MCP_PORT: String(port),
+      LONGRUN_DATA_DIR: join(mcpImage.root, 'replica', MCP_DATA_DIR),
+    }
+    // A replica that only accepts calls, as deployed: the worker runs every task.
+    assert.equal(mcpEnv.MCP_RUN_WORKER, 'false')
+    const mcp = await startImage(mcpImage, replicaEnv)
+    running.push(mcp)
+    // The worker service's container environment, as the stack sets it.
+    const workerEnv = {
+      ...workerImage.env,
+      ...resolved(stackWorkerEnv, standIns()),
+      ...onThisMachine(),
+      LONGRUN_DATA_DIR: join(workerImage.root, MCP_DATA_DIR),
+      // No agent runtime here to wake: the task owes its result and nothing after it.
+      MCP_WAKE_RUNTIME: 'off',
+    }
+    const worker = await startImage(workerImage, workerEnv, /^worker /)
+    running.push(worker)
+
+    const client = await connectClient(`http://127.0.0.1:${port}${MCP_PATH}`, {
+      token: await sign('bob'),
+      memory: { sessionId: `worker-image-${'0'.repeat(28)}`, memoryId, actorId: 'bob' },
+    })
+    let taskId: string
+    try {
+      taskId = structured(
+        await client.callTool({
+          name: 'start_model_training',
+          arguments: { model_name: 'in-worker', epochs: 2 },
+        }),
+      ).task_id as string
+    } finally {
+      await client.close()
+    }
+    assert.ok(taskId)
+    await waitFor(
+      async () =>
+        JSON.stringify(
+          await listSessionEvents(local.data, memoryId, 'bob', `worker-image-${'0'.repeat(28)}`),
+        ).includes(`${taskId} (tool model_training) completed`),
+      20_000,
+      'the task result in memory',
+    )
+    // The worker image's process ran it (the replica runs none).
+    const peek = new Redis(redis.url, { password: REDIS_AUTH_TOKEN })
+    try {
+      const holder = await peek.hget(`longrun:task:${taskId}`, 'workerId')
+      assert.equal(Number(holder?.split(':')[1]), worker.child.pid, worker.stderr())
+    } finally {
+      peek.disconnect()
+    }
+
+    assert.equal(await stopImage(worker), 0)
+    // Its last word at SIGTERM: nothing is owed, in the namespace and deployment the stack names.
+    assert.deepEqual(cloudwatch.data().at(-1), {
+      namespace: mcpEnv.MCP_QUEUE_METRIC_NAMESPACE,
+      metricName: 'TasksOwed',
+      dimensions: { Deployment: mcpEnv.MCP_QUEUE_METRIC_DEPLOYMENT },
+      value: 0,
+      unit: 'Count',
+    })
     assert.equal(await stopImage(mcp), 0)
   })
 })

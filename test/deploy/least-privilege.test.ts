@@ -4,8 +4,12 @@ import {
   AGENT_MEMORY_ACTIONS,
   MCP_SERVER_LOOKUP_ACTIONS,
   MCP_SERVER_MEMORY_ACTIONS,
+  MCP_SERVER_SECRET_ACTIONS,
   MCP_SERVER_WAKE_ACTIONS,
 } from '../../deploy/longrun-stack.ts'
+import { RUNTIME_METRICS_NAMESPACE } from '../../deploy/execution-role.ts'
+import { MARKETPLACE_ACTIONS } from '../../deploy/model-access.ts'
+import { QUEUE_METRIC } from '../../deploy/task-workers.ts'
 import {
   type CfnResource,
   flatten,
@@ -18,7 +22,11 @@ import {
  * Every IAM statement of the template, walked whatever resource holds it: no wildcard action, no
  * `*` resource but for the actions AWS authorizes on `*` only, no wildcard in an ARN but where the
  * table below says why, and each role granted exactly what its code calls. A statement added
- * anywhere fails here until it is scoped (or this file says why it cannot be).
+ * anywhere fails here until it is scoped (or this file says why it cannot be). The images'
+ * deploy-time machinery (deploy/container-images.ts: CodeBuild's project role, the custom resources'
+ * Lambda roles) is walked too; it runs only while CloudFormation deploys, and what CDK grants it in
+ * a fixed form (its build logs and reports, a read of the uploaded build context, Lambda's logging)
+ * is listed below with its reason.
  */
 
 interface Statement {
@@ -35,15 +43,15 @@ interface Statement {
 /** Actions AWS grants on `*` only (no resource-level permissions), with the condition each needs here. */
 const STAR_ONLY_ACTIONS: Record<string, ((statement: Statement) => boolean) | undefined> = {
   'ecr:GetAuthorizationToken': undefined,
-  'xray:PutTraceSegments': undefined,
-  'xray:PutTelemetryRecords': undefined,
-  'xray:GetSamplingRules': undefined,
-  'xray:GetSamplingTargets': undefined,
   // The MCP server finds the agent runtime it wakes by name (ListAgentRuntimes has no resource type).
   'bedrock-agentcore:ListAgentRuntimes': undefined,
-  // Only into AgentCore's own metrics namespace.
+  // Only into AgentCore's own metrics namespace, or the queue depth's the workers scale on.
   'cloudwatch:PutMetricData': (statement) =>
-    statement.Condition?.StringEquals?.['cloudwatch:namespace'] === 'bedrock-agentcore',
+    [RUNTIME_METRICS_NAMESPACE, QUEUE_METRIC.namespace].includes(
+      String(statement.Condition?.StringEquals?.['cloudwatch:namespace']),
+    ),
+  // Opt-in (modelMarketplaceAccess): Bedrock subscribes to a model's offer as its first caller.
+  ...Object.fromEntries(MARKETPLACE_ACTIONS.map((action) => [action, undefined])),
 }
 
 const ARN = (service: string) =>
@@ -79,7 +87,72 @@ const WILDCARD_ARNS: readonly { actions: readonly string[]; pattern: RegExp; con
     pattern: /^arn:\$\{AWS::Partition\}:bedrock:\*::foundation-model\/[a-z0-9.:-]+$/,
     condition: 'bedrock:InferenceProfileArn',
   },
+  // Deploy-time machinery, CodeBuild's project role (imageBuild=codebuild): the streams of the
+  // project's own log group (one per build) and the project's report groups (its name and a
+  // suffix), which CDK grants every project; the objects of the CDK bootstrap's asset bucket, where
+  // the build context is uploaded under a content hash (BOOTSTRAP_BUCKET_READ below).
+  {
+    actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    pattern: new RegExp(`^${ARN('logs')}log-group:/aws/codebuild/\\$\\{[A-Za-z0-9]+\\}:\\*$`),
+  },
+  {
+    actions: [
+      'codebuild:CreateReportGroup',
+      'codebuild:CreateReport',
+      'codebuild:UpdateReport',
+      'codebuild:BatchPutTestCases',
+      'codebuild:BatchPutCodeCoverages',
+    ],
+    pattern: new RegExp(`^${ARN('codebuild')}report-group/\\$\\{[A-Za-z0-9]+\\}-\\*$`),
+  },
+  {
+    actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
+    pattern:
+      /^arn:\$\{AWS::Partition\}:s3:::cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/\*$/,
+  },
 ]
+
+/**
+ * Wildcard actions, in one statement only: CDK's read grant on a file asset, which lets CodeBuild's
+ * project role fetch the uploaded build context. Read-only, on the CDK bootstrap's asset bucket
+ * alone (the deploy's own staging bucket), held by the CodeBuild project's role and no other.
+ */
+const BOOTSTRAP_BUCKET_READ = ['s3:GetObject*', 's3:GetBucket*', 's3:List*']
+const BOOTSTRAP_BUCKET = 'arn:${AWS::Partition}:s3:::cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}'
+
+/**
+ * AWS managed policies a role may have, each with its reason (the walk sees inline policies only):
+ * none on a runtime's role, only on the images' deploy-time machinery.
+ */
+const MANAGED_POLICIES: Record<string, string> = {
+  'service-role/AWSLambdaBasicExecutionRole':
+    "the custom resources' handlers (CodeBuild's trigger, the image copy) write their own logs",
+  AmazonElasticContainerRegistryPublicReadOnly:
+    'CodeBuild pulls the base image from ECR Public (read only; it has no private repositories)',
+}
+
+/** The policies of the CodeBuild projects' roles (deploy-time machinery, never a runtime's). */
+function codeBuildPolicies(json: SynthesizedStack['json']): string[] {
+  const roles = Object.values(json.Resources)
+    .filter((resource) => resource.Type === 'AWS::CodeBuild::Project')
+    .map(
+      (project) => (project.Properties?.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+    )
+  return Object.entries(json.Resources)
+    .filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::IAM::Policy' &&
+        (resource.Properties?.Roles as { Ref: string }[]).some((role) => roles.includes(role.Ref)),
+    )
+    .map(([id]) => id)
+}
+
+/** The roles the runtimes run as. */
+function runtimeRoles(json: SynthesizedStack['json']): string[] {
+  return Object.values(json.Resources)
+    .filter((resource) => resource.Type === 'AWS::BedrockAgentCore::Runtime')
+    .map((runtime) => (runtime.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])
+}
 
 /** Every statement of every IAM policy in the template, with the resource that holds it. */
 function statementsOf(json: SynthesizedStack['json']): { holder: string; statement: Statement }[] {
@@ -125,7 +198,10 @@ function roleActions(json: SynthesizedStack['json'], protocol: 'HTTP' | 'MCP'): 
   ].sort()
 }
 
-/** What the platform needs of every runtime's role: pull its image, write its logs, traces, metrics. */
+/**
+ * What the platform needs of every runtime's role: pull its image, write its logs and metrics. No
+ * X-Ray: the images run no ADOT, and traces go over OTLP to the collector `otlpEndpoint` names.
+ */
 const PLATFORM_ACTIONS = [
   'cloudwatch:PutMetricData',
   'ecr:BatchCheckLayerAvailability',
@@ -137,10 +213,6 @@ const PLATFORM_ACTIONS = [
   'logs:DescribeLogGroups',
   'logs:DescribeLogStreams',
   'logs:PutLogEvents',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  'xray:PutTelemetryRecords',
-  'xray:PutTraceSegments',
 ]
 
 function assertLeastPrivilege(
@@ -150,6 +222,14 @@ function assertLeastPrivilege(
   const { json } = synthesized
   const statements = statementsOf(json)
   assert.ok(statements.length > 0)
+  for (const [id, resource] of Object.entries(json.Resources)) {
+    if (resource.Type !== 'AWS::IAM::Role') continue
+    for (const policy of (resource.Properties?.ManagedPolicyArns ?? []) as unknown[]) {
+      const name = flatten(policy).replace(/^arn:\$\{AWS::Partition\}:iam::aws:policy\//, '')
+      assert.ok(name in MANAGED_POLICIES, `${id}: managed policy ${flatten(policy)}`)
+      assert.ok(!runtimeRoles(json).includes(id), `${id}: a runtime's role with ${name}`)
+    }
+  }
   for (const { holder, statement } of statements) {
     const where = `${holder} ${statement.Sid ?? JSON.stringify(actionsOf(statement))}`
     assert.equal(statement.Effect, 'Allow', where)
@@ -158,7 +238,13 @@ function assertLeastPrivilege(
     assert.equal(statement.Principal, undefined, `${where}: a principal in an identity policy`)
     const actions = actionsOf(statement)
     assert.ok(actions.length > 0, where)
-    for (const action of actions) assert.ok(!action.includes('*'), `${where}: wildcard action ${action}`)
+    for (const action of actions) {
+      if (!action.includes('*')) continue
+      assert.ok(BOOTSTRAP_BUCKET_READ.includes(action), `${where}: wildcard action ${action}`)
+      assert.ok(codeBuildPolicies(json).includes(holder), `${where}: ${action} outside CodeBuild's role`)
+      for (const resource of resourcesOfStatement(statement))
+        assert.ok([BOOTSTRAP_BUCKET, `${BOOTSTRAP_BUCKET}/*`].includes(flatten(resource)), where)
+    }
     for (const resource of resourcesOfStatement(statement)) {
       const arn = flatten(resource)
       if (arn === '*') {
@@ -177,6 +263,17 @@ function assertLeastPrivilege(
       ) {
         // Memory actions name this stack's memory and nothing else.
         assert.deepEqual(resource, { 'Fn::GetAtt': ['Memory', 'MemoryArn'] }, where)
+        continue
+      }
+      if (actions.some((action) => action.startsWith('secretsmanager:'))) {
+        // Reading a secret's value: a secret this stack made (its ARN is its Ref), never a pattern.
+        const secretId = (resource as { Ref?: string }).Ref
+        assert.equal(json.Resources[secretId ?? '']?.Type, 'AWS::SecretsManager::Secret', `${where}: ${arn}`)
+        for (const action of actions)
+          assert.ok(
+            ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(action),
+            where,
+          )
         continue
       }
       if (actions.some((action) => action.startsWith('bedrock:'))) {
@@ -199,6 +296,13 @@ function assertLeastPrivilege(
             statement.Condition?.StringEquals?.[allowed.condition],
             `${where}: ${arn} needs ${allowed.condition}`,
           )
+        continue
+      }
+      // A resource of this stack by its ARN attribute (an image repository, the CodeBuild project):
+      // in this account, and exactly that resource.
+      const attribute = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(arn)?.[1]
+      if (attribute !== undefined) {
+        assert.ok(json.Resources[attribute] !== undefined, `${where}: ${arn}`)
         continue
       }
       // Anything else names a resource of this account (the model's ARN has no account).
@@ -237,11 +341,65 @@ describe('IAM: least privilege', () => {
         },
         foundationModel: 'anthropic.claude-sonnet-4-6',
       },
+      {
+        context: {
+          modelId: 'global.anthropic.claude-sonnet-4-6',
+          modelMarketplaceAccess: 'true',
+          workers: 'none',
+          cognitoMfa: 'required',
+        },
+        foundationModel: 'anthropic.claude-sonnet-4-6',
+      },
     ]
     for (const { context, foundationModel } of variants)
       withSynthesized(context, (synthesized) =>
         assertLeastPrivilege(synthesized, { id: context.modelId, foundationModel }),
       )
+  })
+
+  test('and with imageBuild=docker (the image copy in place of CodeBuild)', () => {
+    withSynthesized({ imageBuild: 'docker' }, (synthesized) =>
+      assertLeastPrivilege(synthesized, {
+        id: 'global.anthropic.claude-sonnet-4-6',
+        foundationModel: 'anthropic.claude-sonnet-4-6',
+      }),
+    )
+  })
+
+  test("the images' deploy-time machinery: CodeBuild builds and pushes the stack's images, its trigger starts that project only", () => {
+    withSynthesized({}, ({ json }) => {
+      const repositories = Object.entries(json.Resources)
+        .filter(([, resource]) => resource.Type === 'AWS::ECR::Repository')
+        .map(([id]) => `\${${id}.Arn}`)
+      const projects = Object.entries(json.Resources)
+        .filter(([, resource]) => resource.Type === 'AWS::CodeBuild::Project')
+        .map(([id]) => id)
+      assert.equal(projects.length, 1)
+      const codeBuild = statementsOf(json).filter(({ holder }) => codeBuildPolicies(json).includes(holder))
+      for (const { statement } of codeBuild)
+        if (actionsOf(statement).some((action) => action.startsWith('ecr:')))
+          for (const resource of resourcesOfStatement(statement).map(flatten))
+            assert.ok(resource === '*' || repositories.includes(resource), resource)
+      const starts = statementsOf(json).filter(({ statement }) =>
+        actionsOf(statement).includes('codebuild:StartBuild'),
+      )
+      assert.equal(starts.length, 1)
+      assert.deepEqual(actionsOf(starts[0]!.statement), ['codebuild:StartBuild'])
+      assert.deepEqual(resourcesOfStatement(starts[0]!.statement).map(flatten), [`\${${projects[0]}.Arn}`])
+      // None of it is a runtime's.
+      for (const role of runtimeRoles(json)) {
+        const policies = Object.entries(json.Resources)
+          .filter(
+            ([, resource]) =>
+              resource.Type === 'AWS::IAM::Policy' &&
+              (resource.Properties?.Roles as { Ref: string }[]).some((each) => each.Ref === role),
+          )
+          .map(([id]) => id)
+        const held = statementsOf(json).filter(({ holder }) => policies.includes(holder))
+        for (const action of held.flatMap(({ statement }) => actionsOf(statement)))
+          assert.ok(!/^(s3|codebuild):|^ecr:(PutImage|InitiateLayerUpload)$/.test(action), role)
+      }
+    })
   })
 
   test('the agent may do what the platform needs, converse in its memory and invoke its model', () => {
@@ -272,6 +430,8 @@ describe('IAM: least privilege', () => {
           ...MCP_SERVER_MEMORY_ACTIONS,
           ...MCP_SERVER_WAKE_ACTIONS,
           ...MCP_SERVER_LOOKUP_ACTIONS,
+          // The task store's AUTH token, read at start (REDIS_PASSWORD_SECRET_ARN).
+          ...MCP_SERVER_SECRET_ACTIONS,
         ].sort(),
       )
     })
@@ -288,15 +448,31 @@ describe('IAM: least privilege', () => {
       assert.ok(JSON.stringify(agent.Properties).includes(JSON.stringify(mcpId)))
       assert.ok(!JSON.stringify(mcp.Properties).includes(JSON.stringify(agentId)))
       assert.ok(!JSON.stringify(mcp.DependsOn ?? []).includes(JSON.stringify(agentId)))
+      // Held by the MCP server's role and the workers' task role (a worker delivers results and
+      // wakes too), and by nothing else.
       const wakes = statementsOf(json).filter(({ statement }) =>
         actionsOf(statement).includes('bedrock-agentcore:InvokeAgentRuntime'),
       )
-      assert.equal(wakes.length, 1)
-      const resources = resourcesOfStatement(wakes[0]!.statement).map(flatten)
+      const mcpRole = (mcp.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]
+      const [, definition] =
+        Object.entries(json.Resources).find(([, resource]) => resource.Type === 'AWS::ECS::TaskDefinition') ??
+        []
+      const taskRole = (definition?.Properties?.TaskRoleArn as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0]
       assert.deepEqual(
-        resources.map((arn) => arn.replace(/^.*:runtime\//, 'runtime/')),
-        [`runtime/${String(agentName)}-*`, `runtime/${String(agentName)}-*/runtime-endpoint/DEFAULT`],
+        wakes
+          .map(({ holder }) => (json.Resources[holder]?.Properties?.Roles as { Ref: string }[])[0]?.Ref)
+          .sort(),
+        [mcpRole, taskRole].sort(),
       )
+      for (const { statement } of wakes)
+        assert.deepEqual(
+          resourcesOfStatement(statement)
+            .map(flatten)
+            .map((arn) => arn.replace(/^.*:runtime\//, 'runtime/')),
+          [`runtime/${String(agentName)}-*`, `runtime/${String(agentName)}-*/runtime-endpoint/DEFAULT`],
+        )
     })
   })
 

@@ -27,7 +27,12 @@ describe('stack parameters', () => {
     assert.equal(parameters.taskBackend, 'redis')
     assert.equal(parameters.eventExpiryDays, 30)
     assert.deepEqual(parameters.longTermMemory, [])
-    assert.deepEqual(parameters.auth, { kind: 'cognito' })
+    assert.deepEqual(parameters.auth, { kind: 'cognito', mfa: 'off', passwordAuth: false })
+    // Tasks on Fargate workers; the MCP microVMs take calls only.
+    assert.equal(parameters.workers, 'fargate')
+    assert.equal(parameters.workerCount, 1)
+    assert.equal(parameters.mcpRunsTasks, false)
+    assert.equal(parameters.modelMarketplaceAccess, false)
     assert.deepEqual(parameters.model, {
       id: 'global.anthropic.claude-sonnet-4-6',
       foundationModel: 'anthropic.claude-sonnet-4-6',
@@ -66,6 +71,14 @@ describe('stack parameters', () => {
     assertRefused({ otlpEndpoint: 'collector:4318' }, 'otlpEndpoint')
   })
 
+  test('imageBuild: codebuild by default, docker on request, anything else refused', () => {
+    assert.equal(parseStackParameters({}).imageBuild, 'codebuild')
+    assert.equal(parseStackParameters({ imageBuild: 'codebuild' }).imageBuild, 'codebuild')
+    assert.equal(parseStackParameters({ imageBuild: 'docker' }).imageBuild, 'docker')
+    for (const value of ['Docker', 'local', 'buildx', 'codebuild,docker'])
+      assertRefused({ imageBuild: value }, 'imageBuild')
+  })
+
   test('a misspelt parameter is refused rather than ignored; CDK context keys pass', () => {
     assertRefused({ modelID: 'amazon.nova-pro-v1:0' }, 'modelID')
     assert.doesNotThrow(() =>
@@ -96,10 +109,13 @@ describe('stack parameters', () => {
     assertRefused({ oidcAudiences: 'longrun' }, 'oidcAudiences')
   })
 
-  test('availabilityZones: two or more zone names, with the redis backend only', () => {
-    assertRefused({ availabilityZones: 'us-east-1a' }, 'availabilityZones')
-    assertRefused({ availabilityZones: 'use1-az1,use1-az2' }, 'availabilityZones')
-    assertRefused({ availabilityZones: 'us-east-1a,us-east-1b', taskBackend: 'sqlite' }, 'availabilityZones')
+  test('availabilityZoneIds: two or more supported zone IDs of one Region, with the redis backend only', () => {
+    assert.equal(parseStackParameters({}).availabilityZoneIds, undefined)
+    assertRefused({ availabilityZoneIds: 'use1-az1' }, 'availabilityZoneIds')
+    assertRefused({ availabilityZoneIds: 'us-east-1a,us-east-1b' }, 'availabilityZoneIds')
+    assertRefused({ availabilityZoneIds: 'use1-az1,use1-az2', taskBackend: 'sqlite' }, 'availabilityZoneIds')
+    // The zone names of old are refused, not ignored (test/deploy/availability-zones.test.ts has more).
+    assertRefused({ availabilityZones: 'us-east-1a,us-east-1b' }, 'availabilityZones')
   })
 
   test('the app run by the CDK CLI exits 1 naming the parameter, and writes no assembly', () => {

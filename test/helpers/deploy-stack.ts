@@ -88,6 +88,30 @@ export function resourcesOf(json: SynthesizedStack['json'], type: string): [stri
   return Object.entries(json.Resources).filter(([, resource]) => resource.Type === type)
 }
 
+/** The one resource of `type`, with its logical id; fails when there is none or several. */
+export function onlyResourceOf(json: SynthesizedStack['json'], type: string): [string, CfnResource] {
+  const found = resourcesOf(json, type)
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`)
+  return found[0] as [string, CfnResource]
+}
+
+/** The logical id of a resource's role, named by `{ "Fn::GetAtt": [<role>, "Arn"] }` in `property`. */
+export function roleIdOf(resource: CfnResource, property = 'RoleArn'): string {
+  return (resource.Properties?.[property] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]
+}
+
+/** Every statement of the IAM policies attached to the role `roleId`. */
+export function statementsOfRole(json: SynthesizedStack['json'], roleId: string): Record<string, unknown>[] {
+  return resourcesOf(json, 'AWS::IAM::Policy')
+    .filter(([, policy]) =>
+      (policy.Properties?.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+    )
+    .flatMap(
+      ([, policy]) =>
+        (policy.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+    )
+}
+
 /** The one runtime serving `protocol` (HTTP: the agent, MCP: the MCP server), with its logical id. */
 export function runtimeOf(json: SynthesizedStack['json'], protocol: 'HTTP' | 'MCP'): [string, CfnResource] {
   const found = resourcesOf(json, 'AWS::BedrockAgentCore::Runtime').filter(
@@ -100,6 +124,19 @@ export function runtimeOf(json: SynthesizedStack['json'], protocol: 'HTTP' | 'MC
 /** A runtime's environment variables (values are strings or CloudFormation intrinsics). */
 export function environmentOf(runtime: CfnResource): Record<string, unknown> {
   return (runtime.Properties?.EnvironmentVariables ?? {}) as Record<string, unknown>
+}
+
+/** The environment of the workers' container (ECS), as a runtime's; empty without workers. */
+export function workerEnvironmentOf(json: SynthesizedStack['json']): Record<string, unknown> {
+  const containers = resourcesOf(json, 'AWS::ECS::TaskDefinition').flatMap(
+    ([, definition]) =>
+      (definition.Properties?.ContainerDefinitions ?? []) as {
+        Environment?: { Name: string; Value: unknown }[]
+      }[],
+  )
+  return Object.fromEntries(
+    containers.flatMap((container) => container.Environment ?? []).map(({ Name, Value }) => [Name, Value]),
+  )
 }
 
 /**

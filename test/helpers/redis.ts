@@ -14,6 +14,8 @@ import { Redis } from 'ioredis'
 export interface TestRedis {
   readonly url: string
   readonly port: number
+  /** The password it requires (`requirepass`), when started with one. */
+  readonly password: string | undefined
   /** Stops the server (its data stays in its append-only file). */
   stop(): Promise<void>
   /** Starts it again on the same port and data. */
@@ -33,8 +35,12 @@ async function freePort(): Promise<number> {
   return port
 }
 
-/** Starts a redis-server with append-only persistence (`appendfsync always`) in a temporary directory. */
-export async function startTestRedis(): Promise<TestRedis> {
+/**
+ * Starts a redis-server with append-only persistence (`appendfsync always`) in a temporary
+ * directory; with `password`, it requires it (`requirepass`), as ElastiCache with an AUTH token.
+ */
+export async function startTestRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  const { password } = options
   if (spawnSync('redis-server', ['--version']).error !== undefined) throw new Error(INSTALL_HINT)
   const dir = await mkdtemp(join(tmpdir(), 'longrun-redis-'))
   const port = await freePort()
@@ -56,10 +62,16 @@ export async function startTestRedis(): Promise<TestRedis> {
         'yes',
         '--appendfsync',
         'always',
+        ...(password === undefined ? [] : ['--requirepass', password]),
       ],
       { stdio: 'ignore' },
     )
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    const probe = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...(password !== undefined && { password }),
+    })
     probe.on('error', () => {})
     const deadline = Date.now() + 10_000
     for (;;) {
@@ -86,6 +98,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   return {
     url,
     port,
+    password,
     stop,
     start,
     remove: async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Redis } from 'ioredis'
 import { type ServiceProcess, startServiceProcess, stopServiceProcess } from '../helpers/child-process.ts'
+import { startCloudWatchReceiver } from '../helpers/cloudwatch-receiver.ts'
 import { type LocalAgentCoreFixture, startLocalAgentCore } from '../helpers/local-agentcore.ts'
 import {
   connectClient,
@@ -278,6 +279,82 @@ describe('the Redis backend across processes: two replicas, workers of their own
     assert.equal(events.length, ids.length)
     const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} })).tasks as unknown[]
     assert.equal(listed.length, ids.length, 'the refused start left nothing')
+  })
+
+  test('a re-queued task is taken by a worker with no session open, with no replica running tasks', async () => {
+    await fresh()
+    const memoryId = await env.createMemory()
+    // Every process publishes the work owed to a stand-in CloudWatch (the SDK's endpoint variable).
+    const cloudwatch = await startCloudWatchReceiver()
+    try {
+      const metric = {
+        MCP_QUEUE_METRIC_NAMESPACE: 'Longrun/Test',
+        MCP_QUEUE_METRIC_DEPLOYMENT: 'redis-processes',
+        AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
+      }
+      const lastOwed = () => cloudwatch.data().at(-1)?.value
+      const front = await replica(metric)
+      const workerA = await worker(metric)
+      const client = await connect(front.url, 'actor-requeue', 's-requeue', memoryId)
+      const training = structured(
+        await client.callTool({
+          name: 'start_model_training',
+          arguments: { model_name: 'requeued', epochs: 60 },
+        }),
+      ).task_id as string
+      // The replica that accepted the start says at once that work is owed (whatever becomes of it).
+      await waitFor(
+        () => cloudwatch.data().some((datum) => datum.value === 1),
+        5000,
+        'a publish of the owed task',
+      )
+      await waitFor(async () => ((await statusOf(client, training)).progress as number) >= 1)
+      assert.equal(await holderPid(training), workerA.process.pid)
+
+      // The caller goes away, and so does the replica: no one has a session any more.
+      await client.close()
+      clients.splice(clients.indexOf(client), 1)
+      assert.equal(await stopServiceProcess(front, 'SIGTERM'), 0)
+      // Worker A is stopped mid-task: the task goes back to the queue, still owed (its last word).
+      assert.equal(await stopServiceProcess(workerA, 'SIGTERM'), 0)
+      assert.equal(await peek.hget(`longrun:task:${training}`, 'status'), 'working')
+      assert.equal(lastOwed(), 1)
+
+      // Nothing but worker B: it takes the task, runs it again (model_training declares rerun) and
+      // delivers its result into the caller's memory.
+      const workerB = await worker(metric)
+      assert.deepEqual(
+        processes.filter((child) => child.process.exitCode === null && child.process.signalCode === null),
+        [workerB],
+      )
+      await waitFor(
+        async () => {
+          const delivery = await peek.hget(`longrun:task:${training}`, 'delivery')
+          return delivery !== null && (JSON.parse(delivery) as { state: string }).state === 'delivered'
+        },
+        30_000,
+        'the re-run task to end and its result to be delivered',
+      )
+      assert.equal(await peek.hget(`longrun:task:${training}`, 'status'), 'completed')
+      assert.equal(await peek.hget(`longrun:task:${training}`, 'runs'), '2')
+      assert.equal(await holderPid(training), workerB.process.pid)
+      const events = (await listAllEvents(env.data, memoryId, 'actor-requeue', 's-requeue')).filter((event) =>
+        event.text.includes(training),
+      )
+      assert.equal(events.length, 1, 'exactly one result event')
+      assert.ok(events[0]?.text.includes(`${training} (tool model_training) completed`))
+
+      // Stopped with nothing owed, B's last word is zero: the service may scale to nothing.
+      assert.equal(await stopServiceProcess(workerB, 'SIGTERM'), 0)
+      assert.equal(lastOwed(), 0)
+      for (const datum of cloudwatch.data()) {
+        assert.equal(datum.namespace, 'Longrun/Test')
+        assert.equal(datum.metricName, 'TasksOwed')
+        assert.deepEqual(datum.dimensions, { Deployment: 'redis-processes' })
+      }
+    } finally {
+      await cloudwatch.close()
+    }
   })
 
   test('Redis out of reach at start: the server says so, naming REDIS_URL, and does not start', async () => {

@@ -22,13 +22,23 @@ import {
   TEST_CREDENTIALS,
   waitFor,
 } from '../helpers/local-agentcore.ts'
+import { configFromEnv, secretsFromEnv } from '../../src/mcp-server-entrypoint.ts'
+import { secretsManagerReader } from '../../src/shared/secret-value.ts'
 import { tempDir } from '../helpers/mcp-server.ts'
+import {
+  type FakeSecretsManager,
+  startFakeSecretsManager,
+  testSecretArn,
+} from '../helpers/secrets-manager.ts'
 import { sessionIdFor, TEST_RUNTIME_ARN } from '../helpers/runtime-stack.ts'
 
 const ISSUER = 'https://issuer.wake.test'
 const AUDIENCE = 'longrun'
 const WAKE_CLIENT = 'wake-client'
 const WAKE_SECRET = 'wake-client-secret-0123456789'
+const WAKE_SECRET_ARN = testSecretArn('longrun-wake-client')
+/** Cognito's form: `<resource server>/<scope>`. */
+const WAKE_SCOPE = 'longrun/wake'
 
 describe('a JWT runtime is woken by the MCP server as a machine identity', () => {
   let keys: Server
@@ -38,6 +48,7 @@ describe('a JWT runtime is woken by the MCP server as a machine identity', () =>
   let env: LocalAgentCoreFixture
   let memoryId: string
   let mcp: LongRunningMcpServer
+  let secretsManager: FakeSecretsManager | undefined
   let runtime: StartedRuntime
   let dir: { path: string; remove(): Promise<void> }
   const tokensIssued: string[] = []
@@ -65,7 +76,12 @@ describe('a JWT runtime is woken by the MCP server as a machine identity', () =>
         body += chunk.toString('utf8')
       })
       request.on('end', () => {
-        if (request.headers.authorization !== expected || !body.includes('grant_type=client_credentials')) {
+        const form = new URLSearchParams(body)
+        if (
+          request.headers.authorization !== expected ||
+          form.get('grant_type') !== 'client_credentials' ||
+          form.get('scope') !== WAKE_SCOPE
+        ) {
           response.writeHead(401, { 'content-type': 'application/json' })
           response.end(JSON.stringify({ error: 'invalid_client' }))
           return
@@ -83,6 +99,27 @@ describe('a JWT runtime is woken by the MCP server as a machine identity', () =>
     env = await startLocalAgentCore()
     memoryId = await env.createMemory()
     dir = await tempDir('longrun-wake-identity-')
+    secretsManager = await startFakeSecretsManager({ [WAKE_SECRET_ARN]: WAKE_SECRET })
+    // Only the wake is taken from this environment; the server's auth is the JWT one below.
+    const mcpEnv = loadEnvironment({
+      MCP_AUTH: 'none',
+      MCP_WAKE_RUNTIME: TEST_RUNTIME_ARN,
+      MCP_WAKE_TOKEN_URL: `http://127.0.0.1:${(tokenEndpoint.address() as AddressInfo).port}/oauth2/token`,
+      MCP_WAKE_CLIENT_ID: WAKE_CLIENT,
+      MCP_WAKE_CLIENT_SECRET_ARN: WAKE_SECRET_ARN,
+      MCP_WAKE_SCOPE: WAKE_SCOPE,
+    })
+    const wakeFromEnv = configFromEnv(
+      mcpEnv,
+      await secretsFromEnv(
+        mcpEnv,
+        secretsManagerReader({
+          region: 'us-east-1',
+          endpoint: secretsManager.url,
+          credentials: TEST_CREDENTIALS,
+        }),
+      ),
+    )
     mcp = await LongRunningMcpServer.start({
       port: 0,
       host: '127.0.0.1',
@@ -97,14 +134,9 @@ describe('a JWT runtime is woken by the MCP server as a machine identity', () =>
       tools: [modelTrainingTool({ dataDir: dir.path }), evaluateModelTool({ dataDir: dir.path })],
       memoryClient: env.data,
       agentCoreEndpoint: env.service.url,
-      wake: {
-        runtime: TEST_RUNTIME_ARN,
-        clientCredentials: {
-          tokenUrl: `http://127.0.0.1:${(tokenEndpoint.address() as AddressInfo).port}/oauth2/token`,
-          clientId: WAKE_CLIENT,
-          clientSecret: WAKE_SECRET,
-        },
-      },
+      // As the deploy sets it: the client's secret named by its Secrets Manager ARN, read at start
+      // (the real SDK client, against a stand-in for Secrets Manager).
+      wake: wakeFromEnv.wake,
       deliveryBaseDelayMs: 20,
       deliveryMaxDelayMs: 200,
     })
@@ -136,6 +168,7 @@ describe('a JWT runtime is woken by the MCP server as a machine identity', () =>
     await dir?.remove()
     await new Promise<void>((resolve) => keys.close(() => resolve()))
     await new Promise<void>((resolve) => tokenEndpoint.close(() => resolve()))
+    await secretsManager?.close()
   })
 
   test('the story runs for the user, woken with the client token, and the evaluation is the user’s', async () => {
