@@ -89,7 +89,9 @@ export class TaskWorkers extends Construct {
     this.service = new FargateService(this, 'Service', {
       cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: 0,
+      // No DesiredCount: a deploy would set it again, stopping workers mid-task; without it
+      // CloudFormation creates the service with one (stopped after the idle stretch) and leaves the
+      // count to the scaling policies ever after.
       vpcSubnets: config.subnets,
       securityGroups: [config.securityGroup],
       assignPublicIp: false,
@@ -138,7 +140,8 @@ export class TaskWorkers extends Construct {
       threshold: 0.5,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: WORKER_SCALING.idleMinutesBeforeStop,
-      // Workers that run publish every minute; silence keeps the last judgement.
+      // Workers that run publish every minute. Nobody publishing at all (no worker, no session)
+      // leaves the alarm without data: INSUFFICIENT_DATA, which scales nothing.
       treatMissingData: TreatMissingData.MISSING,
     }).addAlarmAction(new ApplicationScalingAction(stop))
   }

@@ -68,7 +68,10 @@ function continuationsFromEnv(
     throw new ConfigError('a webhook needs both MCP_WEBHOOK_URL and MCP_WEBHOOK_SECRET', [
       env.MCP_WEBHOOK_URL === undefined ? 'MCP_WEBHOOK_URL' : 'MCP_WEBHOOK_SECRET',
     ])
-  // The secret itself, or the one read at start from MCP_WAKE_CLIENT_SECRET_ARN.
+  // The secret itself, or the one read at start from MCP_WAKE_CLIENT_SECRET_ARN (a wake signed with
+  // SigV4 instead would be refused by a JWT runtime: no silent fallback).
+  if (wakesOn(env) && env.MCP_WAKE_CLIENT_SECRET_ARN !== undefined && secrets.wakeClientSecret === undefined)
+    throw unreadSecret('MCP_WAKE_CLIENT_SECRET_ARN')
   const clientSecret = secrets.wakeClientSecret ?? env.MCP_WAKE_CLIENT_SECRET
   const secretGiven = env.MCP_WAKE_CLIENT_SECRET !== undefined || env.MCP_WAKE_CLIENT_SECRET_ARN !== undefined
   const client = [env.MCP_WAKE_TOKEN_URL, env.MCP_WAKE_CLIENT_ID, secretGiven ? true : undefined]
@@ -144,9 +147,10 @@ export async function secretsFromEnv(
           jsonKey: 'password',
         })
       : undefined
-  // The Cognito client's secret as the deploy stores it: the plain secret string.
+  // The Cognito client's secret as the deploy stores it: the plain secret string; only when a task's
+  // end wakes anyone.
   const wakeClientSecret =
-    env.MCP_WAKE_CLIENT_SECRET_ARN !== undefined
+    wakesOn(env) && env.MCP_WAKE_CLIENT_SECRET_ARN !== undefined
       ? await readSecretValue(reader, {
           variable: 'MCP_WAKE_CLIENT_SECRET_ARN',
           secretId: env.MCP_WAKE_CLIENT_SECRET_ARN,
@@ -158,10 +162,42 @@ export async function secretsFromEnv(
   }
 }
 
-/** Redis AUTH's password: from the secret read at start, else REDIS_PASSWORD, else none. */
+/** A worker takes tasks from Redis: with SQLite there is nothing for it to take. */
+function requireRedisBackend(env: Environment): void {
+  if (env.MCP_TASK_BACKEND !== 'redis')
+    throw new ConfigError(
+      'a worker takes tasks from Redis: set MCP_TASK_BACKEND=redis and REDIS_URL (the SQLite backend runs tasks in the server itself)',
+      ['MCP_TASK_BACKEND'],
+    )
+}
+
+/**
+ * Redis AUTH's password: from the secret read at start, else REDIS_PASSWORD, else none (or the one
+ * REDIS_URL carries, alone).
+ */
 function redisPassword(env: Environment, secrets: StartSecrets): { password?: string } {
+  if (env.REDIS_PASSWORD_SECRET_ARN !== undefined && secrets.redisPassword === undefined)
+    throw unreadSecret('REDIS_PASSWORD_SECRET_ARN')
+  // A password in the URL would silently win over the other two (the Redis client prefers it).
+  if (new URL(env.REDIS_URL).password !== '')
+    for (const other of ['REDIS_PASSWORD', 'REDIS_PASSWORD_SECRET_ARN'] as const)
+      if (env[other] !== undefined)
+        throw new ConfigError(
+          `REDIS_URL carries a password already: give it there or in ${other}, not both`,
+          ['REDIS_URL', other],
+        )
   const password = secrets.redisPassword ?? env.REDIS_PASSWORD
   return password === undefined ? {} : { password }
+}
+
+/** A secret the environment names by ARN that was not read at start (secretsFromEnv reads them). */
+function unreadSecret(variable: string): ConfigError {
+  return new ConfigError(`${variable} names a secret read at start, and none was read`, [variable])
+}
+
+/** Whether a task's end wakes an agent runtime (MCP_WAKE_RUNTIME set, and not `off`). */
+function wakesOn(env: Environment): boolean {
+  return env.MCP_WAKE_RUNTIME !== undefined && env.MCP_WAKE_RUNTIME !== 'off'
 }
 
 /** The example tools, as the environment configures them. */
@@ -178,12 +214,7 @@ function exampleTools(env: Environment): LongRunningTool[] {
 
 /** A Redis worker's configuration from the environment (MCP_TASK_BACKEND must be `redis`). */
 export function workerConfigFromEnv(env: Environment, secrets: StartSecrets = {}): TaskWorkerConfig {
-  if (env.MCP_TASK_BACKEND !== 'redis') {
-    throw new ConfigError(
-      'a worker takes tasks from Redis: set MCP_TASK_BACKEND=redis and REDIS_URL (the SQLite backend runs tasks in the server itself)',
-      ['MCP_TASK_BACKEND'],
-    )
-  }
+  requireRedisBackend(env)
   return {
     tools: exampleTools(env),
     redis: { url: env.REDIS_URL, ...redisPassword(env, secrets), ...queueDepthMetricFromEnv(env) },
@@ -205,6 +236,8 @@ export async function workerMain(
   source: Record<string, string | undefined> = process.env,
 ): Promise<TaskWorker> {
   const env = loadEnvironment(source)
+  // The clearer error first: no secret is read for a worker that has no Redis to work from.
+  requireRedisBackend(env)
   const config = workerConfigFromEnv(env, await secretsFromEnv(env))
   const { service: worker, telemetry } = await startWithTelemetry(
     { serviceName: 'longrun-worker', env },

@@ -21,6 +21,8 @@ export interface BullMqOutboxQueueConfig {
   readonly concurrency?: number | undefined
   /** BullMQ's lock duration: the job of a worker that died is handed on within about twice this. */
   readonly leaseMs?: number | undefined
+  /** Told after jobs were added (the queue depth metric publishes soon: a worker may be needed). */
+  readonly onAdded?: (() => void) | undefined
 }
 
 const OUTBOX_QUEUE = 'longrun-deliveries'
@@ -68,6 +70,7 @@ export class BullMqOutboxQueue implements OutboxQueue {
         ),
       ),
     )
+    this.#config.onAdded?.()
   }
 
   async start(dispatch: OutboxDispatch): Promise<void> {

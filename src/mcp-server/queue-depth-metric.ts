@@ -174,7 +174,8 @@ export class QueueDepthMetric {
     const signal = AbortSignal.timeout(this.#config.timeoutMs ?? MCP_SERVER_DEFAULTS.queueMetricTimeoutMs)
     let tasksOwed: number
     try {
-      tasksOwed = await this.#config.count()
+      // A Redis that is connected but does not answer would hold the count, and close with it.
+      tasksOwed = await abortable(this.#config.count(), signal)
     } catch (error) {
       return this.#failed('count', error)
     }
@@ -239,4 +240,23 @@ export async function countOwedJobs(
     total += Number(value)
   }
   return total
+}
+
+/** `promise`, or a rejection with the signal's reason once it aborts first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error as Error)
+      },
+    )
+  })
 }

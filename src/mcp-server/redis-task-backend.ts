@@ -79,7 +79,7 @@ export class RedisTaskBackend extends TaskPolicy {
     const bullPrefix = `${prefix}-bull`
     const runWorker = config.runWorker ?? true
     const leaseMs = config.leaseMs ?? MCP_SERVER_DEFAULTS.leaseMs
-    // Both queues count in the metric, and the task queue nudges it: each refers to the other.
+    // Both queues count in the metric, and both nudge it when they take work: each refers to the other.
     const tasksOwed = () => countOwedJobs(connection, [...queue.owedJobKeys(), outbox.owedJobKeys()])
     const settings = config.queueDepthMetric
     const metric =
@@ -113,6 +113,7 @@ export class RedisTaskBackend extends TaskPolicy {
       prefix: bullPrefix,
       runWorker: runWorker && config.writer !== undefined,
       leaseMs,
+      onAdded: () => metric?.nudge(),
     })
     super({
       store: new RedisTaskStore({ connection, keys: new RedisKeys(prefix) }),

@@ -14,6 +14,7 @@ import {
   type SynthesizedStack,
   synthesize,
   withSynthesized,
+  workerEnvironmentOf,
 } from '../helpers/deploy-stack.ts'
 
 type Json = SynthesizedStack['json']
@@ -78,8 +79,14 @@ describe('continuations on the default (Cognito) deploy: the MCP server wakes th
     const mcp = environmentOf(runtimeOf(json, 'MCP')[1])
     assert.equal(flatten(mcp.MCP_WAKE_CLIENT_SECRET_ARN), `\${${secretId}}`)
     assert.equal(mcp.MCP_WAKE_CLIENT_SECRET, undefined)
-    for (const [, runtime] of resourcesOf(json, 'AWS::BedrockAgentCore::Runtime'))
-      assert.ok(!JSON.stringify(runtime.Properties?.EnvironmentVariables).includes('"ClientSecret"]'))
+    // No process's environment holds the value: the runtimes' nor the workers' containers.
+    const environments = [
+      ...resourcesOf(json, 'AWS::BedrockAgentCore::Runtime').map(([, runtime]) => environmentOf(runtime)),
+      workerEnvironmentOf(json),
+    ]
+    assert.equal(flatten(workerEnvironmentOf(json).MCP_WAKE_CLIENT_SECRET_ARN), `\${${secretId}}`)
+    for (const environment of environments)
+      assert.ok(!JSON.stringify(environment).includes('"ClientSecret"]'))
     // Only the MCP runtime's role (and the workers', which wake too) may read it.
     const readers = resourcesOf(json, 'AWS::IAM::Policy').filter(([, policy]) =>
       JSON.stringify(policy.Properties?.PolicyDocument).includes(`"Ref":"${secretId}"`),

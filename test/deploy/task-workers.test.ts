@@ -103,7 +103,8 @@ describe('workers that no Runtime session bounds: an ECS Fargate service scaled 
     assert.equal(target.Properties?.MinCapacity, 0)
     assert.equal(target.Properties?.MaxCapacity, 1)
     const [, service] = onlyResourceOf(json, 'AWS::ECS::Service')
-    assert.equal(service.Properties?.DesiredCount, 0)
+    // Left to the scaling policies: a DesiredCount in the template would be set again at every deploy.
+    assert.equal(service.Properties?.DesiredCount, undefined)
     const alarms = resourcesOf(json, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties ?? {})
     assert.equal(alarms.length, 2)
     for (const alarm of alarms) {
@@ -130,12 +131,14 @@ describe('workers that no Runtime session bounds: an ECS Fargate service scaled 
     const start = alarms.find((alarm) => alarm.ComparisonOperator === 'GreaterThanThreshold')
     const stop = alarms.find((alarm) => alarm.ComparisonOperator === 'LessThanThreshold')
     assert.ok(start && stop)
-    // One owed task (the metric is a whole number) starts every worker at once, within one period.
-    assert.ok((start.Threshold as number) > 0 && (start.Threshold as number) < 1)
+    // One owed task (the metric is a whole number) starts every worker at once, within one period;
+    // the step bounds are relative to the threshold, half way between 0 and 1.
+    assert.equal(start.Threshold, 0.5)
     assert.equal(start.EvaluationPeriods, 1)
+    assert.equal(start.TreatMissingData, 'notBreaching')
     assert.deepEqual(stepsOf(start), [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }])
     // None once nothing was owed for the idle stretch; a silent metric changes nothing.
-    assert.ok((stop.Threshold as number) > 0 && (stop.Threshold as number) < 1)
+    assert.equal(stop.Threshold, 0.5)
     assert.equal(stop.EvaluationPeriods, WORKER_SCALING.idleMinutesBeforeStop)
     assert.equal(stop.TreatMissingData, 'missing')
     assert.deepEqual(stepsOf(stop), [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 0 }])

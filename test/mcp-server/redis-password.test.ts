@@ -117,6 +117,51 @@ describe('Redis with a password (AUTH), as the deploy sets it up', () => {
     assert.deepEqual(sqlite.reads, [])
   })
 
+  test('no silent fallback: a secret named by ARN and not read, or a URL password beside another, is refused', async () => {
+    const refusedWith = (variables: string[]) => (error: unknown) =>
+      error instanceof ConfigError && variables.every((variable) => error.variables.includes(variable))
+    // Building the configuration without the secrets read at start: an error, not a Redis without a
+    // password or a wake signed with SigV4 (which a JWT runtime refuses).
+    assert.throws(
+      () => configFromEnv(loadEnvironment({ ...baseEnv, REDIS_PASSWORD_SECRET_ARN: ARN })),
+      refusedWith(['REDIS_PASSWORD_SECRET_ARN']),
+    )
+    const wakeEnv = {
+      ...baseEnv,
+      MCP_WAKE_RUNTIME: 'arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/longrun_agent-AbCdEf1234',
+      MCP_WAKE_TOKEN_URL: 'https://wake.auth.us-east-1.amazoncognito.com/oauth2/token',
+      MCP_WAKE_CLIENT_ID: 'wake-client',
+      MCP_WAKE_CLIENT_SECRET_ARN: ARN,
+    }
+    assert.throws(
+      () => workerConfigFromEnv(loadEnvironment(wakeEnv)),
+      refusedWith(['MCP_WAKE_CLIENT_SECRET_ARN']),
+    )
+    // Read, it is the client's secret; with wakes off it is not read at all.
+    const reader = fakeSecretReader({ [ARN]: 'the-client-secret' })
+    const woken = workerConfigFromEnv(
+      loadEnvironment(wakeEnv),
+      await secretsFromEnv(loadEnvironment(wakeEnv), reader),
+    )
+    assert.equal(woken.wake?.clientCredentials?.clientSecret, 'the-client-secret')
+    const off = fakeSecretReader({})
+    await secretsFromEnv(loadEnvironment({ ...wakeEnv, MCP_WAKE_RUNTIME: 'off' }), off)
+    assert.deepEqual(off.reads, [])
+    // ioredis would take the URL's password over REDIS_PASSWORD: both given is refused.
+    const withUrlPassword = { ...baseEnv, REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:6379` }
+    assert.throws(
+      () => configFromEnv(loadEnvironment({ ...withUrlPassword, REDIS_PASSWORD: 'other' })),
+      refusedWith(['REDIS_URL', 'REDIS_PASSWORD']),
+    )
+    assert.throws(
+      () =>
+        configFromEnv(loadEnvironment({ ...withUrlPassword, REDIS_PASSWORD_SECRET_ARN: ARN }), {
+          redisPassword: 'other',
+        }),
+      refusedWith(['REDIS_URL', 'REDIS_PASSWORD_SECRET_ARN']),
+    )
+  })
+
   test('a secret that cannot be read, or both variables, stop the start naming the variables', async () => {
     await assert.rejects(
       secretsFromEnv(
@@ -151,7 +196,12 @@ describe('Redis with a password (AUTH), as the deploy sets it up', () => {
     )
     await assert.rejects(
       secretsFromEnv(
-        loadEnvironment({ ...baseEnv, MCP_WAKE_CLIENT_SECRET_ARN: DENIED_ARN }),
+        loadEnvironment({
+          ...baseEnv,
+          MCP_WAKE_RUNTIME:
+            'arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/longrun_agent-AbCdEf1234',
+          MCP_WAKE_CLIENT_SECRET_ARN: DENIED_ARN,
+        }),
         fakeSecretReader({}),
       ),
       (error: unknown) =>
