@@ -33,10 +33,15 @@ export const ZONE_ID_PATTERN = /^[a-z]{2,}\d+-az\d+$/
 export const LIST_ZONE_IDS_COMMAND =
   "aws ec2 describe-availability-zones --region <region> --query 'AvailabilityZones[].[ZoneName,ZoneId]' --output table"
 
-/** The Region of the table whose IDs share `zoneId`'s prefix (`use1-` is us-east-1), if any. */
+/** A zone ID's Region code: `use1` of `use1-az1`. */
+export function regionCodeOf(zoneId: string): string {
+  return zoneId.slice(0, zoneId.lastIndexOf('-az'))
+}
+
+/** The Region of the table whose IDs have `zoneId`'s Region code (`use1` is us-east-1), if any. */
 export function tableRegionOf(zoneId: string): string | undefined {
-  const prefix = zoneId.slice(0, zoneId.lastIndexOf('-az') + 1)
+  const code = regionCodeOf(zoneId)
   return Object.keys(AGENTCORE_VPC_ZONE_IDS).find((region) =>
-    AGENTCORE_VPC_ZONE_IDS[region]?.some((each) => each.startsWith(prefix)),
+    AGENTCORE_VPC_ZONE_IDS[region]?.some((each) => regionCodeOf(each) === code),
   )
 }

@@ -186,7 +186,7 @@ function wakeIdentity(scope: Construct, userPool: UserPool, name: string): WakeI
 }
 
 /** A Cognito domain prefix from the stack's name: lower-case letters, digits and hyphens. */
-export function domainPrefix(name: string): string {
+function domainPrefix(name: string): string {
   return name
     .toLowerCase()
     .replaceAll('_', '-')

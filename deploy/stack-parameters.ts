@@ -8,6 +8,7 @@
 import {
   AGENTCORE_VPC_ZONE_IDS,
   LIST_ZONE_IDS_COMMAND,
+  regionCodeOf,
   tableRegionOf,
   ZONE_ID_PATTERN,
 } from './availability-zones.ts'
@@ -425,7 +426,7 @@ function zoneIds(value: string | undefined, taskBackend: TaskBackend): string[] 
   for (const id of ids)
     if (!ZONE_ID_PATTERN.test(id))
       throw refuse(`"${id}" is not an Availability Zone ID such as use1-az1 (${LIST_ZONE_IDS_COMMAND})`)
-  const prefixes = new Set(ids.map((id) => id.slice(0, id.lastIndexOf('-az'))))
+  const prefixes = new Set(ids.map(regionCodeOf))
   if (prefixes.size > 1) throw refuse(`${ids.join(', ')} are not all of one Region`)
   const region = tableRegionOf(ids[0] as string)
   const supported = region === undefined ? undefined : AGENTCORE_VPC_ZONE_IDS[region]

@@ -109,7 +109,7 @@ function queueDepthMetricFromEnv(env: Environment): { queueDepthMetric?: QueueDe
       namespace: env.MCP_QUEUE_METRIC_NAMESPACE,
       deployment: env.MCP_QUEUE_METRIC_DEPLOYMENT,
       intervalMs: env.MCP_QUEUE_METRIC_INTERVAL_MS,
-      region: env.AWS_REGION,
+      // The region: the server's or worker's own (AWS_REGION), which it passes on.
     },
   }
 }
@@ -139,23 +139,24 @@ export async function secretsFromEnv(
   ] as const)
     if (env[plain] !== undefined && env[byArn] !== undefined)
       throw new ConfigError(`set ${plain} or ${byArn}, not both`, [plain, byArn])
-  const redisPassword =
+  // Read side by side, with one client; what reading took is released once both are in.
+  const [redisPassword, wakeClientSecret] = await Promise.all([
     env.MCP_TASK_BACKEND === 'redis' && env.REDIS_PASSWORD_SECRET_ARN !== undefined
-      ? await readSecretValue(reader, {
+      ? readSecretValue(reader, {
           variable: 'REDIS_PASSWORD_SECRET_ARN',
           secretId: env.REDIS_PASSWORD_SECRET_ARN,
           jsonKey: 'password',
         })
-      : undefined
-  // The Cognito client's secret as the deploy stores it: the plain secret string; only when a task's
-  // end wakes anyone.
-  const wakeClientSecret =
+      : undefined,
+    // The Cognito client's secret as the deploy stores it: the plain secret string; only when a
+    // task's end wakes anyone.
     wakesOn(env) && env.MCP_WAKE_CLIENT_SECRET_ARN !== undefined
-      ? await readSecretValue(reader, {
+      ? readSecretValue(reader, {
           variable: 'MCP_WAKE_CLIENT_SECRET_ARN',
           secretId: env.MCP_WAKE_CLIENT_SECRET_ARN,
         })
-      : undefined
+      : undefined,
+  ]).finally(() => reader.close?.())
   return {
     ...(redisPassword !== undefined && { redisPassword }),
     ...(wakeClientSecret !== undefined && { wakeClientSecret }),

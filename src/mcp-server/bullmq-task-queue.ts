@@ -28,7 +28,7 @@ export interface BullMqTaskQueueConfig {
   readonly leaseMs?: number | undefined
   /** Runs after which a stalled job is failed: more than the policy re-runs, so it decides first. */
   readonly maxAttempts?: number | undefined
-  /** A job was queued (a start, a takeover, a run handed back): the queue depth metric publishes. */
+  /** A job was queued (a start, a takeover): the queue depth metric publishes soon. */
   readonly onQueued?: (() => void) | undefined
 }
 
@@ -177,13 +177,12 @@ export class BullMqTaskQueue implements TaskQueue {
     const handled = await dispatch.run(job.data.taskId, signal)
     if (handled === 'left') {
       // Back to the queue at once, for any worker.
+      // Still owed: the count the metric publishes is the same (close publishes it at shutdown).
       await job.moveToWait(token)
-      this.#config.onQueued?.()
       throw new WaitingError()
     }
     if (handled === 'elsewhere') {
       await job.moveToDelayed(Date.now() + ELSEWHERE_DELAY_MS, token)
-      this.#config.onQueued?.()
       throw new DelayedError()
     }
   }

@@ -110,7 +110,7 @@ export class HttpRoutes {
     // `initialize`, no session) goes to the SDK 2 side; everything else is answered as today.
     const modern = this.#config.modern
     if (modern !== undefined && isModernMessage(message))
-      return modern.handle(webRequestOf(incoming, body), message, scope)
+      return modern.handle(webRequestOf(c.req.raw, body), message, scope)
     await this.#config.protocol.handle(incoming, outgoing, message, scope)
     return answeredDirectly()
   }
@@ -128,15 +128,17 @@ export class HttpRoutes {
   }
 }
 
-/** The request as a web `Request` (what the SDK 2 handler takes), with the body already read. */
-function webRequestOf(incoming: IncomingMessage, body: Buffer): Request {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(incoming.headers)) {
-    if (value === undefined) continue
-    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one)
-  }
-  const url = new URL(incoming.url ?? '/mcp', `http://${incoming.headers.host ?? '127.0.0.1'}`)
-  return new Request(url, { method: 'POST', headers, body: new Uint8Array(body) })
+/**
+ * The request as a web `Request` (what the SDK 2 handler takes), with the body already read, and the
+ * adapter's signal, which aborts when the caller hangs up (a listen stream or an inline call stops).
+ */
+function webRequestOf(raw: Request, body: Buffer): Request {
+  return new Request(raw.url, {
+    method: 'POST',
+    headers: raw.headers,
+    body: new Uint8Array(body),
+    signal: raw.signal,
+  })
 }
 
 /** The body as one JSON-RPC message or batch; not JSON, or an empty batch, is refused. */

@@ -7,22 +7,21 @@
  */
 import {
   type AuthInfo,
+  CLIENT_CAPABILITIES_META_KEY,
   createMcpHandler,
+  LOG_LEVEL_META_KEY,
   type McpHttpHandler,
   MissingRequiredClientCapabilityError,
   PROTOCOL_VERSION_META_KEY,
-  ProtocolError,
   Server,
   type ServerContext,
 } from '@modelcontextprotocol/server'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
-import { toJsonRpcError } from './error-mapping.ts'
-import { McpServerError } from './errors.ts'
+import { answering } from './error-mapping.ts'
 import type { CallExtra } from './inline-calls.ts'
 import { type RequestScope, withMemoryMeta } from './request-scope.ts'
 import type { TaskRunner } from './task-runner.ts'
-import { isTaskTool } from './task-tools.ts'
 import { taskListenOf, taskSubscription } from './task-subscriptions.ts'
 import { TASKS_EXTENSION, TasksExtension, toExtensionTask } from './tasks-extension.ts'
 import { parseArguments } from './tool-arguments.ts'
@@ -162,7 +161,7 @@ export class ModernProtocol {
     scope: RequestScope,
   ): Promise<CallToolResult | Record<string, unknown>> {
     const scoped = await answering(async () => withMemoryMeta(scope, params._meta))
-    const listed = isTaskTool(params.name) ? undefined : config.catalog.find(params.name)
+    const listed = config.catalog.find(params.name)
     // A tool served only inline (no `start_` variant either) answers in the request, as it does for
     // every client.
     if (listed !== undefined && listed.tool.mode !== 'inline' && declaresExtension(ctx)) {
@@ -209,7 +208,7 @@ function scopeOf(authInfo: AuthInfo | undefined): RequestScope {
 
 function asksForLogs(ctx: ServerContext): boolean {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined
-  return envelope?.['io.modelcontextprotocol/logLevel'] !== undefined
+  return envelope?.[LOG_LEVEL_META_KEY] !== undefined
 }
 
 function declaresExtension(ctx: ServerContext): boolean {
@@ -218,9 +217,8 @@ function declaresExtension(ctx: ServerContext): boolean {
 
 /** Whether a request's envelope (its `_meta`) declares the tasks extension among its client's capabilities. */
 function envelopeDeclaresExtension(envelope: unknown): boolean {
-  const capabilities = (envelope as Record<string, unknown> | undefined)?.[
-    'io.modelcontextprotocol/clientCapabilities'
-  ] as { extensions?: Record<string, unknown> } | undefined
+  const capabilities = (envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as
+    { extensions?: Record<string, unknown> } | undefined
   return capabilities?.extensions?.[TASKS_EXTENSION] !== undefined
 }
 
@@ -230,15 +228,4 @@ function requireExtension(ctx: ServerContext): void {
     throw new MissingRequiredClientCapabilityError({
       requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
     } as never)
-}
-
-/** The server's own errors as JSON-RPC errors of the era (an unknown task is -32602, as the extension asks). */
-async function answering<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (!(error instanceof McpServerError)) throw error
-    const mapped = toJsonRpcError(error)
-    throw new ProtocolError(mapped.code, mapped.message, mapped.data)
-  }
 }

@@ -7,7 +7,7 @@
  * (coalesced), and once more at shutdown, after its running tasks went back to the queue. A publish
  * that fails is logged once per kind of failure and never touches a task.
  */
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch'
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { QueueKeys } from 'bullmq'
 import { type Logger, silentLogger } from '../shared/logger.ts'
 import type { RedisConnection } from './redis-connection.ts'
@@ -15,7 +15,7 @@ import { MCP_SERVER_DEFAULTS } from './server-defaults.ts'
 
 /** The metric's name and its one dimension (what the scaling policy and the IAM condition name). */
 export const TASKS_OWED_METRIC = 'TasksOwed'
-export const DEPLOYMENT_DIMENSION = 'Deployment'
+const DEPLOYMENT_DIMENSION = 'Deployment'
 
 /** One reading of the queue depth. */
 export interface QueueDepthSample {
@@ -41,22 +41,29 @@ export interface CloudWatchQueueDepthSinkConfig {
   readonly region?: string | undefined
 }
 
-/** Publishes each reading with PutMetricData: one datum, `TasksOwed` by `Deployment`. */
+/**
+ * Publishes each reading with PutMetricData: one datum, `TasksOwed` by `Deployment`. The SDK is
+ * loaded at the first publish, so a server that publishes nothing (SQLite, no namespace) never
+ * loads it.
+ */
 export class CloudWatchQueueDepthSink implements QueueDepthSink {
   readonly #namespace: string
   readonly #deployment: string
-  readonly #client: CloudWatchClient
+  readonly #region: string
   readonly #ownsClient: boolean
+  #client: CloudWatchClient | undefined
 
   constructor(config: CloudWatchQueueDepthSinkConfig) {
     this.#namespace = config.namespace
     this.#deployment = config.deployment ?? MCP_SERVER_DEFAULTS.queueMetricDeployment
+    this.#region = config.region ?? MCP_SERVER_DEFAULTS.region
     this.#ownsClient = config.client === undefined
-    this.#client =
-      config.client ?? new CloudWatchClient({ region: config.region ?? MCP_SERVER_DEFAULTS.region })
+    this.#client = config.client
   }
 
   async publish(sample: QueueDepthSample, signal: AbortSignal): Promise<void> {
+    const { CloudWatchClient, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch')
+    this.#client ??= new CloudWatchClient({ region: this.#region })
     await this.#client.send(
       new PutMetricDataCommand({
         Namespace: this.#namespace,
@@ -75,7 +82,7 @@ export class CloudWatchQueueDepthSink implements QueueDepthSink {
   }
 
   close(): void {
-    if (this.#ownsClient) this.#client.destroy()
+    if (this.#ownsClient) this.#client?.destroy()
   }
 }
 

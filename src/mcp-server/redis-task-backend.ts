@@ -87,13 +87,7 @@ export class RedisTaskBackend extends TaskPolicy {
         ? undefined
         : new QueueDepthMetric({
             count: tasksOwed,
-            sink:
-              settings.sink ??
-              new CloudWatchQueueDepthSink({
-                namespace: settings.namespace,
-                deployment: settings.deployment,
-                region: settings.region,
-              }),
+            sink: settings.sink ?? new CloudWatchQueueDepthSink(settings),
             intervalMs: settings.intervalMs,
             logger: config.logger,
           })

@@ -6,8 +6,10 @@
  * tasks are read from the store (so a task run by another process is followed too), and the
  * subscription ends with its response once every task it follows has ended.
  */
+import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server'
 import { McpServerError } from './errors.ts'
-import type { TasksExtension } from './tasks-extension.ts'
+import { isEnded } from './task-record.ts'
+import type { DetailedExtensionTask, TasksExtension } from './tasks-extension.ts'
 
 /** The listen request, as far as this file reads it. */
 export interface TaskListen {
@@ -16,8 +18,22 @@ export interface TaskListen {
   readonly owner: string
 }
 
-const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId'
-const ENDED = new Set(['completed', 'failed', 'cancelled'])
+/**
+ * One read of a task for `owner`: the task; `gone` when it is not theirs (or no longer stored);
+ * undefined when the store could not answer this time (the next round reads it again).
+ */
+async function readTask(
+  tasks: TasksExtension,
+  taskId: string,
+  owner: string,
+): Promise<DetailedExtensionTask | 'gone' | undefined> {
+  try {
+    return await tasks.get(taskId, owner)
+  } catch (error) {
+    if (error instanceof McpServerError && error.code === 'TASK_NOT_FOUND') return 'gone'
+    return undefined
+  }
+}
 
 /** Whether a parsed message is a listen request whose filter names tasks. */
 export function taskListenOf(
@@ -48,46 +64,45 @@ export function taskSubscription(
   pollMs: number,
 ): Response {
   const encoder = new TextEncoder()
-  const meta = { [SUBSCRIPTION_ID]: listen.id }
-  // The client ends a subscription by closing its stream: the read loop stops then.
-  const ended = new AbortController()
-  signal.addEventListener('abort', () => ended.abort(), { once: true })
-  signal = ended.signal
+  const meta = { [SUBSCRIPTION_ID_META_KEY]: listen.id }
+  // The client ends a subscription by closing its stream (or hanging up): the read loop stops then.
+  const cancelled = new AbortController()
+  const stopped = AbortSignal.any([signal, cancelled.signal])
   const stream = new ReadableStream<Uint8Array>({
-    cancel: () => ended.abort(),
+    cancel: () => cancelled.abort(),
     start: async (controller) => {
       const send = (message: unknown) =>
         controller.enqueue(encoder.encode(`data: ${JSON.stringify(message)}\n\n`))
       // The tasks this owner has: another's, or an unknown id, is left out of the acknowledgement.
-      const followed: string[] = []
+      // Those reads are also each task's first state, sent right after it.
+      const first = new Map<string, DetailedExtensionTask | undefined>()
       for (const taskId of listen.taskIds) {
-        const found = await tasks.get(taskId, listen.owner).catch(() => undefined)
-        if (found !== undefined) followed.push(taskId)
+        const found = await readTask(tasks, taskId, listen.owner)
+        if (found !== 'gone') first.set(taskId, found)
       }
       send({
         jsonrpc: '2.0',
         method: 'notifications/subscriptions/acknowledged',
-        params: { notifications: { taskIds: followed }, _meta: meta },
+        params: { notifications: { taskIds: [...first.keys()] }, _meta: meta },
       })
       const seen = new Map<string, string>()
-      const open = new Set(followed)
-      while (open.size > 0 && !signal.aborted) {
-        for (const taskId of [...open]) {
-          const task = await tasks.get(taskId, listen.owner).catch(() => undefined)
-          if (task === undefined) {
-            open.delete(taskId)
-            continue
-          }
-          const state = `${task.status}|${task.statusMessage ?? ''}|${task.lastUpdatedAt}`
-          if (seen.get(taskId) !== state) {
-            seen.set(taskId, state)
-            send({ jsonrpc: '2.0', method: 'notifications/tasks', params: { ...task, _meta: meta } })
-          }
-          if (ENDED.has(task.status)) open.delete(taskId)
+      const open = new Set(first.keys())
+      const report = (taskId: string, task: DetailedExtensionTask | 'gone' | undefined) => {
+        if (task === undefined) return // the store did not answer: read again next round
+        if (task === 'gone') return void open.delete(taskId)
+        const state = `${task.status}|${task.statusMessage ?? ''}|${task.lastUpdatedAt}`
+        if (seen.get(taskId) !== state) {
+          seen.set(taskId, state)
+          send({ jsonrpc: '2.0', method: 'notifications/tasks', params: { ...task, _meta: meta } })
         }
-        if (open.size > 0) await new Promise((resolve) => setTimeout(resolve, pollMs))
+        if (isEnded(task.status)) open.delete(taskId)
       }
-      if (signal.aborted) return
+      for (const [taskId, task] of first) report(taskId, task)
+      while (open.size > 0 && !stopped.aborted) {
+        await new Promise((resolve) => setTimeout(resolve, pollMs))
+        for (const taskId of [...open]) report(taskId, await readTask(tasks, taskId, listen.owner))
+      }
+      if (stopped.aborted) return
       send({ jsonrpc: '2.0', id: listen.id, result: { resultType: 'complete', _meta: meta } })
       controller.close()
     },

@@ -139,8 +139,9 @@ export class LongRunningMcpClient extends McpClient {
     // And the same value in longrun's own header, which servers of the 2026-07-28 revision (no
     // protocol sessions, no Mcp-Session-Id) read: results reach memory whatever the server's era.
     if (memory) {
-      requestHeaders['mcp-session-id'] = formatCompositeSessionHeader(memory)
-      requestHeaders[MEMORY_HEADER] = formatCompositeSessionHeader(memory)
+      const header = formatCompositeSessionHeader(memory)
+      requestHeaders['mcp-session-id'] = header
+      requestHeaders[MEMORY_HEADER] = header
     }
     const transport = new StreamableHTTPClientTransport(endpoint, {
       requestInit: { headers: requestHeaders },

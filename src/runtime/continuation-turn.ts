@@ -131,13 +131,14 @@ export async function runContinuation(
         continuation: outcome('ran_before'),
       }
     // A continuation cut short is carried on whatever the limits say now: it passed them when it began.
-    const stop = stored.continuationStarted
-      ? undefined
-      : tooDeep
-        ? 'depth'
+    const stop = tooDeep
+      ? 'depth'
+      : stored.continuationStarted
+        ? undefined
         : overBudget(built, parts.limits, now())
     if (stop !== undefined) {
-      if (!tooDeep) {
+      // Past the depth it was built without tools already; the budget is read from the agent's state.
+      if (stop === 'budget') {
         await parts.turns.close(built)
         built = await parts.turns.open(invocation, turn, stopped)
       }

@@ -4,12 +4,14 @@
  * or a task definition. A secret that cannot be read stops start-up with an error naming the
  * variable, rather than a process that runs without it and fails on first use.
  */
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
+import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
 import { isRecord } from './is-record.ts'
 
 /** Reads a secret's text (its SecretString): Secrets Manager, or a test's own. */
 export interface SecretReader {
   read(secretId: string): Promise<string>
+  /** Releases what reading took (a client's connections), once no more secrets are read. */
+  close?(): void
 }
 
 /** Stable codes of {@link SecretValueError}. */
@@ -32,21 +34,23 @@ export class SecretValueError extends Error {
 }
 
 /**
- * Secrets Manager's GetSecretValue, with a client of `config` (the Region; an endpoint in tests).
- * The SDK is loaded at the first read: a process that names no secret never loads it.
+ * Secrets Manager's GetSecretValue, with one client of `config` (the Region; an endpoint in tests)
+ * for every read, so credentials are resolved once. The SDK is loaded at the first read: a process
+ * that names no secret never loads it.
  */
 export function secretsManagerReader(config: SecretsManagerClientConfig = {}): SecretReader {
+  let client: SecretsManagerClient | undefined
   return {
     async read(secretId) {
-      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
-      const client = new SecretsManagerClient(config)
-      try {
-        const output = await client.send(new GetSecretValueCommand({ SecretId: secretId }))
-        if (output.SecretString === undefined) throw new Error('it holds binary data, not text')
-        return output.SecretString
-      } finally {
-        client.destroy()
-      }
+      const sdk = await import('@aws-sdk/client-secrets-manager')
+      client ??= new sdk.SecretsManagerClient(config)
+      const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }))
+      if (output.SecretString === undefined) throw new Error('it holds binary data, not text')
+      return output.SecretString
+    },
+    close() {
+      client?.destroy()
+      client = undefined
     },
   }
 }

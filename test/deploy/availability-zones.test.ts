@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { App, Stack } from 'aws-cdk-lib'
 import { createApp } from '../../deploy/app.ts'
-import { AGENTCORE_VPC_ZONE_IDS, DEFAULT_ZONE_COUNT } from '../../deploy/availability-zones.ts'
+import { AGENTCORE_VPC_ZONE_IDS, DEFAULT_ZONE_COUNT, regionCodeOf } from '../../deploy/availability-zones.ts'
 import { RedisTaskStore } from '../../deploy/redis-task-store.ts'
 import { parseStackParameters, StackParameterError } from '../../deploy/stack-parameters.ts'
 import { type CfnResource, resourcesOf, runtimeOf, withSynthesized } from '../helpers/deploy-stack.ts'
@@ -110,7 +110,7 @@ describe('subnets by Availability Zone ID', () => {
     for (const [region, ids] of Object.entries(AGENTCORE_VPC_ZONE_IDS)) {
       assert.ok(ids.length >= DEFAULT_ZONE_COUNT, region)
       assert.equal(new Set(ids).size, ids.length, region)
-      const prefix = new Set(ids.map((id) => id.replace(/-az\d+$/, '')))
+      const prefix = new Set(ids.map(regionCodeOf))
       assert.equal(prefix.size, 1, region)
       const [only] = prefix
       assert.ok(!prefixes.has(only as string), `${region} and ${prefixes.get(only as string)} share ${only}`)

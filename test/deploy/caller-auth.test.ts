@@ -4,6 +4,7 @@ import { WAKE_SCOPE } from '../../deploy/caller-auth.ts'
 import { MARKETPLACE_ACTIONS } from '../../deploy/model-access.ts'
 import { parseStackParameters, StackParameterError } from '../../deploy/stack-parameters.ts'
 import {
+  actionsOf,
   environmentOf,
   flatten,
   onlyResourceOf,
@@ -199,7 +200,7 @@ describe('the user pool: MFA and the password flow are settings', () => {
 describe('model access through AWS Marketplace is opt-in', () => {
   const marketplaceActionsOf = (json: Json) =>
     statementsOfRole(json, roleIdOf(runtimeOf(json, 'HTTP')[1]))
-      .flatMap((statement) => ([] as string[]).concat(statement.Action as string | string[]))
+      .flatMap(actionsOf)
       .filter((action) => action.startsWith('aws-marketplace:'))
 
   test("off by default: the agent's role cannot subscribe to anything", () => {

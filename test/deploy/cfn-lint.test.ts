@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import { withSynthesized } from '../helpers/deploy-stack.ts'
 
 /**
@@ -86,32 +86,75 @@ interface Finding {
   readonly Message: string
 }
 
-function lint(template: unknown): Finding[] {
+/**
+ * Lints `templates` (name to template) in one cfn-lint run, which costs seconds to start, and
+ * answers each template's findings by its name.
+ */
+function lint(templates: Readonly<Record<string, unknown>>): Map<string, Finding[]> {
   const dir = mkdtempSync(join(tmpdir(), 'longrun-cfn-lint-'))
   try {
-    const file = join(dir, 'template.json')
-    writeFileSync(file, JSON.stringify(template))
-    const run = spawnSync('cfn-lint', ['--format', 'json', '--', file], { encoding: 'utf8' })
+    const files = Object.entries(templates).map(([name, template], index) => {
+      const file = join(dir, `template-${index}.json`)
+      writeFileSync(file, JSON.stringify(template))
+      return [file, name] as const
+    })
+    const run = spawnSync('cfn-lint', ['--format', 'json', '--', ...files.map(([file]) => file)], {
+      encoding: 'utf8',
+    })
     if (run.error !== undefined)
       assert.fail(
         `cfn-lint could not be run (${run.error.message}): install it with \`pip install cfn-lint\``,
       )
-    return JSON.parse(run.stdout || '[]') as Finding[]
+    const byFile = new Map(files)
+    const findings = new Map<string, Finding[]>(Object.keys(templates).map((name) => [name, []]))
+    for (const finding of JSON.parse(run.stdout || '[]') as (Finding & { Filename: string })[]) {
+      const name = byFile.get(finding.Filename)
+      assert.ok(name !== undefined, `a finding for a file not linted: ${finding.Filename}`)
+      findings.get(name)?.push(finding)
+    }
+    return findings
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
+/** The lifecycle out of range (30 s idle, 30,000 s at most) in every runtime of `json`. */
+function withLifecycleOutOfRange(json: {
+  Resources: Record<string, { Type: string; Properties?: unknown }>
+}) {
+  const broken = structuredClone(json)
+  for (const resource of Object.values(broken.Resources))
+    if (resource.Type === 'AWS::BedrockAgentCore::Runtime')
+      (resource.Properties as Record<string, unknown>).LifecycleConfiguration = {
+        IdleRuntimeSessionTimeout: 30,
+        MaxLifetime: 30_000,
+      }
+  return broken
+}
+
+const LIFECYCLE_OUT_OF_RANGE = 'lifecycle out of range'
+
 describe('the template against CloudFormation resource schemas (cfn-lint)', () => {
-  for (const [name, context] of Object.entries(VARIANTS)) {
+  let findings: Map<string, Finding[]>
+  before(() => {
+    const templates: Record<string, unknown> = {}
+    for (const [name, context] of Object.entries(VARIANTS))
+      templates[name] = withSynthesized(context, ({ json }) => json)
+    templates[LIFECYCLE_OUT_OF_RANGE] = withLifecycleOutOfRange(
+      templates.default as Parameters<typeof withLifecycleOutOfRange>[0],
+    )
+    findings = lint(templates)
+  })
+
+  for (const name of Object.keys(VARIANTS)) {
     test(`${name}: no errors, and only the accepted warnings`, () => {
-      const findings = withSynthesized(context, ({ json }) => lint(json))
-      const errors = findings.filter((finding) => finding.Level === 'Error')
+      const found = findings.get(name) ?? []
+      const errors = found.filter((finding) => finding.Level === 'Error')
       assert.deepEqual(
         errors.map((finding) => `${finding.Rule.Id}: ${finding.Message}`),
         [],
       )
-      const unexpected = findings.filter((finding) => finding.Level !== 'Error' && !accepted(finding))
+      const unexpected = found.filter((finding) => finding.Level !== 'Error' && !accepted(finding))
       assert.deepEqual(
         unexpected.map((finding) => `${finding.Rule.Id}: ${finding.Message}`),
         [],
@@ -120,17 +163,9 @@ describe('the template against CloudFormation resource schemas (cfn-lint)', () =
   }
 
   test('a runtime lifecycle out of range (30 s idle, 30,000 s at most) is an error', () => {
-    const findings = withSynthesized({}, ({ json }) => {
-      const broken = structuredClone(json)
-      for (const resource of Object.values(broken.Resources))
-        if (resource.Type === 'AWS::BedrockAgentCore::Runtime')
-          (resource.Properties as Record<string, unknown>).LifecycleConfiguration = {
-            IdleRuntimeSessionTimeout: 30,
-            MaxLifetime: 30_000,
-          }
-      return lint(broken)
-    })
-    const rules = findings.filter((finding) => finding.Level === 'Error').map((finding) => finding.Rule.Id)
+    const rules = (findings.get(LIFECYCLE_OUT_OF_RANGE) ?? [])
+      .filter((finding) => finding.Level === 'Error')
+      .map((finding) => finding.Rule.Id)
     assert.ok(rules.includes('E3034'), `E3034 expected, got ${rules.join(', ')}`)
   })
 })

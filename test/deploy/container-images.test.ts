@@ -13,6 +13,7 @@ import {
 import { BUILD_CONTEXT, IMAGE_TARGETS } from '../../deploy/longrun-stack.ts'
 import { NODE } from '../helpers/child-process.ts'
 import {
+  actionsOf,
   type CfnResource,
   resourcesOf,
   runtimeOf,
@@ -95,7 +96,6 @@ interface Statement {
 }
 const statementsOfPolicy = (policy: CfnResource) =>
   (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement
-const actionsOf = (statement: Statement) => [statement.Action].flat()
 
 /** Every repository of the stack (one per image: the runtimes', and the workers' when there are). */
 function assertRepositories(json: Json): void {

@@ -11,6 +11,7 @@ import { RUNTIME_METRICS_NAMESPACE } from '../../deploy/execution-role.ts'
 import { MARKETPLACE_ACTIONS } from '../../deploy/model-access.ts'
 import { QUEUE_METRIC } from '../../deploy/task-workers.ts'
 import {
+  actionsOf,
   type CfnResource,
   flatten,
   runtimeOf,
@@ -174,7 +175,6 @@ function statementsOf(json: SynthesizedStack['json']): { holder: string; stateme
   return found
 }
 
-const actionsOf = (statement: Statement) => [statement.Action ?? []].flat()
 const resourcesOfStatement = (statement: Statement) => [statement.Resource ?? []].flat()
 
 /** The role a runtime runs as, and every action its policies allow. */
@@ -423,6 +423,7 @@ describe('IAM: least privilege', () => {
   test('the MCP server may do what the platform needs, write task results into the memory and wake the agent, no more', () => {
     withSynthesized({}, ({ json }) => {
       assert.deepEqual(MCP_SERVER_MEMORY_ACTIONS, ['bedrock-agentcore:CreateEvent'])
+      assert.deepEqual(MCP_SERVER_SECRET_ACTIONS, ['secretsmanager:GetSecretValue'])
       assert.deepEqual(
         roleActions(json, 'MCP'),
         [

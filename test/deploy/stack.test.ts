@@ -31,7 +31,9 @@ describe('the default stack: Cognito callers, the redis task backend', () => {
   test('two runtimes: the agent on HTTP, the MCP server on MCP (their images: container-images.test.ts)', () => {
     const { json } = synthesized
     assert.equal(resourcesOf(json, 'AWS::BedrockAgentCore::Runtime').length, 2)
-    for (const protocol of ['HTTP', 'MCP'] as const) assert.ok(runtimeOf(json, protocol))
+    // One of each protocol (runtimeOf fails on none or several).
+    for (const protocol of ['HTTP', 'MCP'] as const)
+      assert.equal(runtimeOf(json, protocol)[1].Properties?.ProtocolConfiguration, protocol)
   })
 
   test('the agent finds the memory, the model and the MCP server in its environment', () => {
@@ -145,9 +147,9 @@ describe('the default stack: Cognito callers, the redis task backend', () => {
   test('both runtimes take access tokens of the same Cognito clients, and pass them on to the code', () => {
     const { json, template } = synthesized
     // The callers' app client, and the MCP server's wake client (test/deploy/caller-auth.test.ts).
-    const [clientId, wakeId] = resourcesOf(json, 'AWS::Cognito::UserPoolClient')
-      .sort(([, a]) => (a.Properties?.GenerateSecret === true ? 1 : -1))
-      .map(([id]) => id)
+    const clientIds = resourcesOf(json, 'AWS::Cognito::UserPoolClient')
+    const [clientId] = clientIds.find(([, client]) => client.Properties?.GenerateSecret === false) ?? []
+    const [wakeId] = clientIds.find(([, client]) => client.Properties?.GenerateSecret === true) ?? []
     const clients = `\${${clientId}},\${${wakeId}}`
     const [poolId] = resourcesOf(json, 'AWS::Cognito::UserPool')[0] ?? []
     const issuer = `https://cognito-idp.\${AWS::Region}.\${AWS::URLSuffix}/\${${poolId}}`

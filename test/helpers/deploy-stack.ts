@@ -69,12 +69,35 @@ export function synthesize(
   }
 }
 
-/** Synthesises, hands the result to `use`, and removes the output whatever happens. */
+/**
+ * Stacks synthesised without staging, by context, kept for the test file's process: the same
+ * context (the default stack, most often) is synthesised once however many tests read it. Their
+ * output directories are removed when the process exits.
+ */
+const synthesizedByContext = new Map<string, SynthesizedStack>()
+process.once('exit', () => {
+  for (const synthesized of synthesizedByContext.values()) synthesized.remove()
+})
+
+/**
+ * Hands the stack of `context` to `use`. Without staging it is synthesised once per context and
+ * shared (`use` reads it, never changes it); with staging it is synthesised for this call and its
+ * output removed whatever happens.
+ */
 export function withSynthesized<T>(
   context: Record<string, unknown>,
   use: (synthesized: SynthesizedStack) => T,
   options: { staging?: boolean } = {},
 ): T {
+  if (options.staging !== true) {
+    const key = JSON.stringify(context)
+    let synthesized = synthesizedByContext.get(key)
+    if (synthesized === undefined) {
+      synthesized = synthesize(context)
+      synthesizedByContext.set(key, synthesized)
+    }
+    return use(synthesized)
+  }
   const synthesized = synthesize(context, options)
   try {
     return use(synthesized)
@@ -98,6 +121,11 @@ export function onlyResourceOf(json: SynthesizedStack['json'], type: string): [s
 /** The logical id of a resource's role, named by `{ "Fn::GetAtt": [<role>, "Arn"] }` in `property`. */
 export function roleIdOf(resource: CfnResource, property = 'RoleArn'): string {
   return (resource.Properties?.[property] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]
+}
+
+/** A statement's actions as a list (`Action` is a string or a list). */
+export function actionsOf(statement: { readonly Action?: unknown }): string[] {
+  return [statement.Action ?? []].flat() as string[]
 }
 
 /** Every statement of the IAM policies attached to the role `roleId`. */

@@ -23,17 +23,19 @@ export interface ModernRequestOptions {
   readonly memory?: { readonly sessionId: string; readonly memoryId: string; readonly actorId: string }
   /** `Mcp-Name`: the tool's name for tools/call, the task id for tasks/*. */
   readonly name?: string
+  /** The JSON-RPC id (default 1). */
+  readonly id?: number
 }
 
-/** POSTs one request of the era to `url` and reads its answer (JSON or the last SSE message). */
-export async function modernPost(
+/** POSTs one request of the era to `url`: the response as it comes (a stream is left unread). */
+export function modernRequest(
   url: string,
   method: string,
   params: Record<string, unknown>,
   options: ModernRequestOptions = {},
-): Promise<ModernAnswer> {
+): Promise<Response> {
   const capabilities = options.extension === false ? {} : { extensions: { [TASKS_EXTENSION]: {} } }
-  const response = await fetch(url, {
+  return fetch(url, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${TEST_TOKEN}`,
@@ -46,7 +48,7 @@ export async function modernPost(
     },
     body: JSON.stringify({
       jsonrpc: '2.0',
-      id: 1,
+      id: options.id ?? 1,
       method,
       params: {
         ...params,
@@ -58,6 +60,16 @@ export async function modernPost(
       },
     }),
   })
+}
+
+/** POSTs one request of the era to `url` and reads its answer (JSON or the last SSE message). */
+export async function modernPost(
+  url: string,
+  method: string,
+  params: Record<string, unknown>,
+  options: ModernRequestOptions = {},
+): Promise<ModernAnswer> {
+  const response = await modernRequest(url, method, params, options)
   const text = await response.text()
   const json = response.headers.get('content-type')?.includes('text/event-stream')
     ? JSON.parse(

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test'
 import {
   type LongRunningMcpServer,
   type Logger,
+  type LongRunningTool,
   modelTrainingTool,
   textStatisticsTool,
 } from '../../src/mcp-server/index.ts'
@@ -49,6 +50,68 @@ async function checksIn(directory: string, scenario: string): Promise<Check[]> {
   return JSON.parse(await readFile(join(directory, folder, 'checks.json'), 'utf8')) as Check[]
 }
 
+/** A task the runner ended, from the server's own log. */
+type EndedTask = { taskId: string; tool: string; status: string }
+
+interface ConformanceFixture {
+  server: LongRunningMcpServer
+  output: { path: string; remove(): Promise<void> }
+  readonly ended: EndedTask[]
+}
+
+/**
+ * The server a run is made against (no Authorization header: the suite cannot send one, and
+ * authentication has its own tests), the example tools and the suite's fixtures beside `extraTools`,
+ * and the tasks its runner ended: proof the fixtures ran as long-running tasks.
+ */
+function conformanceServer(outputPrefix: string, extraTools: LongRunningTool[] = []): ConformanceFixture {
+  // Filled in by `before`, which runs ahead of every test of the suite.
+  const fixture = { ended: [] as EndedTask[] } as ConformanceFixture
+  let dir: { path: string; remove(): Promise<void> }
+  before(async () => {
+    dir = await tempDir()
+    fixture.output = await tempDir(outputPrefix)
+    const logger: Logger = {
+      log(_level, message, fields) {
+        if (message === 'task ended') fixture.ended.push(fields as EndedTask)
+      },
+    }
+    fixture.server = await startTestServer(dir.path, {
+      auth: { kind: 'none' },
+      logger,
+      tools: [
+        modelTrainingTool({ dataDir: dir.path, epochDelayMs: 0 }),
+        textStatisticsTool(),
+        ...conformanceFixtureTools(),
+        ...extraTools,
+      ],
+    })
+  })
+  after(async () => {
+    await fixture.server.close()
+    await dir.remove()
+    await fixture.output.remove()
+  })
+  return fixture
+}
+
+/** Each of `scenarios` passed check by check: at least one SUCCESS, nothing but SUCCESS or INFO. */
+async function assertScenariosPass(directory: string, scenarios: readonly string[]): Promise<void> {
+  for (const scenario of scenarios) {
+    const checks = await checksIn(directory, scenario)
+    assert.ok(
+      checks.some((check) => check.status === 'SUCCESS'),
+      `${scenario} passed no check`,
+    )
+    for (const check of checks)
+      // INFO notes a check that does not apply (e.g. no session id: we are stateless).
+      assert.ok(
+        check.status === 'SUCCESS' || check.status === 'INFO',
+        `${scenario}:${check.id} is ${check.status}: ${check.errorMessage ?? ''}`,
+      )
+  }
+}
+
 /** Scenarios that must pass check by check (the runner's exit code alone would also accept a baseline entry). */
 const MUST_PASS = [
   'server-initialize',
@@ -70,40 +133,13 @@ interface Check {
 }
 
 describe('official MCP conformance suite (2025-11-25)', () => {
-  let dir: { path: string; remove(): Promise<void> }
-  let server: LongRunningMcpServer
-  let output: { path: string; remove(): Promise<void> }
-  /** Tasks the runner ended, from the server's own log: proof the fixtures ran as long-running tasks. */
-  const ended: Array<{ taskId: string; tool: string; status: string }> = []
+  const fixture = conformanceServer('longrun-conformance-')
+  const { ended } = fixture
 
-  before(async () => {
-    dir = await tempDir()
-    output = await tempDir('longrun-conformance-')
-    const logger: Logger = {
-      log(_level, message, fields) {
-        if (message === 'task ended') ended.push(fields as { taskId: string; tool: string; status: string })
-      },
-    }
-    // The suite cannot send an Authorization header; authentication has its own tests.
-    server = await startTestServer(dir.path, {
-      auth: { kind: 'none' },
-      logger,
-      tools: [
-        modelTrainingTool({ dataDir: dir.path, epochDelayMs: 0 }),
-        textStatisticsTool(),
-        ...conformanceFixtureTools(),
-      ],
-    })
-  })
-  after(async () => {
-    await server.close()
-    await dir.remove()
-    await output.remove()
-  })
-
-  const checksOf = (scenario: string) => checksIn(output.path, scenario)
+  const checksOf = (scenario: string) => checksIn(fixture.output.path, scenario)
 
   test('passes every applicable scenario, progress and logging included; failures are exactly the documented baseline', async () => {
+    const { server, output } = fixture
     const { code, log } = await runSuite(server.url, [
       '--requirements',
       '2025-11-25',
@@ -115,20 +151,7 @@ describe('official MCP conformance suite (2025-11-25)', () => {
     // Exit 0 means: no failure outside the baseline and no baseline entry that now passes.
     assert.equal(code, 0, `conformance run failed:\n${log.slice(-6000)}`)
 
-    for (const scenario of MUST_PASS) {
-      const checks = await checksOf(scenario)
-      assert.ok(
-        checks.some((check) => check.status === 'SUCCESS'),
-        `${scenario} passed no check`,
-      )
-      for (const check of checks) {
-        // INFO notes a check that does not apply (e.g. no session id: we are stateless).
-        assert.ok(
-          check.status === 'SUCCESS' || check.status === 'INFO',
-          `${scenario}:${check.id} is ${check.status}: ${check.errorMessage ?? ''}`,
-        )
-      }
-    }
+    await assertScenariosPass(output.path, MUST_PASS)
     for (const scenario of MUST_PASS.filter((name) => name.startsWith('tools-call-'))) {
       const checks = await checksOf(scenario)
       assert.equal(checks.find((check) => check.id === scenario)?.status, 'SUCCESS', scenario)
@@ -205,37 +228,10 @@ const MUST_PASS_2026 = [
 ] as const
 
 describe('official MCP conformance suite (2026-07-28, the tasks extension included)', () => {
-  let dir: { path: string; remove(): Promise<void> }
-  let server: LongRunningMcpServer
-  let output: { path: string; remove(): Promise<void> }
-  const ended: Array<{ taskId: string; tool: string; status: string }> = []
-
-  before(async () => {
-    dir = await tempDir()
-    output = await tempDir('longrun-conformance-2026-')
-    const logger: Logger = {
-      log(_level, message, fields) {
-        if (message === 'task ended') ended.push(fields as { taskId: string; tool: string; status: string })
-      },
-    }
-    server = await startTestServer(dir.path, {
-      auth: { kind: 'none' },
-      logger,
-      tools: [
-        modelTrainingTool({ dataDir: dir.path, epochDelayMs: 0 }),
-        textStatisticsTool(),
-        ...conformanceFixtureTools(),
-        ...tasksExtensionFixtureTools(),
-      ],
-    })
-  })
-  after(async () => {
-    await server.close()
-    await dir.remove()
-    await output.remove()
-  })
+  const fixture = conformanceServer('longrun-conformance-2026-', tasksExtensionFixtureTools())
 
   test('passes the era and the extension but for what a tools-only server cannot have, exactly the documented baseline', async () => {
+    const { server, output, ended } = fixture
     const { code, log } = await runSuite(server.url, [
       '--requirements',
       '2026-07-28',
@@ -245,18 +241,7 @@ describe('official MCP conformance suite (2026-07-28, the tasks extension includ
       output.path,
     ])
     assert.equal(code, 0, `conformance run failed:\n${log.slice(-6000)}`)
-    for (const scenario of MUST_PASS_2026) {
-      const checks = await checksIn(output.path, scenario)
-      assert.ok(
-        checks.some((check) => check.status === 'SUCCESS'),
-        `${scenario} passed no check`,
-      )
-      for (const check of checks)
-        assert.ok(
-          check.status === 'SUCCESS' || check.status === 'INFO',
-          `${scenario}:${check.id} is ${check.status}: ${check.errorMessage ?? ''}`,
-        )
-    }
+    await assertScenariosPass(output.path, MUST_PASS_2026)
     // The extension's tasks were durable tasks of the runner, in its store.
     const computed = ended.find((each) => each.tool === 'slow_compute' && each.status === 'completed')
     assert.ok(computed !== undefined, 'slow_compute ran as a task of the runner')

@@ -11,10 +11,9 @@ import { describe, test } from 'node:test'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { z } from 'zod'
 import { defineLongRunningTool, textStatisticsTool } from '../../src/mcp-server/index.ts'
-import { formatCompositeSessionHeader, MEMORY_HEADER } from '../../src/contract/index.ts'
 import { TASKS_EXTENSION } from '../../src/mcp-server/tasks-extension.ts'
 import { listAllEvents, TEST_TOKEN, useMcpTestBed, waitFor } from '../helpers/mcp-server.ts'
-import { MODERN_ERA, modernPost, type ModernRequestOptions } from '../helpers/modern-mcp.ts'
+import { MODERN_ERA, modernPost, modernRequest, type ModernRequestOptions } from '../helpers/modern-mcp.ts'
 
 const ERA = MODERN_ERA
 
@@ -167,32 +166,13 @@ describe('spec 2026-07-28 with the tasks extension, beside 2025-11-25 on one end
       { memory: memoryOf('listen-other'), name: 'slow_count' },
     )
     const foreignId = String(other.result?.taskId)
-    const listen = async (extension: boolean) =>
-      fetch(bed.server.url, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${TEST_TOKEN}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': ERA,
-          'mcp-method': 'subscriptions/listen',
-          [MEMORY_HEADER]: formatCompositeSessionHeader(memory),
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 7,
-          method: 'subscriptions/listen',
-          params: {
-            notifications: { taskIds: [taskId, foreignId] },
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': ERA,
-              'io.modelcontextprotocol/clientCapabilities': extension
-                ? { extensions: { [TASKS_EXTENSION]: {} } }
-                : {},
-            },
-          },
-        }),
-      })
+    const listen = (extension: boolean) =>
+      modernRequest(
+        bed.server.url,
+        'subscriptions/listen',
+        { notifications: { taskIds: [taskId, foreignId] } },
+        { memory, extension, id: 7 },
+      )
     const refused = await listen(false)
     assert.equal(refused.status, 400)
     assert.equal(((await refused.json()) as { error: { code: number } }).error.code, -32021)
